@@ -1,0 +1,192 @@
+"""The ``inventory-pipeline`` command line.
+
+Sub-commands:
+  sample-shop   write a realistic sample shop landing zone (+ ground truth)
+  backfill      materialise a range of export days through the Dagster instance in $DAGSTER_HOME
+  demo          sample shop + backfill of its whole period (+ optionally serve the Dagster UI)
+  init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from inventory_pipeline.config import DAGSTER_HOME_ENV, resolve_paths
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DAGSTER_YAML = REPO_ROOT / "deploy" / "local" / "dagster.yaml"
+DEFAULT_SHOP = {"skus": 300, "days": 745, "start": "2024-01-01", "seed": 7}
+UI_HOST = "127.0.0.1"
+UI_PORT = 3000
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from err
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def init_home() -> Path:
+    """Creates $DAGSTER_HOME (default <data root>/dagster_home) with dagster.yaml if missing."""
+    home = resolve_paths().dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if not target.exists():
+        shutil.copyfile(DAGSTER_YAML, target)
+    os.environ[DAGSTER_HOME_ENV] = str(home)
+    return home
+
+
+def _disable_telemetry() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def cmd_sample_shop(args: argparse.Namespace) -> int:
+    from inventory_pipeline.sampleshop import generate_shop
+
+    out = Path(args.out).resolve()
+    truth = Path(args.truth_out).resolve() if args.truth_out else out.parent / "ground_truth"
+    summary = generate_shop(
+        out, truth, skus=args.skus, days=args.days, start=args.start, seed=args.seed, progress=True
+    )
+    print(f"sample shop written to {out} (ground truth in {truth})")
+    print(summary)
+    return 0
+
+
+def run_backfill(start: date, end: date, job_name: str) -> bool:
+    """Runs ``job_name`` over export days start..end (inclusive) as one run in $DAGSTER_HOME."""
+    import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from inventory_pipeline.definitions import defs
+
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
+    init_home()
+    job = defs.resolve_job_def(job_name)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+                "inventory_pipeline/launched_by": "cli-backfill",
+            },
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            raise_on_error=False,
+        )
+    status = "succeeded" if result.success else "FAILED"
+    print(f"{job_name} {start}..{end}: run {result.run_id} {status} (see the Runs page of the UI)")
+    return result.success
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    return 0 if run_backfill(args.start, args.end, args.job) else 1
+
+
+def cmd_init_home(_: argparse.Namespace) -> int:
+    print(init_home())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    paths = resolve_paths()
+    start = _date(DEFAULT_SHOP["start"])
+    days = int(DEFAULT_SHOP["days"])
+    end = start + timedelta(days=days - 1)
+    if not paths.landing_dir.exists():
+        from inventory_pipeline.sampleshop import generate_shop
+
+        print(f"writing the sample shop to {paths.landing_dir} ...")
+        generate_shop(
+            paths.landing_dir,
+            paths.ground_truth_dir,
+            skus=int(DEFAULT_SHOP["skus"]),
+            days=days,
+            start=start,
+            seed=int(DEFAULT_SHOP["seed"]),
+            progress=True,
+        )
+    else:
+        print(f"landing zone {paths.landing_dir} exists, keeping it")
+    ok = run_backfill(start, end, "ingest_job")
+    if not ok:
+        return 1
+    if args.serve:
+        return serve()
+    return 0
+
+
+def serve() -> int:
+    """Serves the Dagster UI (and daemon) on 127.0.0.1:3000 until interrupted."""
+    init_home()
+    cmd = [
+        sys.executable, "-m", "dagster", "dev",
+        "-m", "inventory_pipeline.definitions",
+        "-h", UI_HOST, "-p", str(UI_PORT),
+    ]  # fmt: skip
+    print(f"Dagster UI on http://{UI_HOST}:{UI_PORT} (Ctrl-C to stop)")
+    return subprocess.call(cmd, cwd=REPO_ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inventory-pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample-shop", help="write a sample shop landing zone")
+    p.add_argument("--out", required=True, help="landing root to write")
+    p.add_argument("--truth-out", help="ground-truth folder (default: <out>/../ground_truth)")
+    p.add_argument("--skus", type=_positive, default=DEFAULT_SHOP["skus"])
+    p.add_argument("--days", type=_positive, default=DEFAULT_SHOP["days"])
+    p.add_argument("--start", type=_date, default=_date(str(DEFAULT_SHOP["start"])))
+    p.add_argument("--seed", type=int, default=DEFAULT_SHOP["seed"])
+    p.set_defaults(func=cmd_sample_shop)
+
+    p = sub.add_parser("backfill", help="materialise a range of export days (one run)")
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--job", default="ingest_job", help="partitioned job to run (default ingest_job)")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("demo", help="sample shop + backfill of its whole period")
+    p.add_argument("--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the Dagster UI on 127.0.0.1:3000")
+    p.set_defaults(func=lambda _: serve())
+
+    p = sub.add_parser("init-home", help="create $DAGSTER_HOME with dagster.yaml")
+    p.set_defaults(func=cmd_init_home)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _disable_telemetry()
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

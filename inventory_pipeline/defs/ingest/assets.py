@@ -1,0 +1,220 @@
+"""Ingest assets: one per landing table, partitioned by export day.
+
+Each asset reads the day folders of its partitions, validates every row against the contract and
+writes the raw and rejects partitions (see ``inventory_pipeline.ingest.load``). A backfill runs as
+one run over the whole range (``BackfillPolicy.single_run``), so loading two years of history does
+not start thousands of processes.
+"""
+
+
+import json
+import sys
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from inventory_pipeline import contract as c
+from inventory_pipeline.defs.partitions import export_day_partitions
+from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
+from inventory_pipeline.ingest.load import (
+    DayLoad,
+    known_skus_by_day,
+    load_day,
+    missing_catalog_days,
+    write_day,
+)
+from inventory_pipeline.warehouse import Warehouse, sql_literal_path
+
+SCHEMA_CHECK = "matches_contract_schema"
+DUPLICATE_CHECK = "no_duplicate_keys"
+REJECT_RATE_CHECK = "reject_rate_below_threshold"
+_PREVIEW_ROWS = 10
+_MAX_PROGRESS_LINES = 50
+
+
+class IngestConfig(dg.Config):
+    """Run configuration shared by the ingest assets."""
+
+    reject_rate_warn: float = 0.05  # warn when a day rejects more than this share of its rows
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[date]:
+    """The export days of the run: one for a nightly run, many for a single-run backfill."""
+    window = context.partition_time_window
+    first, end = window.start.date(), window.end.date()
+    return [first + timedelta(days=i) for i in range((end - first).days)]
+
+
+def _publish_views(warehouse: Warehouse, contract: c.TableContract) -> None:
+    raw_glob = sql_literal_path(warehouse.glob(f"raw/{contract.name}", 1))
+    rejects_glob = sql_literal_path(warehouse.glob("rejects", 2))
+    warehouse.publish_views(
+        {
+            f"raw_{contract.name}": f"SELECT * FROM read_parquet({raw_glob}, hive_partitioning=true)",
+            "rejects": f"SELECT * FROM read_parquet({rejects_glob}, hive_partitioning=true)",
+        }
+    )
+
+
+def _duplicate_keys(load: DayLoad, contract: c.TableContract) -> int:
+    keys = list(contract.key)
+    return load.accepted.height - load.accepted.select(keys).unique().height
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    """A small frame as a Markdown table for the UI (long text cut, newlines flattened)."""
+    if frame.is_empty():
+        return "_no rows_"
+    cells = frame.head(_PREVIEW_ROWS).with_columns(
+        pl.all().cast(pl.String).str.replace_all(r"[\r\n|]", " ").str.slice(0, 60)
+    )
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(v if v is not None else "" for v in row) + " |" for row in cells.rows()]
+    return "\n".join(lines)
+
+
+def _schema_ok(warehouse: Warehouse, contract: c.TableContract, days: list[date]) -> list[str]:
+    """Days whose written raw partition does not have exactly the contract's schema."""
+    bad = []
+    for day in days:
+        path = warehouse.partition_path(f"raw/{contract.name}", {"export_date": day})
+        if not pq.read_schema(path).remove_metadata().equals(contract.arrow_schema):
+            bad.append(day.isoformat())
+    return bad
+
+
+def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
+    """The ingest asset of one landing table."""
+    asset_name = f"raw_{contract.name}"
+    key = dg.AssetKey(asset_name)
+
+    @dg.asset(
+        name=asset_name,
+        group_name="ingest",
+        kinds={"parquet", "polars"},
+        owners=["team:data-engineering"],
+        tags={"layer": "raw"},
+        partitions_def=export_day_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[] if not contract.checks_sku else [dg.AssetKey("raw_products")],
+        description=f"Validated {contract.name} rows of each export day, with rejects and reasons.",
+        check_specs=[
+            dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, description="Raw Parquet schema equals the contract."),
+            dg.AssetCheckSpec(
+                DUPLICATE_CHECK, asset=key, description=f"{list(contract.key)} unique within a day."
+            ),
+            dg.AssetCheckSpec(
+                REJECT_RATE_CHECK, asset=key, description="Share of rejected rows below the threshold."
+            ),
+        ],
+    )
+    def _ingest(
+        context: dg.AssetExecutionContext,
+        config: IngestConfig,
+        landing: LandingZoneResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        landing_root = landing.root()
+        wh = warehouse.warehouse()
+        days = partition_days(context)
+        known = None
+        if contract.checks_sku:
+            missing = missing_catalog_days(landing_root, wh, days[-1])
+            if missing:
+                raise RuntimeError(
+                    f"{len(missing)} catalog export day(s) up to {days[-1]} are not ingested yet "
+                    f"(first: {missing[0]}); SKUs would be wrongly rejected as unknown. Materialise "
+                    f"raw_products for those days first, e.g. `inventory-pipeline backfill "
+                    f"--start {missing[0]} --end {days[-1]}`."
+                )
+            known = known_skus_by_day(wh, days[-1])
+
+        totals = {"rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "files": 0, "files_rejected": 0}
+        by_rule: dict[str, int] = {}
+        duplicates: dict[str, int] = {}
+        worst_rate, worst_day = 0.0, days[0]
+        last: DayLoad | None = None
+        every = max(1, len(days) // _MAX_PROGRESS_LINES)
+        bar = tqdm(days, desc=asset_name, unit="day", disable=not sys.stderr.isatty(), leave=False)
+        for i, day in enumerate(bar, start=1):
+            skus = None
+            if known is not None:
+                skus = known.filter(pl.col("first_export") <= day)["sku"]
+            load = load_day(landing_root, contract, day, skus)
+            write_day(wh, contract, load)
+            totals["rows_read"] += load.rows_read
+            totals["rows_accepted"] += load.rows_accepted
+            totals["rows_rejected"] += load.rows_rejected
+            totals["files"] += len(load.files)
+            totals["files_rejected"] += sum(f.file_rejected is not None for f in load.files)
+            for rule, count in load.rejects_by_rule.items():
+                by_rule[rule] = by_rule.get(rule, 0) + count
+            dupes = _duplicate_keys(load, contract)
+            if dupes:
+                duplicates[day.isoformat()] = dupes
+            if load.reject_rate > worst_rate:
+                worst_rate, worst_day = load.reject_rate, day
+            if i % every == 0 or i == len(days):
+                context.log.info(
+                    f"[{i}/{len(days)}] {asset_name} {day}: {len(load.files)} file(s), read "
+                    f"{load.rows_read}, accepted {load.rows_accepted}, rejected {load.rows_rejected}"
+                )
+            last = load
+        _publish_views(wh, contract)
+        assert last is not None
+
+        bad_schema = _schema_ok(wh, contract, days)
+        checks = [
+            dg.AssetCheckResult(
+                check_name=SCHEMA_CHECK,
+                asset_key=key,
+                passed=not bad_schema,
+                metadata={"days_with_wrong_schema": json.dumps(bad_schema[:20])},
+            ),
+            dg.AssetCheckResult(
+                check_name=DUPLICATE_CHECK,
+                asset_key=key,
+                passed=not duplicates,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "duplicate_rows": sum(duplicates.values()),
+                    "days": json.dumps(dict(list(duplicates.items())[:20])),
+                    "resolution": "latest export wins, see sql/current/",
+                },
+            ),
+            dg.AssetCheckResult(
+                check_name=REJECT_RATE_CHECK,
+                asset_key=key,
+                passed=worst_rate <= config.reject_rate_warn,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "worst_reject_rate": dg.MetadataValue.float(worst_rate),
+                    "worst_day": worst_day.isoformat(),
+                    "threshold": dg.MetadataValue.float(config.reject_rate_warn),
+                },
+            ),
+        ]
+        return dg.MaterializeResult(
+            metadata={
+                "export_days": len(days),
+                "first_day": days[0].isoformat(),
+                "last_day": days[-1].isoformat(),
+                **{k: dg.MetadataValue.int(v) for k, v in totals.items()},
+                "reject_rate": dg.MetadataValue.float(
+                    totals["rows_rejected"] / totals["rows_read"] if totals["rows_read"] else 0.0
+                ),
+                "rejects_by_rule": dg.MetadataValue.json(by_rule),
+                "preview": dg.MetadataValue.md(_markdown(last.accepted)),
+                "rejects_preview": dg.MetadataValue.md(_markdown(last.rejects)),
+                "path": dg.MetadataValue.path(str(wh.table_dir(f"raw/{contract.name}"))),
+            },
+            check_results=checks,
+        )
+
+    return _ingest
+
+
+ingest_assets = [build_ingest_asset(t) for t in c.TABLES.values()]

@@ -1,0 +1,40 @@
+"""Dagster resources: where the landing zone and the warehouse are.
+
+Each path field may be set explicitly (tests, deployments with run config); left empty it is resolved
+at run time from the environment by :func:`inventory_pipeline.config.resolve_paths`.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+
+from inventory_pipeline.config import resolve_paths
+from inventory_pipeline.warehouse import Warehouse
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """The shop's exports: ``<path>/<table>/date=YYYY-MM-DD/*.csv|*.parquet`` (read-only)."""
+
+    path: str = ""  # empty: $INVENTORY_LANDING_DIR, else <data root>/landing
+
+    def root(self) -> Path:
+        root = Path(self.path).resolve() if self.path else resolve_paths().landing_dir
+        if not root.is_dir():
+            raise FileNotFoundError(
+                f"landing zone {root} does not exist: set INVENTORY_LANDING_DIR (or "
+                f"INVENTORY_DATA_DIR), or write a sample shop with `inventory-pipeline sample-shop`"
+            )
+        return root
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The Parquet warehouse and its DuckDB catalog (see docs/warehouse.md)."""
+
+    path: str = ""  # empty: $INVENTORY_WAREHOUSE_DIR, else <data root>/warehouse
+    duckdb_threads: int = 2  # threads per in-memory DuckDB compute connection
+
+    def warehouse(self) -> Warehouse:
+        root = Path(self.path).resolve() if self.path else resolve_paths().warehouse_dir
+        root.mkdir(parents=True, exist_ok=True)
+        return Warehouse(root)

@@ -1,0 +1,226 @@
+"""Loading one landing table for one export day into the raw and rejects partitions.
+
+Reads every file of ``<landing>/<table>/date=YYYY-MM-DD/`` (sorted by name), validates the rows,
+and writes ``raw/<table>/export_date=D`` and ``rejects/table_name=<table>/export_date=D``
+atomically. A file that cannot be read is one reject row; the rest of the day still loads.
+Accounting holds per file and per day: rows read = rows accepted + rows rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from inventory_pipeline import contract as c
+from inventory_pipeline.ingest.read import ROW_NUMBER, FileRejected, ReadResult, read_file
+from inventory_pipeline.ingest.validate import validate
+from inventory_pipeline.warehouse import Warehouse
+
+SOURCE_FILE = "_source_file"
+_DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass
+class FileStats:
+    source_file: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    file_rejected: str | None = None  # rule, when the whole file was rejected
+
+
+@dataclass
+class DayLoad:
+    """The outcome of loading one table for one export day."""
+
+    table: str
+    export_date: date
+    accepted: pl.DataFrame
+    rejects: pl.DataFrame  # source_file, row_number, rule, detail, raw
+    files: list[FileStats] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.accepted.height
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def rejects_by_rule(self) -> dict[str, int]:
+        return dict(Counter(self.rejects["rule"].to_list()))
+
+    @property
+    def reject_rate(self) -> float:
+        return self.rows_rejected / self.rows_read if self.rows_read else 0.0
+
+
+def day_folder(landing: Path, table: str, export_date: date) -> Path:
+    return landing / table / f"date={export_date.isoformat()}"
+
+
+def landing_dates(landing: Path, table: str) -> list[date]:
+    """Export days present in the landing zone for a table (folders named ``date=YYYY-MM-DD``)."""
+    base = landing / table
+    if not base.is_dir():
+        return []
+    days = []
+    for child in base.iterdir():
+        match = _DAY_FOLDER.match(child.name)
+        if match and child.is_dir():
+            days.append(date.fromisoformat(match.group(1)))
+    return sorted(days)
+
+
+def _day_files(folder: Path) -> list[Path]:
+    """Data files of a day folder; hidden/marker files (``.x``, ``_SUCCESS``) are not data."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
+    )
+
+
+def _empty_accepted(contract: c.TableContract) -> pl.DataFrame:
+    frame = pl.from_arrow(contract.arrow_schema.empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _empty_rejects() -> pl.DataFrame:
+    frame = pl.from_arrow(c.REJECTS_SCHEMA.empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def load_day(
+    landing: Path,
+    contract: c.TableContract,
+    export_date: date,
+    known_skus: pl.Series | None,
+) -> DayLoad:
+    """Reads and validates every file of one day folder (no writes)."""
+    folder = day_folder(landing, contract.name, export_date)
+    accepted_parts: list[pl.DataFrame] = []
+    reject_parts: list[pl.DataFrame] = []
+    files: list[FileStats] = []
+    for path in _day_files(folder):
+        source = path.relative_to(landing).as_posix()
+        try:
+            result = read_file(path)
+            _check_columns(contract, result)
+        except FileRejected as err:
+            reject_parts.append(
+                pl.DataFrame(
+                    {
+                        "source_file": [source],
+                        "row_number": [None],
+                        "rule": [err.rule],
+                        "detail": [err.detail],
+                        "raw": [None],
+                    },
+                    schema=_empty_rejects().schema,
+                )
+            )
+            files.append(FileStats(source, 0, 0, 0, file_rejected=err.rule))
+            continue
+        checked = validate(contract, result.frame, known_skus)
+        reader_rejects = pl.DataFrame(
+            {
+                "row_number": [r.row_number for r in result.rejects],
+                "rule": [r.rule for r in result.rejects],
+                "detail": [r.detail for r in result.rejects],
+                "raw": [r.raw for r in result.rejects],
+            },
+            schema={"row_number": pl.Int64, "rule": pl.String, "detail": pl.String, "raw": pl.String},
+        )
+        file_rejects = (
+            pl.concat([reader_rejects, checked.rejects])
+            .sort("row_number")
+            .select(pl.lit(source).alias("source_file"), pl.all())
+        )
+        accepted_parts.append(checked.accepted.with_columns(pl.lit(source).alias(SOURCE_FILE)))
+        reject_parts.append(file_rejects)
+        files.append(
+            FileStats(source, result.rows_read, checked.accepted.height, file_rejects.height)
+        )
+        if result.rows_read != checked.accepted.height + file_rejects.height:
+            raise AssertionError(
+                f"row accounting broken for {source}: read {result.rows_read}, accepted "
+                f"{checked.accepted.height}, rejected {file_rejects.height}"
+            )
+    schema_order = contract.arrow_schema.names
+    accepted = (
+        pl.concat([p.select(schema_order) for p in accepted_parts])
+        if accepted_parts
+        else _empty_accepted(contract)
+    )
+    rejects = pl.concat(reject_parts) if reject_parts else _empty_rejects()
+    return DayLoad(
+        table=contract.name, export_date=export_date, accepted=accepted, rejects=rejects, files=files
+    )
+
+
+def _check_columns(contract: c.TableContract, result: ReadResult) -> None:
+    missing = [name for name in contract.required_columns if name not in result.frame.columns]
+    if missing:
+        raise FileRejected(
+            c.MISSING_COLUMNS,
+            f"missing required column(s) {missing}; the file has {sorted(result.frame.columns)}",
+        )
+
+
+def write_day(warehouse: Warehouse, contract: c.TableContract, load: DayLoad) -> None:
+    """Writes the raw and rejects partitions of the day (each atomically replaced)."""
+    accepted = load.accepted.to_arrow().cast(contract.arrow_schema)
+    rejects = load.rejects.to_arrow().cast(c.REJECTS_SCHEMA)
+    warehouse.write_partition(f"raw/{contract.name}", {"export_date": load.export_date}, accepted)
+    warehouse.write_partition(
+        "rejects", {"table_name": contract.name, "export_date": load.export_date}, rejects
+    )
+
+
+def known_skus_by_day(warehouse: Warehouse, until: date) -> pl.DataFrame:
+    """Each SKU with the first export day its (valid) catalog row appeared on, up to ``until``."""
+    days = [d for d in warehouse.partition_values("raw/products", "export_date") if d <= until.isoformat()]
+    if not days:
+        return pl.DataFrame(schema={"sku": pl.String, "first_export": pl.Date})
+    frames = [
+        pl.read_parquet(
+            warehouse.partition_path("raw/products", {"export_date": d}), columns=["sku"]
+        ).with_columns(pl.lit(date.fromisoformat(d)).alias("first_export"))
+        for d in days
+    ]
+    return pl.concat(frames).group_by("sku").agg(pl.col("first_export").min()).sort("sku")
+
+
+def missing_catalog_days(landing: Path, warehouse: Warehouse, until: date) -> list[date]:
+    """Catalog export days up to ``until`` present in the landing zone but not yet ingested."""
+    loaded = set(warehouse.partition_values("raw/products", "export_date"))
+    return [
+        d for d in landing_dates(landing, "products") if d <= until and d.isoformat() not in loaded
+    ]
+
+
+__all__ = [
+    "DayLoad",
+    "FileStats",
+    "ROW_NUMBER",
+    "SOURCE_FILE",
+    "day_folder",
+    "known_skus_by_day",
+    "landing_dates",
+    "load_day",
+    "missing_catalog_days",
+    "write_day",
+]

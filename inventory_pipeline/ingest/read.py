@@ -1,0 +1,271 @@
+"""Reading landing files into all-string frames, without losing a row.
+
+Every file becomes a polars frame whose columns are the file's own columns as strings (exactly the
+raw text of each field), plus ``_row_number`` (1-based data row in the file). Rows that cannot even
+be split into fields, or that are not valid UTF-8, and files that cannot be read at all, come back
+as :class:`Reject` records instead. Typing and the contract's rules are applied afterwards by
+``validate``, on strings, for CSV and Parquet alike.
+
+CSV takes a fast path (pyarrow's multi-threaded parser, all columns as binary) and falls back to
+Python's ``csv`` module, row by row, only for a file the fast path cannot parse (a row with the
+wrong number of fields, broken quoting).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from inventory_pipeline import contract as c
+
+ROW_NUMBER = "_row_number"
+_HEADER_PROBE_BYTES = 1 << 16
+_CSV_BLOCK_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected row (``row_number`` set) or whole file (``row_number`` None)."""
+
+    row_number: int | None
+    rule: str
+    detail: str
+    raw: str
+
+
+@dataclass
+class ReadResult:
+    """Rows of one file as strings, plus what could not be read."""
+
+    frame: pl.DataFrame  # file columns as pl.String + ROW_NUMBER
+    rejects: list[Reject]
+    rows_read: int  # data rows seen in the file (accepted by the reader + rejected here)
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read; ``rule`` names why."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+        self.detail = detail
+
+
+def raw_json(values: dict[str, object]) -> str:
+    """Raw values as JSON; undecodable bytes are kept visible as ``\\x..`` escapes."""
+    return json.dumps(values, ensure_ascii=False, default=str)
+
+
+def _decode(value: bytes) -> str:
+    return value.decode("utf-8", errors="backslashreplace")
+
+
+def read_file(path: Path) -> ReadResult:
+    """Reads one landing file by its suffix; raises :class:`FileRejected` for an unusable file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix == ".parquet":
+        return read_parquet(path)
+    raise FileRejected(c.UNSUPPORTED_FILE, f"unsupported file type {suffix!r}: use .csv or .parquet")
+
+
+# ---------------------------------------------------------------------------------------- CSV
+
+
+def _read_header(path: Path) -> list[str]:
+    """The header row, checked to be text; a binary file is rejected here."""
+    with open(path, "rb") as fh:
+        probe = fh.read(_HEADER_PROBE_BYTES)
+    if not probe:
+        raise FileRejected(c.EMPTY_FILE, "the file is empty (0 bytes); expected a CSV header row")
+    if probe.startswith(b"\xef\xbb\xbf"):
+        probe = probe[3:]
+    if b"\x00" in probe:
+        raise FileRejected(c.UNREADABLE_FILE, "the file contains NUL bytes: not a CSV text file")
+    first_line = probe.split(b"\n", 1)[0]
+    try:
+        first_line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FileRejected(
+            c.UNREADABLE_FILE, f"the header row is not UTF-8 text ({err.reason}): not a CSV file"
+        ) from err
+    text = probe.decode("utf-8", errors="replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise FileRejected(c.EMPTY_FILE, "the file has no header row")
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise FileRejected(c.UNREADABLE_FILE, f"duplicate column names in header: {duplicates}")
+    return header
+
+
+def read_csv(path: Path) -> ReadResult:
+    header = _read_header(path)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                use_threads=True, block_size=_CSV_BLOCK_BYTES, column_names=header, skip_rows=1
+            ),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={h: pa.binary() for h in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return _read_csv_rowwise(path, header)
+    return _binary_table_to_frame(table, header)
+
+
+def _binary_table_to_frame(table: pa.Table, header: list[str]) -> ReadResult:
+    """Decodes binary columns as UTF-8; rows with invalid bytes become ``bad_encoding`` rejects."""
+    n = table.num_rows
+    columns: dict[str, pa.Array] = {}
+    bad_rows: set[int] = set()
+    for name in header:
+        col = table.column(name).combine_chunks()
+        try:
+            columns[name] = col.cast(pa.string())
+        except pa.ArrowInvalid:
+            values = col.to_pylist()
+            decoded = []
+            for i, value in enumerate(values):
+                try:
+                    decoded.append(value.decode("utf-8"))
+                except UnicodeDecodeError:
+                    bad_rows.add(i)
+                    decoded.append(None)
+            columns[name] = pa.array(decoded, pa.string())
+    frame = pl.from_arrow(pa.table(columns)) if header else pl.DataFrame()
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias(ROW_NUMBER))
+    rejects: list[Reject] = []
+    if bad_rows:
+        for i in sorted(bad_rows):
+            values = {name: table.column(name)[i].as_py() for name in header}
+            raw = {name: _decode(value) for name, value in values.items()}
+            bad_cols = [name for name, value in values.items() if _is_invalid(value)]
+            rejects.append(
+                Reject(i + 1, c.BAD_ENCODING, f"not valid UTF-8 text in column(s) {bad_cols}", raw_json(raw))
+            )
+        keep = pl.Series([i not in bad_rows for i in range(n)])
+        frame = frame.filter(keep)
+    return ReadResult(frame=frame, rejects=rejects, rows_read=n)
+
+
+def _is_invalid(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
+    """Slow path: one record at a time, so a broken row is rejected and the rest still load."""
+    text = path.read_bytes()
+    if text.startswith(b"\xef\xbb\xbf"):
+        text = text[3:]
+    reader = csv.reader(io.StringIO(text.decode("utf-8", errors="surrogateescape"), newline=""))
+    next(reader, None)  # header, already read
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    rejects: list[Reject] = []
+    row_number = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            row_number += 1
+            rejects.append(
+                Reject(row_number, c.MALFORMED_ROW, f"CSV syntax error, rest of file unreadable: {err}", "{}")
+            )
+            break
+        if not record:  # blank line: not a data row
+            continue
+        row_number += 1
+        raw = {
+            (header[i] if i < len(header) else f"_extra_{i + 1}"): _surrogates_visible(v)
+            for i, v in enumerate(record)
+        }
+        if len(record) != len(header):
+            rejects.append(
+                Reject(
+                    row_number,
+                    c.MALFORMED_ROW,
+                    f"expected {len(header)} fields as in the header, got {len(record)}",
+                    raw_json(raw),
+                )
+            )
+            continue
+        bad_cols = [h for h, v in zip(header, record) if _has_surrogates(v)]
+        if bad_cols:
+            rejects.append(
+                Reject(row_number, c.BAD_ENCODING, f"not valid UTF-8 text in column(s) {bad_cols}", raw_json(raw))
+            )
+            continue
+        rows.append(record)
+        numbers.append(row_number)
+    frame = pl.DataFrame(
+        {h: [r[i] for r in rows] for i, h in enumerate(header)}, schema={h: pl.String for h in header}
+    ).with_columns(pl.Series(ROW_NUMBER, numbers, dtype=pl.Int64))
+    return ReadResult(frame=frame, rejects=rejects, rows_read=row_number)
+
+
+def _has_surrogates(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _surrogates_visible(value: str) -> str:
+    return value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
+# ------------------------------------------------------------------------------------ Parquet
+
+
+def _to_string(series: pl.Series) -> pl.Series:
+    """A typed column as the text a CSV export would hold (ISO dates, UTC offsets kept)."""
+    dtype = series.dtype
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            return series.dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.f+00:00")
+        return series.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
+    if dtype == pl.Date:
+        return series.dt.to_string("%Y-%m-%d")
+    if dtype == pl.Binary:
+        return series.bin.decode("utf-8", strict=False) if hasattr(series, "bin") else series.cast(pl.String)
+    if dtype == pl.String:
+        return series
+    return series.cast(pl.String, strict=False)
+
+
+def read_parquet(path: Path) -> ReadResult:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        if path.stat().st_size == 0:
+            raise FileRejected(c.EMPTY_FILE, "the file is empty (0 bytes)") from err
+        raise FileRejected(c.UNREADABLE_FILE, f"not a readable Parquet file: {err}") from err
+    try:
+        frame = pl.from_arrow(table)
+    except Exception as err:  # noqa: BLE001 - any conversion failure means the file is unusable
+        raise FileRejected(c.UNREADABLE_FILE, f"Parquet column types not supported: {err}") from err
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.rename({name: name.strip() for name in frame.columns})
+    frame = pl.DataFrame([_to_string(frame[name]).alias(name) for name in frame.columns])
+    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW_NUMBER))
+    return ReadResult(frame=frame, rejects=[], rows_read=frame.height)
