@@ -1,0 +1,171 @@
+"""The one place every tunable number of the demand model lives.
+
+A :class:`ModelConfig` is saved as JSON next to the weights, so a loaded model is rebuilt with
+exactly the numbers it was trained with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
+FINETUNE_STRATEGIES: tuple[str, ...] = ("frozen", "top_k", "lora", "full")
+
+# Recommended per-day covariate layouts. The model only relies on the *number* of channels, but the
+# names travel with the saved config so whoever builds the windows can check they match.
+DEFAULT_HISTORY_COVARIATES: tuple[str, ...] = (
+    "discount_fraction",  # price reduction that day, 0..1
+    "dow_sin",  # day of week on the unit circle
+    "dow_cos",
+    "doy_sin",  # day of year on the unit circle (season)
+    "doy_cos",
+    "event_flag",  # 1 on a shopping event / holiday (11.11, Black Friday, Christmas, ...)
+    "review_rating_mean",  # rolling mean rating, 1..5 (0 when there are no reviews yet)
+    "review_negative_share",  # rolling share of ratings <= 2, 0..1
+    "review_count_log1p",  # log1p of the rolling review count
+)
+DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
+    "planned_discount_fraction",  # discount of promotions announced on or before the origin
+    "dow_sin",
+    "dow_cos",
+    "doy_sin",
+    "doy_cos",
+    "event_flag",
+    "is_launched",  # 0 before the launch date, 1 from it: covers launches inside the horizon
+    "days_since_launch_log1p",  # log1p(max(days since launch, 0))
+)
+DEFAULT_STATIC_FEATURES: tuple[str, ...] = (
+    "list_price_log",  # log of the list price
+    "lead_time_days",  # supplier lead time
+    "days_since_launch_log1p",  # at the forecast origin; 0 for products not launched yet
+    "history_length_log1p",  # days on sale before the origin (may exceed the window length)
+)
+
+
+@dataclass
+class ModelConfig:
+    """Hyper-parameters of the global SKU demand model, its text tower and its training loop."""
+
+    # --- sample shapes -------------------------------------------------------------------------
+    history_days: int = 56  # L: days of history the model sees before the forecast origin
+    horizon_days: int = 28  # H: days forecast after the origin (horizons 1..H)
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)  # Q levels, strictly increasing in (0, 1)
+    history_covariates: tuple[str, ...] = DEFAULT_HISTORY_COVARIATES  # per-day history channels
+    future_covariates: tuple[str, ...] = DEFAULT_FUTURE_COVARIATES  # per-day known-future channels
+    static_features: tuple[str, ...] = DEFAULT_STATIC_FEATURES  # per-sample static features
+
+    # --- text tower ----------------------------------------------------------------------------
+    encoder_path: str | None = None  # local HF model folder; None = bundled all-MiniLM-L6-v2
+    max_tokens: int = 64  # product documents are truncated / padded to this many tokens
+    finetune: FinetuneStrategy = "frozen"  # frozen | top_k | lora | full
+    top_k_layers: int = 2  # "top_k": number of top transformer layers that are trained
+    lora_r: int = 8  # "lora": adapter rank
+    lora_alpha: int = 16  # "lora": adapter scaling numerator (scale = alpha / r)
+    lora_dropout: float = 0.1  # "lora": dropout on the adapter input
+    lora_target_modules: tuple[str, ...] = ("query", "value")  # "lora": module names adapted
+    text_batch_size: int = 64  # texts per forward pass when precomputing frozen embeddings
+
+    # --- network -------------------------------------------------------------------------------
+    d_model: int = 64  # width of every tower and of the fused representation
+    history_layers: int = 1  # GRU layers over the L history days
+    dropout: float = 0.1  # dropout in the fusion / head MLPs
+    max_scaled_input: float = 20.0  # scaled history units are clipped here (outlier days)
+
+    # --- per-SKU scale -------------------------------------------------------------------------
+    scale_epsilon: float = 0.01  # units/day added to the history mean before the floor
+    scale_floor: float = 0.25  # units/day; keeps scaled targets of slow movers bounded
+    scale_prior_days: float = 7.0  # pseudo-days of the text prior when shrinking the history mean
+    scale_loss_weight: float = 0.1  # weight of the log-scale regression that trains the prior
+
+    # --- loss ----------------------------------------------------------------------------------
+    cumulative_loss_weight: float = 1.0  # weight of the cumulative-demand pinball loss
+
+    # --- optimisation --------------------------------------------------------------------------
+    batch_size: int = 32  # training samples per step
+    eval_batch_size: int = 256  # samples per forward pass in validation and prediction
+    max_epochs: int = 30  # upper bound on passes over the training samples
+    learning_rate: float = 1e-3  # peak AdamW learning rate of the non-encoder parameters
+    encoder_learning_rate: float = 1e-4  # peak learning rate of trainable encoder parameters
+    weight_decay: float = 0.01  # AdamW decoupled weight decay on matrices (not biases / norms)
+    warmup_fraction: float = 0.05  # share of all steps spent in linear warm-up
+    min_lr_fraction: float = 0.1  # cosine decay ends at this fraction of the peak rate
+    grad_clip: float = 1.0  # max global gradient norm
+    patience: int = 4  # epochs without validation improvement before stopping
+    min_delta: float = 1e-4  # smallest validation-loss decrease that counts as improvement
+
+    # --- runtime -------------------------------------------------------------------------------
+    seed: int = 1337  # seeds python, numpy and torch; same seed -> identical weights
+    num_threads: int = 2  # torch intra-op threads (the pipeline machines have 2 cores)
+    bf16_autocast: bool = True  # bf16 autocast for the encoder when the CPU supports it
+    deterministic: bool = True  # torch.use_deterministic_algorithms during training
+
+    def __post_init__(self) -> None:
+        self.quantiles = tuple(float(q) for q in self.quantiles)
+        self.history_covariates = tuple(self.history_covariates)
+        self.future_covariates = tuple(self.future_covariates)
+        self.static_features = tuple(self.static_features)
+        self.lora_target_modules = tuple(self.lora_target_modules)
+        self.validate()
+
+    def validate(self) -> None:
+        """Fail early with a message naming the field, instead of deep inside a forward pass."""
+        if self.finetune not in FINETUNE_STRATEGIES:
+            raise ValueError(
+                f"finetune={self.finetune!r} is not supported; use one of {FINETUNE_STRATEGIES}."
+            )
+        qs = self.quantiles
+        if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
+            raise ValueError(f"quantiles={qs} must be strictly increasing values inside (0, 1).")
+        for name in ("history_days", "horizon_days", "max_tokens", "d_model", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        if self.finetune == "top_k" and self.top_k_layers < 1:
+            raise ValueError("finetune='top_k' needs top_k_layers >= 1 (0 layers is 'frozen').")
+        if self.scale_floor <= 0:
+            raise ValueError(f"scale_floor must be > 0 units/day, got {self.scale_floor}.")
+
+    @property
+    def n_quantiles(self) -> int:
+        """Q, the number of quantile levels."""
+        return len(self.quantiles)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def to_json(self) -> str:
+        """Stable, human-readable JSON for the saved model folder."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        """Rebuild a config; unknown keys are an error so a typo never silently uses a default."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"Unknown ModelConfig fields {unknown}; known fields: {sorted(known)}.")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelConfig":
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+
+def replace(config: ModelConfig, **changes: Any) -> ModelConfig:
+    """A copy of ``config`` with some fields changed (validated again)."""
+    return dataclasses.replace(config, **changes)
+
+
+__all__ = [
+    "DEFAULT_FUTURE_COVARIATES",
+    "DEFAULT_HISTORY_COVARIATES",
+    "DEFAULT_STATIC_FEATURES",
+    "FINETUNE_STRATEGIES",
+    "FinetuneStrategy",
+    "ModelConfig",
+    "replace",
+]

@@ -1,0 +1,184 @@
+"""The fitted model object: build, predict, save to a folder, load from it.
+
+Saved folder layout (everything an MLflow pyfunc wrapper needs)::
+
+    config.json          ModelConfig
+    weights.safetensors  every tensor that is not a frozen pretrained encoder weight: the towers,
+                         heads, feature scalers, and the trained encoder part (top layers, LoRA
+                         adapters, or the whole encoder for "full")
+    model_meta.json      format version and the text-encoder reference (source + fingerprint)
+    encoder/             optional copy of the encoder folder (``save(..., copy_encoder=True)``)
+
+Frozen encoder weights are not duplicated: they are reloaded from the referenced encoder folder,
+whose content fingerprint must match the one recorded at save time. That is what makes a loaded
+model reproduce the saved model's predictions bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.embedding_cache import EmbeddingCache
+from inventory_pipeline.model.network import DemandNetwork
+from inventory_pipeline.model.predict import QuantileForecast, predict_quantiles
+from inventory_pipeline.model.runtime import torch_runtime
+from inventory_pipeline.model.text import (
+    TextFeaturizer,
+    TextTower,
+    apply_finetune_strategy,
+    cpu_bf16_supported,
+    encoder_fingerprint,
+    load_encoder,
+    resolve_encoder_path,
+)
+
+FORMAT_NAME = "inventory_pipeline.demand_model"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.safetensors"
+META_FILE = "model_meta.json"
+ENCODER_COPY_DIR = "encoder"
+
+
+def build_network(config: ModelConfig, encoder_path: Path) -> DemandNetwork:
+    """An untrained network; seed torch first for reproducible initial weights."""
+    import transformers
+
+    text_dim = int(transformers.AutoConfig.from_pretrained(str(encoder_path), local_files_only=True).hidden_size)
+    encoder = None
+    if config.finetune != "frozen":
+        encoder = apply_finetune_strategy(load_encoder(encoder_path), config)
+    use_bf16 = config.bf16_autocast and cpu_bf16_supported()
+    return DemandNetwork(config, TextTower(encoder, use_bf16), text_dim)
+
+
+def frozen_encoder_keys(network: DemandNetwork) -> set[str]:
+    """State-dict keys of pretrained encoder weights that training does not change."""
+    return {
+        name
+        for name, parameter in network.named_parameters(remove_duplicate=False)
+        if name.startswith("text_tower.encoder.") and not parameter.requires_grad
+    }
+
+
+class DemandForecaster:
+    """Config + network + text featurizer: everything needed to forecast from samples."""
+
+    def __init__(
+        self, config: ModelConfig, network: DemandNetwork, featurizer: TextFeaturizer
+    ) -> None:
+        self.config = config
+        self.network = network
+        self.featurizer = featurizer
+
+    @classmethod
+    def build(
+        cls,
+        config: ModelConfig,
+        embedding_cache: EmbeddingCache | None = None,
+        encoder_path: str | Path | None = None,
+    ) -> "DemandForecaster":
+        """An untrained forecaster (the training loop fills it).
+
+        Args:
+            config: model config.
+            embedding_cache: shared cache of frozen embeddings; None = in-memory only.
+            encoder_path: overrides ``config.encoder_path`` (used when loading a copied encoder).
+        """
+        path = resolve_encoder_path(encoder_path if encoder_path is not None else config.encoder_path)
+        network = build_network(config, path)
+        return cls(config, network, TextFeaturizer(config, path, embedding_cache))
+
+    def predict(self, samples: ForecastSamples, batch_size: int | None = None) -> QuantileForecast:
+        """Per-day and cumulative quantiles in units for every sample (targets are ignored)."""
+        with torch_runtime(self.config):
+            text = self.featurizer.prepare(samples.texts)
+            return predict_quantiles(
+                self.network, samples, text, batch_size or self.config.eval_batch_size
+            )
+
+    def save(self, folder: str | Path, copy_encoder: bool = False) -> Path:
+        """Write the model folder (see module docstring); returns its path.
+
+        Args:
+            folder: target folder, created if missing; existing model files are replaced.
+            copy_encoder: also copy the encoder folder inside, for a self-contained artifact
+                (needed when the encoder is not the bundled one and the target machine lacks it).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        omitted = frozen_encoder_keys(self.network)
+        state = {
+            key: value.detach().contiguous()
+            for key, value in self.network.state_dict().items()
+            if key not in omitted
+        }
+        save_file(state, str(folder / WEIGHTS_FILE))
+        (folder / CONFIG_FILE).write_text(self.config.to_json())
+        if copy_encoder:
+            target = folder / ENCODER_COPY_DIR
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(self.featurizer.encoder_path, target)
+        meta: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "encoder": {
+                "config_encoder_path": self.config.encoder_path,
+                "copied_to": ENCODER_COPY_DIR if copy_encoder else None,
+                "fingerprint": self.featurizer.fingerprint,
+                "hidden_size": self.network.text_proj[1].in_features,
+            },
+            "omitted_frozen_encoder_tensors": len(omitted),
+            "torch_version": torch.__version__,
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return folder
+
+    @classmethod
+    def load(
+        cls, folder: str | Path, embedding_cache: EmbeddingCache | None = None
+    ) -> "DemandForecaster":
+        """Rebuild a saved forecaster; fails if the referenced encoder is not the one trained with."""
+        folder = Path(folder)
+        for name in (CONFIG_FILE, WEIGHTS_FILE, META_FILE):
+            if not (folder / name).is_file():
+                raise FileNotFoundError(
+                    f"{folder / name} is missing; expected a folder written by DemandForecaster.save."
+                )
+        meta = json.loads((folder / META_FILE).read_text())
+        if meta.get("format") != FORMAT_NAME or meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{folder} holds format {meta.get('format')!r} v{meta.get('format_version')}; this "
+                f"code reads {FORMAT_NAME!r} v{FORMAT_VERSION}. Retrain or load with a matching version."
+            )
+        config = ModelConfig.from_json((folder / CONFIG_FILE).read_text())
+        copied = meta["encoder"]["copied_to"]
+        encoder_path = resolve_encoder_path(folder / copied if copied else config.encoder_path)
+        found = encoder_fingerprint(encoder_path)
+        if found != meta["encoder"]["fingerprint"]:
+            raise ValueError(
+                f"The encoder at {encoder_path} (fingerprint {found[:12]}) is not the one this model "
+                f"was trained with ({meta['encoder']['fingerprint'][:12]}). Install the same encoder "
+                "version, or save the model with copy_encoder=True to carry its encoder along."
+            )
+        forecaster = cls.build(config, embedding_cache, encoder_path)
+        state = load_file(str(folder / WEIGHTS_FILE))
+        result = forecaster.network.load_state_dict(state, strict=False)
+        expected_missing = frozen_encoder_keys(forecaster.network)
+        if set(result.missing_keys) != expected_missing or result.unexpected_keys:
+            unexpected_missing = sorted(set(result.missing_keys) - expected_missing)
+            raise ValueError(
+                f"{folder / WEIGHTS_FILE} does not fit the network built from its config: missing "
+                f"{unexpected_missing[:5]}, unexpected {sorted(result.unexpected_keys)[:5]}."
+            )
+        forecaster.network.eval()
+        return forecaster

@@ -1,0 +1,198 @@
+"""The global demand network: text tower + history tower + known future -> quantiles per day.
+
+Per-SKU scale (why it lives inside the network): demand levels differ by orders of magnitude
+across SKUs, so the towers work in *scaled* units (units / scale). The scale is the mean of the
+SKU's usable history days (on sale and not stockout-censored), shrunk towards a text-based prior::
+
+    prior = exp(scale_head(text, static))          # what a product like this typically sells
+    scale = max((sum_usable + k * prior) / (n_usable + k) + epsilon, floor)     k = scale_prior_days
+
+With a long history the prior hardly matters; with no history (cold start, or launch inside the
+horizon) the scale *is* the prior, so the model still forecasts in the right order of magnitude.
+The prior is trained by a log-scale regression (``losses.py``) and enters the scale detached,
+so the quantile loss never pulls the normaliser around.
+
+Outputs are made valid by construction: per-day quantiles are softplus increments over the
+quantile levels (non-negative, non-decreasing in q); cumulative quantiles are sums over days of
+non-negative per-day increments that are themselves non-decreasing in q, so they are
+non-decreasing both in q and in h. Cumulative quantiles come from their own head: adding up
+per-day quantiles is wrong for any quantile but the mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.data import ForecastBatch, ForecastSamples
+from inventory_pipeline.model.text import TextTower
+
+HISTORY_DAY_CHANNELS = 3  # scaled units, stockout flag, observed flag (before the covariates)
+SCALE_FEATURES = 3  # log scale, log1p(usable days), share of usable days
+STD_FLOOR = 1e-6  # a channel with a smaller spread is constant: it is centred, not divided
+
+
+@dataclass
+class ForecastOutput:
+    """Network outputs for one batch.
+
+    Attributes:
+        daily: (B, H, Q) per-day demand quantiles in scaled units.
+        cumulative: (B, H, Q) quantiles of demand summed over days 1..h, in scaled units.
+        scale: (B,) units/day that turn scaled units into units (no gradient).
+        log_scale_prior: (B,) scale-head prediction of log units/day from text + static.
+    """
+
+    daily: torch.Tensor
+    cumulative: torch.Tensor
+    scale: torch.Tensor
+    log_scale_prior: torch.Tensor
+
+
+def monotone_quantiles(raw: torch.Tensor) -> torch.Tensor:
+    """(..., Q) unconstrained -> (..., Q) non-negative values, non-decreasing along the last axis."""
+    return torch.cumsum(F.softplus(raw), dim=-1)
+
+
+def cumulative_quantiles(raw: torch.Tensor) -> torch.Tensor:
+    """(B, H, Q) unconstrained -> (B, H, Q) non-decreasing in q and in h (sum of valid increments)."""
+    increments = monotone_quantiles(raw)  # (B, H, Q) >= 0, non-decreasing in q
+    return torch.cumsum(increments, dim=1)  # (B, H, Q)
+
+
+def usable_history(batch: ForecastBatch) -> torch.Tensor:
+    """(B, L) 1 where a history day shows real demand: on sale and not stockout-censored."""
+    return batch.history_observed * (1.0 - batch.history_stockout)
+
+
+def _mlp(d_in: int, d_hidden: int, d_out: int, dropout: float) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(d_in, d_hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_hidden, d_out)
+    )
+
+
+class FeatureScaler(nn.Module):
+    """Per-channel standardisation fitted on the training samples, saved with the weights."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels))
+        self.register_buffer("std", torch.ones(channels))
+
+    def fit(self, values: np.ndarray) -> None:
+        """values (..., C): statistics over every axis but the last."""
+        flat = values.reshape(-1, values.shape[-1]).astype(np.float64)
+        std = flat.std(axis=0)
+        self.mean.copy_(torch.from_numpy(flat.mean(axis=0)).float())
+        self.std.copy_(torch.from_numpy(np.where(std < STD_FLOOR, 1.0, std)).float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class DemandNetwork(nn.Module):
+    """All towers and heads; ``forward`` maps a :class:`ForecastBatch` to a :class:`ForecastOutput`."""
+
+    def __init__(self, config: ModelConfig, text_tower: TextTower, text_dim: int) -> None:
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        n_hist, n_fut = len(config.history_covariates), len(config.future_covariates)
+        n_static = len(config.static_features)
+
+        self.history_scaler = FeatureScaler(n_hist)
+        self.future_scaler = FeatureScaler(n_fut)
+        self.static_scaler = FeatureScaler(n_static)
+
+        self.text_tower = text_tower
+        self.text_proj = nn.Sequential(nn.LayerNorm(text_dim), nn.Linear(text_dim, d), nn.GELU())
+        self.scale_head = _mlp(d + n_static, d, 1, config.dropout)
+        self.history_in = nn.Linear(HISTORY_DAY_CHANNELS + n_hist, d)
+        self.history_rnn = nn.GRU(d, d, num_layers=config.history_layers, batch_first=True)
+        self.static_in = nn.Sequential(nn.Linear(n_static + SCALE_FEATURES, d), nn.GELU())
+        self.context = _mlp(3 * d, d, d, config.dropout)
+        self.future_in = nn.Linear(n_fut, d)
+        self.horizon_embedding = nn.Parameter(torch.zeros(config.horizon_days, d))
+        self.decoder = nn.Sequential(_mlp(2 * d, d, d, config.dropout), nn.GELU())
+        self.daily_head = nn.Linear(d, config.n_quantiles)
+        self.cumulative_head = nn.Linear(d, config.n_quantiles)
+
+    def fit_feature_scaling(self, samples: ForecastSamples) -> None:
+        """Standardise covariates and start the scale prior at the training median level."""
+        self.history_scaler.fit(samples.history_covariates)
+        self.future_scaler.fit(samples.future_covariates)
+        self.static_scaler.fit(samples.static)
+        usable = samples.history_observed * (1.0 - samples.history_stockout)
+        counts = usable.sum(axis=1)
+        if np.any(counts > 0):
+            means = (samples.history_units * usable).sum(axis=1)[counts > 0] / counts[counts > 0]
+            level = float(np.median(np.maximum(means + self.config.scale_epsilon, self.config.scale_floor)))
+        else:
+            level = self.config.scale_floor
+        last = self.scale_head[-1]
+        assert isinstance(last, nn.Linear)
+        with torch.no_grad():
+            last.bias.fill_(float(np.log(level)))
+
+    def per_sku_scale(
+        self, batch: ForecastBatch, log_scale_prior: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scale (B,) in units/day and usable history days (B,); see the module docstring."""
+        usable = usable_history(batch)  # (B, L)
+        n_usable = usable.sum(dim=1)  # (B,)
+        total = (batch.history_units * usable).sum(dim=1)  # (B,)
+        k = self.config.scale_prior_days
+        prior = torch.exp(log_scale_prior.detach())  # (B,)
+        shrunk = (total + k * prior) / (n_usable + k)  # (B,)
+        scale = torch.clamp(shrunk + self.config.scale_epsilon, min=self.config.scale_floor)
+        return scale, n_usable
+
+    def forward(self, batch: ForecastBatch) -> ForecastOutput:
+        cfg = self.config
+        L, H = cfg.history_days, cfg.horizon_days
+
+        # text and static -> scale prior
+        pooled = self.text_tower(batch.text_embedding, batch.input_ids, batch.attention_mask)
+        text = self.text_proj(pooled.float())  # (B, d)
+        static = self.static_scaler(batch.static)  # (B, S)
+        log_scale_prior = self.scale_head(torch.cat([text, static], dim=-1)).squeeze(-1)  # (B,)
+        scale, n_usable = self.per_sku_scale(batch, log_scale_prior)  # (B,), (B,)
+
+        # history tower over the L days
+        units = torch.clamp(batch.history_units / scale[:, None], max=cfg.max_scaled_input)  # (B, L)
+        day_inputs = torch.cat(
+            [
+                units.unsqueeze(-1),
+                batch.history_stockout.unsqueeze(-1),
+                batch.history_observed.unsqueeze(-1),
+                self.history_scaler(batch.history_covariates),
+            ],
+            dim=-1,
+        )  # (B, L, 3 + C_h)
+        _, last_hidden = self.history_rnn(self.history_in(day_inputs))  # (layers, B, d)
+        history = last_hidden[-1]  # (B, d)
+
+        # static tower, fused context
+        scale_features = torch.stack(
+            [torch.log(scale), torch.log1p(n_usable), n_usable / L], dim=-1
+        )  # (B, 3)
+        static_vec = self.static_in(torch.cat([static, scale_features], dim=-1))  # (B, d)
+        context = self.context(torch.cat([text, history, static_vec], dim=-1))  # (B, d)
+
+        # per future day: context + known future + horizon embedding
+        future = self.future_in(self.future_scaler(batch.future_covariates))  # (B, H, d)
+        future = future + self.horizon_embedding  # (B, H, d)
+        context_per_day = context.unsqueeze(1).expand(-1, H, -1)  # (B, H, d)
+        days = self.decoder(torch.cat([context_per_day, future], dim=-1))  # (B, H, d)
+
+        return ForecastOutput(
+            daily=monotone_quantiles(self.daily_head(days)),  # (B, H, Q)
+            cumulative=cumulative_quantiles(self.cumulative_head(days)),  # (B, H, Q)
+            scale=scale.detach(),  # (B,)
+            log_scale_prior=log_scale_prior,  # (B,)
+        )
