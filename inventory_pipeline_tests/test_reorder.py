@@ -1,0 +1,92 @@
+"""The reorder policy on hand-computed cases."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders, quantile_at, round_order
+
+LEVELS = np.array([0.1, 0.5, 0.9, 0.95, 0.99])
+
+
+def _inputs(n: int = 1, **overrides) -> PlanInputs:
+    horizon = 28
+    # cumulative demand: 2 units/day median; quantiles spread by level
+    days = np.arange(1, horizon + 1, dtype=float)[None, :, None]
+    factors = np.array([0.5, 1.0, 1.5, 1.75, 2.0])[None, None, :]
+    cum = np.repeat(days * 2.0 * factors, n, axis=0)
+    values = dict(
+        skus=[f"S{i}" for i in range(n)],
+        categories=["home/kitchen"] * n,
+        on_hand=np.full(n, 10),
+        on_order=np.full(n, 0),
+        lead_time_days=np.full(n, 9),
+        moq=np.full(n, 1),
+        pack_size=np.full(n, 1),
+        list_price=np.full(n, 20.0),
+        unit_cost=np.full(n, 8.0),
+        discontinued=np.zeros(n, bool),
+        launches_on=[None] * n,
+        cum_levels=LEVELS,
+        cum_quantiles=cum,
+        drivers=[[] for _ in range(n)],
+    )
+    values.update(overrides)
+    return PlanInputs(**values)
+
+
+def test_order_up_to_is_the_cumulative_quantile_over_lead_time_plus_review() -> None:
+    plan = plan_orders(date(2025, 1, 1), _inputs(), ReorderConfig())
+    row = plan.row(0, named=True)
+    # cover = 9 + 1 = 10 days; median 20, 95% quantile 2*10*1.75 = 35
+    assert row["demand_p50_cover"] == pytest.approx(20.0)
+    assert row["order_up_to"] == pytest.approx(35.0)
+    assert row["safety_stock"] == pytest.approx(15.0)
+    assert row["order_qty"] == 25  # 35 - 10 on hand
+    assert "Order 25" in row["reason"] and "95%" in row["reason"]
+
+
+@pytest.mark.parametrize(
+    ("need", "moq", "pack", "expected"),
+    [(0.0, 10, 6, 0), (-3.0, 1, 1, 0), (0.2, 1, 1, 1), (7.0, 1, 6, 12), (7.0, 20, 6, 24), (25.0, 20, 6, 30), (3.0, 10, 1, 10)],
+)
+def test_rounding_to_pack_size_and_moq(need: float, moq: int, pack: int, expected: int) -> None:
+    qty = round_order(np.array([need]), np.array([moq]), np.array([pack]))[0]
+    assert qty == expected
+    assert qty == 0 or (qty % pack == 0 and qty >= moq)
+
+
+def test_position_includes_on_order_and_discontinued_never_orders() -> None:
+    inputs = _inputs(
+        n=3,
+        on_hand=np.array([10, 10, 0]),
+        on_order=np.array([0, 30, 0]),
+        discontinued=np.array([False, False, True]),
+    )
+    plan = plan_orders(date(2025, 1, 1), inputs, ReorderConfig())
+    assert plan["order_qty"].to_list() == [25, 0, 0]
+    assert plan["reason"][1].startswith("No order")
+    assert "discontinued" in plan["reason"][2]
+
+
+def test_service_level_interpolates_and_category_override_applies() -> None:
+    assert quantile_at(LEVELS, np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]), np.array([0.7]))[0] == pytest.approx(2.5)
+    config = ReorderConfig(category_service_levels={"home/": 0.5})
+    plan = plan_orders(date(2025, 1, 1), _inputs(), config)
+    assert plan["service_level"][0] == 0.5
+    assert plan["order_up_to"][0] == pytest.approx(20.0)
+
+
+def test_cost_ratio_gives_the_critical_fractile() -> None:
+    config = ReorderConfig(use_cost_ratio=True, holding_cost_rate=0.365)
+    plan = plan_orders(date(2025, 1, 1), _inputs(), config)
+    # underage 12, overage 0.365 * 8 * 10 / 365 = 0.08 -> 12 / 12.08, clipped to 0.99
+    assert plan["service_level"][0] == pytest.approx(0.99)
+
+
+def test_cover_beyond_horizon_is_scaled_and_said() -> None:
+    plan = plan_orders(date(2025, 1, 1), _inputs(lead_time_days=np.array([55])), ReorderConfig())
+    row = plan.row(0, named=True)
+    assert row["demand_p50_cover"] == pytest.approx(2 * 28 * 56 / 28)
+    assert "scaled" in row["reason"]
