@@ -1,0 +1,215 @@
+"""MLflow: where runs and models go, the pyfunc wrapper, and the champion gate.
+
+The embedded default is a SQLite tracking store with a local artifact folder under the data root;
+a real tracking server (``MLFLOW_TRACKING_URI=http://…``) works unchanged because nothing here
+touches the store except through the MLflow client.
+
+The registered model is an MLflow ``pyfunc`` whose input is one row per SKU forecast origin (the
+same arrays the model trains on, flattened into list columns) and whose output is the long-format
+forecast (sku, horizon, per-day quantiles, cumulative quantiles). The nightly job loads it with
+``models:/<name>@champion`` and unwraps the :class:`DemandForecaster` for batch inference.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, DataType, Schema
+from mlflow.types.schema import Array
+
+from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.forecaster import DemandForecaster
+from inventory_pipeline.model.predict import QuantileForecast, quantile_column_name
+
+CHAMPION_ALIAS = "champion"
+MODEL_ARTIFACT = "model"
+GATE_METRIC = "wql"
+
+
+def configure(tracking_uri: str, artifacts_dir: Path, experiment: str) -> str:
+    """Points MLflow at the store and returns the experiment id (created with local artifacts)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    mlflow.set_tracking_uri(tracking_uri)
+    if tracking_uri.startswith("sqlite:///"):
+        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        experiment_id = found.experiment_id
+    else:
+        location = None
+        if not tracking_uri.startswith(("http://", "https://", "databricks")):
+            artifacts_dir.mkdir(parents=True, exist_ok=True)
+            location = artifacts_dir.resolve().as_uri()
+        experiment_id = client.create_experiment(experiment, artifact_location=location)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+# ---------------------------------------------------------------------------------- pyfunc I/O
+
+_ARRAY_FIELDS = (
+    "history_units",
+    "history_stockout",
+    "history_observed",
+    "history_covariates",
+    "future_covariates",
+    "static",
+)
+
+
+def samples_to_frame(samples: ForecastSamples, skus: list[str]) -> pd.DataFrame:
+    """One row per sample; arrays flattened into list columns (the pyfunc's input)."""
+    n = len(samples)
+    data: dict[str, Any] = {"sku": list(skus), "text": list(samples.texts)}
+    for name in _ARRAY_FIELDS:
+        array = getattr(samples, name).reshape(n, -1).astype(np.float64)
+        data[name] = list(array)
+    return pd.DataFrame(data)
+
+
+def frame_to_samples(frame: pd.DataFrame, config: ModelConfig) -> ForecastSamples:
+    """Inverse of :func:`samples_to_frame`, reshaped by the model's config."""
+    n, L, H = len(frame), config.history_days, config.horizon_days
+    shapes = {
+        "history_units": (n, L),
+        "history_stockout": (n, L),
+        "history_observed": (n, L),
+        "history_covariates": (n, L, len(config.history_covariates)),
+        "future_covariates": (n, H, len(config.future_covariates)),
+        "static": (n, len(config.static_features)),
+    }
+    arrays = {}
+    for name, shape in shapes.items():
+        stacked = np.stack([np.asarray(v, dtype=np.float32) for v in frame[name]]) if n else np.zeros(shape)
+        arrays[name] = stacked.reshape(shape).astype(np.float32)
+    return ForecastSamples(texts=list(frame["text"]), **arrays)
+
+
+def forecast_to_frame(skus: list[str], forecast: QuantileForecast) -> pd.DataFrame:
+    """Long format: one row per sku × horizon, per-day ``pXX`` and cumulative ``cum_pXX`` columns."""
+    n, horizon, _ = forecast.daily.shape
+    data: dict[str, Any] = {
+        "sku": np.repeat(np.asarray(skus, dtype=object), horizon),
+        "horizon": np.tile(np.arange(1, horizon + 1), n),
+    }
+    for j, name in enumerate(forecast.column_names):
+        data[name] = forecast.daily[:, :, j].reshape(-1).astype(np.float64)
+        data[f"cum_{name}"] = forecast.cumulative[:, :, j].reshape(-1).astype(np.float64)
+    return pd.DataFrame(data)
+
+
+def model_signature(config: ModelConfig) -> ModelSignature:
+    inputs = Schema(
+        [ColSpec(DataType.string, "sku"), ColSpec(DataType.string, "text")]
+        + [ColSpec(Array(DataType.double), name) for name in _ARRAY_FIELDS]
+    )
+    outputs = Schema(
+        [ColSpec(DataType.string, "sku"), ColSpec(DataType.long, "horizon")]
+        + [
+            ColSpec(DataType.double, prefix + quantile_column_name(q))
+            for q in config.quantiles
+            for prefix in ("", "cum_")
+        ]
+    )
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+class DemandModel(mlflow.pyfunc.PythonModel):
+    """The registered model: a saved :class:`DemandForecaster` folder behind the pyfunc API."""
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        self.forecaster = DemandForecaster.load(context.artifacts[MODEL_ARTIFACT])
+
+    def predict(
+        self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: Any = None
+    ) -> pd.DataFrame:
+        samples = frame_to_samples(model_input, self.forecaster.config)
+        forecast = self.forecaster.predict(samples)
+        return forecast_to_frame(list(model_input["sku"]), forecast)
+
+
+def log_model(forecaster: DemandForecaster, workdir: Path, input_example: pd.DataFrame | None) -> str:
+    """Logs the forecaster as the run's pyfunc model; returns its ``runs:/`` URI."""
+    folder = forecaster.save(workdir / "forecaster")
+    mlflow.pyfunc.log_model(
+        name=MODEL_ARTIFACT,
+        python_model=DemandModel(),
+        artifacts={MODEL_ARTIFACT: str(folder)},
+        signature=model_signature(forecaster.config),
+        input_example=input_example,
+        code_paths=None,
+    )
+    run = mlflow.active_run()
+    assert run is not None, "log_model must be called inside an MLflow run"
+    return f"runs:/{run.info.run_id}/{MODEL_ARTIFACT}"
+
+
+def load_forecaster(model_uri: str) -> DemandForecaster:
+    """The forecaster behind a registered pyfunc (e.g. ``models:/demand_model@champion``)."""
+    pyfunc = mlflow.pyfunc.load_model(model_uri)
+    model = pyfunc.unwrap_python_model()
+    if not isinstance(model, DemandModel):
+        raise TypeError(f"{model_uri} is not a demand model (got {type(model).__name__})")
+    return model.forecaster
+
+
+# --------------------------------------------------------------------------------- champion gate
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Whether a candidate version becomes champion, and why."""
+
+    promote: bool
+    reason: str
+    candidate_wql: float
+    champion_wql: float | None
+    best_baseline: str
+    best_baseline_wql: float
+
+
+def decide(candidate_wql: float, champion_wql: float | None, baseline_wql: dict[str, float]) -> GateDecision:
+    """The candidate must beat every baseline and the current champion on the same backtest WQL."""
+    if not np.isfinite(candidate_wql):
+        raise ValueError(f"candidate WQL is {candidate_wql}: the backtest produced no valid score")
+    best_name = min(baseline_wql, key=baseline_wql.__getitem__)
+    best = baseline_wql[best_name]
+    losers = [name for name, wql in baseline_wql.items() if candidate_wql >= wql]
+    if losers:
+        return GateDecision(
+            False,
+            f"WQL {candidate_wql:.4f} does not beat baseline(s) {losers} (best {best_name} {best:.4f})",
+            candidate_wql, champion_wql, best_name, best,
+        )  # fmt: skip
+    if champion_wql is not None and candidate_wql >= champion_wql:
+        return GateDecision(
+            False,
+            f"WQL {candidate_wql:.4f} does not beat the champion's {champion_wql:.4f} on the same windows",
+            candidate_wql, champion_wql, best_name, best,
+        )  # fmt: skip
+    versus = "no champion yet" if champion_wql is None else f"champion {champion_wql:.4f}"
+    return GateDecision(
+        True,
+        f"WQL {candidate_wql:.4f} beats every baseline (best {best_name} {best:.4f}) and {versus}",
+        candidate_wql, champion_wql, best_name, best,
+    )  # fmt: skip
+
+
+def champion_version(client: MlflowClient, name: str) -> str | None:
+    """The version the ``champion`` alias points at, or None when there is none yet."""
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION_ALIAS).version
+    except mlflow.exceptions.MlflowException as err:
+        if "not found" in str(err).lower() or "RESOURCE_DOES_NOT_EXIST" in str(err):
+            return None
+        raise
