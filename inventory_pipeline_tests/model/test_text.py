@@ -1,0 +1,44 @@
+"""Text inputs: embedding cache keyed by encoder version and text hash; fixed-length tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inventory_pipeline.model import EmbeddingCache
+from inventory_pipeline.model.embedding_cache import text_sha256
+from inventory_pipeline.model.text import TextFeaturizer, resolve_encoder_path
+from inventory_pipeline_tests.model.synthetic import small_config
+
+TEXTS = ["bestseller kettle | kitchen", "niche puzzle | toys", "bestseller kettle | kitchen"]
+
+
+def test_frozen_embeddings_are_cached_on_disk_and_reused(tmp_path: Path) -> None:
+    config = small_config()
+    path = resolve_encoder_path(None)
+    first = TextFeaturizer(config, path, EmbeddingCache(tmp_path))
+    inputs = first.prepare(TEXTS)
+    assert inputs.embedding is not None and inputs.embedding.shape[0] == 2  # unique texts
+    assert inputs.row.tolist() == [0, 1, 0]
+    assert len(list((tmp_path / first.encoder_version).glob("*.npz"))) == 1
+
+    second = TextFeaturizer(config, path, EmbeddingCache(tmp_path))  # a new process, same folder
+    again = second.prepare(TEXTS)
+    assert second._frozen_encoder is None  # served from the cache, encoder never loaded
+    assert again.embedding is not None and torch.equal(again.embedding, inputs.embedding)
+
+    stored = EmbeddingCache(tmp_path).get_many(first.encoder_version, [text_sha256(TEXTS[1])])[0]
+    assert stored is not None and np.array_equal(stored, inputs.embedding[1].numpy())
+    other = small_config(max_tokens=8)  # another token budget is another encoder version
+    assert TextFeaturizer(other, path).encoder_version != first.encoder_version
+
+
+def test_trainable_strategies_get_fixed_length_tokens() -> None:
+    config = small_config(finetune="lora")
+    inputs = TextFeaturizer(config, resolve_encoder_path(None)).prepare(TEXTS)
+    assert inputs.embedding is None
+    assert inputs.input_ids is not None and inputs.attention_mask is not None
+    assert inputs.input_ids.shape == (2, config.max_tokens)
+    assert inputs.attention_mask.sum() > 0
