@@ -1,0 +1,215 @@
+"""The feature set as of a day: what training and inference both feed the model.
+
+:func:`features_as_of` is the one reader for both, so training and serving cannot drift apart.
+It recomputes every leakage-sensitive feature from the raw exports on or before the as-of day D
+with the same SQL files that build the stored tables (sources scoped by
+:class:`~inventory_pipeline.features.sources.Scope`), so it is exact "as known on D":
+
+- demand history: order lines exported <= D and placed <= D (upserted as known on D), inventory
+  snapshots exported <= D; a correction exported after D does not change D's history;
+- promotions: the plan as known on D for D+1..D+H, and for each past day d the promotion in force
+  as known on d (<= D);
+- review signals and product documents: reviews created and exported <= D;
+- catalog (list price, launch and discontinuation dates, price tier): exports <= D.
+
+Computing from raw rather than reading the "latest" daily_sku_demand is what makes backtests
+honest (late corrections are invisible before they were exported); pruning to the order
+partitions that can hold the window's lines keeps it to seconds (benchmarks/features.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from inventory_pipeline.features.calendar import calendar_frame
+from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.product_docs import compute_product_docs, register_price_tiers
+from inventory_pipeline.features.promotions import compute_promo_calendar
+from inventory_pipeline.features.reviews import compute_review_signals, signal_columns
+from inventory_pipeline.features.sources import (
+    Scope,
+    connect,
+    query,
+    register_sources,
+    register_sku_scope,
+)
+from inventory_pipeline.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Long-format frames as known on ``as_of``; sorted by (sku, date) so they are reproducible.
+
+    history:  (sku, date) for every SKU and day as_of-history_days+1 .. as_of (dense). units,
+              stockout, on_sale (launched_at <= date < discontinued_at), observed (a usable,
+              uncensored observation: on sale or sold, and not a stockout), price_paid (null
+              without sales), list_price, discount_pct / promo_type (promotion in force), on_hand.
+    future:   (sku, date) for days as_of+1 .. as_of+horizon (dense): horizon (1..H), on_sale
+              (covers SKUs launching or discontinued inside the horizon), planned discount_pct /
+              promo_type as known on as_of.
+    calendar: (date) for history and future days: day-of-week fields and event flags.
+    static:   (sku): catalog fields, price_tier, launched / discontinued flags, latest inventory
+              snapshot on or before as_of (snapshot_date, on_hand, on_order).
+    reviews:  (sku): review signals as of as_of (counts 0 and nulls for SKUs without reviews).
+    docs:     (sku): product document text and text_sha256 as of as_of.
+    unknown_skus: requested SKUs not in the catalog as known on as_of (left out of every frame).
+    """
+
+    as_of: date
+    history: pl.DataFrame
+    future: pl.DataFrame
+    calendar: pl.DataFrame
+    static: pl.DataFrame
+    reviews: pl.DataFrame
+    docs: pl.DataFrame
+    unknown_skus: tuple[str, ...]
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {
+            "history": self.history,
+            "future": self.future,
+            "calendar": self.calendar,
+            "static": self.static,
+            "reviews": self.reviews,
+            "docs": self.docs,
+        }
+
+    @property
+    def skus(self) -> list[str]:
+        return self.static["sku"].to_list()
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    return con.sql(sql).pl()
+
+
+def _dense(skus: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
+    days = pl.DataFrame(pl.date_range(first, last, interval="1d", eager=True).alias("date"))
+    return skus.select("sku").join(days, how="cross").sort("sku", "date")
+
+
+def _history(
+    con: duckdb.DuckDBPyConnection, static: pl.DataFrame, first: date, as_of: date
+) -> pl.DataFrame:
+    demand = pl.from_arrow(query(con, "features/daily_sku_demand", {"start": first, "end": as_of}))
+    promos = compute_promo_calendar(con, first, as_of, 0).filter(pl.col("date") == pl.col("known_on"))
+    assert isinstance(demand, pl.DataFrame)
+    grid = _dense(static, first, as_of)
+    out = (
+        grid.join(demand, on=["sku", "date"], how="left", maintain_order="left")
+        .join(
+            promos.select("sku", "date", "discount_pct", "promo_type"),
+            on=["sku", "date"],
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            pl.col("units").fill_null(0),
+            pl.col("stockout").fill_null(False),
+            pl.col("on_sale").fill_null(False),
+            pl.col("discount_pct").fill_null(0.0),
+        )
+        .with_columns(
+            observed=(pl.col("on_sale") | (pl.col("units") > 0)) & ~pl.col("stockout"),
+        )
+    )
+    return out.select(
+        "sku", "date", "units", "stockout", "on_sale", "observed", "price_paid", "list_price",
+        "discount_pct", "promo_type", "on_hand",
+    )
+
+
+def _future(
+    con: duckdb.DuckDBPyConnection, static: pl.DataFrame, as_of: date, horizon: int
+) -> pl.DataFrame:
+    plan = compute_promo_calendar(con, as_of, as_of, horizon).filter(pl.col("date") > as_of)
+    grid = _dense(static, as_of + timedelta(days=1), as_of + timedelta(days=horizon))
+    return (
+        grid.join(
+            static.select("sku", "launched_at", "discontinued_at"), on="sku", how="left",
+            maintain_order="left",
+        )
+        .join(
+            plan.select("sku", "date", "discount_pct", "promo_type"),
+            on=["sku", "date"],
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            horizon=(pl.col("date") - pl.lit(as_of)).dt.total_days().cast(pl.Int32),
+            on_sale=(pl.col("launched_at") <= pl.col("date"))
+            & (pl.col("discontinued_at").is_null() | (pl.col("date") < pl.col("discontinued_at"))),
+            discount_pct=pl.col("discount_pct").fill_null(0.0),
+        )
+        .select("sku", "date", "horizon", "on_sale", "discount_pct", "promo_type")
+    )
+
+
+def _reviews(
+    con: duckdb.DuckDBPyConnection, static: pl.DataFrame, as_of: date, config: FeatureConfig
+) -> pl.DataFrame:
+    signals = compute_review_signals(con, as_of, as_of, config).drop("date")
+    counts = [c for c in signal_columns(config) if c.startswith("reviews_")]
+    return (
+        static.select("sku")
+        .join(signals, on="sku", how="left", maintain_order="left")
+        .with_columns(pl.col(counts).fill_null(0))
+    )
+
+
+def features_as_of(
+    warehouse: Warehouse,
+    as_of: date,
+    skus: Sequence[str] | None = None,
+    history_days: int | None = None,
+    horizon: int | None = None,
+    config: FeatureConfig = FeatureConfig(),
+) -> FeatureSet:
+    """Every feature of ``skus`` (default: the whole catalog known on as_of) as known on as_of.
+
+    Products announced but not yet launched are included (cold start: the model forecasts them
+    from their document); discontinued ones are flagged in ``static.discontinued`` and
+    ``future.on_sale``.
+    """
+    history_days = history_days or config.history_days
+    horizon = horizon or config.horizon_days
+    if history_days < 1 or horizon < 1:
+        raise ValueError(f"history_days and horizon must be >= 1, got {history_days}, {horizon}")
+    first = as_of - timedelta(days=history_days - 1)
+    con = connect(config.duckdb_threads)
+    try:
+        register_sources(
+            con,
+            warehouse,
+            Scope(known_on=as_of, orders_from=first, inventory_from=first),
+            skus=skus,
+        )
+        known = _frame(
+            con, "SELECT sku FROM sku_scope SEMI JOIN products_current USING (sku) ORDER BY sku"
+        )
+        unknown = () if skus is None else tuple(sorted(set(skus) - set(known["sku"].to_list())))
+        register_sku_scope(con, known["sku"].to_list())
+        register_price_tiers(con, config)
+        static = pl.from_arrow(query(con, "features/product_static", {"as_of": as_of}))
+        assert isinstance(static, pl.DataFrame)
+        history = _history(con, static, first, as_of)
+        future = _future(con, static, as_of, horizon)
+        reviews = _reviews(con, static, as_of, config)
+        docs = compute_product_docs(con, as_of, config)
+    finally:
+        con.close()
+    return FeatureSet(
+        as_of=as_of,
+        history=history,
+        future=future,
+        calendar=calendar_frame(first, as_of + timedelta(days=horizon), config.events),
+        static=static,
+        reviews=reviews,
+        docs=docs.select("sku", "text", "text_sha256"),
+        unknown_skus=unknown,
+    )

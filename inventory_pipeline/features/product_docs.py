@@ -1,0 +1,152 @@
+"""product_docs: one text per SKU for the language model, as known on each day, with its sha256.
+
+The text holds title, category, brand, price tier (list price quantile within category among the
+catalog known that day), description and the most recent review snippets known that day.
+Stored as a change log, ``features/product_docs/valid_from=YYYY-MM-DD/data.parquet``: a day's
+partition holds the documents that differ from the day before (new SKUs, catalog edits, new
+reviews, tier shifts). The document of a SKU as of D is its row with the greatest
+``valid_from <= D`` (:func:`read_product_docs`); storing every SKU every day would repeat the same
+text hundreds of times, and the hash lets the encoder cache embeddings per text.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from inventory_pipeline.features.common import (
+    TableUpdate,
+    existing_partitions,
+    feature_table,
+    remove_partitions,
+    write_partition_or_delete,
+)
+from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.known_days import day_span, known_day_range
+from inventory_pipeline.features.sources import Scope, connect, create_table, query, register_sources
+from inventory_pipeline.warehouse import Warehouse
+
+NAME = "product_docs"
+TABLE = feature_table(NAME)
+KEY = "valid_from"
+DOC_COLUMNS = ("sku", "text", "text_sha256", "price_tier", "review_snippets")
+
+
+def register_price_tiers(con: duckdb.DuckDBPyConnection, config: FeatureConfig) -> None:
+    """price_tiers(sku, price_tier) over the registered products_current."""
+    low, high = config.price_tier_quantiles
+    create_table(con, "price_tiers", "features/price_tiers", {"low_quantile": low, "high_quantile": high})
+
+
+def compute_product_docs(
+    con: duckdb.DuckDBPyConnection, as_of: date, config: FeatureConfig
+) -> pl.DataFrame:
+    """Documents as of ``as_of``; the sources on ``con`` must be scoped to exports <= as_of."""
+    register_price_tiers(con, config)
+    frame = pl.from_arrow(
+        query(
+            con,
+            "features/product_docs",
+            {
+                "as_of": as_of,
+                "snippet_count": config.snippet_count,
+                "snippet_chars": config.snippet_chars,
+            },
+        )
+    )
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def docs_as_of(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, as_of: date, config: FeatureConfig
+) -> pl.DataFrame:
+    register_sources(con, warehouse, Scope(known_on=as_of), tables=("products", "reviews"))
+    return compute_product_docs(con, as_of, config)
+
+
+def _changed(current: pl.DataFrame, previous: pl.DataFrame, day: date) -> pl.DataFrame:
+    changed = current.join(
+        previous.select("sku", "text_sha256"), on=["sku", "text_sha256"], how="anti", maintain_order="left"
+    )
+    return changed.select(pl.col("sku"), pl.lit(day).alias(KEY), *DOC_COLUMNS[1:])
+
+
+def _write(
+    warehouse: Warehouse, export_date: date | None, config: FeatureConfig
+) -> TableUpdate:
+    started = time.perf_counter()
+    first, last = known_day_range(warehouse, export_date)
+    written: list[str] = []
+    deleted: list[str] = []
+    rows = 0
+    con = connect(config.duckdb_threads)
+    try:
+        previous = docs_as_of(con, warehouse, first - timedelta(days=1), config)
+        for day in day_span(first, last):
+            current = docs_as_of(con, warehouse, day, config)
+            changed = _changed(current, previous, day)
+            value = day.isoformat()
+            if write_partition_or_delete(warehouse, TABLE, KEY, value, changed.to_arrow()):
+                written.append(value)
+                rows += changed.height
+            else:
+                deleted.append(value)
+            previous = current
+    finally:
+        con.close()
+    if export_date is None:
+        keep = {d.isoformat() for d in day_span(first, last)}
+        stale = sorted(set(existing_partitions(warehouse, TABLE, KEY)) - keep)
+        deleted += remove_partitions(warehouse, TABLE, KEY, stale)
+    return TableUpdate(
+        table=NAME,
+        partition_key=KEY,
+        written=tuple(written),
+        deleted=tuple(sorted(set(deleted))),
+        rows=rows,
+        first_date=first,
+        last_date=last,
+        seconds=time.perf_counter() - started,
+        extra={"mode": "full_rebuild" if export_date is None else "incremental"},
+    )
+
+
+def build_product_docs(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+    """Full rebuild of the change log from the first to the latest export."""
+    return _write(warehouse, None, config)
+
+
+def update_product_docs(
+    warehouse: Warehouse, export_date: date, config: FeatureConfig = FeatureConfig()
+) -> TableUpdate:
+    """After export ``export_date`` was (re)loaded: rewrites valid_from days export_date..latest."""
+    return _write(warehouse, export_date, config)
+
+
+def read_product_docs(warehouse: Warehouse, as_of: date, threads: int | None = None) -> pl.DataFrame:
+    """The stored document of every SKU as of ``as_of`` (its latest change on or before it)."""
+    files = [
+        str(warehouse.partition_path(TABLE, {KEY: v}))
+        for v in existing_partitions(warehouse, TABLE, KEY)
+        if date.fromisoformat(v) <= as_of
+    ]
+    if not files:
+        return pl.DataFrame(
+            schema={"sku": pl.String, KEY: pl.Date, "text": pl.String, "text_sha256": pl.String,
+                    "price_tier": pl.String, "review_snippets": pl.Int64}
+        )
+    con = connect(threads)
+    try:
+        frame = con.sql(
+            "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER "
+            "(PARTITION BY sku ORDER BY valid_from DESC) AS rn "
+            "FROM read_parquet($files, hive_partitioning = false)) WHERE rn = 1 ORDER BY sku",
+            params={"files": files},
+        ).pl()
+    finally:
+        con.close()
+    return frame

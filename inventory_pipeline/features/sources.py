@@ -1,0 +1,171 @@
+"""The raw tables as DuckDB relations, scoped to what was known on a day.
+
+Every feature query runs on an in-memory connection (never the catalog file) over relations this
+module registers: ``raw_<table>`` (the raw Parquet partitions) and ``<table>_current`` (the
+upsert-resolved view from ``sql/current/<table>.sql``), plus ``sku_scope``. A :class:`Scope`
+restricts which export partitions are read, so "as known on D" is a property of the inputs and
+the same SQL serves the stored tables and :func:`~inventory_pipeline.features.as_of.features_as_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from inventory_pipeline.contract import TABLES
+from inventory_pipeline.warehouse import Warehouse, memory_connection, read_sql
+
+RAW_TABLES: tuple[str, ...] = ("orders", "reviews", "promotions", "products", "inventory")
+EXPORT_KEY = "export_date"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which raw rows a computation may see.
+
+    ``known_on``: only export partitions on or before this day (None: all loaded exports).
+    ``orders_from``: the computation needs demand dates >= this day only; order partitions that
+    cannot hold the winning version of such a line are skipped (exact, see :func:`_orders_files`).
+    ``inventory_from``: only snapshots dated on or after this day (the key includes the date, so
+    filtering before the upsert is exact).
+    """
+
+    known_on: date | None = None
+    orders_from: date | None = None
+    inventory_from: date | None = None
+
+
+def raw_table(table: str) -> str:
+    return f"raw/{table}"
+
+
+def export_days(warehouse: Warehouse, table: str) -> list[date]:
+    """Export days loaded for one raw table, ascending."""
+    return [date.fromisoformat(v) for v in warehouse.partition_values(raw_table(table), EXPORT_KEY)]
+
+
+def all_export_days(warehouse: Warehouse) -> list[date]:
+    """Export days loaded for any raw table, ascending (ingestion writes every table each day)."""
+    return sorted({d for t in RAW_TABLES for d in export_days(warehouse, t)})
+
+
+def latest_export(warehouse: Warehouse) -> date:
+    """The last loaded export day: the end of daily_sku_demand's date grid."""
+    days = all_export_days(warehouse)
+    if not days:
+        raise FileNotFoundError(
+            f"no raw partitions under {warehouse.root / 'raw'}: run the ingest assets for at least "
+            "one export day before building features"
+        )
+    return days[-1]
+
+
+def _files(warehouse: Warehouse, table: str, known_on: date | None) -> list[str]:
+    return [
+        str(warehouse.partition_path(raw_table(table), {EXPORT_KEY: d}))
+        for d in export_days(warehouse, table)
+        if known_on is None or d <= known_on
+    ]
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> duckdb.DuckDBPyRelation:
+    if not files:
+        schema = TABLES[table].arrow_schema.append(pa.field(EXPORT_KEY, pa.date32()))
+        return con.from_arrow(schema.empty_table())
+    return con.read_parquet(files, hive_partitioning=True)
+
+
+def _orders_files(
+    con: duckdb.DuckDBPyConnection, files: list[str], orders_from: date | None
+) -> list[str]:
+    """Order partitions that can hold the winning version of a line placed on or after orders_from.
+
+    Let E0 be the first export holding any line version placed on or after orders_from. A line
+    whose winning version is placed on or after orders_from has that version in an export >= E0,
+    and every later version too; a line with a version in an export >= E0 also has its winner
+    there. So upserting over exports >= E0 and then filtering on the date is exact, with no
+    assumption on how late corrections arrive (row-group statistics make finding E0 cheap).
+    """
+    if orders_from is None or not files:
+        return files
+    row = con.sql(
+        "SELECT min(export_date) FROM read_parquet($files, hive_partitioning = true) "
+        "WHERE ordered_at >= CAST($start AS DATE)",
+        params={"files": files, "start": orders_from},
+    ).fetchall()[0]
+    first: date | None = row[0]
+    if first is None:
+        return []
+    return [f for f in files if _export_of(f) >= first]
+
+
+def _export_of(path: str) -> date:
+    for part in reversed(path.split("/")):
+        if part.startswith(f"{EXPORT_KEY}="):
+            return date.fromisoformat(part[len(EXPORT_KEY) + 1 :])
+    raise ValueError(f"{path} is not inside an {EXPORT_KEY}= partition folder")
+
+
+def register_sources(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    scope: Scope = Scope(),
+    skus: Sequence[str] | None = None,
+    tables: Sequence[str] = RAW_TABLES,
+) -> None:
+    """(Re)defines raw_<table>, <table>_current and sku_scope on ``con`` for ``scope``.
+
+    ``skus``: restrict sku_scope to these SKUs (default: every SKU in products_current).
+    ``tables``: the raw tables the caller's SQL reads (products is always registered: it defines
+    the SKUs); fewer tables means fewer Parquet footers read per call.
+    """
+    unknown = sorted(set(tables) - set(RAW_TABLES))
+    if unknown:
+        raise ValueError(f"unknown raw tables {unknown}; expected some of {RAW_TABLES}")
+    for table in RAW_TABLES:
+        if table not in tables and table != "products":
+            continue
+        files = _files(warehouse, table, scope.known_on)
+        if table == "orders":
+            files = _orders_files(con, files, scope.orders_from)
+        rel = _read(con, table, files)
+        if table == "inventory" and scope.inventory_from is not None and files:
+            rel = rel.filter(
+                duckdb.ColumnExpression("snapshot_date")
+                >= duckdb.ConstantExpression(scope.inventory_from)
+            )
+        rel.create_view(f"raw_{table}", replace=True)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_current AS {read_sql(f'current/{table}')}")
+    register_sku_scope(con, skus)
+
+
+def register_sku_scope(con: duckdb.DuckDBPyConnection, skus: Sequence[str] | None) -> None:
+    """sku_scope(sku): the SKUs a query computes features for."""
+    con.execute("DROP TABLE IF EXISTS sku_scope")
+    if skus is None:
+        con.execute("CREATE TEMP TABLE sku_scope AS SELECT DISTINCT sku FROM products_current")
+    else:
+        requested = pa.table({"sku": pa.array(sorted(set(skus)), pa.string())})
+        con.from_arrow(requested).create_view("requested_skus", replace=True)
+        con.execute("CREATE TEMP TABLE sku_scope AS SELECT sku FROM requested_skus")
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]) -> pa.Table:
+    """Runs ``sql/<name>.sql`` with bound parameters and returns the result as an Arrow table."""
+    return con.sql(read_sql(name), params=dict(params)).to_arrow_table()
+
+
+def create_table(
+    con: duckdb.DuckDBPyConnection, table: str, name: str, params: Mapping[str, Any]
+) -> None:
+    """Materialises ``sql/<name>.sql`` as a temp table (for a relation several queries share)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {read_sql(name)}", dict(params))
+
+
+def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
+    return memory_connection(threads)
