@@ -26,7 +26,7 @@ from inventory_pipeline.model.runtime import seed_everything, torch_runtime
 from inventory_pipeline.model.text import cpu_bf16_supported
 from inventory_pipeline.model.train import make_optimizer
 
-WORDS = "stainless kettle cast iron pan garden hose puzzle wooden toy organic tea premium budget".split()
+WORDS = "stainless kettle cast iron pan garden hose puzzle wooden toy organic tea premium".split()
 
 
 def synthetic_samples(config: ModelConfig, n: int, seed: int) -> ForecastSamples:
@@ -39,7 +39,9 @@ def synthetic_samples(config: ModelConfig, n: int, seed: int) -> ForecastSamples
         history_units=rng.poisson(3.0, size=(n, L)).astype(np.float32),
         history_stockout=(rng.random((n, L)) < 0.05).astype(np.float32),
         history_observed=np.ones((n, L), dtype=np.float32),
-        history_covariates=rng.normal(size=(n, L, len(config.history_covariates))).astype(np.float32),
+        history_covariates=rng.normal(size=(n, L, len(config.history_covariates))).astype(
+            np.float32
+        ),
         future_covariates=rng.normal(size=(n, H, len(config.future_covariates))).astype(np.float32),
         static=rng.normal(size=(n, len(config.static_features))).astype(np.float32),
         target_units=rng.poisson(3.0, size=(n, H)).astype(np.float32),
@@ -106,7 +108,8 @@ def main() -> None:
     print(f"{'strategy':<8} {'precision':<9} {'cold cache':>10} {'warm cache':>10}")
     for strategy in ("frozen", "lora"):
         for bf16 in (False, True):
-            cold, warm = inference_rate(ModelConfig(finetune=strategy, bf16_autocast=bf16), args.samples)
+            config = ModelConfig(finetune=strategy, bf16_autocast=bf16)
+            cold, warm = inference_rate(config, args.samples)
             warm_text = f"{warm:>10.0f}" if warm is not None else f"{'-':>10}"
             print(f"{strategy:<8} {'bf16' if bf16 else 'fp32':<9} {cold:>10.0f} {warm_text}")
 

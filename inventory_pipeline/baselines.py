@@ -139,7 +139,9 @@ def baseline_forecast(
         H rows per SKU, sorted by sku and horizon.
     """
     if method not in STATSFORECAST_ALIASES:
-        raise ValueError(f"Unknown baseline {method!r}; use one of {sorted(STATSFORECAST_ALIASES)}.")
+        raise ValueError(
+            f"Unknown baseline {method!r}; use one of {sorted(STATSFORECAST_ALIASES)}."
+        )
     if not isinstance(history, pl.DataFrame):
         history = pl.from_pandas(history)
     missing = {"sku", "date", "units"} - set(history.columns)
@@ -176,7 +178,10 @@ def baseline_forecast(
         "sku",
         pl.lit(forecast_date).alias("forecast_date"),
         "target_date",
-        (pl.col("target_date") - pl.lit(forecast_date)).dt.total_days().cast(pl.Int64).alias("horizon"),
+        (pl.col("target_date") - pl.lit(forecast_date))
+        .dt.total_days()
+        .cast(pl.Int64)
+        .alias("horizon"),
         pl.min_horizontal(low, mid).alias(low),
         pl.col(mid),
         pl.max_horizontal(high, mid).alias(high),

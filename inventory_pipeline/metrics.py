@@ -5,7 +5,8 @@ whose sales understate demand, can be left out. Arrays broadcast like numpy. A m
 denominator is zero (e.g. no demand at all in the scored cells) is undefined and returns NaN,
 never a number that looks like a score.
 
-Formulas (a = actual, f = point forecast, q_hat = forecast quantile at level q, sums over scored cells):
+Formulas (a = actual, f = point forecast, q_hat = quantile forecast at level q; sums run over
+scored cells):
 
     WAPE                     sum |a - f| / sum |a|
     bias                     (sum f - sum a) / sum |a|          (> 0: over-forecasting)
@@ -78,7 +79,8 @@ def weighted_quantile_loss(
     qf = np.asarray(quantile_forecasts, dtype=np.float64)
     if qf.shape[-1] != len(levels) or qf.shape[:-1] != a.shape:
         raise ValueError(
-            f"quantile_forecasts shape {qf.shape} must be actual shape {a.shape} + ({len(levels)},)."
+            f"quantile_forecasts shape {qf.shape} must be the actual shape {a.shape} "
+            f"+ ({len(levels)},)."
         )
     w = _scored(a, mask)
     denominator = np.sum(w * np.abs(a))

@@ -6,7 +6,7 @@ Public API:
     ModelConfig                   every tunable number (``config.py``)
     ForecastSamples, ForecastBatch input contract (``data.py``)
     train(...)                    fit -> (DemandForecaster, TrainingHistory)
-    DemandForecaster              .predict(samples) -> QuantileForecast, .save(folder), .load(folder)
+    DemandForecaster              .predict(samples) -> QuantileForecast, .save(dir), .load(dir)
     EmbeddingCache                frozen-encoder embedding cache per (encoder version, text sha256)
 """
 

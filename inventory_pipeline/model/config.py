@@ -134,7 +134,8 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        values = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
     def to_json(self) -> str:
         """Stable, human-readable JSON for the saved model folder."""
@@ -146,7 +147,9 @@ class ModelConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"Unknown ModelConfig fields {unknown}; known fields: {sorted(known)}.")
+            raise ValueError(
+                f"Unknown ModelConfig fields {unknown}; known fields: {sorted(known)}."
+            )
         return cls(**data)
 
     @classmethod

@@ -23,7 +23,9 @@ from inventory_pipeline.model.config import ModelConfig
 
 @dataclass
 class ForecastSamples:
-    """N samples as numpy arrays; day index 0 of the history is origin - L + 1, of the future origin + 1.
+    """N samples as numpy arrays.
+
+    History day index 0 is origin - L + 1 (index L - 1 is the origin); future index 0 is origin + 1.
 
     Attributes:
         texts: (N,) product document per sample (title, category, brand, price tier, description,
@@ -33,7 +35,7 @@ class ForecastSamples:
         history_stockout: (N, L) 1.0 where the day is stockout-censored, else 0.0.
         history_observed: (N, L) 1.0 where the SKU was on sale, 0.0 before launch (left padding).
         history_covariates: (N, L, C_h) per-day covariates in ``config.history_covariates`` order.
-        future_covariates: (N, H, C_f) known-future covariates in ``config.future_covariates`` order.
+        future_covariates: (N, H, C_f) known-future covariates, ``config.future_covariates`` order.
         static: (N, S) static features in ``config.static_features`` order.
         target_units: (N, H) actual units for horizons 1..H; None at prediction time. Days before
             launch hold 0 (the model learns launches inside the horizon).
@@ -77,11 +79,13 @@ class ForecastSamples:
             if value is None:
                 if name in ("target_units", "target_censored"):
                     continue
-                raise ValueError(f"ForecastSamples.{name} is None; only the targets may be missing.")
+                raise ValueError(
+                    f"ForecastSamples.{name} is None; only the targets may be missing."
+                )
             if value.shape != shape:
                 raise ValueError(
                     f"ForecastSamples.{name} has shape {value.shape}, expected {shape} "
-                    f"(N={n}, L=history_days={L}, H=horizon_days={H}; channel names in ModelConfig)."
+                    f"(N={n}, L=history_days={L}, H=horizon_days={H}; see ModelConfig channels)."
                 )
             if not np.all(np.isfinite(value)):
                 raise ValueError(f"ForecastSamples.{name} contains NaN or inf; fill gaps first.")

@@ -25,7 +25,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from inventory_pipeline.model.config import ModelConfig
-from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.data import ForecastSamples, TextInputs
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.predict import QuantileForecast, predict_quantiles
@@ -52,7 +52,10 @@ def build_network(config: ModelConfig, encoder_path: Path) -> DemandNetwork:
     """An untrained network; seed torch first for reproducible initial weights."""
     import transformers
 
-    text_dim = int(transformers.AutoConfig.from_pretrained(str(encoder_path), local_files_only=True).hidden_size)
+    encoder_config = transformers.AutoConfig.from_pretrained(
+        str(encoder_path), local_files_only=True
+    )
+    text_dim = int(encoder_config.hidden_size)
     encoder = None
     if config.finetune != "frozen":
         encoder = apply_finetune_strategy(load_encoder(encoder_path), config)
@@ -93,14 +96,17 @@ class DemandForecaster:
             embedding_cache: shared cache of frozen embeddings; None = in-memory only.
             encoder_path: overrides ``config.encoder_path`` (used when loading a copied encoder).
         """
-        path = resolve_encoder_path(encoder_path if encoder_path is not None else config.encoder_path)
+        path = resolve_encoder_path(config.encoder_path if encoder_path is None else encoder_path)
         network = build_network(config, path)
         return cls(config, network, TextFeaturizer(config, path, embedding_cache))
 
     def predict(self, samples: ForecastSamples, batch_size: int | None = None) -> QuantileForecast:
         """Per-day and cumulative quantiles in units for every sample (targets are ignored)."""
         with torch_runtime(self.config):
-            text = self.featurizer.prepare(samples.texts)
+            if len(samples) == 0:
+                text = TextInputs(row=torch.zeros(0, dtype=torch.int64))
+            else:
+                text = self.featurizer.prepare(samples.texts)
             return predict_quantiles(
                 self.network, samples, text, batch_size or self.config.eval_batch_size
             )
@@ -135,7 +141,7 @@ class DemandForecaster:
                 "config_encoder_path": self.config.encoder_path,
                 "copied_to": ENCODER_COPY_DIR if copy_encoder else None,
                 "fingerprint": self.featurizer.fingerprint,
-                "hidden_size": self.network.text_proj[1].in_features,
+                "hidden_size": self.network.text_dim,
             },
             "omitted_frozen_encoder_tensors": len(omitted),
             "torch_version": torch.__version__,
@@ -147,18 +153,19 @@ class DemandForecaster:
     def load(
         cls, folder: str | Path, embedding_cache: EmbeddingCache | None = None
     ) -> "DemandForecaster":
-        """Rebuild a saved forecaster; fails if the referenced encoder is not the one trained with."""
+        """Rebuild a saved forecaster; refuses an encoder other than the one it was trained with."""
         folder = Path(folder)
         for name in (CONFIG_FILE, WEIGHTS_FILE, META_FILE):
             if not (folder / name).is_file():
                 raise FileNotFoundError(
-                    f"{folder / name} is missing; expected a folder written by DemandForecaster.save."
+                    f"{folder / name} is missing; expected a folder from DemandForecaster.save."
                 )
         meta = json.loads((folder / META_FILE).read_text())
         if meta.get("format") != FORMAT_NAME or meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(
-                f"{folder} holds format {meta.get('format')!r} v{meta.get('format_version')}; this "
-                f"code reads {FORMAT_NAME!r} v{FORMAT_VERSION}. Retrain or load with a matching version."
+                f"{folder} holds format {meta.get('format')!r} v{meta.get('format_version')}; "
+                f"this code reads {FORMAT_NAME!r} v{FORMAT_VERSION}. Retrain, or load it with "
+                "the code version that wrote it."
             )
         config = ModelConfig.from_json((folder / CONFIG_FILE).read_text())
         copied = meta["encoder"]["copied_to"]
@@ -166,9 +173,9 @@ class DemandForecaster:
         found = encoder_fingerprint(encoder_path)
         if found != meta["encoder"]["fingerprint"]:
             raise ValueError(
-                f"The encoder at {encoder_path} (fingerprint {found[:12]}) is not the one this model "
-                f"was trained with ({meta['encoder']['fingerprint'][:12]}). Install the same encoder "
-                "version, or save the model with copy_encoder=True to carry its encoder along."
+                f"The encoder at {encoder_path} (fingerprint {found[:12]}) is not the one this "
+                f"model was trained with ({meta['encoder']['fingerprint'][:12]}). Install the "
+                "same encoder version, or save the model with copy_encoder=True to carry it along."
             )
         forecaster = cls.build(config, embedding_cache, encoder_path)
         state = load_file(str(folder / WEIGHTS_FILE))

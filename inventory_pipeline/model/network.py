@@ -55,12 +55,12 @@ class ForecastOutput:
 
 
 def monotone_quantiles(raw: torch.Tensor) -> torch.Tensor:
-    """(..., Q) unconstrained -> (..., Q) non-negative values, non-decreasing along the last axis."""
+    """(..., Q) unconstrained -> (..., Q) non-negative, non-decreasing along the last axis."""
     return torch.cumsum(F.softplus(raw), dim=-1)
 
 
 def cumulative_quantiles(raw: torch.Tensor) -> torch.Tensor:
-    """(B, H, Q) unconstrained -> (B, H, Q) non-decreasing in q and in h (sum of valid increments)."""
+    """(B, H, Q) unconstrained -> (B, H, Q) non-negative, non-decreasing in q and in h."""
     increments = monotone_quantiles(raw)  # (B, H, Q) >= 0, non-decreasing in q
     return torch.cumsum(increments, dim=1)  # (B, H, Q)
 
@@ -96,11 +96,12 @@ class FeatureScaler(nn.Module):
 
 
 class DemandNetwork(nn.Module):
-    """All towers and heads; ``forward`` maps a :class:`ForecastBatch` to a :class:`ForecastOutput`."""
+    """All towers and heads: a :class:`ForecastBatch` in, a :class:`ForecastOutput` out."""
 
     def __init__(self, config: ModelConfig, text_tower: TextTower, text_dim: int) -> None:
         super().__init__()
         self.config = config
+        self.text_dim = text_dim  # E, width of the pooled encoder output
         d = config.d_model
         n_hist, n_fut = len(config.history_covariates), len(config.future_covariates)
         n_static = len(config.static_features)
@@ -111,7 +112,10 @@ class DemandNetwork(nn.Module):
 
         self.text_tower = text_tower
         self.text_proj = nn.Sequential(nn.LayerNorm(text_dim), nn.Linear(text_dim, d), nn.GELU())
-        self.scale_head = _mlp(d + n_static, d, 1, config.dropout)
+        self.scale_hidden = nn.Sequential(
+            nn.Linear(d + n_static, d), nn.GELU(), nn.Dropout(config.dropout)
+        )
+        self.scale_out = nn.Linear(d, 1)  # log units/day; bias starts at the training median
         self.history_in = nn.Linear(HISTORY_DAY_CHANNELS + n_hist, d)
         self.history_rnn = nn.GRU(d, d, num_layers=config.history_layers, batch_first=True)
         self.static_in = nn.Sequential(nn.Linear(n_static + SCALE_FEATURES, d), nn.GELU())
@@ -131,13 +135,12 @@ class DemandNetwork(nn.Module):
         counts = usable.sum(axis=1)
         if np.any(counts > 0):
             means = (samples.history_units * usable).sum(axis=1)[counts > 0] / counts[counts > 0]
-            level = float(np.median(np.maximum(means + self.config.scale_epsilon, self.config.scale_floor)))
+            levels = np.maximum(means + self.config.scale_epsilon, self.config.scale_floor)
+            level = float(np.median(levels))
         else:
             level = self.config.scale_floor
-        last = self.scale_head[-1]
-        assert isinstance(last, nn.Linear)
         with torch.no_grad():
-            last.bias.fill_(float(np.log(level)))
+            self.scale_out.bias.fill_(float(np.log(level)))
 
     def per_sku_scale(
         self, batch: ForecastBatch, log_scale_prior: torch.Tensor
@@ -160,11 +163,13 @@ class DemandNetwork(nn.Module):
         pooled = self.text_tower(batch.text_embedding, batch.input_ids, batch.attention_mask)
         text = self.text_proj(pooled.float())  # (B, d)
         static = self.static_scaler(batch.static)  # (B, S)
-        log_scale_prior = self.scale_head(torch.cat([text, static], dim=-1)).squeeze(-1)  # (B,)
+        prior_hidden = self.scale_hidden(torch.cat([text, static], dim=-1))  # (B, d)
+        log_scale_prior = self.scale_out(prior_hidden).squeeze(-1)  # (B,)
         scale, n_usable = self.per_sku_scale(batch, log_scale_prior)  # (B,), (B,)
 
         # history tower over the L days
-        units = torch.clamp(batch.history_units / scale[:, None], max=cfg.max_scaled_input)  # (B, L)
+        units = batch.history_units / scale[:, None]  # (B, L)
+        units = torch.clamp(units, max=cfg.max_scaled_input)  # (B, L)
         day_inputs = torch.cat(
             [
                 units.unsqueeze(-1),

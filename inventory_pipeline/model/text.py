@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -27,6 +28,9 @@ from torch import nn
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import TextInputs
 from inventory_pipeline.model.embedding_cache import EmbeddingCache, text_sha256
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 FINGERPRINT_CHUNK_BYTES = 1 << 20  # read size while hashing encoder files
 
@@ -80,8 +84,10 @@ def encoder_fingerprint(path: Path) -> str:
 
 
 def cpu_bf16_supported() -> bool:
-    """True when oneDNN has native bf16 kernels here; elsewhere bf16 autocast is slower than fp32."""
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    """True when oneDNN has bf16 kernels here; elsewhere bf16 autocast is slower than fp32."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def autocast(enabled: bool) -> contextlib.AbstractContextManager[None]:
@@ -89,7 +95,7 @@ def autocast(enabled: bool) -> contextlib.AbstractContextManager[None]:
     return torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=enabled)
 
 
-def load_tokenizer(path: Path):  # -> transformers.PreTrainedTokenizerBase
+def load_tokenizer(path: Path) -> "PreTrainedTokenizerBase":
     """The tokenizer stored in the encoder folder (offline)."""
     import transformers
 
@@ -144,7 +150,9 @@ def apply_finetune_strategy(encoder: nn.Module, config: ModelConfig) -> nn.Modul
             target_modules=list(config.lora_target_modules),
             bias="none",
         )
-        return peft.get_peft_model(encoder, lora_config)  # freezes all base weights itself
+        with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            return peft.get_peft_model(encoder, lora_config)  # freezes all base weights itself
     for parameter in encoder.parameters():
         parameter.requires_grad = strategy == "full"
     if strategy == "top_k":
@@ -164,7 +172,7 @@ def apply_finetune_strategy(encoder: nn.Module, config: ModelConfig) -> nn.Modul
 
 
 class TextTower(nn.Module):
-    """Product document -> pooled vector (B, E), from a trainable encoder or a precomputed embedding."""
+    """Product document -> pooled vector (B, E), from the encoder or a precomputed embedding."""
 
     def __init__(self, encoder: nn.Module | None, use_bf16: bool) -> None:
         super().__init__()
@@ -184,8 +192,8 @@ class TextTower(nn.Module):
         if input_ids is None or attention_mask is None:
             raise ValueError("The encoder is trained: batches need input_ids and attention_mask.")
         with autocast(self.use_bf16):
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return mean_pool(hidden.float(), attention_mask)  # (B, E)
+            output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        return mean_pool(output.last_hidden_state.float(), attention_mask)  # (B, E)
 
 
 class TextFeaturizer:
@@ -209,12 +217,12 @@ class TextFeaturizer:
 
     @property
     def encoder_version(self) -> str:
-        """Cache namespace: the same weights, token budget, pooling and precision give one vector."""
+        """Cache namespace: same weights, token budget, pooling and precision -> same vector."""
         precision = "bf16" if self.use_bf16 else "fp32"
         return f"{self.fingerprint[:16]}-t{self.config.max_tokens}-mean-{precision}"
 
     def tokenize(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token ids and mask, (U, T) each, padded to ``max_tokens`` so shapes never depend on the batch."""
+        """Token ids and mask (U, T), padded to ``max_tokens``: shapes never depend on the batch."""
         encoded = self.tokenizer(
             list(texts),
             padding="max_length",
@@ -230,7 +238,7 @@ class TextFeaturizer:
             yield slice(start, min(start + step, count))
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
-        """Pooled frozen-encoder embeddings (U, E); only texts missing from the cache are encoded."""
+        """Frozen-encoder embeddings (U, E); only texts missing from the cache are encoded."""
         keys = [text_sha256(text) for text in texts]
         cached = self.cache.get_many(self.encoder_version, keys)
         missing: dict[str, str] = {}  # key -> text, each missing document once
@@ -245,7 +253,8 @@ class TextFeaturizer:
             for part in self._batches(len(documents)):
                 ids, mask = self.tokenize(documents[part])
                 with torch.no_grad(), autocast(self.use_bf16):
-                    hidden = self._frozen_encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+                    output = self._frozen_encoder(input_ids=ids, attention_mask=mask)
+                hidden = output.last_hidden_state  # (b, T, E)
                 vectors.append(mean_pool(hidden.float(), mask).numpy())  # (b, E)
             self.cache.put_many(self.encoder_version, list(missing), np.concatenate(vectors))
             cached = self.cache.get_many(self.encoder_version, keys)

@@ -70,7 +70,11 @@ class TrainingHistory:
 
 
 class EpochCallback(Protocol):
-    def __call__(self, epoch: int, train_loss: float, val_loss: float | None, seconds: float) -> None: ...
+    """``on_epoch_end(epoch, train_loss, val_loss, seconds)``; val_loss None = no validation."""
+
+    def __call__(
+        self, epoch: int, train_loss: float, val_loss: float | None, seconds: float
+    ) -> None: ...
 
 
 StepCallback = Callable[[StepInfo], None]

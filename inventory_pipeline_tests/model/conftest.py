@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from inventory_pipeline.model import DemandForecaster, ForecastSamples, ModelConfig, TrainingHistory, train
+from inventory_pipeline.model import (
+    DemandForecaster,
+    ForecastSamples,
+    ModelConfig,
+    TrainingHistory,
+    train,
+)
 from inventory_pipeline_tests.model.synthetic import make_samples, small_config
 
 

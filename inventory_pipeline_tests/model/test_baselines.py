@@ -14,7 +14,7 @@ ORIGIN = dt.date(2024, 3, 31)
 
 
 def _history(seed: int = 0) -> pl.DataFrame:
-    """SKU "weekly" has a Saturday peak, "short" has 5 days, "zeros" never sells, "gappy" misses days."""
+    """"weekly" peaks on Saturdays, "short" has 5 days, "zeros" never sells, "gappy" misses days."""
     rng = np.random.default_rng(seed)
     rows = []
     for sku, days in (("weekly", 70), ("short", 5), ("zeros", 40), ("gappy", 40)):
@@ -42,7 +42,9 @@ def test_baseline_rows_and_quantile_order(method: str) -> None:
     assert set(counts["first"]) == {1} and set(counts["last"]) == {14}
     days_ahead = (pl.col("target_date") - pl.col("forecast_date")).dt.total_days()
     assert forecast.select(days_ahead == pl.col("horizon")).to_series().all()
-    ordered = (pl.col("p10") >= 0) & (pl.col("p10") <= pl.col("p50")) & (pl.col("p50") <= pl.col("p90"))
+    ordered = (
+        (pl.col("p10") >= 0) & (pl.col("p10") <= pl.col("p50")) & (pl.col("p50") <= pl.col("p90"))
+    )
     assert forecast.select(ordered).to_series().all()
     methods = dict(forecast.select("sku", "method").unique().iter_rows())
     assert methods["short"] == "empirical_short_history"
@@ -56,14 +58,16 @@ def test_seasonal_naive_repeats_last_week() -> None:
     history = _history()
     forecast = baseline_forecast(history, "seasonal_naive", BaselineConfig(horizon_days=7))
     week_start = ORIGIN - dt.timedelta(days=7)
-    last_week = history.filter((pl.col("sku") == "weekly") & (pl.col("date") > week_start)).sort("date")
+    weekly = history.filter(pl.col("sku") == "weekly")
+    last_week = weekly.filter(pl.col("date") > week_start).sort("date")
     p50 = forecast.filter(pl.col("sku") == "weekly").sort("horizon")["p50"].to_list()
     assert p50 == [float(u) for u in last_week["units"].to_list()]
 
 
 def test_history_after_the_origin_is_ignored() -> None:
     history = _history()
-    late = pl.DataFrame({"sku": ["weekly"], "date": [ORIGIN + dt.timedelta(days=1)], "units": [999]})
+    next_day = ORIGIN + dt.timedelta(days=1)
+    late = pl.DataFrame({"sku": ["weekly"], "date": [next_day], "units": [999]})
     with_late = pl.concat([history, late])
     a = baseline_forecast(history, "seasonal_naive", forecast_date=ORIGIN)
     b = baseline_forecast(with_late, "seasonal_naive", forecast_date=ORIGIN)

@@ -45,7 +45,7 @@ def test_frozen_keeps_the_encoder_out_of_training(pretrained: dict[str, torch.Te
 def test_top_k_changes_only_the_top_layers(pretrained: dict[str, torch.Tensor]) -> None:
     k = 2
     forecaster = _one_step("top_k", top_k_layers=k)
-    n_layers = len(transformer_layers(forecaster.network.text_tower.encoder))  # type: ignore[arg-type]
+    n_layers = len(transformer_layers(forecaster.network.text_tower.encoder))  # type: ignore
     top = {f"encoder.layer.{i}." for i in range(n_layers - k, n_layers)}
     changed_layers = set()
     for name, value in _encoder_state(forecaster).items():
@@ -75,7 +75,7 @@ def test_full_changes_every_layer_but_not_the_unused_pooler(
     forecaster = _one_step("full")
     state = _encoder_state(forecaster)
     changed = {name for name, value in state.items() if not torch.equal(value, pretrained[name])}
-    n_layers = len(transformer_layers(forecaster.network.text_tower.encoder))  # type: ignore[arg-type]
+    n_layers = len(transformer_layers(forecaster.network.text_tower.encoder))  # type: ignore
     for i in range(n_layers):
         assert any(name.startswith(f"encoder.layer.{i}.") for name in changed)
     assert "embeddings.word_embeddings.weight" in changed

@@ -52,7 +52,9 @@ def test_cumulative_loss_masks_from_first_censored_day() -> None:
     n_fut = len(config.future_covariates)
     q = torch.zeros(1, 3, 1)
     target = torch.tensor([[1.0, 1.0, 1.0]])
-    output = ForecastOutput(daily=q, cumulative=q, scale=torch.ones(1), log_scale_prior=torch.zeros(1))
+    output = ForecastOutput(
+        daily=q, cumulative=q, scale=torch.ones(1), log_scale_prior=torch.zeros(1)
+    )
     clean = forecast_loss(output, _batch(target, torch.zeros(1, 3), n_fut), config)
     # all usable: cumulative per-day targets are 1, 1, 1 -> pinball 0.5 each
     assert clean.cumulative.item() == pytest.approx(0.5)
@@ -74,6 +76,8 @@ def test_loss_requires_targets() -> None:
     batch = _batch(torch.zeros(1, 3), torch.zeros(1, 3), len(config.future_covariates))
     batch.target_units = None
     q = torch.zeros(1, 3, 3)
-    output = ForecastOutput(daily=q, cumulative=q, scale=torch.ones(1), log_scale_prior=torch.zeros(1))
+    output = ForecastOutput(
+        daily=q, cumulative=q, scale=torch.ones(1), log_scale_prior=torch.zeros(1)
+    )
     with pytest.raises(ValueError, match="target_units"):
         forecast_loss(output, batch, config)

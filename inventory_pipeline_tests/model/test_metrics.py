@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from inventory_pipeline.metrics import bias, interval_coverage, pinball, wape, weighted_quantile_loss
+from inventory_pipeline.metrics import (
+    bias,
+    interval_coverage,
+    pinball,
+    wape,
+    weighted_quantile_loss,
+)
 
 ACTUAL = np.array([2.0, 0.0, 4.0, 10.0])
 FORECAST = np.array([3.0, 1.0, 4.0, 6.0])
