@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -80,3 +82,14 @@ def test_full_changes_every_layer_but_not_the_unused_pooler(
         assert any(name.startswith(f"encoder.layer.{i}.") for name in changed)
     assert "embeddings.word_embeddings.weight" in changed
     assert not any(name.startswith("pooler.") for name in changed)
+
+
+def test_fp32_top_k_step_trains_and_round_trips(tmp_path: Path) -> None:
+    forecaster = _one_step("top_k", top_k_layers=1, bf16_autocast=False)
+    assert forecaster.network.text_tower.use_bf16 is False
+    samples = make_samples(forecaster.config, 8, seed=12)
+    loaded = DemandForecaster.load(forecaster.save(tmp_path / "m"))
+    assert torch.equal(
+        torch.from_numpy(forecaster.predict(samples).daily),
+        torch.from_numpy(loaded.predict(samples).daily),
+    )
