@@ -52,19 +52,29 @@ class TableUpdate:
         return out
 
 
-def write_partition_or_delete(
-    warehouse: Warehouse, table: str, key: str, value: str, data: pa.Table
-) -> bool:
-    """Writes one partition atomically, or removes it when ``data`` is empty; True if written.
+class PartitionLog:
+    """Collects what a build wrote and removed."""
 
-    Feature partitions exist exactly where there are rows, so an incremental update and a full
-    rebuild leave the same set of files.
-    """
-    if data.num_rows == 0:
-        warehouse.partition_path(table, {key: value}).unlink(missing_ok=True)
-        return False
-    warehouse.write_partition(table, {key: value}, data)
-    return True
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.deleted: list[str] = []
+        self.rows = 0
+
+    def put(self, warehouse: Warehouse, table: str, key: str, value: str, data: pa.Table) -> None:
+        """Writes one partition atomically, or removes it when ``data`` has no rows.
+
+        Feature partitions exist exactly where there are rows, so an incremental update and a
+        full rebuild leave the same set of files.
+        """
+        path = warehouse.partition_path(table, {key: value})
+        if data.num_rows == 0:
+            if path.exists():
+                path.unlink()
+                self.deleted.append(value)
+            return
+        warehouse.write_partition(table, {key: value}, data)
+        self.written.append(value)
+        self.rows += data.num_rows
 
 
 def existing_partitions(warehouse: Warehouse, table: str, key: str) -> list[str]:

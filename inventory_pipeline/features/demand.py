@@ -22,7 +22,7 @@ from inventory_pipeline.features.common import (
     existing_partitions,
     feature_table,
     remove_partitions,
-    write_partition_or_delete,
+    PartitionLog,
 )
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import (
@@ -105,9 +105,7 @@ def compute_demand(
 def _write_months(
     warehouse: Warehouse, months: list[str], data_end: date, threads: int | None
 ) -> tuple[list[str], list[str], int]:
-    written: list[str] = []
-    deleted: list[str] = []
-    rows = 0
+    log = PartitionLog()
     for run in month_runs(months):
         start = month_bounds(run[0])[0]
         end = min(month_bounds(run[-1])[1], data_end)
@@ -122,12 +120,8 @@ def _write_months(
         for month in run:
             part = by_month.get(month)
             data = part.drop(MONTH_KEY).to_arrow() if part is not None else pa.table({})
-            if write_partition_or_delete(warehouse, TABLE, MONTH_KEY, month, data):
-                written.append(month)
-                rows += data.num_rows
-            else:
-                deleted.append(month)
-    return written, deleted, rows
+            log.put(warehouse, TABLE, MONTH_KEY, month, data)
+    return log.written, log.deleted, log.rows
 
 
 def _first_demand_date(warehouse: Warehouse, threads: int | None) -> date | None:

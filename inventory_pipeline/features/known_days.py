@@ -19,7 +19,7 @@ from inventory_pipeline.features.common import (
     TableUpdate,
     existing_partitions,
     remove_partitions,
-    write_partition_or_delete,
+    PartitionLog,
 )
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import (
@@ -71,9 +71,7 @@ def write_days(
     one partition per day; a full rebuild also removes partitions outside first..last."""
     started = time.perf_counter()
     days = day_span(first, last)
-    written: list[str] = []
-    deleted: list[str] = []
-    rows = 0
+    log = PartitionLog()
     con = connect(config.duckdb_threads)
     try:
         for i in range(0, len(days), config.known_chunk_days):
@@ -87,24 +85,19 @@ def write_days(
             }
             for day in chunk:
                 part = parts.get(day, frame.clear())
-                value = day.isoformat()
-                if write_partition_or_delete(warehouse, table, key, value, part.to_arrow()):
-                    written.append(value)
-                    rows += part.height
-                else:
-                    deleted.append(value)
+                log.put(warehouse, table, key, day.isoformat(), part.to_arrow())
     finally:
         con.close()
     if full_rebuild:
         keep = {d.isoformat() for d in days}
         stale = sorted(set(existing_partitions(warehouse, table, key)) - keep)
-        deleted += remove_partitions(warehouse, table, key, stale)
+        log.deleted += remove_partitions(warehouse, table, key, stale)
     return TableUpdate(
         table=name,
         partition_key=key,
-        written=tuple(written),
-        deleted=tuple(sorted(set(deleted))),
-        rows=rows,
+        written=tuple(log.written),
+        deleted=tuple(sorted(set(log.deleted))),
+        rows=log.rows,
         first_date=first,
         last_date=last,
         seconds=time.perf_counter() - started,

@@ -22,7 +22,7 @@ from inventory_pipeline.features.common import (
     existing_partitions,
     feature_table,
     remove_partitions,
-    write_partition_or_delete,
+    PartitionLog,
 )
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.known_days import day_span, known_day_range
@@ -80,34 +80,27 @@ def _write(
 ) -> TableUpdate:
     started = time.perf_counter()
     first, last = known_day_range(warehouse, export_date)
-    written: list[str] = []
-    deleted: list[str] = []
-    rows = 0
+    log = PartitionLog()
     con = connect(config.duckdb_threads)
     try:
         previous = docs_as_of(con, warehouse, first - timedelta(days=1), config)
         for day in day_span(first, last):
             current = docs_as_of(con, warehouse, day, config)
             changed = _changed(current, previous, day)
-            value = day.isoformat()
-            if write_partition_or_delete(warehouse, TABLE, KEY, value, changed.to_arrow()):
-                written.append(value)
-                rows += changed.height
-            else:
-                deleted.append(value)
+            log.put(warehouse, TABLE, KEY, day.isoformat(), changed.to_arrow())
             previous = current
     finally:
         con.close()
     if export_date is None:
         keep = {d.isoformat() for d in day_span(first, last)}
         stale = sorted(set(existing_partitions(warehouse, TABLE, KEY)) - keep)
-        deleted += remove_partitions(warehouse, TABLE, KEY, stale)
+        log.deleted += remove_partitions(warehouse, TABLE, KEY, stale)
     return TableUpdate(
         table=NAME,
         partition_key=KEY,
-        written=tuple(written),
-        deleted=tuple(sorted(set(deleted))),
-        rows=rows,
+        written=tuple(log.written),
+        deleted=tuple(sorted(set(log.deleted))),
+        rows=log.rows,
         first_date=first,
         last_date=last,
         seconds=time.perf_counter() - started,

@@ -32,12 +32,12 @@ per_window AS (
            avg(CAST(k.rating <= $negative_max_rating AS INTEGER)) AS negative_share
     FROM known AS k
     JOIN windows AS w ON w.window_days = 0 OR k.created_date > k.date - w.window_days
-    GROUP BY ALL
+    GROUP BY k.date, k.sku, w.window_days
 ),
 last_review AS (
     SELECT date, sku, CAST(date - max(created_date) AS INTEGER) AS days_since_last_review
     FROM known
-    GROUP BY ALL
+    GROUP BY date, sku
 )
 SELECT p.date, p.sku, p.window_days, p.reviews, p.mean_rating, p.negative_share,
        l.days_since_last_review
