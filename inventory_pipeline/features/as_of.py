@@ -34,6 +34,7 @@ from inventory_pipeline.features.reviews import compute_review_signals, signal_c
 from inventory_pipeline.features.sources import (
     Scope,
     connect,
+    first_export,
     query,
     register_sources,
     register_sku_scope,
@@ -47,8 +48,9 @@ class FeatureSet:
 
     history:  (sku, date) for every SKU and day as_of-history_days+1 .. as_of (dense). units,
               stockout, on_sale (launched_at <= date < discontinued_at), observed (a usable,
-              uncensored observation: on sale or sold, and not a stockout), price_paid (null
-              without sales), list_price, discount_pct / promo_type (promotion in force), on_hand.
+              uncensored observation: inside the exported data, on sale or sold, and not a
+              stockout), price_paid (null without sales), list_price, discount_pct / promo_type
+              (promotion in force), on_hand.
     future:   (sku, date) for days as_of+1 .. as_of+horizon (dense): horizon (1..H), on_sale
               (covers SKUs launching or discontinued inside the horizon), planned discount_pct /
               promo_type as known on as_of.
@@ -88,20 +90,39 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     return con.sql(sql).pl()
 
 
+def _on_sale() -> pl.Expr:
+    """launched_at <= date < discontinued_at, from the catalog as known on the as-of day."""
+    return (pl.col("launched_at") <= pl.col("date")) & (
+        pl.col("discontinued_at").is_null() | (pl.col("date") < pl.col("discontinued_at"))
+    )
+
+
 def _dense(skus: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
     days = pl.DataFrame(pl.date_range(first, last, interval="1d", eager=True).alias("date"))
     return skus.select("sku").join(days, how="cross").sort("sku", "date")
 
 
 def _history(
-    con: duckdb.DuckDBPyConnection, static: pl.DataFrame, first: date, as_of: date
+    con: duckdb.DuckDBPyConnection, static: pl.DataFrame, first: date, as_of: date, grid_start: date
 ) -> pl.DataFrame:
-    demand = pl.from_arrow(query(con, "features/daily_sku_demand", {"start": first, "end": as_of}))
+    demand = pl.from_arrow(
+        query(
+            con,
+            "features/daily_sku_demand",
+            {"start": first, "end": as_of, "grid_start": grid_start},
+        )
+    )
     promos = compute_promo_calendar(con, first, as_of, 0).filter(pl.col("date") == pl.col("known_on"))
     assert isinstance(demand, pl.DataFrame)
-    grid = _dense(static, first, as_of)
+    grid = _dense(static, first, as_of).join(
+        static.select("sku", "launched_at", "discontinued_at"), on="sku", how="left",
+        maintain_order="left",
+    )
     out = (
-        grid.join(demand, on=["sku", "date"], how="left", maintain_order="left")
+        grid.join(
+            demand.drop("on_sale").with_columns(in_data=pl.lit(True)),
+            on=["sku", "date"], how="left", maintain_order="left",
+        )
         .join(
             promos.select("sku", "date", "discount_pct", "promo_type"),
             on=["sku", "date"],
@@ -111,11 +132,14 @@ def _history(
         .with_columns(
             pl.col("units").fill_null(0),
             pl.col("stockout").fill_null(False),
-            pl.col("on_sale").fill_null(False),
+            pl.col("in_data").fill_null(False),
             pl.col("discount_pct").fill_null(0.0),
+            on_sale=_on_sale(),
         )
         .with_columns(
-            observed=(pl.col("on_sale") | (pl.col("units") > 0)) & ~pl.col("stockout"),
+            observed=pl.col("in_data")
+            & (pl.col("on_sale") | (pl.col("units") > 0))
+            & ~pl.col("stockout"),
         )
     )
     return out.select(
@@ -142,8 +166,7 @@ def _future(
         )
         .with_columns(
             horizon=(pl.col("date") - pl.lit(as_of)).dt.total_days().cast(pl.Int32),
-            on_sale=(pl.col("launched_at") <= pl.col("date"))
-            & (pl.col("discontinued_at").is_null() | (pl.col("date") < pl.col("discontinued_at"))),
+            on_sale=_on_sale(),
             discount_pct=pl.col("discount_pct").fill_null(0.0),
         )
         .select("sku", "date", "horizon", "on_sale", "discount_pct", "promo_type")
@@ -197,7 +220,7 @@ def features_as_of(
         register_price_tiers(con, config)
         static = pl.from_arrow(query(con, "features/product_static", {"as_of": as_of}))
         assert isinstance(static, pl.DataFrame)
-        history = _history(con, static, first, as_of)
+        history = _history(con, static, first, as_of, first_export(warehouse))
         future = _future(con, static, as_of, horizon)
         reviews = _reviews(con, static, as_of, config)
         docs = compute_product_docs(con, as_of, config)

@@ -30,6 +30,7 @@ from inventory_pipeline.features.sources import (
     all_export_days,
     connect,
     export_days,
+    first_export,
     latest_export,
     query,
     register_sources,
@@ -88,6 +89,7 @@ def compute_demand(
 
     The single code path for the stored table and for the as-of history window.
     """
+    grid_start = first_export(warehouse)
     con = connect(threads)
     try:
         register_sources(
@@ -97,7 +99,9 @@ def compute_demand(
             skus=skus,
             tables=DEMAND_SOURCES,
         )
-        return query(con, "features/daily_sku_demand", {"start": start, "end": end})
+        return query(
+            con, "features/daily_sku_demand", {"start": start, "end": end, "grid_start": grid_start}
+        )
     finally:
         con.close()
 
@@ -124,18 +128,19 @@ def _write_months(
     return log.written, log.deleted, log.rows
 
 
-def _first_demand_date(warehouse: Warehouse, threads: int | None) -> date | None:
+def _first_demand_date(warehouse: Warehouse, threads: int | None) -> date:
+    """The first export day, or an earlier order or snapshot date if an export holds one."""
     con = connect(threads)
     try:
-        register_sources(con, warehouse)
+        register_sources(con, warehouse, tables=DEMAND_SOURCES)
         row = con.sql(
-            "SELECT least((SELECT min(launched_at) FROM products_current),"
-            " (SELECT CAST(min(ordered_at) AS DATE) FROM raw_orders),"
+            "SELECT least((SELECT CAST(min(ordered_at) AS DATE) FROM raw_orders),"
             " (SELECT min(snapshot_date) FROM raw_inventory))"
         ).fetchall()[0]
-        return row[0]
     finally:
         con.close()
+    first = first_export(warehouse)
+    return min(first, row[0]) if row[0] is not None else first
 
 
 def build_daily_sku_demand(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
@@ -143,7 +148,7 @@ def build_daily_sku_demand(warehouse: Warehouse, config: FeatureConfig = Feature
     started = time.perf_counter()
     data_end = latest_export(warehouse)
     first = _first_demand_date(warehouse, config.duckdb_threads)
-    months = months_between(max(first, EARLIEST), data_end) if first and first <= data_end else []
+    months = months_between(max(first, EARLIEST), data_end) if first <= data_end else []
     written, deleted, rows = _write_months(warehouse, months, data_end, config.duckdb_threads)
     stale = set(existing_partitions(warehouse, TABLE, MONTH_KEY)) - set(months)
     deleted += remove_partitions(warehouse, TABLE, MONTH_KEY, sorted(stale))
@@ -177,9 +182,12 @@ def affected_months(warehouse: Warehouse, export_date: date, threads: int | None
         ).fetchall()
     finally:
         con.close()
+    days = all_export_days(warehouse)
     if export_date == data_end:  # the grid grows to the new day (and any skipped days)
-        earlier = [d for d in all_export_days(warehouse) if d < export_date]
+        earlier = [d for d in days if d < export_date]
         ranges.append((earlier[-1] + timedelta(days=1) if earlier else export_date, export_date))
+    if export_date == days[0] and len(days) > 1:  # the zero-fill now starts earlier
+        ranges.append((export_date, days[1] - timedelta(days=1)))
     months: set[str] = set()
     for lo, hi in ranges:
         if lo <= hi:

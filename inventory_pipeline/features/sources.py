@@ -54,15 +54,24 @@ def all_export_days(warehouse: Warehouse) -> list[date]:
     return sorted({d for t in RAW_TABLES for d in export_days(warehouse, t)})
 
 
+def first_export(warehouse: Warehouse) -> date:
+    """The first loaded export day: daily_sku_demand zero-fills from here, not from launch."""
+    return _loaded(warehouse)[0]
+
+
 def latest_export(warehouse: Warehouse) -> date:
     """The last loaded export day: the end of daily_sku_demand's date grid."""
+    return _loaded(warehouse)[-1]
+
+
+def _loaded(warehouse: Warehouse) -> list[date]:
     days = all_export_days(warehouse)
     if not days:
         raise FileNotFoundError(
             f"no raw partitions under {warehouse.root / 'raw'}: run the ingest assets for at least "
             "one export day before building features"
         )
-    return days[-1]
+    return days
 
 
 def _files(warehouse: Warehouse, table: str, known_on: date | None) -> list[str]:

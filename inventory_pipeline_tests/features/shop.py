@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -148,3 +149,22 @@ def partition_bytes(warehouse: Warehouse, tables: Iterable[str]) -> dict[str, by
 def read_table(warehouse: Warehouse, table: str) -> pa.Table:
     files = sorted((warehouse.root / "features" / table).glob("*/data.parquet"))
     return pa.concat_tables([pq.read_table(f) for f in files]) if files else pa.table({})
+
+
+def landing_days(landing: Path) -> list[date]:
+    from inventory_pipeline.ingest.load import landing_dates
+
+    return sorted({d for t in RAW_TABLES for d in landing_dates(landing, t)})
+
+
+def ingest_landing(landing: Path, warehouse: Warehouse, days: Iterable[date] | None = None) -> None:
+    """Loads export days of a landing zone into raw partitions (catalog first each day)."""
+    from inventory_pipeline.contract import TABLES as CONTRACTS
+    from inventory_pipeline.ingest.load import known_skus_by_day, load_day, write_day
+
+    for day in landing_days(landing) if days is None else days:
+        write_day(warehouse, CONTRACTS["products"], load_day(landing, CONTRACTS["products"], day, None))
+        known = known_skus_by_day(warehouse, day)["sku"]
+        for table in RAW_TABLES:
+            if table != "products":
+                write_day(warehouse, CONTRACTS[table], load_day(landing, CONTRACTS[table], day, known))

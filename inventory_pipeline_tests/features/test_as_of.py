@@ -79,7 +79,12 @@ def test_history_is_as_known_on_the_day(shop: Warehouse) -> None:
     assert history.height == 2 * 7 and history["date"].min() == D("2024-02-27")
     a = history.filter(sku="A")
     assert a.filter("stockout")["date"].to_list() == [D("2024-03-03")]
-    assert a.filter(~pl.col("observed"))["date"].to_list() == [D("2024-02-27"), D("2024-03-03")]
+    # Before the first export nothing was observed (A was on sale, but no data exists); 03-03 is
+    # a stockout (censored).
+    assert a.filter(~pl.col("observed"))["date"].to_list() == [
+        D("2024-02-27"), D("2024-02-28"), D("2024-02-29"), D("2024-03-03")
+    ]
+    assert a.filter("on_sale")["date"].min() == D("2024-02-28")
 
 
 def test_known_future_plans_and_cold_start(shop: Warehouse) -> None:

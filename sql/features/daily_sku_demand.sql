@@ -2,9 +2,10 @@
 -- Reads orders_current, inventory_current, products_current, raw_products and sku_scope, which the
 -- caller registers for one "as known" scope (all exports, or exports on or before an as-of day).
 --
--- Grid: every day a SKU is on sale (launched_at <= date < discontinued_at), plus every day with a
--- placed order line or an inventory snapshot, so that units reconcile to the orders exactly and
--- every on_hand = 0 snapshot is a stockout row, even outside the on-sale span.
+-- Grid: every day a SKU is on sale (launched_at <= date < discontinued_at) from $grid_start (the
+-- first export day: before it nothing was exported, so zeros there would be invented), plus every
+-- day with a placed order line or an inventory snapshot, so that units reconcile to the orders
+-- exactly and every on_hand = 0 snapshot is a stockout row, even outside the on-sale span.
 -- price_paid is exact (DECIMAL sums), so re-runs are byte-identical whatever the thread count.
 WITH scope_products AS (
     SELECT p.sku, p.launched_at, p.discontinued_at
@@ -33,7 +34,7 @@ snapshots AS (
 on_sale_days AS (
     SELECT sku,
            CAST(unnest(generate_series(
-               greatest(launched_at, CAST($start AS DATE)),
+               greatest(launched_at, CAST($start AS DATE), CAST($grid_start AS DATE)),
                least(coalesce(discontinued_at - 1, CAST($end AS DATE)), CAST($end AS DATE)),
                INTERVAL 1 DAY)) AS DATE) AS date
     FROM scope_products
