@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from inventory_pipeline import contract as c
-from inventory_pipeline.ingest.read import ROW_NUMBER, FileRejected, ReadResult, read_file
+from inventory_pipeline.ingest.read import FileRejected, ReadResult, read_file
 from inventory_pipeline.ingest.validate import validate
 from inventory_pipeline.warehouse import Warehouse
 
@@ -212,15 +213,73 @@ def missing_catalog_days(landing: Path, warehouse: Warehouse, until: date) -> li
     ]
 
 
-__all__ = [
-    "DayLoad",
-    "FileStats",
-    "ROW_NUMBER",
-    "SOURCE_FILE",
-    "day_folder",
-    "known_skus_by_day",
-    "landing_dates",
-    "load_day",
-    "missing_catalog_days",
-    "write_day",
-]
+
+@dataclass
+class RangeStats:
+    """Totals over the export days of one run (what the asset reports as metadata)."""
+
+    days: list[date] = field(default_factory=list)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    files: int = 0
+    files_rejected: int = 0
+    rejects_by_rule: dict[str, int] = field(default_factory=dict)
+    duplicate_keys: dict[str, int] = field(default_factory=dict)  # day -> duplicate rows
+    worst_reject_rate: float = 0.0
+    worst_day: date | None = None
+    last: DayLoad | None = None
+
+    def add(self, load: DayLoad, duplicates: int) -> None:
+        self.days.append(load.export_date)
+        self.rows_read += load.rows_read
+        self.rows_accepted += load.rows_accepted
+        self.rows_rejected += load.rows_rejected
+        self.files += len(load.files)
+        self.files_rejected += sum(f.file_rejected is not None for f in load.files)
+        for rule, count in load.rejects_by_rule.items():
+            self.rejects_by_rule[rule] = self.rejects_by_rule.get(rule, 0) + count
+        if duplicates:
+            self.duplicate_keys[load.export_date.isoformat()] = duplicates
+        if self.worst_day is None or load.reject_rate > self.worst_reject_rate:
+            self.worst_reject_rate, self.worst_day = load.reject_rate, load.export_date
+        self.last = load
+
+
+class CatalogNotLoaded(RuntimeError):
+    """Earlier catalog export days are missing from the warehouse (SKUs would look unknown)."""
+
+
+def ingest_days(
+    landing: Path,
+    warehouse: Warehouse,
+    contract: c.TableContract,
+    days: list[date],
+    on_day: Callable[[int, DayLoad], None] | None = None,
+) -> RangeStats:
+    """Loads and writes each export day in order; ``on_day(i, load)`` reports progress."""
+    known = None
+    if contract.checks_sku:
+        missing = missing_catalog_days(landing, warehouse, days[-1])
+        if missing:
+            raise CatalogNotLoaded(
+                f"{len(missing)} catalog export day(s) up to {days[-1]} are not ingested yet "
+                f"(first: {missing[0]}); SKUs would be wrongly rejected as unknown. Materialise "
+                f"raw_products for those days first, e.g. `inventory-pipeline backfill "
+                f"--start {missing[0]} --end {days[-1]}`."
+            )
+        known = known_skus_by_day(warehouse, days[-1])
+    stats = RangeStats()
+    for i, day in enumerate(days, start=1):
+        skus = None if known is None else known.filter(pl.col("first_export") <= day)["sku"]
+        load = load_day(landing, contract, day, skus)
+        write_day(warehouse, contract, load)
+        stats.add(load, duplicate_key_rows(load.accepted, contract))
+        if on_day is not None:
+            on_day(i, load)
+    return stats
+
+
+def duplicate_key_rows(accepted: pl.DataFrame, contract: c.TableContract) -> int:
+    """Rows beyond the first per upsert key within one day's accepted rows."""
+    return accepted.height - accepted.select(list(contract.key)).unique().height

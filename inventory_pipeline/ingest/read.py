@@ -262,7 +262,7 @@ def read_parquet(path: Path) -> ReadResult:
         raise FileRejected(c.UNREADABLE_FILE, f"not a readable Parquet file: {err}") from err
     try:
         frame = pl.from_arrow(table)
-    except Exception as err:  # noqa: BLE001 - any conversion failure means the file is unusable
+    except Exception as err:
         raise FileRejected(c.UNREADABLE_FILE, f"Parquet column types not supported: {err}") from err
     assert isinstance(frame, pl.DataFrame)
     frame = frame.rename({name: name.strip() for name in frame.columns})

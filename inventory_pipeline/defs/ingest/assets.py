@@ -19,13 +19,7 @@ from tqdm import tqdm
 from inventory_pipeline import contract as c
 from inventory_pipeline.defs.partitions import export_day_partitions
 from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
-from inventory_pipeline.ingest.load import (
-    DayLoad,
-    known_skus_by_day,
-    load_day,
-    missing_catalog_days,
-    write_day,
-)
+from inventory_pipeline.ingest.load import DayLoad, ingest_days
 from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 
 SCHEMA_CHECK = "matches_contract_schema"
@@ -57,11 +51,6 @@ def _publish_views(warehouse: Warehouse, contract: c.TableContract) -> None:
             "rejects": f"SELECT * FROM read_parquet({rejects_glob}, hive_partitioning=true)",
         }
     )
-
-
-def _duplicate_keys(load: DayLoad, contract: c.TableContract) -> int:
-    keys = list(contract.key)
-    return load.accepted.height - load.accepted.select(keys).unique().height
 
 
 def _markdown(frame: pl.DataFrame) -> str:
@@ -120,51 +109,21 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
         landing_root = landing.root()
         wh = warehouse.warehouse()
         days = partition_days(context)
-        known = None
-        if contract.checks_sku:
-            missing = missing_catalog_days(landing_root, wh, days[-1])
-            if missing:
-                raise RuntimeError(
-                    f"{len(missing)} catalog export day(s) up to {days[-1]} are not ingested yet "
-                    f"(first: {missing[0]}); SKUs would be wrongly rejected as unknown. Materialise "
-                    f"raw_products for those days first, e.g. `inventory-pipeline backfill "
-                    f"--start {missing[0]} --end {days[-1]}`."
-                )
-            known = known_skus_by_day(wh, days[-1])
-
-        totals = {"rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "files": 0, "files_rejected": 0}
-        by_rule: dict[str, int] = {}
-        duplicates: dict[str, int] = {}
-        worst_rate, worst_day = 0.0, days[0]
-        last: DayLoad | None = None
         every = max(1, len(days) // _MAX_PROGRESS_LINES)
-        bar = tqdm(days, desc=asset_name, unit="day", disable=not sys.stderr.isatty(), leave=False)
-        for i, day in enumerate(bar, start=1):
-            skus = None
-            if known is not None:
-                skus = known.filter(pl.col("first_export") <= day)["sku"]
-            load = load_day(landing_root, contract, day, skus)
-            write_day(wh, contract, load)
-            totals["rows_read"] += load.rows_read
-            totals["rows_accepted"] += load.rows_accepted
-            totals["rows_rejected"] += load.rows_rejected
-            totals["files"] += len(load.files)
-            totals["files_rejected"] += sum(f.file_rejected is not None for f in load.files)
-            for rule, count in load.rejects_by_rule.items():
-                by_rule[rule] = by_rule.get(rule, 0) + count
-            dupes = _duplicate_keys(load, contract)
-            if dupes:
-                duplicates[day.isoformat()] = dupes
-            if load.reject_rate > worst_rate:
-                worst_rate, worst_day = load.reject_rate, day
+        bar = tqdm(total=len(days), desc=asset_name, unit="day", disable=not sys.stderr.isatty(), leave=False)
+
+        def _progress(i: int, load: DayLoad) -> None:
+            bar.update(1)
             if i % every == 0 or i == len(days):
                 context.log.info(
-                    f"[{i}/{len(days)}] {asset_name} {day}: {len(load.files)} file(s), read "
-                    f"{load.rows_read}, accepted {load.rows_accepted}, rejected {load.rows_rejected}"
+                    f"[{i}/{len(days)}] {asset_name} {load.export_date}: {len(load.files)} file(s), "
+                    f"read {load.rows_read}, accepted {load.rows_accepted}, rejected {load.rows_rejected}"
                 )
-            last = load
+
+        with bar:
+            stats = ingest_days(landing_root, wh, contract, days, on_day=_progress)
         _publish_views(wh, contract)
-        assert last is not None
+        assert stats.last is not None and stats.worst_day is not None
 
         bad_schema = _schema_ok(wh, contract, days)
         checks = [
@@ -177,22 +136,22 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
             dg.AssetCheckResult(
                 check_name=DUPLICATE_CHECK,
                 asset_key=key,
-                passed=not duplicates,
+                passed=not stats.duplicate_keys,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
-                    "duplicate_rows": sum(duplicates.values()),
-                    "days": json.dumps(dict(list(duplicates.items())[:20])),
+                    "duplicate_rows": sum(stats.duplicate_keys.values()),
+                    "days": json.dumps(dict(list(stats.duplicate_keys.items())[:20])),
                     "resolution": "latest export wins, see sql/current/",
                 },
             ),
             dg.AssetCheckResult(
                 check_name=REJECT_RATE_CHECK,
                 asset_key=key,
-                passed=worst_rate <= config.reject_rate_warn,
+                passed=stats.worst_reject_rate <= config.reject_rate_warn,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
-                    "worst_reject_rate": dg.MetadataValue.float(worst_rate),
-                    "worst_day": worst_day.isoformat(),
+                    "worst_reject_rate": dg.MetadataValue.float(stats.worst_reject_rate),
+                    "worst_day": stats.worst_day.isoformat(),
                     "threshold": dg.MetadataValue.float(config.reject_rate_warn),
                 },
             ),
@@ -202,13 +161,16 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
                 "export_days": len(days),
                 "first_day": days[0].isoformat(),
                 "last_day": days[-1].isoformat(),
-                **{k: dg.MetadataValue.int(v) for k, v in totals.items()},
+                **{
+                    name: dg.MetadataValue.int(getattr(stats, name))
+                    for name in ("rows_read", "rows_accepted", "rows_rejected", "files", "files_rejected")
+                },
                 "reject_rate": dg.MetadataValue.float(
-                    totals["rows_rejected"] / totals["rows_read"] if totals["rows_read"] else 0.0
+                    stats.rows_rejected / stats.rows_read if stats.rows_read else 0.0
                 ),
-                "rejects_by_rule": dg.MetadataValue.json(by_rule),
-                "preview": dg.MetadataValue.md(_markdown(last.accepted)),
-                "rejects_preview": dg.MetadataValue.md(_markdown(last.rejects)),
+                "rejects_by_rule": dg.MetadataValue.json(stats.rejects_by_rule),
+                "preview": dg.MetadataValue.md(_markdown(stats.last.accepted)),
+                "rejects_preview": dg.MetadataValue.md(_markdown(stats.last.rejects)),
                 "path": dg.MetadataValue.path(str(wh.table_dir(f"raw/{contract.name}"))),
             },
             check_results=checks,
