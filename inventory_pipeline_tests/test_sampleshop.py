@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +25,39 @@ import pytest
 from inventory_pipeline.sampleshop import ROW_RULES, ShopConfig, generate_shop, shopping_events
 
 SHOP: dict[str, Any] = {"skus": 40, "days": 120, "start": date(2024, 10, 1), "seed": 3}
-"""Covers Singles' Day, Black Friday and Christmas; long enough for launches and discontinuations."""
+"""Covers Singles' Day, Black Friday and Christmas; long enough for launches, discontinuations."""
 
 TABLES = ("orders", "reviews", "promotions", "products", "inventory")
 REQUIRED: dict[str, dict[str, str]] = {  # column -> kind, from the contract
-    "orders": {"order_id": "str", "line_no": "int", "sku": "str", "quantity": "int",
-               "unit_price": "decimal", "ordered_at": "ts", "status": "str"},
+    "orders": {
+        "order_id": "str",
+        "line_no": "int",
+        "sku": "str",
+        "quantity": "int",
+        "unit_price": "decimal",
+        "ordered_at": "ts",
+        "status": "str",
+    },
     "reviews": {"review_id": "str", "sku": "str", "rating": "int", "created_at": "ts"},
-    "promotions": {"promo_id": "str", "sku": "str", "start_date": "date", "end_date": "date",
-                   "discount_pct": "decimal", "promo_type": "str"},
-    "products": {"sku": "str", "title": "str", "category": "str", "list_price": "decimal",
-                 "unit_cost": "decimal", "lead_time_days": "int", "moq": "int", "pack_size": "int",
-                 "launched_at": "date"},
+    "promotions": {
+        "promo_id": "str",
+        "sku": "str",
+        "start_date": "date",
+        "end_date": "date",
+        "discount_pct": "decimal",
+        "promo_type": "str",
+    },
+    "products": {
+        "sku": "str",
+        "title": "str",
+        "category": "str",
+        "list_price": "decimal",
+        "unit_cost": "decimal",
+        "lead_time_days": "int",
+        "moq": "int",
+        "pack_size": "int",
+        "launched_at": "date",
+    },
     "inventory": {"snapshot_date": "date", "sku": "str", "on_hand": "int", "on_order": "int"},
 }
 OPTIONAL: dict[str, dict[str, str]] = {
@@ -131,7 +152,7 @@ def _parse(kind: str, value: Any) -> tuple[Any, bool]:
     """(parsed value, ok) of one non-empty value."""
     if not isinstance(value, str):
         if kind == "ts" and isinstance(value, datetime):
-            return value.astimezone(timezone.utc).replace(tzinfo=None), True
+            return value.astimezone(UTC).replace(tzinfo=None), True
         return value, True
     if kind == "int":
         return (int(value), True) if INT_RE.match(value) else (None, False)
@@ -150,7 +171,7 @@ def _parse(kind: str, value: Any) -> tuple[Any, bool]:
         except ValueError:
             return None, False
         if ts.tzinfo is not None:
-            ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+            ts = ts.astimezone(UTC).replace(tzinfo=None)
         return ts, True
     return value, True
 
@@ -175,7 +196,14 @@ def violations(row: LandingRow, known_since: dict[str, date]) -> tuple[list[str]
             continue
         val, ok = _parse(kind, value)
         if not ok:
-            rules.append({"int": "bad_int", "decimal": "bad_decimal", "date": "bad_date", "ts": "bad_timestamp"}[kind])
+            rules.append(
+                {
+                    "int": "bad_int",
+                    "decimal": "bad_decimal",
+                    "date": "bad_date",
+                    "ts": "bad_timestamp",
+                }[kind]
+            )
         parsed[col] = val
         bounds = RANGES.get((row.table, col))
         if ok and bounds is not None:
@@ -186,9 +214,9 @@ def violations(row: LandingRow, known_since: dict[str, date]) -> tuple[list[str]
                 rules.append("out_of_range")
     if row.table == "orders" and parsed.get("status") not in (None, "placed", "cancelled"):
         rules.append("bad_enum")
-    if row.table == "promotions" and parsed.get("start_date") and parsed.get("end_date"):
-        if parsed["end_date"] < parsed["start_date"]:
-            rules.append("end_before_start")
+    start, end = parsed.get("start_date"), parsed.get("end_date")
+    if row.table == "promotions" and start and end and end < start:
+        rules.append("end_before_start")
     if row.table != "products" and parsed.get("sku"):
         since = known_since.get(parsed["sku"])
         if since is None or since > row.export_date:
@@ -252,7 +280,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -298,14 +330,20 @@ def test_layout_follows_the_contract(shop: Shop) -> None:
         table = rel.split("/")[0]
         assert set(REQUIRED[table]) <= set(pq.read_schema(shop.out / rel).names)
     for rel in landing.csv_files:
-        header = next(csv.reader(io.StringIO((shop.out / rel).read_bytes().decode("utf-8", "surrogateescape"))))
+        header = next(
+            csv.reader(
+                io.StringIO((shop.out / rel).read_bytes().decode("utf-8", "surrogateescape"))
+            )
+        )
         table = rel.split("/")[0]
         assert set(REQUIRED[table]) <= set(header)
     assert not list(shop.out.rglob("*.json")) and not (shop.out / "daily.parquet").exists()
 
 
 def test_csv_files_are_rfc4180_utf8_except_the_broken_ones(shop: Shop) -> None:
-    encoding_files = set(shop.faults.filter(pl.col("rule") == "bad_encoding")["source_file"].to_list())
+    encoding_files = set(
+        shop.faults.filter(pl.col("rule") == "bad_encoding")["source_file"].to_list()
+    )
     broken = set(shop.checked.landing.broken_files)
     quoted_newlines = 0
     for rel in shop.checked.landing.csv_files:
@@ -335,12 +373,19 @@ def test_bad_rows_are_exactly_the_recorded_faults(shop: Shop) -> None:
     assert set(shop.faults["rule"]) == set(ROW_RULES) | {"empty_file", "unreadable_file"}
     assert shop.faults.filter(pl.col("row_number").is_not_null())["key"].null_count() == 0
     for r in shop.faults.filter(pl.col("row_number").is_not_null()).iter_rows(named=True):
-        assert r["source_file"].startswith(f"{r['table_name']}/date={r['export_date'].isoformat()}/")
+        assert r["source_file"].startswith(
+            f"{r['table_name']}/date={r['export_date'].isoformat()}/"
+        )
 
 
 def test_recorded_fault_keys_match_the_rows(shop: Shop) -> None:
-    keys = {"orders": ("order_id", "line_no"), "reviews": ("review_id",), "promotions": ("promo_id",),
-            "products": ("sku",), "inventory": ("sku", "snapshot_date")}
+    keys = {
+        "orders": ("order_id", "line_no"),
+        "reviews": ("review_id",),
+        "promotions": ("promo_id",),
+        "products": ("sku",),
+        "inventory": ("sku", "snapshot_date"),
+    }
     by_pos = {(row.source_file, row.row_number): row for row, _ in shop.checked.bad}
     for r in shop.faults.filter(pl.col("row_number").is_not_null()).iter_rows(named=True):
         row = by_pos[(r["source_file"], r["row_number"])]
@@ -352,16 +397,21 @@ def test_truth_sales_equal_the_contract_upsert_rules(shop: Shop) -> None:
     lines = pl.DataFrame(
         [
             {
-                "order_id": p["order_id"], "line_no": p["line_no"], "sku": p["sku"],
-                "quantity": p["quantity"], "status": p["status"], "day": p["ordered_at"].date(),
-                "export_date": row.export_date, "source_file": row.source_file, "row_number": row.row_number,
+                "order_id": p["order_id"],
+                "line_no": p["line_no"],
+                "sku": p["sku"],
+                "quantity": p["quantity"],
+                "status": p["status"],
+                "day": p["ordered_at"].date(),
+                "export_date": row.export_date,
+                "source_file": row.source_file,
+                "row_number": row.row_number,
             }
             for row, p in shop.checked.valid["orders"]
         ]
     )
-    current = (
-        lines.sort("export_date", "source_file", "row_number")
-        .unique(subset=["order_id", "line_no"], keep="last", maintain_order=True)
+    current = lines.sort("export_date", "source_file", "row_number").unique(
+        subset=["order_id", "line_no"], keep="last", maintain_order=True
     )
     units = (
         current.filter(pl.col("status") == "placed")
@@ -369,9 +419,13 @@ def test_truth_sales_equal_the_contract_upsert_rules(shop: Shop) -> None:
         .agg(pl.col("quantity").sum().alias("units"))
         .rename({"day": "date"})
     )
-    joined = shop.daily.select("sku", "date", "sales").join(units, on=["sku", "date"], how="full", coalesce=True)
+    joined = shop.daily.select("sku", "date", "sales").join(
+        units, on=["sku", "date"], how="full", coalesce=True
+    )
     assert joined["sales"].null_count() == 0, "sales on a day the SKU was not on sale"
-    mismatch = joined.with_columns(pl.col("units").fill_null(0)).filter(pl.col("units") != pl.col("sales"))
+    mismatch = joined.with_columns(pl.col("units").fill_null(0)).filter(
+        pl.col("units") != pl.col("sales")
+    )
     assert mismatch.is_empty(), mismatch.head()
     assert int(shop.daily["sales"].sum()) == shop.summary.units_sold > 0
 
@@ -381,7 +435,9 @@ def test_orders_carry_realistic_messiness(shop: Shop) -> None:
     versions: dict[tuple[str, int], list[tuple[date, int, str]]] = defaultdict(list)
     late = 0
     for row, p in rows:
-        versions[(p["order_id"], p["line_no"])].append((row.export_date, p["quantity"], p["status"]))
+        versions[(p["order_id"], p["line_no"])].append(
+            (row.export_date, p["quantity"], p["status"])
+        )
         late += row.export_date > p["ordered_at"].date()
     assert late > 0
     redelivered = [v for v in versions.values() if len(v) > 1]
@@ -426,7 +482,9 @@ def test_launches_discontinuations_and_catalog_order(shop: Shop) -> None:
     assert future, "new SKUs are announced before their launch"
     d = shop.daily.join(p.select("sku", "launched_at", "discontinued_at"), on="sku")
     assert (d["date"] >= d["launched_at"]).all()
-    assert d.filter(pl.col("discontinued_at").is_not_null() & (pl.col("date") >= pl.col("discontinued_at"))).is_empty()
+    assert d.filter(
+        pl.col("discontinued_at").is_not_null() & (pl.col("date") >= pl.col("discontinued_at"))
+    ).is_empty()
     disc_rows = [v for _, v in shop.checked.valid["products"] if v["discontinued_at"] is not None]
     assert disc_rows
 
@@ -440,7 +498,9 @@ def test_promotions_are_announced_before_they_start(shop: Shop) -> None:
         assert p["promo_type"] in ("discount", "flash_sale", "bundle", "free_shipping")
     by_id: dict[str, list[Any]] = defaultdict(list)
     for row, p in rows:
-        by_id[p["promo_id"]].append((row.export_date, p["start_date"], p["end_date"], p["discount_pct"]))
+        by_id[p["promo_id"]].append(
+            (row.export_date, p["start_date"], p["end_date"], p["discount_pct"])
+        )
     replanned = [v for v in by_id.values() if len(v) > 1]
     assert replanned, "some promotions are re-planned"
     assert all(len({x[1:] for x in v}) > 1 for v in replanned)
@@ -462,7 +522,7 @@ def test_reviews_follow_quality_and_languages(shop: Shop) -> None:
     assert rows
     bodies = " ".join(str(p["body"] or "") for _, p in rows)
     assert any(w in bodies for w in ("Sehr", "Très", "Muy", "Qualität", "calidad", "qualité"))
-    q = dict(zip(shop.products["sku"], shop.products["quality"]))
+    q = dict(zip(shop.products["sku"], shop.products["quality"], strict=True))
     ratings = np.array([p["rating"] for _, p in rows])
     quality = np.array([q[p["sku"]] for _, p in rows])
     assert np.corrcoef(ratings, quality)[0, 1] > 0.2
@@ -472,15 +532,35 @@ def test_reviews_follow_quality_and_languages(shop: Shop) -> None:
 
 def test_truth_tables_have_the_documented_columns(shop: Shop) -> None:
     assert shop.daily.columns[:10] == [
-        "sku", "date", "expected_demand", "nb_dispersion", "true_demand", "sales", "stockout",
-        "on_hand", "on_order", "on_promo",
+        "sku",
+        "date",
+        "expected_demand",
+        "nb_dispersion",
+        "true_demand",
+        "sales",
+        "stockout",
+        "on_hand",
+        "on_order",
+        "on_promo",
     ]
     assert {"discount_pct", "event", "list_price"} <= set(shop.daily.columns)
     assert shop.daily.select(pl.struct("sku", "date").is_unique().all()).item()
     assert (shop.daily["expected_demand"] >= 0).all() and (shop.daily["nb_dispersion"] > 0).all()
-    assert set(shop.daily["event"].drop_nulls()) >= {"singles_day", "black_friday", "christmas_run_up"}
-    assert {"sku", "category", "tier", "quality", "launched_at", "discontinued_at", "incident_start",
-            "segment"} <= set(shop.products.columns)
+    assert set(shop.daily["event"].drop_nulls()) >= {
+        "singles_day",
+        "black_friday",
+        "christmas_run_up",
+    }
+    assert {
+        "sku",
+        "category",
+        "tier",
+        "quality",
+        "launched_at",
+        "discontinued_at",
+        "incident_start",
+        "segment",
+    } <= set(shop.products.columns)
     assert shop.products.height == SHOP["skus"]
     assert set(shop.products["segment"]) >= {"intermittent", "slow"}
     summary = json.loads((shop.truth / "summary.json").read_text())

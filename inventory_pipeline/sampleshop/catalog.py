@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from inventory_pipeline.sampleshop.config import TIERS, ShopConfig
+from inventory_pipeline.sampleshop.rand import pick
 from inventory_pipeline.sampleshop.vocab import TIER_SENTENCES, TIER_TITLE_WORDS, VOCAB
 
 DAYS_PER_YEAR = 365.25
@@ -36,7 +37,7 @@ def make_brands(config: ShopConfig, rng: np.random.Generator) -> list[list[Brand
         heads, tails = syl[: len(syl) // 2], syl[len(syl) // 2 :]
         brands: list[Brand] = []
         while len(brands) < config.brands_per_category:
-            name = str(rng.choice(heads)) + str(rng.choice(tails))
+            name = pick(rng, heads) + pick(rng, tails)
             if rng.random() < 0.3:
                 name += " & Co." if rng.random() < 0.5 else " Germany"
             if name in used:
@@ -98,10 +99,10 @@ class ChunkCatalog:
 def _title(rng: np.random.Generator, cat_name: str, tier: int, brand: str) -> tuple[str, str, str]:
     """Noun, title and description of one SKU, drawn together because they share words."""
     v = VOCAB[cat_name]
-    noun = str(rng.choice(v.nouns))
-    size = str(rng.choice(v.sizes))
-    material = str(rng.choice(v.materials[tier]))
-    word = str(rng.choice(TIER_TITLE_WORDS[tier]))
+    noun = pick(rng, v.nouns)
+    size = pick(rng, v.sizes)
+    material = pick(rng, v.materials[tier])
+    word = pick(rng, TIER_TITLE_WORDS[tier])
     parts = [p for p in (brand, word) if p]
     if rng.random() < 0.4:
         parts.append(material.title() if material.islower() else material)
@@ -109,7 +110,7 @@ def _title(rng: np.random.Generator, cat_name: str, tier: int, brand: str) -> tu
     title = " ".join(parts) + f", {size}"
     feats = rng.choice(len(v.features), size=min(3, len(v.features)), replace=False)
     lines = [
-        f"{rng.choice(TIER_SENTENCES[tier])} Made from {material}. {rng.choice(v.season_cues)}",
+        f"{pick(rng, TIER_SENTENCES[tier])} Made from {material}. {pick(rng, v.season_cues)}",
         *(f"- {v.features[int(i)]}" for i in sorted(feats)),
     ]
     if rng.random() < 0.15:
@@ -136,11 +137,14 @@ def make_chunk_catalog(
     tier = rng.choice(len(TIERS), size=n, p=np.array(config.tier_shares))
     brand_idx = rng.integers(0, config.brands_per_category, size=n)
     unbranded = rng.random(n) < config.empty_brand_share
-    b_quality = np.array([brands[c][b].quality for c, b in zip(category, brand_idx)])
-    b_pop = np.array([brands[c][b].popularity for c, b in zip(category, brand_idx)])
+    b_quality = np.array([brands[c][b].quality for c, b in zip(category, brand_idx, strict=True)])
+    b_pop = np.array([brands[c][b].popularity for c, b in zip(category, brand_idx, strict=True)])
     b_quality[unbranded] = -0.3
     b_pop[unbranded] = -0.3
-    brand = ["" if u else brands[c][b].name for c, b, u in zip(category, brand_idx, unbranded)]
+    brand = [
+        "" if u else brands[c][b].name
+        for c, b, u in zip(category, brand_idx, unbranded, strict=True)
+    ]
 
     tier_q = np.array(config.tier_quality)[tier]
     logit_q = 0.3 + b_quality + tier_q + rng.normal(0.0, config.quality_noise_sigma, n)
@@ -148,7 +152,10 @@ def make_chunk_catalog(
 
     level_mu = np.array([s.level_mu for s in specs])[category]
     log_text = (
-        level_mu + config.level_shift + np.array(config.tier_level)[tier] + b_pop
+        level_mu
+        + config.level_shift
+        + np.array(config.tier_level)[tier]
+        + b_pop
         + config.quality_level_effect * (quality - 0.5)
     )
     level_from_text = np.exp(log_text)
@@ -157,9 +164,15 @@ def make_chunk_catalog(
     nb_k = config.nb_dispersion_median * np.exp(rng.normal(0.0, config.nb_dispersion_sigma, n))
 
     price_med = np.array([s.price_median for s in specs])[category]
-    list_price = np.round(
-        price_med * np.array(config.tier_price)[tier] * np.exp(rng.normal(0.0, config.price_sigma, n)), 0
-    ) - 0.01
+    list_price = (
+        np.round(
+            price_med
+            * np.array(config.tier_price)[tier]
+            * np.exp(rng.normal(0.0, config.price_sigma, n)),
+            0,
+        )
+        - 0.01
+    )
     list_price = np.maximum(list_price, 0.99)
     unit_cost = np.round(list_price * rng.uniform(*config.cost_ratio, n), 2)
 
@@ -169,7 +182,7 @@ def make_chunk_catalog(
     moq_lo = np.array([s.moq[0] for s in specs])[category]
     moq_hi = np.array([s.moq[1] for s in specs])[category]
     moq = rng.integers(moq_lo, moq_hi + 1)
-    pack_size = np.array([int(rng.choice(specs[c].pack_sizes)) for c in category])
+    pack_size = np.array([pick(rng, specs[c].pack_sizes) for c in category])
 
     # Life cycle: most SKUs were launched before the start; some launch during the period.
     is_new = rng.random(n) < config.new_sku_share
@@ -184,7 +197,9 @@ def make_chunk_catalog(
     on_sale_from = np.maximum(launch_day, 0)
     disc_lo = on_sale_from + config.discontinue_min_age_days
     wants_disc = (rng.random(n) < config.discontinue_share) & (disc_lo < days - 1)
-    disc_draw = disc_lo + np.floor(rng.random(n) * np.maximum(days - 1 - disc_lo, 1)).astype(np.int64)
+    disc_draw = disc_lo + np.floor(rng.random(n) * np.maximum(days - 1 - disc_lo, 1)).astype(
+        np.int64
+    )
     disc_day = np.where(wants_disc, disc_draw, days)
     notice = disc_day - rng.integers(
         config.discontinue_notice_days[0], config.discontinue_notice_days[1] + 1, n
@@ -213,7 +228,7 @@ def make_chunk_catalog(
     nouns: list[str] = []
     titles: list[str] = []
     descriptions: list[str] = []
-    for c, t, b in zip(category, tier, brand):
+    for c, t, b in zip(category, tier, brand, strict=True):
         noun, title, desc = _title(rng, specs[int(c)].name, int(t), b)
         nouns.append(noun)
         titles.append(title)
@@ -295,6 +310,6 @@ def catalog_rows_for_day(
         "launched_at": [start + timedelta(days=int(x)) for x in cat.launch_day[idx]],
         "discontinued_at": [
             start + timedelta(days=int(dd)) if k else None
-            for dd, k in zip(cat.disc_day[idx], disc_known)
+            for dd, k in zip(cat.disc_day[idx], disc_known, strict=True)
         ],
     }

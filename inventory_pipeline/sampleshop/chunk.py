@@ -20,7 +20,7 @@ STREAM_ORDERS, STREAM_REVIEWS, STREAM_LAYOUT, STREAM_FAULTS = 5, 6, 7, 8
 
 
 def chunk_rng(seed: int, chunk_index: int, stream: int) -> np.random.Generator:
-    """Independent generator per (chunk, purpose): a change in one part does not shift the others."""
+    """Independent generator per (chunk, purpose): changing one part does not shift the others."""
     return np.random.default_rng([seed, CHUNK_STREAMS, chunk_index, stream])
 
 
@@ -56,11 +56,24 @@ def simulate_chunk(
     days: int,
 ) -> ChunkSimulation:
     """Catalog, promotion plans, expected and drawn demand, and the shop's stock path."""
-    cat = make_chunk_catalog(config, brands, first_sku, n_skus, days, chunk_rng(seed, chunk_index, STREAM_CATALOG))
-    plan = plan_promotions(config, cat, chunk_index, start, days, chunk_rng(seed, chunk_index, STREAM_PROMOS))
-    demand = expected_demand(config, cat, plan, calendar.season, calendar.weekly, calendar.events, days)
-    demand.demand = draw_demand(demand.expected, cat.nb_dispersion, chunk_rng(seed, chunk_index, STREAM_DEMAND))
+    cat = make_chunk_catalog(
+        config, brands, first_sku, n_skus, days, chunk_rng(seed, chunk_index, STREAM_CATALOG)
+    )
+    plan = plan_promotions(
+        config, cat, chunk_index, start, days, chunk_rng(seed, chunk_index, STREAM_PROMOS)
+    )
+    demand = expected_demand(
+        config, cat, plan, calendar.season, calendar.weekly, calendar.events, days
+    )
+    demand.demand = draw_demand(
+        demand.expected, cat.nb_dispersion, chunk_rng(seed, chunk_index, STREAM_DEMAND)
+    )
     stock = simulate_stock(
-        config, cat, demand.expected, demand.demand, demand.on_sale, chunk_rng(seed, chunk_index, STREAM_STOCK)
+        config,
+        cat,
+        calendar.season * calendar.weekly,
+        demand.demand,
+        demand.on_sale,
+        chunk_rng(seed, chunk_index, STREAM_STOCK),
     )
     return ChunkSimulation(chunk_index, cat, plan, demand, stock)

@@ -64,10 +64,20 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=1.0,
         season_bumps=(SeasonBump(350, 8.0, 0.5),),
         weekly=_w(0.95, 0.92, 0.92, 0.95, 1.0, 1.1, 1.16),
-        event_lifts={"black_friday": 2.5, "cyber_monday": 1.8, "singles_day": 1.6,
-                     "prime_day": 1.8, "christmas_run_up": 1.5, "christmas_holidays": 0.6},
-        level_mu=-0.2, price_median=45.0, elasticity=2.0,
-        lead_time_days=(10, 30), moq=(5, 20), pack_sizes=(1, 2, 4, 6),
+        event_lifts={
+            "black_friday": 2.5,
+            "cyber_monday": 1.8,
+            "singles_day": 1.6,
+            "prime_day": 1.8,
+            "christmas_run_up": 1.5,
+            "christmas_holidays": 0.6,
+        },
+        level_mu=-0.2,
+        price_median=45.0,
+        elasticity=2.0,
+        lead_time_days=(10, 30),
+        moq=(5, 20),
+        pack_sizes=(1, 2, 4, 6),
         weight=1.3,
     ),
     CategorySpec(
@@ -76,38 +86,71 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_bumps=(SeasonBump(178, 3.0, 1.0),),
         weekly=_w(0.85, 0.85, 0.9, 1.0, 1.15, 1.25, 1.0),
         event_lifts={"prime_day": 2.0, "black_friday": 1.4, "christmas_holidays": 0.5},
-        level_mu=-0.6, price_median=120.0, elasticity=1.8,
-        lead_time_days=(20, 60), moq=(1, 10), pack_sizes=(1, 2),
+        level_mu=-0.6,
+        price_median=120.0,
+        elasticity=1.8,
+        lead_time_days=(20, 60),
+        moq=(1, 10),
+        pack_sizes=(1, 2),
     ),
     CategorySpec(
         name="toys/games/board-games",
         season_floor=0.55,
         season_bumps=(SeasonBump(345, 6.0, 1.0),),
         weekly=_w(0.9, 0.9, 0.92, 0.95, 1.05, 1.18, 1.1),
-        event_lifts={"black_friday": 2.2, "cyber_monday": 1.6, "singles_day": 1.5,
-                     "christmas_run_up": 3.0, "christmas_holidays": 0.4, "prime_day": 1.5},
-        level_mu=-0.3, price_median=30.0, elasticity=2.2,
-        lead_time_days=(15, 45), moq=(6, 30), pack_sizes=(6, 12),
+        event_lifts={
+            "black_friday": 2.2,
+            "cyber_monday": 1.6,
+            "singles_day": 1.5,
+            "christmas_run_up": 3.0,
+            "christmas_holidays": 0.4,
+            "prime_day": 1.5,
+        },
+        level_mu=-0.3,
+        price_median=30.0,
+        elasticity=2.2,
+        lead_time_days=(15, 45),
+        moq=(6, 30),
+        pack_sizes=(6, 12),
     ),
     CategorySpec(
         name="clothing/winter/jackets",
         season_floor=0.06,
         season_bumps=(SeasonBump(330, 2.5, 1.0),),
         weekly=_w(1.05, 1.0, 0.98, 0.97, 0.98, 1.0, 1.02),
-        event_lifts={"black_friday": 3.0, "cyber_monday": 2.0, "singles_day": 2.0,
-                     "christmas_run_up": 1.3, "christmas_holidays": 0.7},
-        level_mu=-0.4, price_median=110.0, elasticity=2.5,
-        lead_time_days=(30, 60), moq=(5, 20), pack_sizes=(1, 5, 10),
+        event_lifts={
+            "black_friday": 3.0,
+            "cyber_monday": 2.0,
+            "singles_day": 2.0,
+            "christmas_run_up": 1.3,
+            "christmas_holidays": 0.7,
+        },
+        level_mu=-0.4,
+        price_median=110.0,
+        elasticity=2.5,
+        lead_time_days=(30, 60),
+        moq=(5, 20),
+        pack_sizes=(1, 5, 10),
     ),
     CategorySpec(
         name="electronics/audio/headphones",
         season_floor=1.0,
         season_bumps=(),
         weekly=_w(1.0, 0.98, 0.98, 1.0, 1.02, 1.02, 1.0),
-        event_lifts={"black_friday": 4.0, "cyber_monday": 3.5, "singles_day": 2.5,
-                     "prime_day": 3.0, "christmas_run_up": 2.0, "christmas_holidays": 0.7},
-        level_mu=-0.1, price_median=80.0, elasticity=2.8,
-        lead_time_days=(14, 45), moq=(10, 50), pack_sizes=(1, 5, 10, 20),
+        event_lifts={
+            "black_friday": 4.0,
+            "cyber_monday": 3.5,
+            "singles_day": 2.5,
+            "prime_day": 3.0,
+            "christmas_run_up": 2.0,
+            "christmas_holidays": 0.7,
+        },
+        level_mu=-0.1,
+        price_median=80.0,
+        elasticity=2.8,
+        lead_time_days=(14, 45),
+        moq=(10, 50),
+        pack_sizes=(1, 5, 10, 20),
         weight=1.3,
     ),
     CategorySpec(
@@ -116,28 +159,48 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_bumps=(SeasonBump(185, 4.0, 1.0),),
         weekly=_w(1.0, 0.95, 0.95, 1.0, 1.1, 1.05, 0.95),
         event_lifts={"prime_day": 1.8, "singles_day": 1.3},
-        level_mu=0.2, price_median=15.0, elasticity=1.5,
-        lead_time_days=(5, 20), moq=(12, 48), pack_sizes=(12, 24),
+        level_mu=0.2,
+        price_median=15.0,
+        elasticity=1.5,
+        lead_time_days=(5, 20),
+        moq=(12, 48),
+        pack_sizes=(12, 24),
     ),
     CategorySpec(
         name="sports/fitness/yoga",
         season_floor=0.7,
         season_bumps=(SeasonBump(12, 5.0, 1.2), SeasonBump(120, 3.0, 0.3)),
         weekly=_w(1.25, 1.1, 1.0, 0.95, 0.88, 0.85, 0.97),
-        event_lifts={"black_friday": 2.0, "cyber_monday": 1.7, "prime_day": 1.8,
-                     "christmas_holidays": 0.8},
-        level_mu=-0.3, price_median=35.0, elasticity=2.0,
-        lead_time_days=(10, 40), moq=(4, 30), pack_sizes=(1, 4, 10),
+        event_lifts={
+            "black_friday": 2.0,
+            "cyber_monday": 1.7,
+            "prime_day": 1.8,
+            "christmas_holidays": 0.8,
+        },
+        level_mu=-0.3,
+        price_median=35.0,
+        elasticity=2.0,
+        lead_time_days=(10, 40),
+        moq=(4, 30),
+        pack_sizes=(1, 4, 10),
     ),
     CategorySpec(
         name="home/decor/christmas",
         season_floor=0.015,
         season_bumps=(SeasonBump(335, 15.0, 1.0),),
         weekly=_w(0.9, 0.9, 0.95, 1.0, 1.05, 1.15, 1.05),
-        event_lifts={"christmas_run_up": 2.5, "christmas_holidays": 0.05, "black_friday": 1.5,
-                     "singles_day": 1.3},
-        level_mu=-0.9, price_median=20.0, elasticity=1.8,
-        lead_time_days=(30, 60), moq=(12, 50), pack_sizes=(6, 12, 24),
+        event_lifts={
+            "christmas_run_up": 2.5,
+            "christmas_holidays": 0.05,
+            "black_friday": 1.5,
+            "singles_day": 1.3,
+        },
+        level_mu=-0.9,
+        price_median=20.0,
+        elasticity=1.8,
+        lead_time_days=(30, 60),
+        moq=(12, 50),
+        pack_sizes=(6, 12, 24),
     ),
     CategorySpec(
         name="office/supplies/stationery",
@@ -145,18 +208,32 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_bumps=(SeasonBump(240, 7.0, 1.0),),
         weekly=_w(1.25, 1.2, 1.15, 1.1, 1.0, 0.6, 0.7),
         event_lifts={"black_friday": 1.3, "prime_day": 1.4, "christmas_holidays": 0.4},
-        level_mu=0.4, price_median=8.0, elasticity=1.6,
-        lead_time_days=(3, 10), moq=(10, 50), pack_sizes=(10, 12, 24),
+        level_mu=0.4,
+        price_median=8.0,
+        elasticity=1.6,
+        lead_time_days=(3, 10),
+        moq=(10, 50),
+        pack_sizes=(10, 12, 24),
     ),
     CategorySpec(
         name="beauty/fragrance/perfume",
         season_floor=1.0,
         season_bumps=(SeasonBump(128, 20.0, 0.6),),
         weekly=_w(0.95, 0.95, 0.97, 1.0, 1.08, 1.05, 1.0),
-        event_lifts={"valentines_day": 3.5, "christmas_run_up": 3.0, "black_friday": 2.2,
-                     "cyber_monday": 1.5, "singles_day": 1.8, "christmas_holidays": 0.5},
-        level_mu=-0.5, price_median=60.0, elasticity=1.7,
-        lead_time_days=(7, 21), moq=(6, 24), pack_sizes=(3, 6),
+        event_lifts={
+            "valentines_day": 3.5,
+            "christmas_run_up": 3.0,
+            "black_friday": 2.2,
+            "cyber_monday": 1.5,
+            "singles_day": 1.8,
+            "christmas_holidays": 0.5,
+        },
+        level_mu=-0.5,
+        price_median=60.0,
+        elasticity=1.7,
+        lead_time_days=(7, 21),
+        moq=(6, 24),
+        pack_sizes=(3, 6),
     ),
     CategorySpec(
         name="garden/plants/seeds",
@@ -164,8 +241,12 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_bumps=(SeasonBump(100, 5.0, 1.0), SeasonBump(250, 8.0, 0.25)),
         weekly=_w(0.9, 0.85, 0.85, 0.95, 1.05, 1.3, 1.1),
         event_lifts={"christmas_holidays": 0.5},
-        level_mu=0.1, price_median=5.0, elasticity=1.4,
-        lead_time_days=(2, 10), moq=(10, 50), pack_sizes=(10, 20),
+        level_mu=0.1,
+        price_median=5.0,
+        elasticity=1.4,
+        lead_time_days=(2, 10),
+        moq=(10, 50),
+        pack_sizes=(10, 20),
     ),
     CategorySpec(
         name="pets/food/dog-food",
@@ -173,8 +254,12 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_bumps=(),
         weekly=_w(1.1, 1.05, 1.0, 1.0, 0.98, 0.92, 0.95),
         event_lifts={"prime_day": 1.5, "black_friday": 1.3, "christmas_holidays": 0.8},
-        level_mu=0.5, price_median=25.0, elasticity=1.2,
-        lead_time_days=(2, 7), moq=(5, 40), pack_sizes=(1, 4, 12),
+        level_mu=0.5,
+        price_median=25.0,
+        elasticity=1.2,
+        lead_time_days=(2, 7),
+        moq=(5, 40),
+        pack_sizes=(1, 4, 12),
     ),
 )
 
@@ -196,12 +281,12 @@ class ShopConfig:
     cost_ratio: tuple[float, float] = (0.35, 0.72)  # unit_cost / list_price range
     brands_per_category: int = 7
     brand_quality_sigma: float = 0.6  # spread of the brands' quality effect (logit scale)
-    brand_popularity_sigma: float = 0.45  # spread of the brands' log demand effect
+    brand_popularity_sigma: float = 0.6  # spread of the brands' log demand effect
     empty_brand_share: float = 0.03  # unbranded products (brand column empty)
     quality_noise_sigma: float = 0.5  # per-SKU quality noise (logit scale)
     quality_level_effect: float = 0.8  # log demand per unit of latent quality (0..1) above 0.5
-    level_shift: float = 0.15  # global log shift of base demand (scales the shop size)
-    level_sigma: float = 1.15  # idiosyncratic log-normal spread of base demand
+    level_shift: float = -0.13  # global log shift of base demand (scales the shop size)
+    level_sigma: float = 0.95  # idiosyncratic log-normal spread of base demand
     trend_sigma: float = 0.3  # spread of per-SKU log-trend per year
     nb_dispersion_median: float = 4.0  # NB size k: variance = mu + mu^2 / k
     nb_dispersion_sigma: float = 0.5
@@ -244,7 +329,8 @@ class ShopConfig:
     dip_days: int = 14
 
     # --- replenishment (the shop's naive (s, Q) policy) -----------------------------------------
-    forecast_alpha: float = 0.08  # EWMA weight of the latest (censored) sales
+    forecast_alpha: float = 0.08  # EWMA weight of the latest (censored, deseasonalised) sales
+    planning_index_floor: float = 0.05  # lower bound of the seasonal index the shop divides by
     forecast_bias_sigma: float = 0.3  # persistent per-SKU forecast error (log-normal)
     safety_days: tuple[float, float] = (0.0, 6.0)  # reorder point = f * (lead time + safety days)
     cover_days: tuple[float, float] = (14.0, 45.0)  # order quantity covers this many days
@@ -258,8 +344,30 @@ class ShopConfig:
     customers_per_sku: int = 40
     empty_customer_share: float = 0.05
     hour_weights: tuple[float, ...] = (
-        1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 0.9, 1.5, 2.0, 2.3, 2.5, 2.6,
-        2.7, 2.6, 2.5, 2.5, 2.7, 3.0, 3.5, 4.0, 4.2, 3.8, 2.8, 1.8,
+        1.0,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.5,
+        0.9,
+        1.5,
+        2.0,
+        2.3,
+        2.5,
+        2.6,
+        2.7,
+        2.6,
+        2.5,
+        2.5,
+        2.7,
+        3.0,
+        3.5,
+        4.0,
+        4.2,
+        3.8,
+        2.8,
+        1.8,
     )  # UTC hour profile of orders
     ts_format_shares: tuple[float, float, float] = (0.6, 0.2, 0.2)  # "Z", no offset, +hh:mm
     ts_offsets_minutes: tuple[int, ...] = (60, 120, -300, 330, -480, 540)
@@ -277,10 +385,12 @@ class ShopConfig:
     review_delay_days: tuple[int, int] = (1, 14)
     review_late_share: float = 0.03  # reviews exported a day after creation
     review_edit_share: float = 0.02  # reviews re-delivered later with a changed rating / text
+    review_rating_base: float = 1.8  # latent rating = base + scale * quality + noise, rounded
+    review_rating_scale: float = 3.4
     review_rating_noise: float = 0.8
     review_empty_title_share: float = 0.15
     review_empty_body_share: float = 0.05
-    incident_quality: float = 0.05  # latent quality of units from a bad batch
+    incident_quality: float = -0.1  # latent quality of units from a bad batch (ratings ~1-2)
     language_shares: dict[str, float] = field(
         default_factory=lambda: {"en": 0.5, "de": 0.2, "fr": 0.15, "es": 0.15}
     )

@@ -97,7 +97,9 @@ def expected_demand(
 
     since = d - cat.incident_day[:, None] - config.incident_lag_days
     hit = (cat.incident_day[:, None] >= 0) & (since > 0)
-    loss = cat.incident_depth[:, None] * (1.0 - np.exp(-np.maximum(since, 0) / config.incident_tau_days))
+    loss = cat.incident_depth[:, None] * (
+        1.0 - np.exp(-np.maximum(since, 0) / config.incident_tau_days)
+    )
     mu *= np.where(hit, 1.0 - loss, 1.0)
 
     mu = np.where(on_sale, mu, 0.0)

@@ -37,7 +37,9 @@ def _events_of_year(year: int) -> list[tuple[date, str]]:
         (date(year, 12, 25), "christmas_holidays"),
         (date(year, 12, 26), "christmas_holidays"),
     ]
-    events += [(date(year, 12, d), "christmas_run_up") for d in range(CHRISTMAS_RUN_UP_START_DAY, 25)]
+    events += [
+        (date(year, 12, d), "christmas_run_up") for d in range(CHRISTMAS_RUN_UP_START_DAY, 25)
+    ]
     return events
 
 
@@ -67,9 +69,7 @@ def event_names_by_day(start: date, days: int) -> list[str | None]:
     return names
 
 
-def event_lift_matrix(
-    categories: tuple[CategorySpec, ...], start: date, days: int
-) -> np.ndarray:
+def event_lift_matrix(categories: tuple[CategorySpec, ...], start: date, days: int) -> np.ndarray:
     """Demand multiplier per category and day from shopping events, shape (n_categories, days).
 
     Events that share a date multiply. The Christmas run-up rises through December and peaks on
@@ -79,7 +79,9 @@ def event_lift_matrix(
     for d, name in shopping_events(start, start + timedelta(days=days - 1)):
         i = (d - start).days
         if name == "christmas_run_up":
-            progress = ((d.day - CHRISTMAS_RUN_UP_START_DAY + 1) / (25 - CHRISTMAS_RUN_UP_START_DAY)) ** CHRISTMAS_RUN_UP_POWER
+            progress = (
+                (d.day - CHRISTMAS_RUN_UP_START_DAY + 1) / (25 - CHRISTMAS_RUN_UP_START_DAY)
+            ) ** CHRISTMAS_RUN_UP_POWER
         else:
             progress = 1.0
         for c, spec in enumerate(categories):

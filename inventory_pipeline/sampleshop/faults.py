@@ -16,6 +16,7 @@ import numpy as np
 
 from inventory_pipeline.sampleshop.catalog import ChunkCatalog, catalog_rows_for_day, sku_id
 from inventory_pipeline.sampleshop.config import ShopConfig
+from inventory_pipeline.sampleshop.rand import pick
 
 Row = dict[str, object]
 FAULT_SEQ_BASE = 9  # leading digit of fresh ids used by fault rows
@@ -38,7 +39,7 @@ class FaultKind:
 
 
 def _pick(*values: object) -> Callable[[Row, np.random.Generator], object]:
-    return lambda row, rng: values[int(rng.integers(0, len(values)))]
+    return lambda row, rng: pick(rng, values)
 
 
 def _missing(row: Row, rng: np.random.Generator) -> object:
@@ -131,19 +132,44 @@ class FaultMaker:
     def _base_row(self, table: str, day: int, sku: int, rng: np.random.Generator) -> Row:
         cat = self.cat
         d = self.start + timedelta(days=day)
-        at = np.datetime64(d, "ms") + np.timedelta64(int(rng.integers(0, MS_PER_DAY // 1000)) * 1000, "ms")
-        price = float(cat.new_list_price[sku] if 0 <= cat.price_change_day[sku] <= day else cat.list_price[sku])
+        at = np.datetime64(d, "ms") + np.timedelta64(
+            int(rng.integers(0, MS_PER_DAY // 1000)) * 1000, "ms"
+        )
+        price = float(
+            cat.new_list_price[sku]
+            if 0 <= cat.price_change_day[sku] <= day
+            else cat.list_price[sku]
+        )
         if table == "orders":
-            return {"order_id": self._fresh(f"O{d:%y%m%d}-{self.chunk_index:04d}-", 6), "line_no": 1,
-                    "sku": cat.sku[sku], "quantity": 1, "unit_price": price, "ordered_at": at,
-                    "status": "placed", "customer_id": ""}
+            return {
+                "order_id": self._fresh(f"O{d:%y%m%d}-{self.chunk_index:04d}-", 6),
+                "line_no": 1,
+                "sku": cat.sku[sku],
+                "quantity": 1,
+                "unit_price": price,
+                "ordered_at": at,
+                "status": "placed",
+                "customer_id": "",
+            }
         if table == "reviews":
-            return {"review_id": self._fresh(f"R-{self.chunk_index:04d}-", 8), "sku": cat.sku[sku],
-                    "rating": 4, "title": "Good", "body": "Works as expected.", "created_at": at}
+            return {
+                "review_id": self._fresh(f"R-{self.chunk_index:04d}-", 8),
+                "sku": cat.sku[sku],
+                "rating": 4,
+                "title": "Good",
+                "body": "Works as expected.",
+                "created_at": at,
+            }
         if table == "promotions":
-            return {"promo_id": self._fresh(f"P-{self.chunk_index:04d}-", 6), "sku": cat.sku[sku],
-                    "start_date": d + timedelta(days=7), "end_date": d + timedelta(days=10),
-                    "discount_pct": 10.0, "promo_type": "discount", "name": "Spring sale"}
+            return {
+                "promo_id": self._fresh(f"P-{self.chunk_index:04d}-", 6),
+                "sku": cat.sku[sku],
+                "start_date": d + timedelta(days=7),
+                "end_date": d + timedelta(days=10),
+                "discount_pct": 10.0,
+                "promo_type": "discount",
+                "name": "Spring sale",
+            }
         if table == "products":
             sub = _one_sku_catalog(cat, sku)
             rows = catalog_rows_for_day(sub, day, self.start, 1, self.category_names)
@@ -157,7 +183,9 @@ class FaultMaker:
         kind = FAULT_KINDS[kind_index]
         row = self._base_row(table, day, sku, rng)
         if kind.rule == "unknown_sku":
-            row["sku"] = sku_id(self.config.unknown_sku_base + int(rng.integers(0, UNKNOWN_SKU_SPAN)))
+            row["sku"] = sku_id(
+                self.config.unknown_sku_base + int(rng.integers(0, UNKNOWN_SKU_SPAN))
+            )
         else:
             row[kind.column] = kind.bad(row, rng)
         return FaultRow(values=row, rule=kind.rule, kind_index=kind_index)
@@ -179,7 +207,7 @@ class FaultMaker:
             if kind.table != table or (parquet and kind.csv_only):
                 continue
             for _ in range(int(rng.poisson(self.config.fault_rate * n_valid))):
-                out.append(self.make(table, k, day, int(rng.choice(known)), rng))
+                out.append(self.make(table, k, day, int(pick(rng, known)), rng))
         return out
 
 

@@ -12,10 +12,10 @@ import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 from tqdm import tqdm
 
 from inventory_pipeline.sampleshop.catalog import ChunkCatalog, catalog_rows_for_day, make_brands
@@ -39,6 +39,7 @@ from inventory_pipeline.sampleshop.events import (
 from inventory_pipeline.sampleshop.faults import FAULT_KINDS, FaultMaker, FaultRow, garbage_bytes
 from inventory_pipeline.sampleshop.orders import LineBatch, make_day_orders
 from inventory_pipeline.sampleshop.outbox import Outbox
+from inventory_pipeline.sampleshop.rand import pick
 from inventory_pipeline.sampleshop.reviews import ReviewBatch, ReviewMaker
 from inventory_pipeline.sampleshop.schema import COLUMNS
 from inventory_pipeline.sampleshop.truth import (
@@ -47,7 +48,13 @@ from inventory_pipeline.sampleshop.truth import (
     faults_table,
     products_table,
 )
-from inventory_pipeline.sampleshop.writer import FileLayout, Rows, TruthWriter, choose_layout, write_file
+from inventory_pipeline.sampleshop.writer import (
+    FileLayout,
+    Rows,
+    TruthWriter,
+    choose_layout,
+    write_file,
+)
 
 # global random streams: np.random.default_rng([seed, GLOBAL_STREAMS, stream])
 GLOBAL_STREAMS = 0
@@ -92,7 +99,9 @@ class ShopSummary:
 class _Run:
     """State of one generation run: output roots, counters and the fault records of a chunk."""
 
-    def __init__(self, out: Path, truth_out: Path, config: ShopConfig, summary: ShopSummary) -> None:
+    def __init__(
+        self, out: Path, truth_out: Path, config: ShopConfig, summary: ShopSummary
+    ) -> None:
         self.out = out
         self.config = config
         self.summary = summary
@@ -104,9 +113,15 @@ class _Run:
         self.segments: Counter[str] = Counter()
         self.fault_records: list[FaultRecord] = []
 
-    def record_faults(self, table: str, export_date: date, path: str, faults: list[FaultRow],
-                      records: list[tuple[int, str, str]]) -> None:
-        for f, (row_number, rule, key) in zip(faults, records):
+    def record_faults(
+        self,
+        table: str,
+        export_date: date,
+        path: str,
+        faults: list[FaultRow],
+        records: list[tuple[int, str, str]],
+    ) -> None:
+        for f, (row_number, rule, key) in zip(faults, records, strict=True):
             self.fault_records.append((table, export_date, path, row_number, rule, key))
             self.fault_counts[(table, rule)] += 1
             self.kind_counts[f.kind_index] += 1
@@ -181,7 +196,12 @@ def _review_rows(batches: list[ReviewBatch], skus: np.ndarray) -> Rows:
 
 
 def _inventory_rows(sim: ChunkSimulation, days_: list[int], start: date, skus: np.ndarray) -> Rows:
-    cols: dict[str, list[np.ndarray]] = {"snapshot_date": [], "sku": [], "on_hand": [], "on_order": []}
+    cols: dict[str, list[np.ndarray]] = {
+        "snapshot_date": [],
+        "sku": [],
+        "on_hand": [],
+        "on_order": [],
+    }
     for d in days_:
         idx = np.flatnonzero(sim.demand.on_sale[:, d])
         cols["snapshot_date"].append(np.full(len(idx), start + timedelta(days=d), dtype=object))
@@ -191,8 +211,16 @@ def _inventory_rows(sim: ChunkSimulation, days_: list[int], start: date, skus: n
     return Rows("inventory", {k: np.concatenate(v) for k, v in cols.items()})
 
 
-def _write_chunk(run: _Run, sim: ChunkSimulation, seed: int, skus_total: int, start: date, days: int,
-                 event_by_day: list[str | None], bar: tqdm) -> None:
+def _write_chunk(
+    run: _Run,
+    sim: ChunkSimulation,
+    seed: int,
+    skus_total: int,
+    start: date,
+    days: int,
+    event_by_day: list[str | None],
+    bar: tqdm,
+) -> None:
     """Write every day folder's files of one chunk, then its ground truth."""
     config, cat, dm = run.config, sim.catalog, sim.demand
     names = [c.name for c in config.categories]
@@ -213,9 +241,15 @@ def _write_chunk(run: _Run, sim: ChunkSimulation, seed: int, skus_total: int, st
 
     for d in range(days):
         day_date = start + timedelta(days=d)
-
-        def emit(rows: Rows) -> None:
-            run.write_day(rows, d, day_date, sim.index, faults, layout_rng, fault_rng)
+        emit = partial(
+            run.write_day,
+            day=d,
+            day_date=day_date,
+            chunk=sim.index,
+            faults=faults,
+            layout_rng=layout_rng,
+            fault_rng=fault_rng,
+        )
 
         products = catalog_rows_for_day(cat, d, start, config.full_catalog_every_days, names)
         if products["sku"]:
@@ -224,13 +258,24 @@ def _write_chunk(run: _Run, sim: ChunkSimulation, seed: int, skus_total: int, st
         if promos["promo_id"]:
             emit(Rows("promotions", promos))
 
-        day = make_day_orders(config, sim.index, skus_total, d, day_date, sim.stock.sold[:, d],
-                              paid[:, d], last, order_box, orders_rng)
+        day = make_day_orders(
+            config,
+            sim.index,
+            skus_total,
+            d,
+            day_date,
+            sim.stock.sold[:, d],
+            paid[:, d],
+            last,
+            order_box,
+            orders_rng,
+        )
         sales[:, d] = day.sales
         run.summary.order_lines += day.lines
         run.summary.orders += day.orders
-        run.summary.reviews += reviewer.make(d, epoch, day.review_sku, day.review_ordered_ms,
-                                             review_box, reviews_rng)
+        run.summary.reviews += reviewer.make(
+            d, epoch, day.review_sku, day.review_ordered_ms, review_box, reviews_rng
+        )
         batches = order_box.take(d)
         if batches:
             emit(_order_rows(batches, skus))
@@ -286,9 +331,10 @@ def _bad_files(run: _Run, seed: int, start: date, days: int) -> None:
         run.fault_counts[(table, rule)] += 1
 
 
-def _top_up_faults(run: _Run, first: ChunkCatalog, seed: int, n_chunks: int, start: date,
-                   days: int) -> None:
-    """Guarantee every bad-row kind appears (tiny shops draw too few), in one extra CSV per table."""
+def _top_up_faults(
+    run: _Run, first: ChunkCatalog, seed: int, n_chunks: int, start: date, days: int
+) -> None:
+    """Guarantee every bad-row kind appears (tiny shops draw too few): one extra CSV per table."""
     config = run.config
     rng = np.random.default_rng([seed, GLOBAL_STREAMS, STREAM_FIXUP])
     last = days - 1
@@ -303,7 +349,7 @@ def _top_up_faults(run: _Run, first: ChunkCatalog, seed: int, n_chunks: int, sta
             if kind.rule == "bad_encoding":
                 want = max(want, config.bad_encoding_rows)
             for _ in range(max(0, want - run.kind_counts[k])):
-                bad.append(maker.make(table, k, last, int(rng.choice(known)), rng))
+                bad.append(maker.make(table, k, last, int(pick(rng, known)), rng))
         if not bad:
             continue
         day_date = start + timedelta(days=last)
@@ -323,15 +369,22 @@ def _columns(table: str) -> list[str]:
 def _prepare(out: Path, truth_out: Path, overwrite: bool) -> None:
     o, t = out.resolve(), truth_out.resolve()
     if o == t or o in t.parents or t in o.parents:
-        raise ValueError(f"truth_out ({truth_out}) must be a separate folder, not inside the landing root ({out}) or vice versa")
+        raise ValueError(
+            f"truth_out ({truth_out}) must be a separate folder, not inside the landing root "
+            f"({out}) or vice versa"
+        )
     for root, names in ((out, TABLES), (truth_out, TRUTH_FILES)):
         existing = [root / n for n in names if (root / n).exists()]
         if existing and not overwrite:
             raise FileExistsError(
-                f"{root} already holds generated data ({existing[0].name}); pass overwrite=True or use an empty folder"
+                f"{root} already holds generated data ({existing[0].name}); "
+                "pass overwrite=True or use an empty folder"
             )
         for p in existing:
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
         root.mkdir(parents=True, exist_ok=True)
 
 
@@ -370,7 +423,9 @@ def generate_shop(
     n_chunks = -(-skus // config.chunk_size)
     first: ChunkCatalog | None = None
     try:
-        with tqdm(total=n_chunks * days, disable=not progress, desc="sample shop", unit="day") as bar:
+        with tqdm(
+            total=n_chunks * days, disable=not progress, desc="sample shop", unit="day"
+        ) as bar:
             for c in range(n_chunks):
                 lo = c * config.chunk_size
                 n = min(config.chunk_size, skus - lo)
@@ -406,11 +461,16 @@ def _write_summary(path: Path, summary: ShopSummary, config: ShopConfig) -> None
     scalars = {
         f.name: getattr(config, f.name)
         for f in fields(config)
-        if isinstance(getattr(config, f.name), (int, float, str, bool, tuple, dict)) and f.name != "categories"
+        if isinstance(getattr(config, f.name), (int, float, str, bool, tuple, dict))
+        and f.name != "categories"
     }
     doc = {
-        "arguments": {"skus": summary.skus, "days": summary.days, "start": summary.start.isoformat(),
-                      "seed": summary.seed},
+        "arguments": {
+            "skus": summary.skus,
+            "days": summary.days,
+            "start": summary.start.isoformat(),
+            "seed": summary.seed,
+        },
         "config": scalars,
         "categories": [c.name for c in config.categories],
         "summary": summary.to_json(),

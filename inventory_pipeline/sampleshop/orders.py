@@ -38,7 +38,7 @@ class LineBatch:
     status: np.ndarray  # str, "placed" | "cancelled"
     customer_id: np.ndarray  # str, "" when unknown
 
-    def take(self, sel: np.ndarray) -> "LineBatch":
+    def take(self, sel: np.ndarray) -> LineBatch:
         return LineBatch(**{k: v[sel] for k, v in self.__dict__.items()})
 
     def __len__(self) -> int:
@@ -56,7 +56,9 @@ class DaySales:
     orders: int
 
 
-def _split_units(units: np.ndarray, probs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _split_units(
+    units: np.ndarray, probs: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Split each SKU's units into line quantities drawn from `probs` (qty 1..len(probs))."""
     idx = np.flatnonzero(units)
     u = units[idx]
@@ -100,15 +102,25 @@ def make_day_orders(
     line_no = np.arange(n_lines) - (ends - sizes)[order_of] + 1
 
     prefix = f"O{day_date:%y%m%d}-{chunk_index:04d}-"
-    order_ids = np.strings.add(prefix, np.strings.zfill(np.arange(n_orders).astype(str), ORDER_SEQ_WIDTH))
-    utc = np.datetime64(day_date, "ms") + random_times_of_day(n_orders, config, rng).astype("timedelta64[ms]")
+    order_ids = np.strings.add(
+        prefix, np.strings.zfill(np.arange(n_orders).astype(str), ORDER_SEQ_WIDTH)
+    )
+    utc = np.datetime64(day_date, "ms") + random_times_of_day(n_orders, config, rng).astype(
+        "timedelta64[ms]"
+    )
     stamp = format_timestamps(utc, config, rng)
     pool = max(MIN_CUSTOMERS, config.customers_per_sku * total_skus)
-    customer = np.strings.add("C", np.strings.zfill(rng.integers(0, pool, n_orders).astype(str), CUSTOMER_WIDTH))
+    customer = np.strings.add(
+        "C", np.strings.zfill(rng.integers(0, pool, n_orders).astype(str), CUSTOMER_WIDTH)
+    )
     customer = np.where(rng.random(n_orders) < config.empty_customer_share, "", customer)
 
     # export schedule per order, then per line
-    lag = np.where(rng.random(n_orders) < config.late_share, rng.integers(1, config.late_max_days + 1, n_orders), 0)
+    lag = np.where(
+        rng.random(n_orders) < config.late_share,
+        rng.integers(1, config.late_max_days + 1, n_orders),
+        0,
+    )
     first_export = np.minimum(day + lag, last_day)
     redeliver_day = first_export + rng.integers(1, config.redeliver_max_days + 1, n_orders)
     redeliver = (rng.random(n_orders) < config.redeliver_share) & (redeliver_day <= last_day)

@@ -15,6 +15,7 @@ import numpy as np
 from inventory_pipeline.sampleshop.catalog import ChunkCatalog
 from inventory_pipeline.sampleshop.config import ShopConfig
 from inventory_pipeline.sampleshop.events import shopping_events
+from inventory_pipeline.sampleshop.rand import pick
 from inventory_pipeline.sampleshop.vocab import (
     EVENT_CAMPAIGN_NAMES,
     PROMO_NAMES_BY_MONTH,
@@ -87,10 +88,10 @@ def _discount(rng: np.random.Generator, config: ShopConfig, ptype: int) -> float
 
 def _name(rng: np.random.Generator, start: date, ptype: int, event: str | None, pct: float) -> str:
     if event is not None:
-        template = str(rng.choice(EVENT_CAMPAIGN_NAMES[event]))
+        template = pick(rng, EVENT_CAMPAIGN_NAMES[event])
     else:
-        base = str(rng.choice(PROMO_NAMES_BY_MONTH[start.month]))
-        template = str(rng.choice(PROMO_TYPE_NAMES[PROMO_TYPES[ptype]])).replace("{base}", base)
+        base = pick(rng, PROMO_NAMES_BY_MONTH[start.month])
+        template = pick(rng, PROMO_TYPE_NAMES[PROMO_TYPES[ptype]]).replace("{base}", base)
     return template.replace("{pct}", f"{pct:g}")
 
 
@@ -115,7 +116,7 @@ def plan_promotions(
         for i in joins:
             if config.categories[int(cat.category[i])].event_lifts.get(event, 1.0) <= 1.0:
                 continue
-            ptype = 1 if event == "cyber_monday" else int(rng.choice([0, 0, 0, 2, 3]))
+            ptype = 1 if event == "cyber_monday" else pick(rng, (0, 0, 0, 2, 3))
             cands.append((int(i), lo, hi, ptype, event))
     years = np.maximum(last_day - first_day + 1, 0) / 365.25
     counts = rng.poisson(config.random_promos_per_year * years)
@@ -128,8 +129,19 @@ def plan_promotions(
     cands.sort(key=lambda c: (c[0], c[1], c[2], c[3]))
 
     lo_a, hi_a = config.announce_days
-    rows: dict[str, list[object]] = {k: [] for k in (
-        "export_day", "promo_id", "sku", "start_date", "end_date", "discount_pct", "promo_type", "name")}
+    rows: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "export_day",
+            "promo_id",
+            "sku",
+            "start_date",
+            "end_date",
+            "discount_pct",
+            "promo_type",
+            "name",
+        )
+    }
     final: list[tuple[int, int, int, float, int]] = []
     busy_until = np.full(n, -(10**9))
     for i, s, e, ptype, event in cands:
@@ -158,7 +170,9 @@ def plan_promotions(
         busy_until[i] = hi_u
         promo_id = f"P-{chunk_index:04d}-{len(final):06d}"
         final.append((i, s, e, pct, ptype))
-        versions = [(announce, orig)] if replan_day < 0 else [(announce, orig), (replan_day, (s, e, pct))]
+        versions = (
+            [(announce, orig)] if replan_day < 0 else [(announce, orig), (replan_day, (s, e, pct))]
+        )
         name = _name(rng, start + timedelta(days=s), ptype, event, pct)
         for export_day, (vs, ve, vpct) in versions:
             rows["export_day"].append(export_day)
@@ -170,7 +184,9 @@ def plan_promotions(
             rows["promo_type"].append(PROMO_TYPES[ptype])
             rows["name"].append(name)
 
-    order = sorted(range(len(rows["export_day"])), key=lambda k: (rows["export_day"][k], rows["promo_id"][k]))
+    order = sorted(
+        range(len(rows["export_day"])), key=lambda k: (rows["export_day"][k], rows["promo_id"][k])
+    )
     deliveries = {k: [v[j] for j in order] for k, v in rows.items()}
     deliveries["export_day"] = np.array(deliveries["export_day"], dtype=np.int64)  # type: ignore[assignment]
     arr = np.array(final, dtype=float).reshape(-1, 5)

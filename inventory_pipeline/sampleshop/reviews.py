@@ -14,6 +14,7 @@ import numpy as np
 from inventory_pipeline.sampleshop.catalog import ChunkCatalog
 from inventory_pipeline.sampleshop.config import ShopConfig
 from inventory_pipeline.sampleshop.outbox import Outbox
+from inventory_pipeline.sampleshop.rand import pick
 from inventory_pipeline.sampleshop.timefmt import format_timestamps, random_times_of_day
 from inventory_pipeline.sampleshop.vocab import REVIEW_TEXT
 
@@ -45,13 +46,15 @@ def _sentiment(rating: int, defect: bool) -> str:
 
 def _text(rng: np.random.Generator, lang: str, sentiment: str, noun: str) -> tuple[str, str]:
     titles, bodies = REVIEW_TEXT[lang][sentiment]
-    return str(rng.choice(titles)), str(rng.choice(bodies)).replace("{noun}", noun.lower())
+    return pick(rng, titles), pick(rng, bodies).replace("{noun}", noun.lower())
 
 
 class ReviewMaker:
     """Creates the reviews of one chunk; holds the chunk's review-id counter."""
 
-    def __init__(self, config: ShopConfig, cat: ChunkCatalog, chunk_index: int, last_day: int) -> None:
+    def __init__(
+        self, config: ShopConfig, cat: ChunkCatalog, chunk_index: int, last_day: int
+    ) -> None:
         self.config = config
         self.cat = cat
         self.chunk_index = chunk_index
@@ -94,7 +97,11 @@ class ReviewMaker:
         )
         defect = (cat.incident_day[sku] >= 0) & (day >= cat.incident_day[sku])
         quality = np.where(defect, cfg.incident_quality, cat.quality[sku])
-        latent = 1.0 + 4.0 * quality + rng.normal(0.0, cfg.review_rating_noise, m)
+        latent = (
+            cfg.review_rating_base
+            + cfg.review_rating_scale * quality
+            + rng.normal(0.0, cfg.review_rating_noise, m)
+        )
         rating = np.clip(np.rint(latent), 1, 5).astype(np.int64)
         lang = rng.choice(len(self.languages), size=m, p=self.language_p)
         empty_title = rng.random(m) < cfg.review_empty_title_share
@@ -102,7 +109,9 @@ class ReviewMaker:
         ids, titles, bodies = [], [], []
         for j in range(m):
             language = self.languages[int(lang[j])]
-            title, body = _text(rng, language, _sentiment(int(rating[j]), bool(defect[j])), cat.noun[int(sku[j])])
+            title, body = _text(
+                rng, language, _sentiment(int(rating[j]), bool(defect[j])), cat.noun[int(sku[j])]
+            )
             ids.append(f"R-{self.chunk_index:04d}-{self.next_id:08d}")
             self.next_id += 1
             titles.append("" if empty_title[j] else title)
@@ -119,9 +128,11 @@ class ReviewMaker:
         if len(edit):
             new_rating = np.clip(rating[edit] + rng.choice([-1, 1], size=len(edit)), 1, 5)
             new_bodies = []
-            for j, r in zip(edit, new_rating):
+            for j, r in zip(edit, new_rating, strict=True):
                 language = self.languages[int(lang[j])]
-                _, extra = _text(rng, language, _sentiment(int(r), bool(defect[j])), cat.noun[int(sku[j])])
+                _, extra = _text(
+                    rng, language, _sentiment(int(r), bool(defect[j])), cat.noun[int(sku[j])]
+                )
                 new_bodies.append(f"{bodies[j]}\n\n{UPDATE_WORD[language]} {extra}".strip())
             edited = _take(batch, edit)
             edited.rating = new_rating

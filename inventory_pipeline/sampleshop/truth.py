@@ -17,59 +17,65 @@ import pyarrow as pa
 from inventory_pipeline.sampleshop.chunk import ChunkSimulation
 from inventory_pipeline.sampleshop.config import TIERS, ShopConfig
 
-DAILY_SCHEMA = pa.schema([
-    ("sku", pa.string()),
-    ("date", pa.date32()),
-    ("expected_demand", pa.float64()),
-    ("nb_dispersion", pa.float64()),
-    ("true_demand", pa.int64()),
-    ("sales", pa.int64()),
-    ("stockout", pa.bool_()),
-    ("on_hand", pa.int64()),
-    ("on_order", pa.int64()),
-    ("on_promo", pa.bool_()),
-    ("discount_pct", pa.float64()),
-    ("list_price", pa.float64()),
-    ("event", pa.string()),
-])
+DAILY_SCHEMA = pa.schema(
+    [
+        ("sku", pa.string()),
+        ("date", pa.date32()),
+        ("expected_demand", pa.float64()),
+        ("nb_dispersion", pa.float64()),
+        ("true_demand", pa.int64()),
+        ("sales", pa.int64()),
+        ("stockout", pa.bool_()),
+        ("on_hand", pa.int64()),
+        ("on_order", pa.int64()),
+        ("on_promo", pa.bool_()),
+        ("discount_pct", pa.float64()),
+        ("list_price", pa.float64()),
+        ("event", pa.string()),
+    ]
+)
 
-PRODUCTS_SCHEMA = pa.schema([
-    ("sku", pa.string()),
-    ("category", pa.string()),
-    ("tier", pa.string()),
-    ("brand", pa.string()),
-    ("quality", pa.float64()),
-    ("base_level", pa.float64()),
-    ("level_from_text", pa.float64()),
-    ("trend_per_year", pa.float64()),
-    ("nb_dispersion", pa.float64()),
-    ("elasticity", pa.float64()),
-    ("list_price", pa.float64()),
-    ("unit_cost", pa.float64()),
-    ("lead_time_days", pa.int64()),
-    ("moq", pa.int64()),
-    ("pack_size", pa.int64()),
-    ("catalog_date", pa.date32()),
-    ("launched_at", pa.date32()),
-    ("discontinued_at", pa.date32()),
-    ("discontinue_notice_date", pa.date32()),
-    ("price_change_date", pa.date32()),
-    ("new_list_price", pa.float64()),
-    ("incident_start", pa.date32()),
-    ("incident_depth", pa.float64()),
-    ("segment", pa.string()),
-    ("mean_expected_demand", pa.float64()),
-    ("on_sale_days", pa.int64()),
-])
+PRODUCTS_SCHEMA = pa.schema(
+    [
+        ("sku", pa.string()),
+        ("category", pa.string()),
+        ("tier", pa.string()),
+        ("brand", pa.string()),
+        ("quality", pa.float64()),
+        ("base_level", pa.float64()),
+        ("level_from_text", pa.float64()),
+        ("trend_per_year", pa.float64()),
+        ("nb_dispersion", pa.float64()),
+        ("elasticity", pa.float64()),
+        ("list_price", pa.float64()),
+        ("unit_cost", pa.float64()),
+        ("lead_time_days", pa.int64()),
+        ("moq", pa.int64()),
+        ("pack_size", pa.int64()),
+        ("catalog_date", pa.date32()),
+        ("launched_at", pa.date32()),
+        ("discontinued_at", pa.date32()),
+        ("discontinue_notice_date", pa.date32()),
+        ("price_change_date", pa.date32()),
+        ("new_list_price", pa.float64()),
+        ("incident_start", pa.date32()),
+        ("incident_depth", pa.float64()),
+        ("segment", pa.string()),
+        ("mean_expected_demand", pa.float64()),
+        ("on_sale_days", pa.int64()),
+    ]
+)
 
-FAULTS_SCHEMA = pa.schema([
-    ("table_name", pa.string()),
-    ("export_date", pa.date32()),
-    ("source_file", pa.string()),  # relative to the landing root, "/"-separated
-    ("row_number", pa.int64()),  # 1-based data row in the file; null for a whole-file fault
-    ("rule", pa.string()),
-    ("key", pa.string()),  # the row's key as written ("|"-joined if composite); null for files
-])
+FAULTS_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("export_date", pa.date32()),
+        ("source_file", pa.string()),  # relative to the landing root, "/"-separated
+        ("row_number", pa.int64()),  # 1-based data row in the file; null for a whole-file fault
+        ("rule", pa.string()),
+        ("key", pa.string()),  # the row's key as written ("|"-joined if composite); null for files
+    ]
+)
 
 SEGMENTS: tuple[str, ...] = ("intermittent", "slow", "medium", "fast")
 
@@ -77,10 +83,14 @@ SEGMENTS: tuple[str, ...] = ("intermittent", "slow", "medium", "fast")
 def _dates(start: date, day_idx: np.ndarray, valid: np.ndarray) -> pa.Array:
     """date32 array of start + day_idx, null where not valid."""
     epoch = (start - date(1970, 1, 1)).days
-    return pa.array(np.where(valid, day_idx + epoch, 0).astype(np.int32), pa.int32(), mask=~valid).cast(pa.date32())
+    return pa.array(
+        np.where(valid, day_idx + epoch, 0).astype(np.int32), pa.int32(), mask=~valid
+    ).cast(pa.date32())
 
 
-def daily_table(sim: ChunkSimulation, sales: np.ndarray, start: date, event_by_day: list[str | None]) -> pa.Table:
+def daily_table(
+    sim: ChunkSimulation, sales: np.ndarray, start: date, event_by_day: list[str | None]
+) -> pa.Table:
     """Truth rows of a chunk, sorted by SKU then date."""
     dm, st, cat = sim.demand, sim.stock, sim.catalog
     rows, day = np.nonzero(dm.on_sale)
@@ -110,7 +120,9 @@ def products_table(config: ShopConfig, sim: ChunkSimulation, start: date, days: 
     cat, dm = sim.catalog, sim.demand
     live = dm.on_sale.sum(axis=1)
     mean_mu = dm.expected.sum(axis=1) / np.maximum(live, 1)
-    segment = np.array(SEGMENTS, dtype=object)[np.searchsorted(np.array(config.segment_thresholds), mean_mu, side="right")]
+    segment = np.array(SEGMENTS, dtype=object)[
+        np.searchsorted(np.array(config.segment_thresholds), mean_mu, side="right")
+    ]
     elasticity = np.array([s.elasticity for s in config.categories])[cat.category]
     has_disc = cat.disc_day < days
     has_pc = cat.price_change_day >= 0
@@ -150,7 +162,8 @@ def products_table(config: ShopConfig, sim: ChunkSimulation, start: date, days: 
 
 def faults_table(records: list[tuple[str, date, str, int | None, str, str | None]]) -> pa.Table:
     """Fault records (table, export_date, source_file, row_number, rule, key) as a table."""
-    cols = list(zip(*records)) if records else [[] for _ in FAULTS_SCHEMA]
+    cols = list(zip(*records, strict=True)) if records else [[] for _ in FAULTS_SCHEMA]
     return pa.Table.from_arrays(
-        [pa.array(list(c), f.type) for c, f in zip(cols, FAULTS_SCHEMA)], schema=FAULTS_SCHEMA
+        [pa.array(list(c), f.type) for c, f in zip(cols, FAULTS_SCHEMA, strict=True)],
+        schema=FAULTS_SCHEMA,
     )

@@ -31,6 +31,7 @@ PARQUET_OPTIONS: dict[str, object] = {
     "data_page_version": "1.0",
 }
 
+
 @dataclass
 class Rows:
     """Valid rows of one table for one file set: typed values per contract column.
@@ -46,7 +47,7 @@ class Rows:
         first = next(iter(self.data.values()))
         return len(first)
 
-    def slice(self, lo: int, hi: int) -> "Rows":
+    def slice(self, lo: int, hi: int) -> Rows:
         return Rows(
             self.table,
             {k: v[lo:hi] for k, v in self.data.items()},
@@ -81,17 +82,25 @@ def _text_value(kind: str, v: object) -> str:
     return str(int(v))  # type: ignore[call-overload]
 
 
-def _text_column(kind: str, values: Sequence[object] | np.ndarray, ts_text: object | None) -> list[str]:
+def _text_column(
+    kind: str, values: Sequence[object] | np.ndarray, ts_text: object | None
+) -> list[str]:
+    """CSV text of a whole column (vectorised for the bulk types; None becomes empty)."""
     if ts_text is not None:
-        return [str(s) for s in ts_text]  # type: ignore[attr-defined]
-    if isinstance(values, np.ndarray) and kind == "int":
-        return values.astype(str).tolist()
-    if kind == "money":
-        return [f"{x:.2f}" for x in np.asarray(values, dtype=float).tolist()]
+        return list(ts_text)  # type: ignore[call-overload]
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if kind == "str":
+        return [("" if v is None else v) for v in items] if None in items else items
+    if kind == "int" and None not in items:
+        return list(map(str, items))
+    if kind == "money" and None not in items:
+        return list(map("{:.2f}".format, items))
     if kind == "date":
         cache: dict[object, str] = {}
-        return [cache.setdefault(v, "" if v is None else v.isoformat()) for v in values]  # type: ignore[union-attr]
-    return [_text_value(kind, v) for v in values]
+        return [
+            cache[v] if v in cache else cache.setdefault(v, _text_value(kind, v)) for v in items
+        ]
+    return [_text_value(kind, v) for v in items]
 
 
 def _positions(n_valid: int, n_faults: int, rng: np.random.Generator) -> np.ndarray:
@@ -103,7 +112,7 @@ def merge_rows(valid: list[object], bad: list[object], pos: np.ndarray) -> list[
     """Insert `bad` items at final positions `pos` (sorted) among `valid` items."""
     out: list[object] = []
     v = 0
-    for b, p in zip(bad, pos):
+    for b, p in zip(bad, pos, strict=True):
         take = int(p) - len(out)
         out.extend(valid[v : v + take])
         v += take
@@ -134,7 +143,10 @@ def write_file(
     n_valid = len(rows)
     pos = _positions(n_valid, len(faults), rng)
     fault_text = [{c: _text_value(kinds[c], f.values[c]) for c in kinds} for f in faults]
-    records = [(int(p) + 1, f.rule, key_of(rows.table, t)) for p, f, t in zip(pos, faults, fault_text)]
+    records = [
+        (int(p) + 1, f.rule, key_of(rows.table, t))
+        for p, f, t in zip(pos, faults, fault_text, strict=True)
+    ]
     n_total = n_valid + len(faults)
     extra_col: list[str] = []
     if layout.extra is not None:
@@ -147,14 +159,22 @@ def write_file(
         for c, kind in kinds.items():
             valid = rows.data[c]
             if kind == "ts":
-                valid_list: list[object] = np.asarray(valid, dtype="datetime64[ms]").astype(np.int64).tolist()
-                bad: list[object] = [int(np.datetime64(f.values[c], "ms").astype(np.int64)) for f in faults]
+                valid_list: list[object] = (
+                    np.asarray(valid, dtype="datetime64[ms]").astype(np.int64).tolist()
+                )
+                bad: list[object] = [
+                    int(np.datetime64(f.values[c], "ms").astype(np.int64)) for f in faults
+                ]
                 merged = merge_rows(valid_list, bad, pos)
                 arrays.append(pa.array(merged, pa.int64()).cast(pa.timestamp("ms", tz="UTC")))
                 continue
             valid_list = valid.tolist() if isinstance(valid, np.ndarray) else list(valid)
             bad = [f.values[c] for f in faults]
-            arrays.append(pa.array(merge_rows(valid_list, bad, pos), type=arrow_schema(rows.table).field(c).type))
+            arrays.append(
+                pa.array(
+                    merge_rows(valid_list, bad, pos), type=arrow_schema(rows.table).field(c).type
+                )
+            )
         if layout.extra is not None:
             arrays.append(pa.array(extra_col, pa.string()))
         table = pa.Table.from_arrays(arrays, schema=arrow_schema(rows.table, layout.extra))
@@ -174,7 +194,7 @@ def write_file(
         buf = io.StringIO(newline="")
         writer = csv.writer(buf, lineterminator="\r\n")
         writer.writerow(layout.columns)
-        writer.writerows(zip(*(text_cols[c] for c in layout.columns)))
+        writer.writerows(zip(*(text_cols[c] for c in layout.columns), strict=True))
         path.write_bytes(buf.getvalue().encode("utf-8", errors="surrogateescape"))
     return WrittenFile(rel_path, n_total, records)
 
@@ -202,13 +222,17 @@ class TruthWriter:
 
     def append(self, name: str, table: pa.Table) -> None:
         if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.root / f"{name}.parquet", table.schema, **PARQUET_OPTIONS)  # type: ignore[arg-type]
+            self._writers[name] = pq.ParquetWriter(
+                self.root / f"{name}.parquet", table.schema, **PARQUET_OPTIONS
+            )  # type: ignore[arg-type]
         self._writers[name].write_table(table)
 
     def ensure(self, name: str, schema: pa.Schema) -> None:
         """Create the file even when no rows were appended (e.g. no faults)."""
         if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.root / f"{name}.parquet", schema, **PARQUET_OPTIONS)  # type: ignore[arg-type]
+            self._writers[name] = pq.ParquetWriter(
+                self.root / f"{name}.parquet", schema, **PARQUET_OPTIONS
+            )  # type: ignore[arg-type]
 
     def close(self) -> None:
         for w in self._writers.values():
