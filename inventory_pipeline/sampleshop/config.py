@@ -270,6 +270,7 @@ class ShopConfig:
 
     # --- simulation layout --------------------------------------------------------------------
     chunk_size: int = 2000  # SKUs simulated together; bounds peak memory
+    truth_skus_per_row_group: int = 250  # SKUs per row group of daily.parquet
     categories: tuple[CategorySpec, ...] = CATEGORIES
 
     # --- catalog ------------------------------------------------------------------------------

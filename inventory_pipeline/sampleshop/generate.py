@@ -44,7 +44,7 @@ from inventory_pipeline.sampleshop.reviews import ReviewBatch, ReviewMaker
 from inventory_pipeline.sampleshop.schema import COLUMNS
 from inventory_pipeline.sampleshop.truth import (
     FAULTS_SCHEMA,
-    daily_table,
+    daily_tables,
     faults_table,
     products_table,
 )
@@ -293,8 +293,9 @@ def _write_chunk(
             emit(_inventory_rows(sim, inv_days, start, skus))
         bar.update(1)
 
-    daily = daily_table(sim, sales, start, event_by_day)
-    run.truth.append("daily", daily)
+    for daily in daily_tables(sim, sales, start, event_by_day, config.truth_skus_per_row_group):
+        run.truth.append("daily", daily)
+        run.summary.sku_days += daily.num_rows
     products_truth = products_table(config, sim, start, days)
     run.truth.append("products", products_truth)
     run.segments.update(products_truth.column("segment").to_pylist())
@@ -302,7 +303,6 @@ def _write_chunk(
     s = run.summary
     s.units_sold += int(sales.sum())
     s.true_demand += int(dm.demand[dm.on_sale].sum())
-    s.sku_days += daily.num_rows
     s.stockout_days += int((sim.stock.on_hand[dm.on_sale] == 0).sum())
     s.promotions += len(sim.plan.sku_idx)
     s.new_skus += int((cat.launch_day > 0).sum())

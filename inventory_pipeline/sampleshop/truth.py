@@ -9,6 +9,7 @@ faults.parquet    one row per injected bad row or bad file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -88,31 +89,44 @@ def _dates(start: date, day_idx: np.ndarray, valid: np.ndarray) -> pa.Array:
     ).cast(pa.date32())
 
 
-def daily_table(
-    sim: ChunkSimulation, sales: np.ndarray, start: date, event_by_day: list[str | None]
-) -> pa.Table:
-    """Truth rows of a chunk, sorted by SKU then date."""
+def _lookup(codes: np.ndarray, labels: list[str | None]) -> pa.Array:
+    """labels[codes] as a plain string array, built in Arrow (no Python object per row)."""
+    dictionary = pa.array(labels, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), dictionary).cast(pa.string())
+
+
+def daily_tables(
+    sim: ChunkSimulation,
+    sales: np.ndarray,
+    start: date,
+    event_by_day: list[str | None],
+    skus_per_table: int,
+) -> Iterator[pa.Table]:
+    """Truth rows of a chunk, sorted by SKU then date, in slices of SKUs to bound memory."""
     dm, st, cat = sim.demand, sim.stock, sim.catalog
-    rows, day = np.nonzero(dm.on_sale)
-    events = np.array([e or "" for e in event_by_day], dtype=object)[day]
-    return pa.Table.from_arrays(
-        [
-            pa.array(np.array(cat.sku, dtype=object)[rows], pa.string()),
-            _dates(start, day, np.ones(len(day), dtype=bool)),
-            pa.array(dm.expected[rows, day], pa.float64()),
-            pa.array(cat.nb_dispersion[rows], pa.float64()),
-            pa.array(dm.demand[rows, day], pa.int64()),
-            pa.array(sales[rows, day], pa.int64()),
-            pa.array(st.on_hand[rows, day] == 0, pa.bool_()),
-            pa.array(st.on_hand[rows, day], pa.int64()),
-            pa.array(st.on_order[rows, day], pa.int64()),
-            pa.array(dm.on_promo[rows, day], pa.bool_()),
-            pa.array(dm.discount_pct[rows, day], pa.float64()),
-            pa.array(dm.list_price[rows, day], pa.float64()),
-            pa.array(events, pa.string(), mask=events == ""),
-        ],
-        schema=DAILY_SCHEMA,
-    )
+    for lo in range(0, cat.n, skus_per_table):
+        hi = min(lo + skus_per_table, cat.n)
+        local, day = np.nonzero(dm.on_sale[lo:hi])
+        rows = local + lo
+        on_hand = st.on_hand[rows, day]
+        yield pa.Table.from_arrays(
+            [
+                _lookup(local, cat.sku[lo:hi]),
+                _dates(start, day, np.ones(len(day), dtype=bool)),
+                pa.array(dm.expected[rows, day], pa.float64()),
+                pa.array(cat.nb_dispersion[rows], pa.float64()),
+                pa.array(dm.demand[rows, day], pa.int64()),
+                pa.array(sales[rows, day], pa.int64()),
+                pa.array(on_hand == 0, pa.bool_()),
+                pa.array(on_hand, pa.int64()),
+                pa.array(st.on_order[rows, day], pa.int64()),
+                pa.array(dm.on_promo[rows, day], pa.bool_()),
+                pa.array(dm.discount_pct[rows, day], pa.float64()),
+                pa.array(dm.list_price[rows, day], pa.float64()),
+                _lookup(day, event_by_day),
+            ],
+            schema=DAILY_SCHEMA,
+        )
 
 
 def products_table(config: ShopConfig, sim: ChunkSimulation, start: date, days: int) -> pa.Table:
