@@ -86,13 +86,15 @@ def _discount(rng: np.random.Generator, config: ShopConfig, ptype: int) -> float
     return pct
 
 
-def _name(rng: np.random.Generator, start: date, ptype: int, event: str | None, pct: float) -> str:
+def _name_template(rng: np.random.Generator, start: date, ptype: int, event: str | None) -> str:
+    """Campaign text with a "{pct}" slot, filled per version (a re-plan may change the discount)."""
     if event is not None:
-        template = pick(rng, EVENT_CAMPAIGN_NAMES[event])
-    else:
-        base = pick(rng, PROMO_NAMES_BY_MONTH[start.month])
-        template = pick(rng, PROMO_TYPE_NAMES[PROMO_TYPES[ptype]]).replace("{base}", base)
-    return template.replace("{pct}", f"{pct:g}")
+        names = EVENT_CAMPAIGN_NAMES[event]
+        if PROMO_TYPES[ptype] == "free_shipping":  # no discount to advertise
+            names = tuple(n for n in names if "{pct}" not in n)
+        return pick(rng, names)
+    base = pick(rng, PROMO_NAMES_BY_MONTH[start.month])
+    return pick(rng, PROMO_TYPE_NAMES[PROMO_TYPES[ptype]]).replace("{base}", base)
 
 
 def plan_promotions(
@@ -173,7 +175,7 @@ def plan_promotions(
         versions = (
             [(announce, orig)] if replan_day < 0 else [(announce, orig), (replan_day, (s, e, pct))]
         )
-        name = _name(rng, start + timedelta(days=s), ptype, event, pct)
+        name = _name_template(rng, start + timedelta(days=s), ptype, event)
         for export_day, (vs, ve, vpct) in versions:
             rows["export_day"].append(export_day)
             rows["promo_id"].append(promo_id)
@@ -182,7 +184,7 @@ def plan_promotions(
             rows["end_date"].append(start + timedelta(days=ve))
             rows["discount_pct"].append(vpct)
             rows["promo_type"].append(PROMO_TYPES[ptype])
-            rows["name"].append(name)
+            rows["name"].append(name.replace("{pct}", f"{vpct:g}"))
 
     order = sorted(
         range(len(rows["export_day"])), key=lambda k: (rows["export_day"][k], rows["promo_id"][k])
