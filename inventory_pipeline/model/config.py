@@ -73,6 +73,7 @@ class ModelConfig:
     history_layers: int = 1  # GRU layers over the L history days
     dropout: float = 0.1  # dropout in the fusion / head MLPs
     max_scaled_input: float = 20.0  # scaled history units are clipped here (outlier days)
+    season_days: int = 7  # each future day also sees the mean of history days this far apart
 
     # --- per-SKU scale -------------------------------------------------------------------------
     scale_epsilon: float = 0.01  # units/day added to the history mean before the floor
@@ -119,7 +120,9 @@ class ModelConfig:
         qs = self.quantiles
         if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
             raise ValueError(f"quantiles={qs} must be strictly increasing values inside (0, 1).")
-        for name in ("history_days", "horizon_days", "max_tokens", "d_model", "batch_size"):
+        for name in (
+            "history_days", "horizon_days", "max_tokens", "d_model", "batch_size", "season_days"
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
         if self.finetune == "top_k" and self.top_k_layers < 1:

@@ -12,6 +12,11 @@ horizon) the scale *is* the prior, so the model still forecasts in the right ord
 The prior is trained by a log-scale regression (``losses.py``) and enters the scale detached,
 so the quantile loss never pulls the normaliser around.
 
+Weekly pattern: besides the GRU summary of the history, every future day gets the mean of the
+usable history days a whole number of seasons (``season_days``) before it, e.g. the last eight
+Mondays for a Monday, next to its known-future covariates. That is the information a seasonal
+naive forecast uses, handed to the decoder directly instead of through the recurrent state.
+
 Outputs are made valid by construction: per-day quantiles are softplus increments over the
 quantile levels (non-negative, non-decreasing in q); cumulative quantiles are sums over days of
 non-negative per-day increments that are themselves non-decreasing in q, so they are
@@ -33,6 +38,7 @@ from inventory_pipeline.model.data import ForecastBatch, ForecastSamples
 from inventory_pipeline.model.text import TextTower
 
 HISTORY_DAY_CHANNELS = 3  # scaled units, stockout flag, observed flag (before the covariates)
+SEASONAL_CHANNELS = 2  # per future day: same-season-day history mean, "has such days" flag
 SCALE_FEATURES = 3  # log scale, log1p(usable days), share of usable days
 STD_FLOOR = 1e-6  # a channel with a smaller spread is constant: it is centred, not divided
 
@@ -63,6 +69,17 @@ def cumulative_quantiles(raw: torch.Tensor) -> torch.Tensor:
     """(B, H, Q) unconstrained -> (B, H, Q) non-negative, non-decreasing in q and in h."""
     increments = monotone_quantiles(raw)  # (B, H, Q) >= 0, non-decreasing in q
     return torch.cumsum(increments, dim=1)  # (B, H, Q)
+
+
+def seasonal_lag_weights(history_days: int, horizon_days: int, season_days: int) -> torch.Tensor:
+    """(H, L) 1 where history day i lies a whole number of seasons before future day h.
+
+    History index i is day origin - L + 1 + i, future index h is day origin + 1 + h, so the gap
+    is L + h - i days. With a weekly season this finds every past same-weekday for each day ahead.
+    """
+    h = torch.arange(horizon_days).unsqueeze(1)  # (H, 1)
+    i = torch.arange(history_days).unsqueeze(0)  # (1, L)
+    return (((history_days + h - i) % season_days) == 0).float()  # (H, L)
 
 
 def usable_history(batch: ForecastBatch) -> torch.Tensor:
@@ -120,7 +137,12 @@ class DemandNetwork(nn.Module):
         self.history_rnn = nn.GRU(d, d, num_layers=config.history_layers, batch_first=True)
         self.static_in = nn.Sequential(nn.Linear(n_static + SCALE_FEATURES, d), nn.GELU())
         self.context = _mlp(3 * d, d, d, config.dropout)
-        self.future_in = nn.Linear(n_fut, d)
+        self.register_buffer(
+            "seasonal_lags",
+            seasonal_lag_weights(config.history_days, config.horizon_days, config.season_days),
+            persistent=False,
+        )  # (H, L), derived from the config, so not saved
+        self.future_in = nn.Linear(n_fut + SEASONAL_CHANNELS, d)
         self.horizon_embedding = nn.Parameter(torch.zeros(config.horizon_days, d))
         self.decoder = nn.Sequential(_mlp(2 * d, d, d, config.dropout), nn.GELU())
         self.daily_head = nn.Linear(d, config.n_quantiles)
@@ -182,6 +204,14 @@ class DemandNetwork(nn.Module):
         _, last_hidden = self.history_rnn(self.history_in(day_inputs))  # (layers, B, d)
         history = last_hidden[-1]  # (B, d)
 
+        # seasonal profile: mean of usable history days a whole number of seasons back, per day
+        usable = usable_history(batch)  # (B, L)
+        lag_sum = (units * usable) @ self.seasonal_lags.T  # (B, H)
+        lag_count = usable @ self.seasonal_lags.T  # (B, H)
+        seasonal = torch.stack(
+            [lag_sum / lag_count.clamp(min=1.0), (lag_count > 0).float()], dim=-1
+        )  # (B, H, 2)
+
         # static tower, fused context
         scale_features = torch.stack(
             [torch.log(scale), torch.log1p(n_usable), n_usable / L], dim=-1
@@ -189,8 +219,9 @@ class DemandNetwork(nn.Module):
         static_vec = self.static_in(torch.cat([static, scale_features], dim=-1))  # (B, d)
         context = self.context(torch.cat([text, history, static_vec], dim=-1))  # (B, d)
 
-        # per future day: context + known future + horizon embedding
-        future = self.future_in(self.future_scaler(batch.future_covariates))  # (B, H, d)
+        # per future day: context + known future + seasonal profile + horizon embedding
+        known = torch.cat([self.future_scaler(batch.future_covariates), seasonal], dim=-1)
+        future = self.future_in(known)  # (B, H, d)
         future = future + self.horizon_embedding  # (B, H, d)
         context_per_day = context.unsqueeze(1).expand(-1, H, -1)  # (B, H, d)
         days = self.decoder(torch.cat([context_per_day, future], dim=-1))  # (B, H, d)

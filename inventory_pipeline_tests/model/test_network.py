@@ -6,7 +6,11 @@ import numpy as np
 import torch
 
 from inventory_pipeline.model import DemandForecaster, ForecastSamples, TrainingHistory
-from inventory_pipeline.model.network import cumulative_quantiles, monotone_quantiles
+from inventory_pipeline.model.network import (
+    cumulative_quantiles,
+    monotone_quantiles,
+    seasonal_lag_weights,
+)
 from inventory_pipeline.model.runtime import seed_everything
 from inventory_pipeline_tests.model.synthetic import make_samples, small_config
 
@@ -55,3 +59,14 @@ def test_zero_history_scale_comes_from_the_text_prior(
     forecast = forecaster.predict(cold)
     assert np.all(forecast.scale >= config.scale_floor)
     _assert_valid(forecast.daily, forecast.cumulative)
+
+
+def test_seasonal_lags_pick_the_same_weekday() -> None:
+    L, H, season = 14, 3, 7
+    weights = seasonal_lag_weights(L, H, season)  # (H, L)
+    origin = 100  # any day number
+    for h in range(H):
+        target_day = origin + 1 + h
+        picked = [origin - L + 1 + i for i in range(L) if weights[h, i] == 1.0]
+        assert picked and all((target_day - day) % season == 0 for day in picked)
+        assert len(picked) == L // season
