@@ -28,7 +28,7 @@ import polars as pl
 
 from inventory_pipeline.features.calendar import calendar_frame
 from inventory_pipeline.features.config import FeatureConfig
-from inventory_pipeline.features.product_docs import compute_product_docs, register_price_tiers
+from inventory_pipeline.features.product_docs import compute_product_docs
 from inventory_pipeline.features.promotions import compute_promo_calendar
 from inventory_pipeline.features.reviews import compute_review_signals, signal_columns
 from inventory_pipeline.features.sources import (
@@ -40,6 +40,9 @@ from inventory_pipeline.features.sources import (
     register_sku_scope,
 )
 from inventory_pipeline.warehouse import Warehouse
+
+# Read by several queries per call and small next to orders and inventory: loaded once.
+SMALL_TABLES = ("products", "promotions", "reviews")
 
 
 @dataclass(frozen=True)
@@ -211,19 +214,22 @@ def features_as_of(
             warehouse,
             Scope(known_on=as_of, orders_from=first, inventory_from=first),
             skus=skus,
+            materialize=SMALL_TABLES,
         )
         known = _frame(
             con, "SELECT sku FROM sku_scope SEMI JOIN products_current USING (sku) ORDER BY sku"
         )
         unknown = () if skus is None else tuple(sorted(set(skus) - set(known["sku"].to_list())))
         register_sku_scope(con, known["sku"].to_list())
-        register_price_tiers(con, config)
+        docs = compute_product_docs(con, as_of, as_of, config).drop("day")
         static = pl.from_arrow(query(con, "features/product_static", {"as_of": as_of}))
         assert isinstance(static, pl.DataFrame)
+        static = static.join(
+            docs.select("sku", "price_tier"), on="sku", how="left", maintain_order="left"
+        )
         history = _history(con, static, first, as_of, first_export(warehouse))
         future = _future(con, static, as_of, horizon)
         reviews = _reviews(con, static, as_of, config)
-        docs = compute_product_docs(con, as_of, config)
     finally:
         con.close()
     return FeatureSet(

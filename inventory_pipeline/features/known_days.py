@@ -74,10 +74,13 @@ def write_days(
     log = PartitionLog()
     con = connect(config.duckdb_threads)
     try:
+        # Each query keeps, per day, only the versions exported on or before that day, so one
+        # registration up to the last day serves every chunk.
+        register_sources(
+            con, warehouse, Scope(known_on=last), tables=tables, materialize=tables
+        )
         for i in range(0, len(days), config.known_chunk_days):
             chunk = days[i : i + config.known_chunk_days]
-            # Scoping to the chunk's last day is a speed-up only: each query filters per day.
-            register_sources(con, warehouse, Scope(known_on=chunk[-1]), tables=tables)
             frame = compute(con, chunk[0], chunk[-1])
             parts = {
                 k[0]: part

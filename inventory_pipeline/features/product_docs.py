@@ -18,40 +18,41 @@ import duckdb
 import polars as pl
 
 from inventory_pipeline.features.common import (
+    PartitionLog,
     TableUpdate,
     existing_partitions,
     feature_table,
     remove_partitions,
-    PartitionLog,
 )
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.known_days import day_span, known_day_range
-from inventory_pipeline.features.sources import Scope, connect, create_table, query, register_sources
+from inventory_pipeline.features.sources import Scope, connect, query, register_sources
 from inventory_pipeline.warehouse import Warehouse
 
 NAME = "product_docs"
 TABLE = feature_table(NAME)
 KEY = "valid_from"
-DOC_COLUMNS = ("sku", "text", "text_sha256", "price_tier", "review_snippets")
-
-
-def register_price_tiers(con: duckdb.DuckDBPyConnection, config: FeatureConfig) -> None:
-    """price_tiers(sku, price_tier) over the registered products_current."""
-    low, high = config.price_tier_quantiles
-    create_table(con, "price_tiers", "features/price_tiers", {"low_quantile": low, "high_quantile": high})
+DOC_SOURCES = ("products", "reviews")
+DOC_SCHEMA = {
+    "sku": pl.String, KEY: pl.Date, "text": pl.String, "text_sha256": pl.String,
+    "price_tier": pl.String, "review_snippets": pl.Int64,
+}
 
 
 def compute_product_docs(
-    con: duckdb.DuckDBPyConnection, as_of: date, config: FeatureConfig
+    con: duckdb.DuckDBPyConnection, first_day: date, last_day: date, config: FeatureConfig
 ) -> pl.DataFrame:
-    """Documents as of ``as_of``; the sources on ``con`` must be scoped to exports <= as_of."""
-    register_price_tiers(con, config)
+    """Rows (day, sku, text, text_sha256, price_tier, review_snippets) for each day in range."""
+    low, high = config.price_tier_quantiles
     frame = pl.from_arrow(
         query(
             con,
             "features/product_docs",
             {
-                "as_of": as_of,
+                "first_day": first_day,
+                "last_day": last_day,
+                "low_quantile": low,
+                "high_quantile": high,
                 "snippet_count": config.snippet_count,
                 "snippet_chars": config.snippet_chars,
             },
@@ -61,34 +62,32 @@ def compute_product_docs(
     return frame
 
 
-def docs_as_of(
-    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, as_of: date, config: FeatureConfig
-) -> pl.DataFrame:
-    register_sources(con, warehouse, Scope(known_on=as_of), tables=("products", "reviews"))
-    return compute_product_docs(con, as_of, config)
-
-
-def _changed(current: pl.DataFrame, previous: pl.DataFrame, day: date) -> pl.DataFrame:
-    changed = current.join(
-        previous.select("sku", "text_sha256"), on=["sku", "text_sha256"], how="anti", maintain_order="left"
-    )
-    return changed.select(pl.col("sku"), pl.lit(day).alias(KEY), *DOC_COLUMNS[1:])
-
-
-def _write(
-    warehouse: Warehouse, export_date: date | None, config: FeatureConfig
-) -> TableUpdate:
+def _write(warehouse: Warehouse, export_date: date | None, config: FeatureConfig) -> TableUpdate:
     started = time.perf_counter()
     first, last = known_day_range(warehouse, export_date)
     log = PartitionLog()
     con = connect(config.duckdb_threads)
     try:
-        previous = docs_as_of(con, warehouse, first - timedelta(days=1), config)
-        for day in day_span(first, last):
-            current = docs_as_of(con, warehouse, day, config)
-            changed = _changed(current, previous, day)
-            log.put(warehouse, TABLE, KEY, day.isoformat(), changed.to_arrow())
-            previous = current
+        register_sources(
+            con, warehouse, Scope(known_on=last), tables=DOC_SOURCES, materialize=DOC_SOURCES
+        )
+        days = day_span(first - timedelta(days=1), last)  # the day before is the diff base
+        previous: pl.DataFrame | None = None
+        for i in range(0, len(days), config.known_chunk_days):
+            chunk = days[i : i + config.known_chunk_days]
+            docs = compute_product_docs(con, chunk[0], chunk[-1], config)
+            by_day = {k[0]: p for k, p in docs.partition_by("day", as_dict=True).items()}
+            for day in chunk:
+                current = by_day.get(day, docs.clear()).drop("day")
+                if previous is not None:
+                    changed = current.join(
+                        previous.select("sku", "text_sha256"),
+                        on=["sku", "text_sha256"],
+                        how="anti",
+                        maintain_order="left",
+                    ).select("sku", pl.lit(day).alias(KEY), pl.exclude("sku"))
+                    log.put(warehouse, TABLE, KEY, day.isoformat(), changed.to_arrow())
+                previous = current
     finally:
         con.close()
     if export_date is None:
@@ -128,13 +127,10 @@ def read_product_docs(warehouse: Warehouse, as_of: date, threads: int | None = N
         if date.fromisoformat(v) <= as_of
     ]
     if not files:
-        return pl.DataFrame(
-            schema={"sku": pl.String, KEY: pl.Date, "text": pl.String, "text_sha256": pl.String,
-                    "price_tier": pl.String, "review_snippets": pl.Int64}
-        )
+        return pl.DataFrame(schema=DOC_SCHEMA)
     con = connect(threads)
     try:
-        frame = con.sql(
+        return con.sql(
             "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER "
             "(PARTITION BY sku ORDER BY valid_from DESC) AS rn "
             "FROM read_parquet($files, hive_partitioning = false)) WHERE rn = 1 ORDER BY sku",
@@ -142,4 +138,3 @@ def read_product_docs(warehouse: Warehouse, as_of: date, threads: int | None = N
         ).pl()
     finally:
         con.close()
-    return frame

@@ -126,12 +126,15 @@ def register_sources(
     scope: Scope = Scope(),
     skus: Sequence[str] | None = None,
     tables: Sequence[str] = RAW_TABLES,
+    materialize: Sequence[str] = (),
 ) -> None:
     """(Re)defines raw_<table>, <table>_current and sku_scope on ``con`` for ``scope``.
 
     ``skus``: restrict sku_scope to these SKUs (default: every SKU in products_current).
     ``tables``: the raw tables the caller's SQL reads (products is always registered: it defines
     the SKUs); fewer tables means fewer Parquet footers read per call.
+    ``materialize``: raw tables to load into memory once rather than re-read from Parquet by every
+    query (for the small tables that many queries of one build read).
     """
     unknown = sorted(set(tables) - set(RAW_TABLES))
     if unknown:
@@ -148,7 +151,12 @@ def register_sources(
                 duckdb.ColumnExpression("snapshot_date")
                 >= duckdb.ConstantExpression(scope.inventory_from)
             )
-        rel.create_view(f"raw_{table}", replace=True)
+        con.execute(f"DROP VIEW IF EXISTS raw_{table}")
+        con.execute(f"DROP TABLE IF EXISTS raw_{table}")
+        if table in materialize:
+            rel.create(f"raw_{table}")
+        else:
+            rel.create_view(f"raw_{table}", replace=True)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_current AS {read_sql(f'current/{table}')}")
     register_sku_scope(con, skus)
 

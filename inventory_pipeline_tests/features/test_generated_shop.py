@@ -20,7 +20,7 @@ from inventory_pipeline_tests.features.shop import (
     read_table,
 )
 
-SKUS, DAYS, NIGHTLY = 16, 45, 3
+SKUS, DAYS, NIGHTLY = 24, 90, 3  # big enough for stockouts and late corrections
 
 
 @pytest.fixture(scope="module")

@@ -1,25 +1,64 @@
--- product_docs as of $as_of: one text per SKU in sku_scope for the language model, and its sha256.
--- Reads products_current, reviews_current (both scoped to exports on or before $as_of) and
--- price_tiers. Snippets: the $snippet_count most recent reviews created on or before $as_of, body
--- whitespace-collapsed and cut to $snippet_chars characters.
-WITH products AS (
-    SELECT p.*
-    FROM products_current AS p
-    SEMI JOIN sku_scope AS s ON p.sku = s.sku
+-- product_docs for days $first_day .. $last_day: per day and SKU in sku_scope, the text for the
+-- language model as known that day, its sha256 and the SKU's price tier.
+-- Catalog rows and reviews are versions valid from their export day until the next version of the
+-- same key ((export_date, _source_file, _row_number) order), so each day sees exactly the exports
+-- on or before it. Price tier: list price quantile within category ($low_quantile, $high_quantile)
+-- among all catalog rows known that day. Snippets: the $snippet_count most recent reviews created
+-- and exported on or before the day, whitespace collapsed, body cut to $snippet_chars characters.
+WITH days AS (
+    SELECT CAST(unnest(generate_series(
+        CAST($first_day AS DATE), CAST($last_day AS DATE), INTERVAL 1 DAY)) AS DATE) AS day
+),
+product_versions AS (
+    SELECT sku, title, description, category, brand, list_price,
+           export_date AS known_from,
+           coalesce(lead(export_date) OVER (
+               PARTITION BY sku ORDER BY export_date, _source_file, _row_number
+           ), DATE '9999-12-31') AS known_until
+    FROM raw_products
+),
+known_products AS (
+    SELECT d.day, v.*
+    FROM days AS d
+    JOIN product_versions AS v ON v.known_from <= d.day AND d.day < v.known_until
+),
+tier_bounds AS (
+    SELECT day, category,
+           quantile_cont(list_price, CAST($low_quantile AS DOUBLE)) AS low,
+           quantile_cont(list_price, CAST($high_quantile AS DOUBLE)) AS high
+    FROM known_products
+    GROUP BY day, category
+),
+products AS (
+    SELECT k.*,
+           CASE WHEN k.list_price <= b.low THEN 'budget'
+                WHEN k.list_price > b.high THEN 'premium'
+                ELSE 'mid' END AS price_tier
+    FROM known_products AS k
+    JOIN tier_bounds AS b ON k.day = b.day AND k.category = b.category
+    WHERE k.sku IN (SELECT sku FROM sku_scope)
+),
+review_versions AS (
+    SELECT review_id, sku, rating, created_at,
+           trim(regexp_replace(coalesce(title, ''), '\s+', ' ', 'g')) AS title,
+           trim(regexp_replace(coalesce(body, ''), '\s+', ' ', 'g')) AS body,
+           greatest(export_date, CAST(created_at AS DATE)) AS counts_from,
+           coalesce(lead(export_date) OVER (
+               PARTITION BY review_id ORDER BY export_date, _source_file, _row_number
+           ), DATE '9999-12-31') AS known_until
+    FROM raw_reviews
+    WHERE sku IN (SELECT sku FROM sku_scope)
 ),
 recent AS (
-    SELECT r.sku, r.review_id, r.rating, r.created_at,
-           trim(regexp_replace(coalesce(r.title, ''), '\s+', ' ', 'g')) AS title,
-           trim(regexp_replace(coalesce(r.body, ''), '\s+', ' ', 'g')) AS body
-    FROM reviews_current AS r
-    SEMI JOIN products AS p ON r.sku = p.sku
-    WHERE CAST(r.created_at AS DATE) <= CAST($as_of AS DATE)
+    SELECT d.day, r.sku, r.review_id, r.rating, r.created_at, r.title, r.body
+    FROM days AS d
+    JOIN review_versions AS r ON r.counts_from <= d.day AND d.day < r.known_until
     QUALIFY row_number() OVER (
-        PARTITION BY r.sku ORDER BY r.created_at DESC, r.review_id DESC
+        PARTITION BY d.day, r.sku ORDER BY r.created_at DESC, r.review_id DESC
     ) <= CAST($snippet_count AS INTEGER)
 ),
 snippets AS (
-    SELECT sku,
+    SELECT day, sku,
            string_agg(
                '- ' || rating || '/5'
                || CASE WHEN title <> '' THEN ' ' || title ELSE '' END
@@ -28,25 +67,24 @@ snippets AS (
                chr(10) ORDER BY created_at DESC, review_id DESC) AS text,
            count(*) AS n
     FROM recent
-    GROUP BY sku
+    GROUP BY day, sku
 ),
 docs AS (
-    SELECT p.sku,
-           t.price_tier,
+    SELECT p.day, p.sku, p.price_tier,
            coalesce(s.n, 0) AS review_snippets,
            concat_ws(chr(10),
                'Title: ' || p.title,
                'Category: ' || replace(p.category, '/', ' > '),
                'Brand: ' || coalesce(nullif(trim(p.brand), ''), 'unbranded'),
-               'Price tier: ' || t.price_tier,
+               'Price tier: ' || p.price_tier,
                CASE WHEN trim(coalesce(p.description, '')) <> ''
                     THEN 'Description: ' || trim(p.description) END,
                CASE WHEN s.text IS NOT NULL THEN 'Recent reviews:' || chr(10) || s.text END
            ) AS text
     FROM products AS p
-    JOIN price_tiers AS t ON p.sku = t.sku
-    LEFT JOIN snippets AS s ON p.sku = s.sku
+    LEFT JOIN snippets AS s ON p.day = s.day AND p.sku = s.sku
 )
-SELECT sku, text, sha256(text) AS text_sha256, price_tier, CAST(review_snippets AS BIGINT) AS review_snippets
+SELECT day, sku, text, sha256(text) AS text_sha256, price_tier,
+       CAST(review_snippets AS BIGINT) AS review_snippets
 FROM docs
-ORDER BY sku
+ORDER BY day, sku

@@ -1,6 +1,6 @@
 -- Static per-SKU features as of $as_of for the SKUs in sku_scope: the catalog row known on $as_of,
--- its price tier, launch/discontinuation flags, and the latest inventory snapshot on or before
--- $as_of (snapshot_date says which day it is; a snapshot can arrive a day late).
+-- launch/discontinuation flags, and the latest inventory snapshot on or before $as_of
+-- (snapshot_date says which day it is: a snapshot can arrive a day late).
 WITH snapshot AS (
     SELECT sku,
            max(snapshot_date) AS snapshot_date,
@@ -14,10 +14,8 @@ SELECT p.sku, p.title, p.category, p.brand, p.list_price, p.unit_cost, p.lead_ti
        p.pack_size, p.launched_at, p.discontinued_at,
        p.launched_at <= CAST($as_of AS DATE) AS launched,
        coalesce(p.discontinued_at <= CAST($as_of AS DATE), false) AS discontinued,
-       t.price_tier,
        i.snapshot_date, i.on_hand, i.on_order
 FROM products_current AS p
 SEMI JOIN sku_scope AS s ON p.sku = s.sku
-JOIN price_tiers AS t ON p.sku = t.sku
 LEFT JOIN snapshot AS i ON p.sku = i.sku
 ORDER BY p.sku
