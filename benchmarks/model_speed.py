@@ -14,6 +14,7 @@ with a cold embedding cache (every text encoded) and a warm one (frozen only).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -94,7 +95,9 @@ def main() -> None:
     args = parser.parse_args()
 
     base = ModelConfig()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"bf16 kernels on this CPU: {cpu_bf16_supported()}; threads: {base.num_threads}")
+    print(f"load average before (1/5/15 min): {load}; other busy processes inflate every figure")
     print(f"train step, batch {base.batch_size} x {base.max_tokens} tokens (seconds, median)")
     print(f"{'strategy':<8} {'fp32':>8} {'bf16':>8}")
     for strategy in ("frozen", "top_k", "lora", "full"):
