@@ -17,6 +17,7 @@ from inventory_pipeline.sampleshop.rand import pick
 from inventory_pipeline.sampleshop.vocab import TIER_SENTENCES, TIER_TITLE_WORDS, VOCAB
 
 DAYS_PER_YEAR = 365.25
+BESTSELLER_SENTENCE = "Bestseller: loved by thousands of customers."
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ChunkCatalog:
     quality: np.ndarray  # (n,) latent quality in (0, 1)
     level: np.ndarray  # (n,) base demand, units/day before calendar effects
     level_from_text: np.ndarray  # (n,) the part of `level` that the text explains
+    bestseller: np.ndarray  # (n,) bool
     trend: np.ndarray  # (n,) log-trend per year
     nb_dispersion: np.ndarray  # (n,) NB size k
     list_price: np.ndarray  # (n,) list price before a price change
@@ -96,7 +98,9 @@ class ChunkCatalog:
         return len(self.sku)
 
 
-def _title(rng: np.random.Generator, cat_name: str, tier: int, brand: str) -> tuple[str, str, str]:
+def _title(
+    rng: np.random.Generator, cat_name: str, tier: int, brand: str, bestseller: bool
+) -> tuple[str, str, str]:
     """Noun, title and description of one SKU, drawn together because they share words."""
     v = VOCAB[cat_name]
     noun = pick(rng, v.nouns)
@@ -113,7 +117,9 @@ def _title(rng: np.random.Generator, cat_name: str, tier: int, brand: str) -> tu
         f"{pick(rng, TIER_SENTENCES[tier])} Made from {material}. {pick(rng, v.season_cues)}",
         *(f"- {v.features[int(i)]}" for i in sorted(feats)),
     ]
-    if rng.random() < 0.15:
+    if bestseller:
+        lines[0] = f"{BESTSELLER_SENTENCE} {lines[0]}"
+    if rng.random() < 0.15 and not bestseller:
         description = ""
     elif rng.random() < 0.5:
         description = "\n".join(lines)
@@ -186,6 +192,11 @@ def make_chunk_catalog(
 
     # Life cycle: most SKUs were launched before the start; some launch during the period.
     is_new = rng.random(n) < config.new_sku_share
+    # a few established SKUs are bestsellers: much higher demand, and the description says so
+    bestseller = ~is_new & (rng.random(n) < config.bestseller_share)
+    boost = np.where(bestseller, rng.uniform(*config.bestseller_boost, n), 1.0)
+    level *= boost
+    level_from_text *= boost
     history = int(config.existing_history_years * DAYS_PER_YEAR)
     launch_day = np.where(
         is_new, rng.integers(1, max(days, 2), n), -rng.integers(1, history + 1, n)
@@ -228,8 +239,8 @@ def make_chunk_catalog(
     nouns: list[str] = []
     titles: list[str] = []
     descriptions: list[str] = []
-    for c, t, b in zip(category, tier, brand, strict=True):
-        noun, title, desc = _title(rng, specs[int(c)].name, int(t), b)
+    for c, t, b, best in zip(category, tier, brand, bestseller, strict=True):
+        noun, title, desc = _title(rng, specs[int(c)].name, int(t), b, bool(best))
         nouns.append(noun)
         titles.append(title)
         descriptions.append(desc)
@@ -244,6 +255,7 @@ def make_chunk_catalog(
         quality=quality,
         level=level,
         level_from_text=level_from_text,
+        bestseller=bestseller,
         trend=trend,
         nb_dispersion=nb_k,
         list_price=list_price,

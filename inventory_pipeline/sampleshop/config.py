@@ -286,13 +286,15 @@ class ShopConfig:
     empty_brand_share: float = 0.03  # unbranded products (brand column empty)
     quality_noise_sigma: float = 0.5  # per-SKU quality noise (logit scale)
     quality_level_effect: float = 0.8  # log demand per unit of latent quality (0..1) above 0.5
-    level_shift: float = -0.13  # global log shift of base demand (scales the shop size)
+    level_shift: float = -0.21  # global log shift of base demand (scales the shop size)
     level_sigma: float = 0.95  # idiosyncratic log-normal spread of base demand
     trend_sigma: float = 0.3  # spread of per-SKU log-trend per year
     nb_dispersion_median: float = 4.0  # NB size k: variance = mu + mu^2 / k
     nb_dispersion_sigma: float = 0.5
     existing_history_years: float = 3.0  # SKUs live at start were launched up to this long ago
     new_sku_share: float = 0.2  # SKUs launched during the period (cold start)
+    bestseller_share: float = 0.03  # established SKUs with a bestseller badge in the text
+    bestseller_boost: tuple[float, float] = (4.0, 10.0)  # their demand multiplier range
     announce_lead_days: tuple[int, int] = (14, 45)  # catalog row appears this long before launch
     launch_ramp_tau_days: tuple[float, float] = (7.0, 30.0)  # demand ramp-up time constant
     discontinue_share: float = 0.08
