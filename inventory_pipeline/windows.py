@@ -1,0 +1,190 @@
+"""From the feature set as of a day to the model's input arrays (and, for training, its targets).
+
+One function, :func:`samples_from_features`, turns a :class:`FeatureSet` into
+:class:`ForecastSamples`, for training windows, backtests and the nightly forecast alike, so the
+arrays the model learns from and the arrays it is served are built by the same code.
+
+Review signals are known per SKU as of the origin; the history channels carry that value on every
+history day (a per-day trajectory would need one feature set per history day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from inventory_pipeline.features.as_of import FeatureSet
+from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.features import calendar_features, launch_features
+
+REVIEW_WINDOW = "28d"  # the review-signal window the model's review channels read
+
+
+@dataclass
+class Windows:
+    """Samples plus what identifies each row (SKU, origin)."""
+
+    samples: ForecastSamples
+    skus: list[str]
+    origins: list[date]
+
+    def __len__(self) -> int:
+        return len(self.skus)
+
+
+def _pivot(frame: pl.DataFrame, column: str, skus: list[str], days: int) -> np.ndarray:
+    """(N, days) values of ``column`` from a dense (sku, date)-sorted long frame."""
+    values = frame.sort("sku", "date")[column].cast(pl.Float32).fill_null(0.0).to_numpy()
+    return values.reshape(len(skus), days)
+
+
+def _dates(start: date, days: int) -> np.ndarray:
+    return np.arange(np.datetime64(start, "D"), np.datetime64(start, "D") + days)
+
+
+def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
+    """Model inputs for every SKU of ``features`` at its origin (no targets).
+
+    ``features`` must have been read with ``history_days=config.history_days`` and
+    ``horizon=config.horizon_days``.
+    """
+    L, H = config.history_days, config.horizon_days
+    static = features.static.sort("sku")
+    skus = static["sku"].to_list()
+    n = len(skus)
+    origin = features.as_of
+    if features.history.height != n * L or features.future.height != n * H:
+        raise ValueError(
+            f"feature set as of {origin} has {features.history.height} history and "
+            f"{features.future.height} future rows for {n} SKUs; expected L={L} and H={H} days each "
+            f"(read it with history_days={L}, horizon={H})"
+        )
+    history = features.history
+    future = features.future
+    calendar = features.calendar.sort("date")
+    is_event = calendar["is_event"].cast(pl.Float32).to_numpy()
+    hist_days = _dates(origin - timedelta(days=L - 1), L)
+    fut_days = _dates(origin + timedelta(days=1), H)
+
+    units = _pivot(history, "units", skus, L)
+    stockout = _pivot(history, "stockout", skus, L)
+    observed = np.maximum(_pivot(history, "observed", skus, L), stockout)
+    discount = _pivot(history, "discount_pct", skus, L) / 100.0
+
+    reviews = features.reviews.sort("sku")
+    rating = reviews[f"mean_rating_{REVIEW_WINDOW}"].fill_null(0.0).cast(pl.Float32).to_numpy()
+    negative = reviews[f"negative_share_{REVIEW_WINDOW}"].fill_null(0.0).cast(pl.Float32).to_numpy()
+    count = np.log1p(reviews[f"reviews_{REVIEW_WINDOW}"].fill_null(0).cast(pl.Float32).to_numpy())
+
+    hist_calendar = np.broadcast_to(calendar_features(hist_days), (n, L, 4))
+    history_channels = {
+        "discount_fraction": discount,
+        "dow_sin": hist_calendar[..., 0],
+        "dow_cos": hist_calendar[..., 1],
+        "doy_sin": hist_calendar[..., 2],
+        "doy_cos": hist_calendar[..., 3],
+        "event_flag": np.broadcast_to(is_event[:L], (n, L)),
+        "review_rating_mean": np.broadcast_to(rating[:, None], (n, L)),
+        "review_negative_share": np.broadcast_to(negative[:, None], (n, L)),
+        "review_count_log1p": np.broadcast_to(count[:, None], (n, L)),
+    }
+    launched_at = static["launched_at"].to_numpy().astype("datetime64[D]")
+    fut_calendar = np.broadcast_to(calendar_features(fut_days), (n, H, 4))
+    fut_launch = launch_features(np.broadcast_to(fut_days, (n, H)), launched_at)
+    future_channels = {
+        "planned_discount_fraction": _pivot(future, "discount_pct", skus, H) / 100.0,
+        "dow_sin": fut_calendar[..., 0],
+        "dow_cos": fut_calendar[..., 1],
+        "doy_sin": fut_calendar[..., 2],
+        "doy_cos": fut_calendar[..., 3],
+        "event_flag": np.broadcast_to(is_event[L : L + H], (n, H)),
+        "is_launched": fut_launch[..., 0] * _pivot(future, "on_sale", skus, H),
+        "days_since_launch_log1p": fut_launch[..., 1],
+    }
+    since_launch = (np.datetime64(origin, "D") - launched_at).astype(np.int64)
+    history_length = observed.sum(axis=1)
+    static_channels = {
+        "list_price_log": np.log(static["list_price"].cast(pl.Float32).to_numpy()),
+        "lead_time_days": static["lead_time_days"].cast(pl.Float32).to_numpy(),
+        "days_since_launch_log1p": np.log1p(np.maximum(since_launch, 0)).astype(np.float32),
+        "history_length_log1p": np.log1p(history_length).astype(np.float32),
+    }
+    docs = features.docs.sort("sku")
+    samples = ForecastSamples(
+        texts=docs["text"].to_list(),
+        history_units=units,
+        history_stockout=stockout,
+        history_observed=observed,
+        history_covariates=_stack(history_channels, config.history_covariates, "history"),
+        future_covariates=_stack(future_channels, config.future_covariates, "future"),
+        static=_stack(static_channels, config.static_features, "static"),
+    )
+    samples.validate(config)
+    return Windows(samples=samples, skus=skus, origins=[origin] * n)
+
+
+def _stack(channels: dict[str, np.ndarray], names: tuple[str, ...], kind: str) -> np.ndarray:
+    missing = [name for name in names if name not in channels]
+    if missing:
+        raise ValueError(
+            f"the model config asks for {kind} channel(s) {missing} that the window builder does "
+            f"not produce; available: {sorted(channels)}"
+        )
+    return np.ascontiguousarray(
+        np.stack([np.asarray(channels[name], dtype=np.float32) for name in names], axis=-1)
+    )
+
+
+def attach_targets(windows: Windows, demand: pl.DataFrame, horizon: int, latest: date) -> Windows:
+    """Adds targets from ``demand`` (sku, date, units, stockout) as known after the latest export.
+
+    A target day is usable when its actual is known (date <= latest) and not stockout-censored;
+    days before launch or after discontinuation count as 0 units (what was sold).
+    """
+    n = len(windows)
+    keys = pl.DataFrame(
+        {
+            "row": np.repeat(np.arange(n), horizon),
+            "sku": np.repeat(np.asarray(windows.skus, dtype=object), horizon).tolist(),
+            "date": [
+                origin + timedelta(days=h)
+                for origin in windows.origins
+                for h in range(1, horizon + 1)
+            ],
+        }
+    )
+    joined = keys.join(
+        demand.select("sku", "date", "units", "stockout"), on=["sku", "date"], how="left",
+        maintain_order="left",
+    )
+    units = joined["units"].fill_null(0).cast(pl.Float32).to_numpy().reshape(n, horizon)
+    censored = (
+        joined["stockout"].fill_null(False).to_numpy() | (joined["date"] > latest).to_numpy()
+    ).astype(np.float32).reshape(n, horizon)
+    samples = windows.samples
+    samples.target_units = units
+    samples.target_censored = censored
+    return windows
+
+
+def concat(windows: list[Windows]) -> Windows:
+    """Stacks the windows of several origins into one sample set."""
+    if not windows:
+        raise ValueError("no windows to concatenate")
+    arrays = {}
+    for name in (
+        "history_units", "history_stockout", "history_observed", "history_covariates",
+        "future_covariates", "static", "target_units", "target_censored",
+    ):  # fmt: skip
+        parts = [getattr(w.samples, name) for w in windows]
+        arrays[name] = None if any(p is None for p in parts) else np.concatenate(parts)
+    texts = [t for w in windows for t in w.samples.texts]
+    return Windows(
+        samples=ForecastSamples(texts=texts, **arrays),
+        skus=[s for w in windows for s in w.skus],
+        origins=[o for w in windows for o in w.origins],
+    )
