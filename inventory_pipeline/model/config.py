@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
 FINETUNE_STRATEGIES: tuple[str, ...] = ("frozen", "top_k", "lora", "full")
+CensoringMode = Literal["mask", "lower_bound"]
+CENSORING_MODES: tuple[str, ...] = ("mask", "lower_bound")
 
 # Recommended per-day covariate layouts. The model only relies on the *number* of channels, but the
 # names travel with the saved config so whoever builds the windows can check they match.
@@ -83,6 +85,7 @@ class ModelConfig:
 
     # --- loss ----------------------------------------------------------------------------------
     cumulative_loss_weight: float = 1.0  # weight of the cumulative-demand pinball loss
+    cumulative_censoring: CensoringMode = "lower_bound"  # day-sums with a stockout: see losses.py
 
     # --- optimisation --------------------------------------------------------------------------
     batch_size: int = 32  # training samples per step
@@ -116,6 +119,10 @@ class ModelConfig:
         if self.finetune not in FINETUNE_STRATEGIES:
             raise ValueError(
                 f"finetune={self.finetune!r} is not supported; use one of {FINETUNE_STRATEGIES}."
+            )
+        if self.cumulative_censoring not in CENSORING_MODES:
+            raise ValueError(
+                f"cumulative_censoring={self.cumulative_censoring!r}; use one of {CENSORING_MODES}."
             )
         qs = self.quantiles
         if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
@@ -167,6 +174,8 @@ def replace(config: ModelConfig, **changes: Any) -> ModelConfig:
 
 
 __all__ = [
+    "CENSORING_MODES",
+    "CensoringMode",
     "DEFAULT_FUTURE_COVARIATES",
     "DEFAULT_HISTORY_COVARIATES",
     "DEFAULT_STATIC_FEATURES",

@@ -1,9 +1,18 @@
 """Training losses, all in scaled units (units / per-SKU scale) so every SKU weighs alike.
 
 Censoring: a stockout day shows sales, not demand, so it is never taught as a target. Per-day
-targets on censored days are masked. A cumulative target over days 1..h is unknown as soon as one
-of those days is censored, so it is masked from the first censored day on (``cumprod`` of the
-usable flags). Days before a launch are real zeros and stay in the loss.
+targets on censored days are masked. A cumulative target over days 1..h is not known exactly as
+soon as one of those days is censored (``cumprod`` of the usable flags). What happens to such a
+window depends on ``ModelConfig.cumulative_censoring``:
+
+    "mask": it is left out.
+    "lower_bound" (default): its observed sum is a lower bound of the demand sum, so only
+        quantiles *below* it are certainly wrong; they pay q * (sum - q_hat), higher quantiles
+        pay nothing (Powell's censored quantile loss). Masking instead would keep only windows
+        without a stockout, and stockouts happen when demand is high: the cumulative quantiles
+        would learn a downward-biased sample.
+
+Days before a launch are real zeros and stay in the loss.
 """
 
 from __future__ import annotations
@@ -19,27 +28,46 @@ from inventory_pipeline.model.network import ForecastOutput, usable_history
 LAUNCH_CHANNEL = "is_launched"  # future covariate that marks days on sale (scale-prior target)
 
 
-def pinball_loss(
+def pinball_sum(
     pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
-    """Mean pinball loss over unmasked entries and all quantile levels.
-
-    For level q and error e = y - y_hat: loss = max(q * e, (q - 1) * e).
+    """Summed pinball loss over unmasked entries and levels: max(q e, (q - 1) e), e = y - y_hat.
 
     Args:
         pred: (..., Q) predicted quantiles.
         target: (...) observed values.
         quantiles: (Q,) levels in (0, 1).
         mask: (...) 1 = scored, 0 = ignored.
-
-    Returns:
-        Scalar; 0 when every entry is masked (a batch of fully censored samples adds nothing).
     """
     error = target.unsqueeze(-1) - pred  # (..., Q)
     loss = torch.maximum(quantiles * error, (quantiles - 1.0) * error)  # (..., Q)
-    weighted = loss * mask.unsqueeze(-1)  # (..., Q)
+    return (loss * mask.unsqueeze(-1)).sum()
+
+
+def lower_bound_pinball_sum(
+    pred: torch.Tensor, lower: torch.Tensor, quantiles: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Summed loss for values known only to be >= ``lower``: q * max(lower - y_hat, 0).
+
+    Args:
+        pred: (..., Q) predicted quantiles.
+        lower: (...) lower bounds of the unobserved values.
+        quantiles: (Q,) levels in (0, 1).
+        mask: (...) 1 where the bound applies.
+    """
+    shortfall = torch.relu(lower.unsqueeze(-1) - pred)  # (..., Q)
+    return (quantiles * shortfall * mask.unsqueeze(-1)).sum()
+
+
+def pinball_loss(
+    pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean pinball loss over unmasked entries and all levels (shapes as in :func:`pinball_sum`).
+
+    Returns 0 when every entry is masked (a batch of fully censored samples adds nothing).
+    """
     denominator = mask.sum() * quantiles.numel()
-    return weighted.sum() / torch.clamp(denominator, min=1.0)
+    return pinball_sum(pred, target, quantiles, mask) / torch.clamp(denominator, min=1.0)
 
 
 @dataclass
@@ -93,9 +121,16 @@ def forecast_loss(output: ForecastOutput, batch: ForecastBatch, config: ModelCon
     per_day = 1.0 / torch.arange(1, H + 1, dtype=target.dtype)  # (H,)
     cumulative_target = torch.cumsum(target, dim=1) * per_day  # (B, H)
     cumulative_usable = torch.cumprod(usable, dim=1)  # (B, H) 0 from the first censored day
-    cumulative = pinball_loss(
-        output.cumulative * per_day[:, None], cumulative_target, quantiles, cumulative_usable
-    )
+    cumulative_pred = output.cumulative * per_day[:, None]  # (B, H, Q)
+    summed = pinball_sum(cumulative_pred, cumulative_target, quantiles, cumulative_usable)
+    windows = cumulative_usable.sum()
+    if config.cumulative_censoring == "lower_bound":
+        bounded = 1.0 - cumulative_usable  # (B, H) observed sum <= demand sum
+        summed = summed + lower_bound_pinball_sum(
+            cumulative_pred, cumulative_target, quantiles, bounded
+        )
+        windows = windows + bounded.sum()
+    cumulative = summed / torch.clamp(windows * quantiles.numel(), min=1.0)
 
     scale = scale_prior_loss(output, batch, config)
     total = daily + config.cumulative_loss_weight * cumulative + config.scale_loss_weight * scale

@@ -48,7 +48,7 @@ def _batch(target: torch.Tensor, censored: torch.Tensor, n_fut: int) -> Forecast
 
 
 def test_cumulative_loss_masks_from_first_censored_day() -> None:
-    config = small_config(horizon_days=3, quantiles=(0.5,))
+    config = small_config(horizon_days=3, quantiles=(0.5,), cumulative_censoring="mask")
     n_fut = len(config.future_covariates)
     q = torch.zeros(1, 3, 1)
     target = torch.tensor([[1.0, 1.0, 1.0]])
@@ -69,6 +69,30 @@ def test_cumulative_loss_masks_from_first_censored_day() -> None:
     # scale prior target = log(mean of usable days: 3 history ones + days 1, 3) + eps
     expected_scale = (0.0 - torch.log(torch.tensor(1.0 + config.scale_epsilon))) ** 2
     assert parts.scale.item() == pytest.approx(expected_scale.item(), rel=1e-5)
+
+
+def test_cumulative_windows_with_a_stockout_are_lower_bounds() -> None:
+    config = small_config(horizon_days=3, quantiles=(0.5,), cumulative_censoring="lower_bound")
+    n_fut = len(config.future_covariates)
+    sold = torch.tensor([[1.0, 1000.0, 1.0]])
+    censored = torch.tensor([[0.0, 1.0, 0.0]])
+    batch = _batch(sold, censored, n_fut)
+
+    def cumulative_loss(day_sums: list[float]) -> float:
+        cumulative = torch.tensor(day_sums).reshape(1, 3, 1)
+        output = ForecastOutput(
+            daily=torch.zeros(1, 3, 1),
+            cumulative=cumulative,
+            scale=torch.ones(1),
+            log_scale_prior=torch.zeros(1),
+        )
+        return forecast_loss(output, batch, config).cumulative.item()
+
+    # per-day sums of sold units: h=1: 1 (exact), h=2: 1001/2, h=3: 1002/3 (lower bounds)
+    # all-zero forecast: (0.5 * 1 + 0.5 * 500.5 + 0.5 * 334) / 3 windows
+    assert cumulative_loss([0.0, 0.0, 0.0]) == pytest.approx((0.5 + 250.25 + 167.0) / 3)
+    # forecasts above the bounds cost nothing on the censored windows
+    assert cumulative_loss([1.0, 2000.0, 3000.0]) == pytest.approx(0.0)
 
 
 def test_loss_requires_targets() -> None:
