@@ -102,7 +102,8 @@ class ModelConfig:
 
     # --- runtime -------------------------------------------------------------------------------
     seed: int = 1337  # seeds python, numpy and torch; same seed -> identical weights
-    num_threads: int = 2  # torch intra-op threads (the pipeline machines have 2 cores)
+    num_threads: int = 2  # torch intra-op threads; 1 if other jobs share the 2 cores (2 threads
+    # on a busy core wait for each other and can run many times slower than 1)
     bf16_autocast: bool = True  # bf16 autocast for the encoder when the CPU supports it
     deterministic: bool = True  # torch.use_deterministic_algorithms during training
 

@@ -26,6 +26,7 @@ def small_config(**changes: object) -> ModelConfig:
         max_epochs=3,
         patience=2,
         learning_rate=3e-3,
+        num_threads=1,  # tiny tensors: one thread is as fast and immune to busy neighbours
     )
     values.update(changes)
     return ModelConfig(**values)  # type: ignore[arg-type]
