@@ -120,6 +120,20 @@ def _export_of(path: str) -> date:
     raise ValueError(f"{path} is not inside an {EXPORT_KEY}= partition folder")
 
 
+# Every version of the order lines that have any version for a requested SKU: the upsert over
+# these is exact for those lines (a line moved to another SKU keeps all its versions), and much
+# cheaper than upserting every line when training asks for a few hundred SKUs.
+_LINES_OF_SKUS = """
+SELECT o.*
+FROM raw_orders_unfiltered AS o
+SEMI JOIN (
+    SELECT DISTINCT order_id, line_no
+    FROM raw_orders_unfiltered
+    WHERE sku IN (SELECT sku FROM order_skus)
+) AS k ON o.order_id = k.order_id AND o.line_no = k.line_no
+"""
+
+
 def register_sources(
     con: duckdb.DuckDBPyConnection,
     warehouse: Warehouse,
@@ -130,7 +144,8 @@ def register_sources(
 ) -> None:
     """(Re)defines raw_<table>, <table>_current and sku_scope on ``con`` for ``scope``.
 
-    ``skus``: restrict sku_scope to these SKUs (default: every SKU in products_current).
+    ``skus``: restrict sku_scope to these SKUs (default: every SKU in products_current); the
+    order lines read are then only those with a version for one of them.
     ``tables``: the raw tables the caller's SQL reads (products is always registered: it defines
     the SKUs); fewer tables means fewer Parquet footers read per call.
     ``materialize``: raw tables to load into memory once rather than re-read from Parquet by every
@@ -139,6 +154,11 @@ def register_sources(
     unknown = sorted(set(tables) - set(RAW_TABLES))
     if unknown:
         raise ValueError(f"unknown raw tables {unknown}; expected some of {RAW_TABLES}")
+    if skus is not None:
+        requested = pa.table({"sku": pa.array(sorted(set(skus)), pa.string())})
+        con.from_arrow(requested).create_view("requested_skus", replace=True)
+        con.execute("CREATE OR REPLACE TEMP TABLE order_skus AS SELECT sku FROM requested_skus")
+        # (order_skus, not sku_scope: callers may narrow sku_scope later to the known SKUs.)
     for table in RAW_TABLES:
         if table not in tables and table != "products":
             continue
@@ -151,9 +171,18 @@ def register_sources(
                 duckdb.ColumnExpression("snapshot_date")
                 >= duckdb.ConstantExpression(scope.inventory_from)
             )
-        con.execute(f"DROP VIEW IF EXISTS raw_{table}")
-        con.execute(f"DROP TABLE IF EXISTS raw_{table}")
-        if table in materialize:
+        for kind in ("VIEW", "TABLE"):
+            con.execute(f"DROP {kind} IF EXISTS raw_{table}")
+        if table == "orders" and skus is not None:
+            rel.create_view("raw_orders_unfiltered", replace=True)
+            con.execute(f"CREATE TEMP VIEW raw_orders AS {_LINES_OF_SKUS}")
+        elif table == "inventory" and skus is not None:  # sku is part of the key: exact
+            rel.create_view("raw_inventory_unfiltered", replace=True)
+            con.execute(
+                "CREATE TEMP VIEW raw_inventory AS SELECT * FROM raw_inventory_unfiltered "
+                "WHERE sku IN (SELECT sku FROM order_skus)"
+            )
+        elif table in materialize:
             rel.create(f"raw_{table}")
         else:
             rel.create_view(f"raw_{table}", replace=True)

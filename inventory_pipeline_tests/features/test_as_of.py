@@ -23,6 +23,7 @@ from inventory_pipeline_tests.features.shop import (
     snap,
     tiny_shop,
     write_export,
+    write_shop,
 )
 
 D = date.fromisoformat
@@ -128,3 +129,20 @@ def test_errors_are_actionable(warehouse: Warehouse) -> None:
         features_as_of(warehouse, LAST_DAY, history_days=-1)
 
 
+
+
+def test_subset_of_skus_sees_corrections_that_move_a_line_or_plan(warehouse: Warehouse) -> None:
+    """Reading a few SKUs prunes raw rows by SKU; a correction moving a key to another SKU must
+    still retire its old version."""
+    exports = tiny_shop()
+    exports[D("2024-03-02")]["orders"].append(line("o6", 1, "B", 4, "2024-03-02T09:00:00"))
+    exports[D("2024-03-03")]["orders"] = [line("o6", 1, "A", 4, "2024-03-02T09:00:00")]
+    exports[D("2024-03-02")]["promotions"].append(promo("P6", "B", "2024-03-05", "2024-03-06", 15.0))
+    exports[D("2024-03-03")]["promotions"] = [promo("P6", "A", "2024-03-07", "2024-03-08", 15.0)]
+    write_shop(warehouse, exports)
+    only_b = features_as_of(warehouse, AS_OF, skus=["B"], history_days=4, horizon=5)
+    assert only_b.history["units"].sum() == 2  # o4 only; o6 moved to A
+    assert only_b.future["discount_pct"].sum() == 0.0  # P6 moved to A
+    both = features_as_of(warehouse, AS_OF, skus=["A", "B"], history_days=4, horizon=5)
+    assert both.history.filter(sku="B").equals(only_b.history)
+    assert both.history.filter(sku="A", date=D("2024-03-02"))["units"].to_list() == [3 + 4]

@@ -47,12 +47,12 @@ review_versions AS (
                PARTITION BY review_id ORDER BY export_date, _source_file, _row_number
            ), DATE '9999-12-31') AS known_until
     FROM raw_reviews
-    WHERE sku IN (SELECT sku FROM sku_scope)
 ),
 recent AS (
     SELECT d.day, r.sku, r.review_id, r.rating, r.created_at, r.title, r.body
     FROM days AS d
     JOIN review_versions AS r ON r.counts_from <= d.day AND d.day < r.known_until
+    WHERE r.sku IN (SELECT sku FROM sku_scope)  -- after lead(): an edit may move the SKU
     QUALIFY row_number() OVER (
         PARTITION BY d.day, r.sku ORDER BY r.created_at DESC, r.review_id DESC
     ) <= CAST($snippet_count AS INTEGER)

@@ -11,7 +11,6 @@ WITH versions AS (
                PARTITION BY promo_id ORDER BY export_date, _source_file, _row_number
            ), DATE '9999-12-31') AS known_until
     FROM raw_promotions
-    WHERE sku IN (SELECT sku FROM sku_scope)
 ),
 days AS (
     SELECT CAST(unnest(generate_series(
@@ -21,7 +20,8 @@ known AS (
     SELECT d.known_on, v.*
     FROM days AS d
     JOIN versions AS v ON v.known_from <= d.known_on AND d.known_on < v.known_until
-    WHERE v.end_date >= d.known_on AND v.start_date <= d.known_on + CAST($lookahead_days AS INTEGER)
+    WHERE v.sku IN (SELECT sku FROM sku_scope)  -- after lead(): a re-plan may move the SKU
+      AND v.end_date >= d.known_on AND v.start_date <= d.known_on + CAST($lookahead_days AS INTEGER)
 ),
 expanded AS (
     SELECT known_on, sku, discount_pct, promo_type, promo_id, name, known_from,

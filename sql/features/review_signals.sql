@@ -10,7 +10,6 @@ WITH versions AS (
                PARTITION BY review_id ORDER BY export_date, _source_file, _row_number
            ), DATE '9999-12-31') AS known_until
     FROM raw_reviews
-    WHERE sku IN (SELECT sku FROM sku_scope)
 ),
 days AS (
     SELECT CAST(unnest(generate_series(
@@ -21,6 +20,7 @@ known AS (
     FROM days AS d
     JOIN versions AS v
       ON v.counts_from <= d.date AND d.date < v.known_until
+    WHERE v.sku IN (SELECT sku FROM sku_scope)  -- after lead(): an edit may move the SKU
 ),
 windows AS (
     SELECT CAST(unnest(list_append(CAST($windows AS INTEGER[]), 0)) AS INTEGER) AS window_days
