@@ -53,13 +53,14 @@ class FeatureSet:
               stockout, on_sale (launched_at <= date < discontinued_at), observed (a usable,
               uncensored observation: inside the exported data, on sale or sold, and not a
               stockout), price_paid (null without sales), list_price, discount_pct / promo_type
-              (promotion in force), on_hand.
+              (promotion in force), on_hand, on_order.
     future:   (sku, date) for days as_of+1 .. as_of+horizon (dense): horizon (1..H), on_sale
               (covers SKUs launching or discontinued inside the horizon), planned discount_pct /
               promo_type as known on as_of.
     calendar: (date) for history and future days: day-of-week fields and event flags.
-    static:   (sku): catalog fields, price_tier, launched / discontinued flags, latest inventory
-              snapshot on or before as_of (snapshot_date, on_hand, on_order).
+    static:   (sku): catalog fields, price_tier, launched / discontinued flags, the latest
+              inventory snapshot in the history window (snapshot_date, on_hand, on_order; a
+              snapshot can arrive a day late, so snapshot_date may be before as_of).
     reviews:  (sku): review signals as of as_of (counts 0 and nulls for SKUs without reviews).
     docs:     (sku): product document text and text_sha256 as of as_of.
     unknown_skus: requested SKUs not in the catalog as known on as_of (left out of every frame).
@@ -147,7 +148,20 @@ def _history(
     )
     return out.select(
         "sku", "date", "units", "stockout", "on_sale", "observed", "price_paid", "list_price",
-        "discount_pct", "promo_type", "on_hand",
+        "discount_pct", "promo_type", "on_hand", "on_order",
+    )
+
+
+def _latest_snapshot(history: pl.DataFrame) -> pl.DataFrame:
+    """(sku, snapshot_date, on_hand, on_order) of the last snapshot in the history window."""
+    return (
+        history.filter(pl.col("on_hand").is_not_null())
+        .group_by("sku", maintain_order=True)
+        .agg(
+            pl.col("date").last().alias("snapshot_date"),
+            pl.col("on_hand").last(),
+            pl.col("on_order").last(),
+        )
     )
 
 
@@ -228,6 +242,7 @@ def features_as_of(
             docs.select("sku", "price_tier"), on="sku", how="left", maintain_order="left"
         )
         history = _history(con, static, first, as_of, first_export(warehouse))
+        static = static.join(_latest_snapshot(history), on="sku", how="left", maintain_order="left")
         future = _future(con, static, as_of, horizon)
         reviews = _reviews(con, static, as_of, config)
     finally:
