@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from inventory_pipeline.model import DemandForecaster, EmbeddingCache, ForecastSamples, ModelConfig
+from inventory_pipeline.model.config import replace
 from inventory_pipeline.model.data import make_batch
 from inventory_pipeline.model.losses import forecast_loss
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
@@ -92,9 +93,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5, help="timed train steps per setting")
     parser.add_argument("--samples", type=int, default=256, help="samples per inference run")
+    parser.add_argument("--threads", type=int, default=ModelConfig.num_threads, help="torch threads")
     args = parser.parse_args()
 
-    base = ModelConfig()
+    base = ModelConfig(num_threads=args.threads)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"bf16 kernels on this CPU: {cpu_bf16_supported()}; threads: {base.num_threads}")
     print(f"load average before (1/5/15 min): {load}; other busy processes inflate every figure")
@@ -102,7 +104,9 @@ def main() -> None:
     print(f"{'strategy':<8} {'fp32':>8} {'bf16':>8}")
     for strategy in ("frozen", "top_k", "lora", "full"):
         row = [
-            train_step_seconds(ModelConfig(finetune=strategy, bf16_autocast=bf16), args.steps)
+            train_step_seconds(
+                replace(base, finetune=strategy, bf16_autocast=bf16), args.steps
+            )
             for bf16 in (False, True)
         ]
         print(f"{strategy:<8} {row[0]:>8.3f} {row[1]:>8.3f}")
@@ -111,7 +115,7 @@ def main() -> None:
     print(f"{'strategy':<8} {'precision':<9} {'cold cache':>10} {'warm cache':>10}")
     for strategy in ("frozen", "lora"):
         for bf16 in (False, True):
-            config = ModelConfig(finetune=strategy, bf16_autocast=bf16)
+            config = replace(base, finetune=strategy, bf16_autocast=bf16)
             cold, warm = inference_rate(config, args.samples)
             warm_text = f"{warm:>10.0f}" if warm is not None else f"{'-':>10}"
             print(f"{strategy:<8} {'bf16' if bf16 else 'fp32':<9} {cold:>10.0f} {warm_text}")
