@@ -105,7 +105,7 @@ class ModelConfig:
     num_threads: int = 2  # torch intra-op threads; 1 if other jobs share the 2 cores (2 threads
     # on a busy core wait for each other and can run many times slower than 1)
     bf16_autocast: bool = True  # bf16 autocast for the encoder when the CPU supports it
-    deterministic: bool = True  # torch.use_deterministic_algorithms during training
+    deterministic: bool = True  # torch.use_deterministic_algorithms in training and prediction
 
     def __post_init__(self) -> None:
         self.quantiles = tuple(float(q) for q in self.quantiles)
