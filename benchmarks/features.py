@@ -58,11 +58,15 @@ def peak_rss_mb() -> float:
 def ingest(landing: Path, warehouse: Warehouse, days: Iterable[date]) -> None:
     """The ingestion library calls the ingest assets make, catalog first each day."""
     for day in days:
-        write_day(warehouse, CONTRACTS["products"], load_day(landing, CONTRACTS["products"], day, None))
+        write_day(
+            warehouse, CONTRACTS["products"], load_day(landing, CONTRACTS["products"], day, None)
+        )
         known = known_skus_by_day(warehouse, day)["sku"]
         for table in RAW_TABLES:
             if table != "products":
-                write_day(warehouse, CONTRACTS[table], load_day(landing, CONTRACTS[table], day, known))
+                write_day(
+                    warehouse, CONTRACTS[table], load_day(landing, CONTRACTS[table], day, known)
+                )
 
 
 SYNTHETIC_SQL = {
@@ -163,8 +167,14 @@ def synthetic_raw(warehouse: Warehouse, skus: int, days: int, start: date) -> li
     import duckdb
     import pyarrow.compute as pc
 
-    params = {"skus": skus, "days": days, "start": start, "lines": 1000 * skus,
-              "reviews": 35 * skus, "promos": 6 * skus}
+    params = {
+        "skus": skus,
+        "days": days,
+        "start": start,
+        "lines": 1000 * skus,
+        "reviews": 35 * skus,
+        "promos": 6 * skus,
+    }
     all_days = [start + timedelta(days=i) for i in range(days)]
     con = duckdb.connect()
     try:
@@ -191,11 +201,17 @@ def synthetic_raw(warehouse: Warehouse, skus: int, days: int, start: date) -> li
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skus", type=int, default=300, help="sample-shop SKUs (10000 ~ 10M lines)")
+    parser.add_argument(
+        "--skus", type=int, default=300, help="sample-shop SKUs (10000 ~ 10M lines)"
+    )
     parser.add_argument("--days", type=int, default=745, help="sample-shop days")
-    parser.add_argument("--workdir", type=Path, default=None, help="default: benchmarks/out/work-<skus>")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="default: benchmarks/out/work-<skus>"
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse generated + ingested data")
-    parser.add_argument("--origins", type=int, default=5, help="as-of calls timed (training origins)")
+    parser.add_argument(
+        "--origins", type=int, default=5, help="as-of calls timed (training origins)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all)")
     parser.add_argument("--synthetic", action="store_true", help="write raw partitions directly")
     args = parser.parse_args()
@@ -207,8 +223,11 @@ def main() -> int:
     if not (args.reuse and (work / "ingested").exists()):
         shutil.rmtree(work, ignore_errors=True)
         if args.synthetic:
-            days = timed(results, "generate_s", lambda: synthetic_raw(
-                raw, args.skus, args.days, date(2024, 1, 1)))
+            days = timed(
+                results,
+                "generate_s",
+                lambda: synthetic_raw(raw, args.skus, args.days, date(2024, 1, 1)),
+            )
             pending = raw.root / "pending-last-day"  # the nightly day is "loaded" later
             for table in RAW_TABLES:
                 src = raw.partition_path(f"raw/{table}", {"export_date": days[-1]})
@@ -217,8 +236,13 @@ def main() -> int:
                 src.rename(dst)
                 src.parent.rmdir()
         else:
-            summary = timed(results, "generate_s", lambda: generate_shop(
-                landing, truth, skus=args.skus, days=args.days, progress=False))
+            summary = timed(
+                results,
+                "generate_s",
+                lambda: generate_shop(
+                    landing, truth, skus=args.skus, days=args.days, progress=False
+                ),
+            )
             results["landing_rows"] = summary.rows
             days = sorted({d for t in RAW_TABLES for d in landing_dates(landing, t)})
             timed(results, "ingest_s", lambda: ingest(landing, raw, days[:-1]))
@@ -231,7 +255,7 @@ def main() -> int:
     shutil.copytree(raw.root, warehouse.root)
     config = FeatureConfig(duckdb_threads=args.threads)
     for name in FEATURE_TABLES:
-        update = timed(results, f"build_{name}_s", lambda: build_table(warehouse, name, config))
+        update = timed(results, f"build_{name}_s", lambda n=name: build_table(warehouse, n, config))
         results[f"build_{name}_rows"] = update.rows
     results["build_total_s"] = round(sum(results[f"build_{n}_s"] for n in FEATURE_TABLES), 2)
 
@@ -244,19 +268,26 @@ def main() -> int:
     else:
         timed(results, "ingest_one_day_s", lambda: ingest(landing, warehouse, [last_day]))
     for name in FEATURE_TABLES:
-        update = timed(results, f"nightly_{name}_s",
-                       lambda: update_table(warehouse, name, last_day, config))
+        update = timed(
+            results,
+            f"nightly_{name}_s",
+            lambda n=name: update_table(warehouse, n, last_day, config),
+        )
         results[f"nightly_{name}_written"] = list(update.written)
     results["nightly_total_s"] = round(sum(results[f"nightly_{n}_s"] for n in FEATURE_TABLES), 2)
 
-    features = timed(results, "as_of_all_skus_s", lambda: features_as_of(warehouse, last_day, config=config))
+    features = timed(
+        results, "as_of_all_skus_s", lambda: features_as_of(warehouse, last_day, config=config)
+    )
     results["as_of_all_skus_rows"] = {k: v.height for k, v in features.frames().items()}
     sample = features.skus[: min(300, len(features.skus))]
     origins = [last_day - timedelta(days=30 * (i + 1)) for i in range(args.origins)]
     started = time.perf_counter()
     for origin in origins:
         features_as_of(warehouse, origin, skus=sample, config=config)
-    results["as_of_300_skus_per_origin_s"] = round((time.perf_counter() - started) / len(origins), 2)
+    results["as_of_300_skus_per_origin_s"] = round(
+        (time.perf_counter() - started) / len(origins), 2
+    )
     results["peak_rss_mb"] = peak_rss_mb()
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"features-{args.skus}x{args.days}.json"

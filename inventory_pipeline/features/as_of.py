@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from inventory_pipeline.features.calendar import calendar_frame
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.product_docs import compute_product_docs
 from inventory_pipeline.features.promotions import compute_promo_calendar
 from inventory_pipeline.features.reviews import compute_review_signals, signal_columns
@@ -36,8 +36,8 @@ from inventory_pipeline.features.sources import (
     connect,
     first_export,
     query,
-    register_sources,
     register_sku_scope,
+    register_sources,
 )
 from inventory_pipeline.warehouse import Warehouse
 
@@ -116,16 +116,22 @@ def _history(
             {"start": first, "end": as_of, "grid_start": grid_start},
         )
     )
-    promos = compute_promo_calendar(con, first, as_of, 0).filter(pl.col("date") == pl.col("known_on"))
+    promos = compute_promo_calendar(con, first, as_of, 0).filter(
+        pl.col("date") == pl.col("known_on")
+    )
     assert isinstance(demand, pl.DataFrame)
     grid = _dense(static, first, as_of).join(
-        static.select("sku", "launched_at", "discontinued_at"), on="sku", how="left",
+        static.select("sku", "launched_at", "discontinued_at"),
+        on="sku",
+        how="left",
         maintain_order="left",
     )
     out = (
         grid.join(
             demand.drop("on_sale").with_columns(in_data=pl.lit(True)),
-            on=["sku", "date"], how="left", maintain_order="left",
+            on=["sku", "date"],
+            how="left",
+            maintain_order="left",
         )
         .join(
             promos.select("sku", "date", "discount_pct", "promo_type"),
@@ -147,8 +153,18 @@ def _history(
         )
     )
     return out.select(
-        "sku", "date", "units", "stockout", "on_sale", "observed", "price_paid", "list_price",
-        "discount_pct", "promo_type", "on_hand", "on_order",
+        "sku",
+        "date",
+        "units",
+        "stockout",
+        "on_sale",
+        "observed",
+        "price_paid",
+        "list_price",
+        "discount_pct",
+        "promo_type",
+        "on_hand",
+        "on_order",
     )
 
 
@@ -172,7 +188,9 @@ def _future(
     grid = _dense(static, as_of + timedelta(days=1), as_of + timedelta(days=horizon))
     return (
         grid.join(
-            static.select("sku", "launched_at", "discontinued_at"), on="sku", how="left",
+            static.select("sku", "launched_at", "discontinued_at"),
+            on="sku",
+            how="left",
             maintain_order="left",
         )
         .join(
@@ -208,7 +226,7 @@ def features_as_of(
     skus: Sequence[str] | None = None,
     history_days: int | None = None,
     horizon: int | None = None,
-    config: FeatureConfig = FeatureConfig(),
+    config: FeatureConfig = DEFAULT_CONFIG,
 ) -> FeatureSet:
     """Every feature of ``skus`` (default: the whole catalog known on as_of) as known on as_of.
 

@@ -13,7 +13,7 @@ from datetime import date
 from inventory_pipeline.features.calendar_table import build_calendar, update_calendar
 from inventory_pipeline.features.catalog import publish_feature_views
 from inventory_pipeline.features.common import TableUpdate
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.demand import build_daily_sku_demand, update_daily_sku_demand
 from inventory_pipeline.features.product_docs import build_product_docs, update_product_docs
 from inventory_pipeline.features.promotions import build_promo_calendar, update_promo_calendar
@@ -38,7 +38,7 @@ UPDATERS: dict[str, Callable[[Warehouse, date, FeatureConfig], TableUpdate]] = {
 
 
 def build_table(
-    warehouse: Warehouse, name: str, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, name: str, config: FeatureConfig = DEFAULT_CONFIG
 ) -> TableUpdate:
     """Full rebuild of one feature table, then its catalog view."""
     update = _lookup(BUILDERS, name)(warehouse, config)
@@ -47,7 +47,7 @@ def build_table(
 
 
 def update_table(
-    warehouse: Warehouse, name: str, export_date: date, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, name: str, export_date: date, config: FeatureConfig = DEFAULT_CONFIG
 ) -> TableUpdate:
     """Incremental update of one feature table for a (re)loaded export day, then its view."""
     update = _lookup(UPDATERS, name)(warehouse, export_date, config)
@@ -55,14 +55,16 @@ def update_table(
     return update
 
 
-def build_all(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> dict[str, TableUpdate]:
+def build_all(
+    warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG
+) -> dict[str, TableUpdate]:
     out = {name: builder(warehouse, config) for name, builder in BUILDERS.items()}
     publish_feature_views(warehouse)
     return out
 
 
 def update_all(
-    warehouse: Warehouse, export_date: date, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, export_date: date, config: FeatureConfig = DEFAULT_CONFIG
 ) -> dict[str, TableUpdate]:
     out = {name: updater(warehouse, export_date, config) for name, updater in UPDATERS.items()}
     publish_feature_views(warehouse)

@@ -28,7 +28,7 @@ def easter_sunday(year: int) -> date:
     g = (b - f + 1) // 3
     h = (19 * a + b - d - g + 15) % 30
     i, k = divmod(c, 4)
-    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own name
+    l = (32 + 2 * e + 2 * i - h - k) % 7
     m = (a + 11 * h + 22 * l) // 451
     month, day = divmod(h + l - 7 * m + 114, 31)
     return date(year, month, day + 1)
@@ -69,9 +69,13 @@ class EventRule:
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
-            raise ValueError(f"event name {self.name!r} must be a Python identifier (it names a column)")
+            raise ValueError(
+                f"event name {self.name!r} must be a Python identifier (it names a column)"
+            )
         if self.length_days < 1:
-            raise ValueError(f"event {self.name!r}: length_days must be >= 1, got {self.length_days}")
+            raise ValueError(
+                f"event {self.name!r}: length_days must be >= 1, got {self.length_days}"
+            )
 
     def first_day(self, year: int) -> date:
         """First day of the event in ``year`` (before the offset may move it to another year)."""
@@ -155,13 +159,17 @@ def calendar_frame(
     ``iso_week``, ``day_of_year``, ``event_<name>`` per rule, ``is_event``, ``is_holiday``.
     """
     days = pl.date_range(start, end, interval="1d", eager=True).alias("date")
-    frame = pl.DataFrame(days).with_columns(
-        day_of_week=pl.col("date").dt.weekday().cast(pl.Int8),
-        day_of_month=pl.col("date").dt.day().cast(pl.Int8),
-        month=pl.col("date").dt.month().cast(pl.Int8),
-        iso_week=pl.col("date").dt.week().cast(pl.Int8),
-        day_of_year=pl.col("date").dt.ordinal_day().cast(pl.Int16),
-    ).with_columns(is_weekend=pl.col("day_of_week") >= 6)
+    frame = (
+        pl.DataFrame(days)
+        .with_columns(
+            day_of_week=pl.col("date").dt.weekday().cast(pl.Int8),
+            day_of_month=pl.col("date").dt.day().cast(pl.Int8),
+            month=pl.col("date").dt.month().cast(pl.Int8),
+            iso_week=pl.col("date").dt.week().cast(pl.Int8),
+            day_of_year=pl.col("date").dt.ordinal_day().cast(pl.Int16),
+        )
+        .with_columns(is_weekend=pl.col("day_of_week") >= 6)
+    )
     by_event: dict[str, set[date]] = {e.name: set() for e in events}
     for day, name in shopping_events(start, end, events):
         by_event[name].add(day)

@@ -18,7 +18,7 @@ from inventory_pipeline.features.common import (
     feature_table,
     remove_partitions,
 )
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.sources import all_export_days, latest_export
 from inventory_pipeline.warehouse import Warehouse
 
@@ -46,7 +46,7 @@ def _write_years(warehouse: Warehouse, years: list[int], config: FeatureConfig) 
     return rows
 
 
-def build_calendar(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+def build_calendar(warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG) -> TableUpdate:
     """Rewrites every year (use after changing the event list)."""
     started = time.perf_counter()
     years = calendar_years(warehouse, config)
@@ -54,22 +54,31 @@ def build_calendar(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()
     stale = sorted(set(existing_partitions(warehouse, TABLE, KEY)) - {str(y) for y in years})
     deleted = remove_partitions(warehouse, TABLE, KEY, stale)
     return TableUpdate(
-        table=NAME, partition_key=KEY, written=tuple(str(y) for y in years), deleted=tuple(deleted),
-        rows=rows, first_date=date(years[0], 1, 1) if years else None,
+        table=NAME,
+        partition_key=KEY,
+        written=tuple(str(y) for y in years),
+        deleted=tuple(deleted),
+        rows=rows,
+        first_date=date(years[0], 1, 1) if years else None,
         last_date=date(years[-1], 12, 31) if years else None,
-        seconds=time.perf_counter() - started, extra={"mode": "full_rebuild"},
+        seconds=time.perf_counter() - started,
+        extra={"mode": "full_rebuild"},
     )
 
 
-def update_calendar(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+def update_calendar(warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG) -> TableUpdate:
     """Writes the years the latest export now needs and that are not on disk yet."""
     started = time.perf_counter()
     present = set(existing_partitions(warehouse, TABLE, KEY))
     years = [y for y in calendar_years(warehouse, config) if str(y) not in present]
     rows = _write_years(warehouse, years, config)
     return TableUpdate(
-        table=NAME, partition_key=KEY, written=tuple(str(y) for y in years), rows=rows,
+        table=NAME,
+        partition_key=KEY,
+        written=tuple(str(y) for y in years),
+        rows=rows,
         first_date=date(years[0], 1, 1) if years else None,
         last_date=date(years[-1], 12, 31) if years else None,
-        seconds=time.perf_counter() - started, extra={"mode": "incremental"},
+        seconds=time.perf_counter() - started,
+        extra={"mode": "incremental"},
     )

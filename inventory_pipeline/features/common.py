@@ -81,7 +81,9 @@ def existing_partitions(warehouse: Warehouse, table: str, key: str) -> list[str]
     return warehouse.partition_values(table, key)
 
 
-def remove_partitions(warehouse: Warehouse, table: str, key: str, values: Iterable[str]) -> list[str]:
+def remove_partitions(
+    warehouse: Warehouse, table: str, key: str, values: Iterable[str]
+) -> list[str]:
     removed = []
     for value in values:
         path: Path = warehouse.partition_path(table, {key: value})

@@ -28,13 +28,20 @@ class FeatureConfig:
         if self.history_days < 1 or self.horizon_days < 1:
             raise ValueError("history_days and horizon_days must be >= 1")
         if not self.review_windows or min(self.review_windows) < 1:
-            raise ValueError(f"review_windows must be positive day counts, got {self.review_windows}")
+            raise ValueError(
+                f"review_windows must be positive day counts, got {self.review_windows}"
+            )
         if len(set(self.review_windows)) != len(self.review_windows):
             raise ValueError(f"review_windows must be distinct, got {self.review_windows}")
         low, high = self.price_tier_quantiles
         if not 0.0 < low < high < 1.0:
-            raise ValueError(f"price_tier_quantiles must satisfy 0 < low < high < 1, got {low}, {high}")
+            raise ValueError(
+                f"price_tier_quantiles must satisfy 0 < low < high < 1, got {low}, {high}"
+            )
         if self.snippet_count < 0 or self.snippet_chars < 1:
             raise ValueError("snippet_count must be >= 0 and snippet_chars >= 1")
         if self.known_chunk_days < 1 or self.promo_lookahead_days < 0:
             raise ValueError("known_chunk_days must be >= 1 and promo_lookahead_days >= 0")
+
+
+DEFAULT_CONFIG = FeatureConfig()

@@ -18,13 +18,13 @@ import polars as pl
 import pyarrow as pa
 
 from inventory_pipeline.features.common import (
+    PartitionLog,
     TableUpdate,
     existing_partitions,
     feature_table,
     remove_partitions,
-    PartitionLog,
 )
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.sources import (
     Scope,
     all_export_days,
@@ -119,7 +119,9 @@ def _write_months(
             key[0]: part
             for key, part in table.with_columns(
                 pl.col("date").dt.strftime("%Y-%m").alias(MONTH_KEY)
-            ).partition_by(MONTH_KEY, as_dict=True, maintain_order=True).items()
+            )
+            .partition_by(MONTH_KEY, as_dict=True, maintain_order=True)
+            .items()
         }
         for month in run:
             part = by_month.get(month)
@@ -143,7 +145,9 @@ def _first_demand_date(warehouse: Warehouse, threads: int | None) -> date:
     return min(first, row[0]) if row[0] is not None else first
 
 
-def build_daily_sku_demand(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+def build_daily_sku_demand(
+    warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG
+) -> TableUpdate:
     """Full rebuild from the raw tables; removes month partitions that no longer have rows."""
     started = time.perf_counter()
     data_end = latest_export(warehouse)
@@ -165,7 +169,9 @@ def build_daily_sku_demand(warehouse: Warehouse, config: FeatureConfig = Feature
     )
 
 
-def affected_months(warehouse: Warehouse, export_date: date, threads: int | None = None) -> list[str]:
+def affected_months(
+    warehouse: Warehouse, export_date: date, threads: int | None = None
+) -> list[str]:
     """Months of daily_sku_demand that export ``export_date`` can change (see module docstring)."""
     if export_date not in set(all_export_days(warehouse)):
         raise FileNotFoundError(
@@ -196,7 +202,7 @@ def affected_months(warehouse: Warehouse, export_date: date, threads: int | None
 
 
 def update_daily_sku_demand(
-    warehouse: Warehouse, export_date: date, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, export_date: date, config: FeatureConfig = DEFAULT_CONFIG
 ) -> TableUpdate:
     """Incremental update after export ``export_date`` was (re)loaded: rewrites affected months."""
     started = time.perf_counter()
@@ -212,6 +218,9 @@ def update_daily_sku_demand(
         first_date=month_bounds(months[0])[0] if months else None,
         last_date=min(month_bounds(months[-1])[1], data_end) if months else None,
         seconds=time.perf_counter() - started,
-        extra={"mode": "incremental", "export_date": export_date.isoformat(),
-               "orders_exports_loaded": len(export_days(warehouse, "orders"))},
+        extra={
+            "mode": "incremental",
+            "export_date": export_date.isoformat(),
+            "orders_exports_loaded": len(export_days(warehouse, "orders")),
+        },
     )

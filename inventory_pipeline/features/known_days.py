@@ -16,10 +16,10 @@ import duckdb
 import polars as pl
 
 from inventory_pipeline.features.common import (
+    PartitionLog,
     TableUpdate,
     existing_partitions,
     remove_partitions,
-    PartitionLog,
 )
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import (
@@ -76,15 +76,15 @@ def write_days(
     try:
         # Each query keeps, per day, only the versions exported on or before that day, so one
         # registration up to the last day serves every chunk.
-        register_sources(
-            con, warehouse, Scope(known_on=last), tables=tables, materialize=tables
-        )
+        register_sources(con, warehouse, Scope(known_on=last), tables=tables, materialize=tables)
         for i in range(0, len(days), config.known_chunk_days):
             chunk = days[i : i + config.known_chunk_days]
             frame = compute(con, chunk[0], chunk[-1])
             parts = {
                 k[0]: part
-                for k, part in frame.partition_by(day_column, as_dict=True, maintain_order=True).items()
+                for k, part in frame.partition_by(
+                    day_column, as_dict=True, maintain_order=True
+                ).items()
             }
             for day in chunk:
                 part = parts.get(day, frame.clear())

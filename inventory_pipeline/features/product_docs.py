@@ -24,7 +24,7 @@ from inventory_pipeline.features.common import (
     feature_table,
     remove_partitions,
 )
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.known_days import day_span, known_day_range
 from inventory_pipeline.features.sources import Scope, connect, query, register_sources
 from inventory_pipeline.warehouse import Warehouse
@@ -34,8 +34,12 @@ TABLE = feature_table(NAME)
 KEY = "valid_from"
 DOC_SOURCES = ("products", "reviews")
 DOC_SCHEMA = {
-    "sku": pl.String, KEY: pl.Date, "text": pl.String, "text_sha256": pl.String,
-    "price_tier": pl.String, "review_snippets": pl.Int64,
+    "sku": pl.String,
+    KEY: pl.Date,
+    "text": pl.String,
+    "text_sha256": pl.String,
+    "price_tier": pl.String,
+    "review_snippets": pl.Int64,
 }
 
 
@@ -107,19 +111,21 @@ def _write(warehouse: Warehouse, export_date: date | None, config: FeatureConfig
     )
 
 
-def build_product_docs(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+def build_product_docs(warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG) -> TableUpdate:
     """Full rebuild of the change log from the first to the latest export."""
     return _write(warehouse, None, config)
 
 
 def update_product_docs(
-    warehouse: Warehouse, export_date: date, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, export_date: date, config: FeatureConfig = DEFAULT_CONFIG
 ) -> TableUpdate:
     """After export ``export_date`` was (re)loaded: rewrites valid_from days export_date..latest."""
     return _write(warehouse, export_date, config)
 
 
-def read_product_docs(warehouse: Warehouse, as_of: date, threads: int | None = None) -> pl.DataFrame:
+def read_product_docs(
+    warehouse: Warehouse, as_of: date, threads: int | None = None
+) -> pl.DataFrame:
     """The stored document of every SKU as of ``as_of`` (its latest change on or before it)."""
     files = [
         str(warehouse.partition_path(TABLE, {KEY: v}))

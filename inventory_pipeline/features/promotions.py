@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from inventory_pipeline.features.common import TableUpdate, feature_table
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.known_days import known_day_range, write_days
 from inventory_pipeline.features.sources import query
 from inventory_pipeline.warehouse import Warehouse
@@ -33,16 +33,18 @@ def compute_promo_calendar(
         query(
             con,
             "features/promo_calendar",
-            {"first_known": first_known, "last_known": last_known, "lookahead_days": lookahead_days},
+            {
+                "first_known": first_known,
+                "last_known": last_known,
+                "lookahead_days": lookahead_days,
+            },
         )
     )
     assert isinstance(frame, pl.DataFrame)
     return frame
 
 
-def _writer(
-    warehouse: Warehouse, export_date: date | None, config: FeatureConfig
-) -> TableUpdate:
+def _writer(warehouse: Warehouse, export_date: date | None, config: FeatureConfig) -> TableUpdate:
     first, last = known_day_range(warehouse, export_date)
     return write_days(
         warehouse,
@@ -50,7 +52,9 @@ def _writer(
         table=TABLE,
         key=KEY,
         day_column="known_on",
-        compute=lambda con, lo, hi: compute_promo_calendar(con, lo, hi, config.promo_lookahead_days),
+        compute=lambda con, lo, hi: compute_promo_calendar(
+            con, lo, hi, config.promo_lookahead_days
+        ),
         first=first,
         last=last,
         config=config,
@@ -59,13 +63,15 @@ def _writer(
     )
 
 
-def build_promo_calendar(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+def build_promo_calendar(
+    warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG
+) -> TableUpdate:
     """Full rebuild: one partition per day from the first to the latest export."""
     return _writer(warehouse, None, config)
 
 
 def update_promo_calendar(
-    warehouse: Warehouse, export_date: date, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, export_date: date, config: FeatureConfig = DEFAULT_CONFIG
 ) -> TableUpdate:
     """After export ``export_date`` was (re)loaded: rewrites known-on days export_date..latest."""
     return _writer(warehouse, export_date, config)

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from inventory_pipeline.features.common import TableUpdate, feature_table
-from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.known_days import known_day_range, write_days
 from inventory_pipeline.features.sources import query
 from inventory_pipeline.warehouse import Warehouse
@@ -30,9 +30,9 @@ def window_suffix(window_days: int) -> str:
 
 def signal_columns(config: FeatureConfig) -> list[str]:
     """Value columns in table order: per window (then all-time) the three stats, then recency."""
-    return [
-        f"{stat}_{window_suffix(w)}" for w in (*config.review_windows, 0) for stat in STATS
-    ] + ["days_since_last_review"]
+    return [f"{stat}_{window_suffix(w)}" for w in (*config.review_windows, 0) for stat in STATS] + [
+        "days_since_last_review"
+    ]
 
 
 def compute_review_signals(
@@ -69,9 +69,7 @@ def compute_review_signals(
     return wide.select("date", "sku", *signal_columns(config)).sort("date", "sku")
 
 
-def _writer(
-    warehouse: Warehouse, export_date: date | None, config: FeatureConfig
-) -> TableUpdate:
+def _writer(warehouse: Warehouse, export_date: date | None, config: FeatureConfig) -> TableUpdate:
     first, last = known_day_range(warehouse, export_date)
     return write_days(
         warehouse,
@@ -88,13 +86,15 @@ def _writer(
     )
 
 
-def build_review_signals(warehouse: Warehouse, config: FeatureConfig = FeatureConfig()) -> TableUpdate:
+def build_review_signals(
+    warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG
+) -> TableUpdate:
     """Full rebuild: one partition per day from the first to the latest export."""
     return _writer(warehouse, None, config)
 
 
 def update_review_signals(
-    warehouse: Warehouse, export_date: date, config: FeatureConfig = FeatureConfig()
+    warehouse: Warehouse, export_date: date, config: FeatureConfig = DEFAULT_CONFIG
 ) -> TableUpdate:
     """After export ``export_date`` was (re)loaded: rewrites days export_date..latest."""
     return _writer(warehouse, export_date, config)

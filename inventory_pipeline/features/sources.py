@@ -186,7 +186,9 @@ def register_sources(
             rel.create(f"raw_{table}")
         else:
             rel.create_view(f"raw_{table}", replace=True)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_current AS {read_sql(f'current/{table}')}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table}_current AS {read_sql(f'current/{table}')}"
+        )
     register_sku_scope(con, skus)
 
 

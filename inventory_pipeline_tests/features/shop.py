@@ -25,34 +25,71 @@ LAST_DAY = D("2024-03-10")
 
 def product(sku: str, **overrides: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "sku": sku, "title": f"Product {sku}", "description": f"About {sku}, with, commas",
-        "category": "home/kitchen", "brand": "Acme", "list_price": 10.0, "unit_cost": 4.0,
-        "lead_time_days": 7, "moq": 5, "pack_size": 2, "launched_at": D("2024-02-28"),
+        "sku": sku,
+        "title": f"Product {sku}",
+        "description": f"About {sku}, with, commas",
+        "category": "home/kitchen",
+        "brand": "Acme",
+        "list_price": 10.0,
+        "unit_cost": 4.0,
+        "lead_time_days": 7,
+        "moq": 5,
+        "pack_size": 2,
+        "launched_at": D("2024-02-28"),
         "discontinued_at": None,
     }
     row.update(overrides)
     return row
 
 
-def line(order_id: str, line_no: int, sku: str, qty: int, at: str, status: str = "placed",
-         price: float = 9.5) -> dict[str, Any]:
-    return {"order_id": order_id, "line_no": line_no, "sku": sku, "quantity": qty,
-            "unit_price": price, "ordered_at": datetime.fromisoformat(at), "status": status,
-            "customer_id": "c1"}
+def line(
+    order_id: str,
+    line_no: int,
+    sku: str,
+    qty: int,
+    at: str,
+    status: str = "placed",
+    price: float = 9.5,
+) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "sku": sku,
+        "quantity": qty,
+        "unit_price": price,
+        "ordered_at": datetime.fromisoformat(at),
+        "status": status,
+        "customer_id": "c1",
+    }
 
 
 def snap(day: str, sku: str, on_hand: int, on_order: int = 0) -> dict[str, Any]:
     return {"snapshot_date": D(day), "sku": sku, "on_hand": on_hand, "on_order": on_order}
 
 
-def promo(promo_id: str, sku: str, start: str, end: str, pct: float, kind: str = "discount") -> dict[str, Any]:
-    return {"promo_id": promo_id, "sku": sku, "start_date": D(start), "end_date": D(end),
-            "discount_pct": pct, "promo_type": kind, "name": f"{kind} {promo_id}"}
+def promo(
+    promo_id: str, sku: str, start: str, end: str, pct: float, kind: str = "discount"
+) -> dict[str, Any]:
+    return {
+        "promo_id": promo_id,
+        "sku": sku,
+        "start_date": D(start),
+        "end_date": D(end),
+        "discount_pct": pct,
+        "promo_type": kind,
+        "name": f"{kind} {promo_id}",
+    }
 
 
 def review(review_id: str, sku: str, rating: int, at: str, body: str = "ok") -> dict[str, Any]:
-    return {"review_id": review_id, "sku": sku, "rating": rating, "title": f"T{review_id}",
-            "body": body, "created_at": datetime.fromisoformat(at)}
+    return {
+        "review_id": review_id,
+        "sku": sku,
+        "rating": rating,
+        "title": f"T{review_id}",
+        "body": body,
+        "created_at": datetime.fromisoformat(at),
+    }
 
 
 # export day -> table -> rows
@@ -91,15 +128,21 @@ def tiny_shop() -> Exports:
     ex[D("2024-03-09")]["inventory"] += [snap("2024-03-09", "B", 0)]
     ex[D("2024-03-02")]["promotions"] = [promo("P1", "A", "2024-03-05", "2024-03-07", 10.0)]
     ex[D("2024-03-06")]["promotions"] = [promo("P1", "A", "2024-03-05", "2024-03-09", 20.0)]
-    ex[D("2024-03-08")]["promotions"] = [promo("P2", "A", "2024-03-09", "2024-03-09", 30.0, "flash_sale")]
+    ex[D("2024-03-08")]["promotions"] = [
+        promo("P2", "A", "2024-03-09", "2024-03-09", 30.0, "flash_sale")
+    ]
     ex[D("2024-03-02")]["reviews"] = [review("R1", "A", 5, "2024-03-02T09:00:00", "Great pan")]
     ex[D("2024-03-05")]["reviews"] = [review("R2", "A", 1, "2024-03-03T09:00:00", "Broke, sadly")]
-    ex[D("2024-03-07")]["reviews"] = [review("R2", "A", 2, "2024-03-03T09:00:00", "Broke; refunded")]
+    ex[D("2024-03-07")]["reviews"] = [
+        review("R2", "A", 2, "2024-03-03T09:00:00", "Broke; refunded")
+    ]
     ex[D("2024-03-07")]["products"] = [product("A", list_price=12.0)]
     return ex
 
 
-def write_export(warehouse: Warehouse, day: date, tables: Mapping[str, list[dict[str, Any]]]) -> None:
+def write_export(
+    warehouse: Warehouse, day: date, tables: Mapping[str, list[dict[str, Any]]]
+) -> None:
     """One export day: every raw table gets a partition (zero rows when nothing was exported)."""
     for table in RAW_TABLES:
         rows = [
@@ -163,8 +206,12 @@ def ingest_landing(landing: Path, warehouse: Warehouse, days: Iterable[date] | N
     from inventory_pipeline.ingest.load import known_skus_by_day, load_day, write_day
 
     for day in landing_days(landing) if days is None else days:
-        write_day(warehouse, CONTRACTS["products"], load_day(landing, CONTRACTS["products"], day, None))
+        write_day(
+            warehouse, CONTRACTS["products"], load_day(landing, CONTRACTS["products"], day, None)
+        )
         known = known_skus_by_day(warehouse, day)["sku"]
         for table in RAW_TABLES:
             if table != "products":
-                write_day(warehouse, CONTRACTS[table], load_day(landing, CONTRACTS[table], day, known))
+                write_day(
+                    warehouse, CONTRACTS[table], load_day(landing, CONTRACTS[table], day, known)
+                )

@@ -41,17 +41,30 @@ def serialised(features: FeatureSet) -> dict[str, bytes]:
 
 def later_exports(warehouse: Warehouse) -> None:
     """Data exported after AS_OF that rewrites the past: every kind of leak in one go."""
-    write_export(warehouse, D("2024-03-11"), {
-        "orders": [
-            line("o1", 2, "A", 7, "2024-03-01T10:00:00"),  # correction of a line placed before D
-            line("o7", 1, "A", 3, "2024-03-03T12:00:00"),  # a line placed before D, exported late
-            line("o8", 1, "C", 1, "2024-03-11T08:00:00"),
-        ],
-        "inventory": [snap("2024-03-02", "A", 0)],  # re-delivered snapshot of a day before D
-        "promotions": [promo("P3", "A", "2024-03-05", "2024-03-06", 40.0, "bundle")],
-        "reviews": [review("R9", "A", 1, "2024-03-01T08:00:00", "created before D, exported late")],
-        "products": [product("A", list_price=99.0, title="Renamed"), product("F", launched_at=D("2024-03-01"))],
-    })
+    write_export(
+        warehouse,
+        D("2024-03-11"),
+        {
+            "orders": [
+                line(
+                    "o1", 2, "A", 7, "2024-03-01T10:00:00"
+                ),  # correction of a line placed before D
+                line(
+                    "o7", 1, "A", 3, "2024-03-03T12:00:00"
+                ),  # a line placed before D, exported late
+                line("o8", 1, "C", 1, "2024-03-11T08:00:00"),
+            ],
+            "inventory": [snap("2024-03-02", "A", 0)],  # re-delivered snapshot of a day before D
+            "promotions": [promo("P3", "A", "2024-03-05", "2024-03-06", 40.0, "bundle")],
+            "reviews": [
+                review("R9", "A", 1, "2024-03-01T08:00:00", "created before D, exported late")
+            ],
+            "products": [
+                product("A", list_price=99.0, title="Renamed"),
+                product("F", launched_at=D("2024-03-01")),
+            ],
+        },
+    )
 
 
 def test_data_exported_after_the_day_leaves_every_feature_unchanged(shop: Warehouse) -> None:
@@ -83,7 +96,10 @@ def test_history_is_as_known_on_the_day(shop: Warehouse) -> None:
     # Before the first export nothing was observed (A was on sale, but no data exists); 03-03 is
     # a stockout (censored).
     assert a.filter(~pl.col("observed"))["date"].to_list() == [
-        D("2024-02-27"), D("2024-02-28"), D("2024-02-29"), D("2024-03-03")
+        D("2024-02-27"),
+        D("2024-02-28"),
+        D("2024-02-29"),
+        D("2024-03-03"),
     ]
     assert a.filter("on_sale")["date"].min() == D("2024-02-28")
 
@@ -129,15 +145,15 @@ def test_errors_are_actionable(warehouse: Warehouse) -> None:
         features_as_of(warehouse, LAST_DAY, history_days=-1)
 
 
-
-
 def test_subset_of_skus_sees_corrections_that_move_a_line_or_plan(warehouse: Warehouse) -> None:
     """Reading a few SKUs prunes raw rows by SKU; a correction moving a key to another SKU must
     still retire its old version."""
     exports = tiny_shop()
     exports[D("2024-03-02")]["orders"].append(line("o6", 1, "B", 4, "2024-03-02T09:00:00"))
     exports[D("2024-03-03")]["orders"] = [line("o6", 1, "A", 4, "2024-03-02T09:00:00")]
-    exports[D("2024-03-02")]["promotions"].append(promo("P6", "B", "2024-03-05", "2024-03-06", 15.0))
+    exports[D("2024-03-02")]["promotions"].append(
+        promo("P6", "B", "2024-03-05", "2024-03-06", 15.0)
+    )
     exports[D("2024-03-03")]["promotions"] = [promo("P6", "A", "2024-03-07", "2024-03-08", 15.0)]
     write_shop(warehouse, exports)
     only_b = features_as_of(warehouse, AS_OF, skus=["B"], history_days=4, horizon=5)

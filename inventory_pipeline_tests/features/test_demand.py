@@ -6,7 +6,11 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from inventory_pipeline.features.demand import affected_months, build_daily_sku_demand, update_daily_sku_demand
+from inventory_pipeline.features.demand import (
+    affected_months,
+    build_daily_sku_demand,
+    update_daily_sku_demand,
+)
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline_tests.features.shop import (
     FIRST_DAY,
@@ -91,7 +95,9 @@ def test_nightly_update_equals_full_rebuild(warehouse: Warehouse, tmp_path) -> N
     full = Warehouse(tmp_path / "full")
     write_shop(full, exports)
     build_daily_sku_demand(full)
-    assert partition_bytes(warehouse, ["daily_sku_demand"]) == partition_bytes(full, ["daily_sku_demand"])
+    assert partition_bytes(warehouse, ["daily_sku_demand"]) == partition_bytes(
+        full, ["daily_sku_demand"]
+    )
     assert all(months == ("2024-03",) for months in written_months)
 
 
@@ -100,9 +106,13 @@ def test_affected_months_follow_late_corrections(warehouse: Warehouse) -> None:
     write_shop(warehouse, exports)
     # A cancellation exported in April for a line placed on 2024-03-01 touches March; the grid's
     # growth to the new day touches the months up to that day.
-    write_export(warehouse, D("2024-04-02"), {
-        "orders": [{**exports[D("2024-03-01")]["orders"][0], "status": "cancelled"}],
-    })
+    write_export(
+        warehouse,
+        D("2024-04-02"),
+        {
+            "orders": [{**exports[D("2024-03-01")]["orders"][0], "status": "cancelled"}],
+        },
+    )
     write_export(warehouse, D("2024-04-03"), {})
     assert affected_months(warehouse, D("2024-04-02")) == ["2024-03"]
     assert affected_months(warehouse, D("2024-04-03")) == ["2024-04"]

@@ -37,17 +37,26 @@ version = st.tuples(
 
 def exports_from(versions: list[tuple[int, int, str, int, int, int, str]]) -> Exports:
     ex: Exports = {
-        FIRST_DAY + timedelta(days=i): {t: [] for t in ("orders", "reviews", "promotions", "products", "inventory")}
+        FIRST_DAY + timedelta(days=i): {
+            t: [] for t in ("orders", "reviews", "promotions", "products", "inventory")
+        }
         for i in range(DAYS + 3)
     }
     ex[FIRST_DAY]["products"] = [product(s) for s in SKUS]
     for order, line_no, sku, qty, placed, delay, status in versions:
         day = FIRST_DAY + timedelta(days=placed)
-        ex[day + timedelta(days=delay)]["orders"].append({
-            "order_id": f"o{order}", "line_no": line_no, "sku": sku, "quantity": qty,
-            "unit_price": 2.5, "ordered_at": datetime.combine(day, datetime.min.time()) + timedelta(hours=13),
-            "status": status, "customer_id": None,
-        })
+        ex[day + timedelta(days=delay)]["orders"].append(
+            {
+                "order_id": f"o{order}",
+                "line_no": line_no,
+                "sku": sku,
+                "quantity": qty,
+                "unit_price": 2.5,
+                "ordered_at": datetime.combine(day, datetime.min.time()) + timedelta(hours=13),
+                "status": status,
+                "customer_id": None,
+            }
+        )
     return ex
 
 

@@ -40,7 +40,10 @@ def test_demand_equals_ground_truth_and_stockouts_match_snapshots(
     assert isinstance(demand, pl.DataFrame)
     truth = pl.read_parquet(landing / "truth" / "daily.parquet")
     joined = truth.select("sku", "date", "sales").join(
-        demand.select("sku", "date", "units", "stockout"), on=["sku", "date"], how="full", coalesce=True
+        demand.select("sku", "date", "units", "stockout"),
+        on=["sku", "date"],
+        how="full",
+        coalesce=True,
     )
     assert joined.height == truth.height == demand.height  # the same sku x day grid
     assert joined.filter(pl.col("sales") != pl.col("units")).height == 0

@@ -24,7 +24,9 @@ from inventory_pipeline_tests.features.shop import (
 D = date.fromisoformat
 
 
-def test_nightly_updates_equal_full_rebuild_for_every_table(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_nightly_updates_equal_full_rebuild_for_every_table(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
     exports = tiny_shop()
     for day in sorted(exports):
         write_export(warehouse, day, exports[day])
@@ -57,9 +59,13 @@ def test_promo_calendar_and_review_signals_by_known_day(shop: Warehouse) -> None
     assert isinstance(promos, pl.DataFrame)
     on_0305 = promos.filter(known_on=D("2024-03-05"))
     assert on_0305.select("date", "discount_pct").rows() == [
-        (D("2024-03-05"), 10.0), (D("2024-03-06"), 10.0), (D("2024-03-07"), 10.0)
+        (D("2024-03-05"), 10.0),
+        (D("2024-03-06"), 10.0),
+        (D("2024-03-07"), 10.0),
     ]
-    on_0308 = dict(promos.filter(known_on=D("2024-03-08")).select("date", "discount_pct").iter_rows())
+    on_0308 = dict(
+        promos.filter(known_on=D("2024-03-08")).select("date", "discount_pct").iter_rows()
+    )
     assert on_0308 == {D("2024-03-08"): 20.0, D("2024-03-09"): 30.0}
     signals = pl.from_arrow(read_table(shop, "review_signals"))
     assert isinstance(signals, pl.DataFrame)
@@ -83,8 +89,13 @@ def test_catalog_views(shop: Warehouse) -> None:
     con = duckdb.connect(str(shop.catalog_path), read_only=True)
     try:
         units = con.sql("SELECT sum(units) FROM daily_sku_demand").fetchall()[0][0]
-        lines = con.sql("SELECT count(*) FROM orders_current WHERE status = 'placed'").fetchall()[0][0]
-        views = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        lines = con.sql("SELECT count(*) FROM orders_current WHERE status = 'placed'").fetchall()[
+            0
+        ][0]
+        views = {
+            r[0]
+            for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        }
     finally:
         con.close()
     assert units == 13 and lines == 5
