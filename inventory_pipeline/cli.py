@@ -130,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     else:
         print(f"landing zone {paths.landing_dir} exists, keeping it")
-    ok = run_backfill(start, end, "ingest_job")
+    ok = run_backfill(start, end, "daily_data_job")
     if not ok:
         return 1
     if args.serve:
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backfill", help="materialise a range of export days (one run)")
     p.add_argument("--start", type=_date, required=True)
     p.add_argument("--end", type=_date, required=True)
-    p.add_argument("--job", default="ingest_job", help="partitioned job to run (default ingest_job)")
+    p.add_argument("--job", default="daily_data_job", help="partitioned job to run (default daily_data_job: ingest + features)")
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("demo", help="sample shop + backfill of its whole period")

@@ -11,6 +11,14 @@ ingest_job = dg.define_asset_job(
     description="Load the landing zone's export days into raw Parquet tables and rejects.",
 )
 
+# Ingest + features of export days: what a backfill of history runs.
+daily_data_job = dg.define_asset_job(
+    name="daily_data_job",
+    selection=dg.AssetSelection.groups("ingest", "features"),
+    partitions_def=export_day_partitions,
+    description="Ingest export days and bring the feature tables up to date.",
+)
+
 ingest_schedule = dg.build_schedule_from_partitioned_job(
     ingest_job,
     name="ingest_schedule",
