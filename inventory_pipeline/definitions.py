@@ -3,16 +3,19 @@
 import dagster as dg
 
 from inventory_pipeline.defs.features.assets import feature_assets
+from inventory_pipeline.defs.forecasting.assets import forecasting_assets
+from inventory_pipeline.defs.forecasting.jobs import nightly_forecast_job, nightly_forecast_schedule
 from inventory_pipeline.defs.ingest.assets import ingest_assets
 from inventory_pipeline.defs.ingest.jobs import daily_data_job, ingest_job, ingest_schedule
-from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
+from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *feature_assets],
-    jobs=[ingest_job, daily_data_job],
-    schedules=[ingest_schedule],
+    assets=[*ingest_assets, *feature_assets, *forecasting_assets],
+    jobs=[ingest_job, daily_data_job, nightly_forecast_job],
+    schedules=[ingest_schedule, nightly_forecast_schedule],
     resources={
         "landing": LandingZoneResource(),
         "warehouse": WarehouseResource(),
+        "mlflow_registry": MlflowResource(),
     },
 )

@@ -208,8 +208,45 @@ def decide(candidate_wql: float, champion_wql: float | None, baseline_wql: dict[
 def champion_version(client: MlflowClient, name: str) -> str | None:
     """The version the ``champion`` alias points at, or None when there is none yet."""
     try:
-        return client.get_model_version_by_alias(name, CHAMPION_ALIAS).version
+        return str(client.get_model_version_by_alias(name, CHAMPION_ALIAS).version)
     except mlflow.exceptions.MlflowException as err:
         if "not found" in str(err).lower() or "RESOURCE_DOES_NOT_EXIST" in str(err):
             return None
         raise
+
+
+class NoChampionError(RuntimeError):
+    """The registry has no ``champion`` version to forecast with."""
+
+
+def load_champion(name: str, embedding_cache_dir: Path | None = None) -> tuple[DemandForecaster, str]:
+    """Loads ``models:/<name>@champion`` once; returns the forecaster and the version it resolved to.
+
+    The alias is resolved to a version first, so a promotion during a run cannot mix versions.
+    Frozen-encoder text embeddings are cached on disk per (encoder version, text hash).
+    """
+    from inventory_pipeline.model.embedding_cache import EmbeddingCache
+
+    client = MlflowClient()
+    version = champion_version(client, name)
+    if version is None:
+        raise NoChampionError(
+            f"no version of registered model {name!r} has the alias {CHAMPION_ALIAS!r} in "
+            f"{mlflow.get_tracking_uri()}: run the retrain job first (`inventory-pipeline train` "
+            f"or materialise the training group in the UI)"
+        )
+    forecaster = load_forecaster(f"models:/{name}/{version}")
+    if embedding_cache_dir is not None:
+        forecaster.featurizer.cache = EmbeddingCache(embedding_cache_dir)
+    return forecaster, version
+
+
+def register(model_uri: str, name: str, tags: dict[str, str] | None = None) -> str:
+    """Registers a logged model as a new version of ``name``; returns the version."""
+    version = mlflow.register_model(model_uri, name, tags=tags)
+    return str(version.version)
+
+
+def promote(name: str, version: str) -> None:
+    """Points the ``champion`` alias at ``version`` (the nightly job loads it from then on)."""
+    MlflowClient().set_registered_model_alias(name, CHAMPION_ALIAS, version)

@@ -38,3 +38,21 @@ class WarehouseResource(dg.ConfigurableResource):
         root = Path(self.path).resolve() if self.path else resolve_paths().warehouse_dir
         root.mkdir(parents=True, exist_ok=True)
         return Warehouse(root)
+
+
+class MlflowResource(dg.ConfigurableResource):
+    """MLflow tracking and model registry (SQLite + local artifacts by default, or a server)."""
+
+    tracking_uri: str = ""  # empty: $MLFLOW_TRACKING_URI, else sqlite under <data root>/mlflow
+    artifacts_dir: str = ""  # empty: <data root>/mlflow/artifacts (ignored for http servers)
+    experiment: str = "inventory_pipeline"  # experiment of the retraining runs
+    registered_model: str = "demand_model"  # the one registered model all versions belong to
+
+    def configure(self) -> str:
+        """Points MLflow at the store; returns the experiment id."""
+        from inventory_pipeline import tracking
+
+        paths = resolve_paths()
+        uri = self.tracking_uri or paths.mlflow_tracking_uri
+        artifacts = Path(self.artifacts_dir) if self.artifacts_dir else paths.mlflow_artifacts_dir
+        return tracking.configure(uri, artifacts, self.experiment)

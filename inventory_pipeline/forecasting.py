@@ -1,0 +1,252 @@
+"""Nightly forecasting: SKU forecasts, the reorder plan and forecast accuracy for one day.
+
+Plain Python over the warehouse; the Dagster assets in ``defs/forecasting`` are thin glue. The
+forecast for day D reads only :func:`features_as_of` D (nothing exported after D) through the
+same window builder the model was trained with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from inventory_pipeline import metrics
+from inventory_pipeline.features.as_of import FeatureSet, features_as_of
+from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.model.forecaster import DemandForecaster
+from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders
+from inventory_pipeline.warehouse import Warehouse, sql_literal_path
+from inventory_pipeline.windows import samples_from_features
+
+FORECASTS = "forecasts"
+REORDER_PLAN = "reorder_plan"
+ACCURACY = "forecast_accuracy"
+PUBLISHED_LEVELS = (0.1, 0.5, 0.9)  # p10/p50/p90: the contract's columns
+ACCURACY_SCHEMA = {
+    "scored_on": pl.Date, "forecast_date": pl.Date, "horizon": pl.Int32, "n": pl.Int64,
+    "units": pl.Float64, "wape": pl.Float64, "wql": pl.Float64, "coverage_80": pl.Float64,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which registered model version produced a forecast."""
+
+    name: str
+    version: str
+
+
+@dataclass
+class DayForecast:
+    """Forecast rows of one day plus the features they were made from (for the plan)."""
+
+    forecast_date: date
+    rows: pl.DataFrame  # the forecasts table partition
+    features: FeatureSet
+    levels: tuple[float, ...]
+    cumulative: np.ndarray  # (N, H, Q) for the SKUs in ``skus``
+    skus: list[str]
+
+
+def _check_levels(levels: tuple[float, ...]) -> None:
+    missing = [q for q in PUBLISHED_LEVELS if not any(abs(q - x) < 1e-9 for x in levels)]
+    if missing:
+        raise ValueError(
+            f"the model's quantile levels {levels} lack {missing}, which the forecasts table "
+            f"publishes (p10, p50, p90); retrain with those levels included"
+        )
+
+
+def forecast_day(
+    warehouse: Warehouse,
+    forecaster: DemandForecaster,
+    forecast_date: date,
+    model: ModelRef,
+    feature_config: FeatureConfig | None = None,
+) -> DayForecast:
+    """Forecasts for every SKU known on ``forecast_date`` that is not discontinued by then."""
+    config = forecaster.config
+    _check_levels(config.quantiles)
+    features = features_as_of(
+        warehouse,
+        forecast_date,
+        history_days=config.history_days,
+        horizon=config.horizon_days,
+        **({"config": feature_config} if feature_config else {}),
+    )
+    windows = samples_from_features(features, config)
+    forecast = forecaster.predict(windows.samples)
+    static = features.static.sort("sku")
+    keep = ~static["discontinued"].to_numpy()
+    skus = [s for s, k in zip(windows.skus, keep) if k]
+    H = config.horizon_days
+    on_sale = (
+        features.future.sort("sku", "date")["on_sale"].to_numpy().reshape(len(windows.skus), H)[keep]
+    )
+    daily = forecast.daily[keep] * on_sale[:, :, None]  # (N, H, Q): no demand off sale
+    cumulative = forecast.cumulative[keep].copy()  # (N, H, Q)
+    # after a discontinuation inside the horizon, cumulative demand stops growing
+    last_on_sale = np.where(on_sale.any(axis=1), H - 1 - np.argmax(on_sale[:, ::-1], axis=1), -1)
+    for i in np.nonzero(last_on_sale < H - 1)[0]:
+        if last_on_sale[i] >= 0:
+            cumulative[i, last_on_sale[i] + 1 :, :] = cumulative[i, last_on_sale[i], :]
+    n = len(skus)
+    data: dict[str, object] = {
+        "forecast_date": [forecast_date] * (n * H),
+        "sku": np.repeat(np.asarray(skus, dtype=object), H).tolist(),
+        "target_date": [forecast_date + timedelta(days=h) for _ in range(n) for h in range(1, H + 1)],
+        "horizon": np.tile(np.arange(1, H + 1, dtype=np.int32), n),
+    }
+    names = [quantile_column_name(q) for q in config.quantiles]
+    for j, name in enumerate(names):
+        data[name] = daily[:, :, j].reshape(-1).astype(np.float64)
+    for j, name in enumerate(names):
+        data[f"cum_{name}"] = cumulative[:, :, j].reshape(-1).astype(np.float64)
+    data["model_name"] = [model.name] * (n * H)
+    data["model_version"] = [model.version] * (n * H)
+    rows = pl.DataFrame(data)
+    ordered = ["forecast_date", "sku", "target_date", "horizon", "p10", "p50", "p90"]
+    rows = rows.select(ordered + [c for c in rows.columns if c not in ordered])
+    return DayForecast(forecast_date, rows, features, config.quantiles, cumulative, skus)
+
+
+def load_day_forecast(warehouse: Warehouse, forecast_date: date) -> DayForecast:
+    """A written forecasts partition plus the features as of its date (what the plan needs)."""
+    path = warehouse.partition_path(FORECASTS, {"forecast_date": forecast_date})
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no forecasts for {forecast_date} at {path}: materialise sku_forecasts for that day first"
+        )
+    rows = pl.read_parquet(path).sort("sku", "horizon")
+    cum_columns = [c for c in rows.columns if c.startswith("cum_p")]
+    levels = tuple(float(c.removeprefix("cum_p")) / 100 for c in cum_columns)
+    order = np.argsort(levels)
+    levels = tuple(levels[i] for i in order)
+    cum_columns = [cum_columns[i] for i in order]
+    skus = rows["sku"].unique(maintain_order=True).to_list()
+    horizon = int(rows["horizon"].max()) if rows.height else 1
+    cumulative = rows.select(cum_columns).to_numpy().reshape(len(skus), horizon, len(cum_columns))
+    features = features_as_of(warehouse, forecast_date, skus=skus, history_days=7, horizon=horizon)
+    return DayForecast(forecast_date, rows, features, levels, cumulative, skus)
+
+
+def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
+    """Short phrases naming what moves each SKU's demand in its cover window."""
+    f = day.features
+    as_of = day.forecast_date
+    future = f.future.filter(pl.col("discount_pct") > 0)
+    promos = {
+        sku: (group["date"].min(), group["discount_pct"].max(), group["date"].to_list())
+        for (sku,), group in future.group_by("sku")
+    }
+    event_cols = [c for c in f.calendar.columns if c.startswith("event_")]
+    events = []
+    for row in f.calendar.filter(pl.col("date") > as_of).sort("date").iter_rows(named=True):
+        names = [c.removeprefix("event_").replace("_", " ") for c in event_cols if row[c]]
+        if names:
+            events.append((row["date"], names[0]))
+    recent = f.history.filter(pl.col("date") > as_of - timedelta(days=7))
+    stockouts = dict(
+        recent.group_by("sku").agg(pl.col("stockout").sum()).iter_rows()
+    )
+    reviews = {r["sku"]: r for r in f.reviews.iter_rows(named=True)}
+    out = []
+    for sku, days in zip(day.skus, cover):
+        end = as_of + timedelta(days=int(days))
+        phrases = []
+        if sku in promos:
+            start, pct, dates = promos[sku]
+            if any(d <= end for d in dates):
+                phrases.append(f"planned {pct:.0f}% promotion from {start.isoformat()}")
+        window_events = sorted({name for d, name in events if d <= end})
+        if window_events:
+            phrases.append("shopping event(s): " + ", ".join(window_events[:2]))
+        if stockouts.get(sku, 0):
+            phrases.append(f"stocked out on {stockouts[sku]} of the last 7 days")
+        r = reviews.get(sku)
+        if r and (r.get("reviews_28d") or 0) >= 3 and r.get("mean_rating_28d") is not None:
+            if r.get("mean_rating_total") is not None and r["mean_rating_28d"] < r["mean_rating_total"] - 0.5:
+                phrases.append(
+                    f"rating fell to {r['mean_rating_28d']:.1f} in 28 days (all-time {r['mean_rating_total']:.1f})"
+                )
+        out.append(phrases)
+    return out
+
+
+def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
+    """The reorder plan of ``day.forecast_date`` from its forecast and features."""
+    static = day.features.static.sort("sku").filter(pl.col("sku").is_in(day.skus))
+    if static["sku"].to_list() != day.skus:
+        raise AssertionError("forecast SKUs and static features are not aligned")
+    lead = static["lead_time_days"].to_numpy().astype(np.int64)
+    launched_at = static["launched_at"].to_list()
+    inputs = PlanInputs(
+        skus=day.skus,
+        categories=static["category"].to_list(),
+        on_hand=static["on_hand"].fill_null(0).to_numpy().astype(np.int64),
+        on_order=static["on_order"].fill_null(0).to_numpy().astype(np.int64),
+        lead_time_days=lead,
+        moq=static["moq"].to_numpy().astype(np.int64),
+        pack_size=static["pack_size"].to_numpy().astype(np.int64),
+        list_price=static["list_price"].to_numpy().astype(float),
+        unit_cost=static["unit_cost"].to_numpy().astype(float),
+        discontinued=static["discontinued"].to_numpy().astype(bool),
+        launches_on=[d if d > day.forecast_date else None for d in launched_at],
+        cum_levels=np.asarray(day.levels),
+        cum_quantiles=day.cumulative,
+        drivers=_drivers(day, lead + config.review_period_days),
+    )
+    plan = plan_orders(day.forecast_date, inputs, config)
+    version = day.rows["model_version"][0] if day.rows.height else None
+    return plan.with_columns(
+        pl.lit(version, pl.String).alias("model_version"),
+        pl.Series("snapshot_date", static["snapshot_date"].to_list(), dtype=pl.Date),
+    )
+
+
+def score_forecasts(warehouse: Warehouse, scored_on: date, horizon: int) -> pl.DataFrame:
+    """Accuracy of forecasts made on the ``horizon`` days before ``scored_on``, by forecast date and horizon.
+
+    Actuals are ``daily_sku_demand`` up to ``scored_on``; stockout-censored days are excluded
+    (sales there are a lower bound of demand, not demand).
+    """
+    con = duckdb.connect()
+    forecasts = sql_literal_path(warehouse.glob(FORECASTS, 1))
+    demand = sql_literal_path(warehouse.glob("features/daily_sku_demand", 1))
+    frame = con.sql(
+        f"""
+        SELECT f.forecast_date, f.horizon, f.sku, f.p10, f.p50, f.p90, d.units
+        FROM read_parquet({forecasts}, hive_partitioning = false) AS f
+        JOIN read_parquet({demand}, hive_partitioning = true) AS d
+          ON d.sku = f.sku AND d.date = f.target_date
+        WHERE f.forecast_date >= CAST($first AS DATE) AND f.forecast_date < CAST($scored_on AS DATE)
+          AND f.target_date <= CAST($scored_on AS DATE) AND NOT d.stockout
+        """,
+        params={"first": scored_on - timedelta(days=horizon), "scored_on": scored_on},
+    ).pl()
+    if frame.is_empty():
+        return pl.DataFrame(schema=ACCURACY_SCHEMA)
+    rows = []
+    for (forecast_date, h), g in frame.group_by("forecast_date", "horizon"):
+        y = g["units"].to_numpy().astype(float)
+        q = np.stack([g["p10"].to_numpy(), g["p50"].to_numpy(), g["p90"].to_numpy()], axis=-1)
+        rows.append(
+            {
+                "scored_on": scored_on,
+                "forecast_date": forecast_date,
+                "horizon": int(h),
+                "n": len(y),
+                "units": float(y.sum()),
+                "wape": metrics.wape(y, q[:, 1]),
+                "wql": metrics.weighted_quantile_loss(y, q, PUBLISHED_LEVELS),
+                "coverage_80": metrics.interval_coverage(y, q[:, 0], q[:, 2]),
+            }
+        )
+    return pl.DataFrame(rows, schema=ACCURACY_SCHEMA).sort("forecast_date", "horizon")
+
+
