@@ -19,10 +19,9 @@ import polars as pl
 
 from inventory_pipeline import contract as c
 from inventory_pipeline.ingest.read import FileRejected, ReadResult, read_file
-from inventory_pipeline.ingest.validate import validate
+from inventory_pipeline.ingest.validate import SOURCE_FILE, validate
 from inventory_pipeline.warehouse import Warehouse
 
-SOURCE_FILE = "_source_file"
 _DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
@@ -110,11 +109,15 @@ def load_day(
     export_date: date,
     known_skus: pl.Series | None,
 ) -> DayLoad:
-    """Reads and validates every file of one day folder (no writes)."""
+    """Reads and validates every file of one day folder (no writes).
+
+    Files with the same columns are validated together in one vectorised pass (a day often holds
+    several files of the same export), so the per-file overhead stays small.
+    """
     folder = day_folder(landing, contract.name, export_date)
-    accepted_parts: list[pl.DataFrame] = []
     reject_parts: list[pl.DataFrame] = []
-    files: list[FileStats] = []
+    stats: dict[str, FileStats] = {}
+    groups: dict[tuple[str, ...], list[pl.DataFrame]] = {}
     for path in _day_files(folder):
         source = path.relative_to(landing).as_posix()
         try:
@@ -133,42 +136,55 @@ def load_day(
                     schema=_empty_rejects().schema,
                 )
             )
-            files.append(FileStats(source, 0, 0, 0, file_rejected=err.rule))
+            stats[source] = FileStats(source, 0, 0, 0, file_rejected=err.rule)
             continue
-        checked = validate(contract, result.frame, known_skus)
-        reader_rejects = pl.DataFrame(
-            {
-                "row_number": [r.row_number for r in result.rejects],
-                "rule": [r.rule for r in result.rejects],
-                "detail": [r.detail for r in result.rejects],
-                "raw": [r.raw for r in result.rejects],
-            },
-            schema={"row_number": pl.Int64, "rule": pl.String, "detail": pl.String, "raw": pl.String},
-        )
-        file_rejects = (
-            pl.concat([reader_rejects, checked.rejects])
-            .sort("row_number")
-            .select(pl.lit(source).alias("source_file"), pl.all())
-        )
-        accepted_parts.append(checked.accepted.with_columns(pl.lit(source).alias(SOURCE_FILE)))
-        reject_parts.append(file_rejects)
-        files.append(
-            FileStats(source, result.rows_read, checked.accepted.height, file_rejects.height)
-        )
-        if result.rows_read != checked.accepted.height + file_rejects.height:
-            raise AssertionError(
-                f"row accounting broken for {source}: read {result.rows_read}, accepted "
-                f"{checked.accepted.height}, rejected {file_rejects.height}"
+        stats[source] = FileStats(source, result.rows_read, 0, len(result.rejects))
+        if result.rejects:
+            reject_parts.append(
+                pl.DataFrame(
+                    {
+                        "source_file": [source] * len(result.rejects),
+                        "row_number": [r.row_number for r in result.rejects],
+                        "rule": [r.rule for r in result.rejects],
+                        "detail": [r.detail for r in result.rejects],
+                        "raw": [r.raw for r in result.rejects],
+                    },
+                    schema=_empty_rejects().schema,
+                )
             )
+        frame = result.frame.with_columns(pl.lit(source).alias(SOURCE_FILE))
+        groups.setdefault(tuple(frame.columns), []).append(frame)
+
+    accepted_parts: list[pl.DataFrame] = []
     schema_order = contract.arrow_schema.names
-    accepted = (
-        pl.concat([p.select(schema_order) for p in accepted_parts])
-        if accepted_parts
-        else _empty_accepted(contract)
+    for frames in groups.values():
+        checked = validate(contract, pl.concat(frames), known_skus)
+        accepted_parts.append(checked.accepted.select(schema_order))
+        reject_parts.append(
+            checked.rejects.rename({SOURCE_FILE: "source_file"}).select(_empty_rejects().columns)
+        )
+        for source, count in checked.accepted.group_by(SOURCE_FILE).len().iter_rows():
+            stats[source].rows_accepted += count
+        for source, count in checked.rejects.group_by(SOURCE_FILE).len().iter_rows():
+            stats[source].rows_rejected += count
+    for f in stats.values():
+        if f.rows_read != f.rows_accepted + f.rows_rejected:
+            raise AssertionError(
+                f"row accounting broken for {f.source_file}: read {f.rows_read}, accepted "
+                f"{f.rows_accepted}, rejected {f.rows_rejected}"
+            )
+    accepted = pl.concat(accepted_parts) if accepted_parts else _empty_accepted(contract)
+    rejects = (
+        pl.concat(reject_parts).sort("source_file", "row_number", nulls_last=False)
+        if reject_parts
+        else _empty_rejects()
     )
-    rejects = pl.concat(reject_parts) if reject_parts else _empty_rejects()
     return DayLoad(
-        table=contract.name, export_date=export_date, accepted=accepted, rejects=rejects, files=files
+        table=contract.name,
+        export_date=export_date,
+        accepted=accepted,
+        rejects=rejects,
+        files=list(stats.values()),
     )
 
 

@@ -14,6 +14,8 @@ import polars as pl
 from inventory_pipeline import contract as c
 from inventory_pipeline.ingest.read import ROW_NUMBER
 
+SOURCE_FILE = "_source_file"
+
 _INT_RE = r"^[+-]?\d{1,18}$"
 _DECIMAL_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
@@ -24,8 +26,8 @@ _TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[
 class Validated:
     """Rows that passed every rule (typed per the contract) and those that did not."""
 
-    accepted: pl.DataFrame  # contract columns typed + ROW_NUMBER
-    rejects: pl.DataFrame  # row_number, rule, detail, raw
+    accepted: pl.DataFrame  # contract columns typed + the lineage columns present in the input
+    rejects: pl.DataFrame  # [_source_file], row_number, rule, detail, raw
 
 
 def _clean(name: str) -> pl.Expr:
@@ -90,7 +92,8 @@ def validate(
     """
     if contract.checks_sku and known_skus is None:
         raise ValueError(f"validating {contract.name} needs the known SKUs of the catalog")
-    raw_columns = [name for name in frame.columns if name != ROW_NUMBER]
+    lineage = [name for name in (SOURCE_FILE, ROW_NUMBER) if name in frame.columns]
+    raw_columns = [name for name in frame.columns if name not in lineage]
     missing = [col.name for col in contract.columns if col.name not in frame.columns]
     frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in missing)
 
@@ -165,9 +168,10 @@ def validate(
 
     checked = frame.with_columns(rule.alias("_rule"), detail.alias("_detail"))
     accepted = checked.filter(pl.col("_rule").is_null()).select(
-        [_value(col) for col in contract.columns] + [pl.col(ROW_NUMBER)]
+        [_value(col) for col in contract.columns] + [pl.col(name) for name in lineage]
     )
     rejects = checked.filter(pl.col("_rule").is_not_null()).select(
+        *[pl.col(name) for name in lineage if name != ROW_NUMBER],
         pl.col(ROW_NUMBER).alias("row_number"),
         pl.col("_rule").alias("rule"),
         pl.col("_detail").alias("detail"),
