@@ -3,7 +3,8 @@
 Sub-commands:
   sample-shop   write a realistic sample shop landing zone (+ ground truth)
   backfill      materialise a range of export days through the Dagster instance in $DAGSTER_HOME
-  demo          sample shop + backfill of its whole period (+ optionally serve the Dagster UI)
+  train         retrain the demand model, backtest it, promote it only if it is better
+  demo          sample shop, backfill, retrain, nightly forecasts (+ optionally serve the UI)
   init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
 """
 
@@ -105,6 +106,37 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0 if run_backfill(args.start, args.end, args.job) else 1
 
 
+def run_job(job_name: str, run_config: dict | None = None) -> bool:
+    """Runs an unpartitioned job once in $DAGSTER_HOME (it appears in the UI's Runs page)."""
+    import dagster as dg
+
+    from inventory_pipeline.definitions import defs
+
+    init_home()
+    job = defs.resolve_job_def(job_name)
+    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            run_config=config,
+            tags={"inventory_pipeline/launched_by": "cli"},
+            raise_on_error=False,
+        )
+    print(f"{job_name}: run {result.run_id} {'succeeded' if result.success else 'FAILED'}")
+    return result.success
+
+
+def training_run_config(finetune: str = "", max_epochs: int = 0) -> dict:
+    """Run config giving every training asset the same TrainingRunConfig."""
+    values = {"finetune": finetune, "max_epochs": max_epochs}
+    ops = ("training_windows", "demand_model", "model_backtest")
+    return {"ops": {op: {"config": values} for op in ops}}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    return 0 if run_job("retrain_job", training_run_config(args.finetune, args.max_epochs)) else 1
+
+
 def cmd_init_home(_: argparse.Namespace) -> int:
     print(init_home())
     return 0
@@ -169,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, required=True)
     p.add_argument("--job", default="daily_data_job", help="partitioned job to run (default daily_data_job: ingest + features)")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("train", help="retrain, backtest and (if better) promote the model")
+    p.add_argument("--finetune", default="", choices=["", "frozen", "top_k", "lora", "full"],
+                   help="fine-tuning strategy (default: the pipeline default)")
+    p.add_argument("--max-epochs", type=int, default=0, help="0: the pipeline default")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("demo", help="sample shop + backfill of its whole period")
     p.add_argument("--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000")

@@ -8,11 +8,13 @@ from inventory_pipeline.defs.forecasting.jobs import nightly_forecast_job, night
 from inventory_pipeline.defs.ingest.assets import ingest_assets
 from inventory_pipeline.defs.ingest.jobs import daily_data_job, ingest_job, ingest_schedule
 from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
+from inventory_pipeline.defs.training.assets import training_assets
+from inventory_pipeline.defs.training.jobs import retrain_job, weekly_retrain_schedule
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *feature_assets, *forecasting_assets],
-    jobs=[ingest_job, daily_data_job, nightly_forecast_job],
-    schedules=[ingest_schedule, nightly_forecast_schedule],
+    assets=[*ingest_assets, *feature_assets, *training_assets, *forecasting_assets],
+    jobs=[ingest_job, daily_data_job, retrain_job, nightly_forecast_job],
+    schedules=[ingest_schedule, nightly_forecast_schedule, weekly_retrain_schedule],
     resources={
         "landing": LandingZoneResource(),
         "warehouse": WarehouseResource(),

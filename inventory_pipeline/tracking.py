@@ -184,19 +184,15 @@ def decide(candidate_wql: float, champion_wql: float | None, baseline_wql: dict[
         raise ValueError(f"candidate WQL is {candidate_wql}: the backtest produced no valid score")
     best_name = min(baseline_wql, key=baseline_wql.__getitem__)
     best = baseline_wql[best_name]
+    failures = []
     losers = [name for name, wql in baseline_wql.items() if candidate_wql >= wql]
     if losers:
-        return GateDecision(
-            False,
-            f"WQL {candidate_wql:.4f} does not beat baseline(s) {losers} (best {best_name} {best:.4f})",
-            candidate_wql, champion_wql, best_name, best,
-        )  # fmt: skip
+        failures.append(f"does not beat baseline(s) {losers} (best {best_name} {best:.4f})")
     if champion_wql is not None and candidate_wql >= champion_wql:
-        return GateDecision(
-            False,
-            f"WQL {candidate_wql:.4f} does not beat the champion's {champion_wql:.4f} on the same windows",
-            candidate_wql, champion_wql, best_name, best,
-        )  # fmt: skip
+        failures.append(f"does not beat the champion's {champion_wql:.4f} on the same windows")
+    if failures:
+        reason = f"WQL {candidate_wql:.4f} " + "; ".join(failures)
+        return GateDecision(False, reason, candidate_wql, champion_wql, best_name, best)
     versus = "no champion yet" if champion_wql is None else f"champion {champion_wql:.4f}"
     return GateDecision(
         True,

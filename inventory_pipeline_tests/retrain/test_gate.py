@@ -1,0 +1,29 @@
+"""The champion gate on hand numbers."""
+
+import math
+
+import pytest
+
+from inventory_pipeline.tracking import decide
+
+BASELINES = {"seasonal_naive": 0.60, "auto_ets": 0.50}
+
+
+def test_first_model_is_promoted_when_it_beats_every_baseline() -> None:
+    decision = decide(0.45, None, BASELINES)
+    assert decision.promote and decision.best_baseline == "auto_ets" and "no champion yet" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("candidate", "champion", "promote"),
+    [(0.45, 0.46, True), (0.45, 0.45, False), (0.45, 0.40, False), (0.55, None, False), (0.50, None, False)],
+)
+def test_candidate_must_be_strictly_better_than_champion_and_baselines(
+    candidate: float, champion: float | None, promote: bool
+) -> None:
+    assert decide(candidate, champion, BASELINES).promote is promote
+
+
+def test_a_missing_score_is_an_error_not_a_decision() -> None:
+    with pytest.raises(ValueError, match="no valid score"):
+        decide(math.nan, 0.4, BASELINES)
