@@ -162,8 +162,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     else:
         print(f"landing zone {paths.landing_dir} exists, keeping it")
-    ok = run_backfill(start, end, "daily_data_job")
-    if not ok:
+    if not run_backfill(start, end, "daily_data_job"):
+        return 1
+    if not args.skip_training:
+        if not run_job("retrain_job", training_run_config()):
+            print("the retrained model did not pass the champion gate or training failed (see the run log)")
+    forecast_start = end - timedelta(days=args.forecast_days - 1)
+    if not run_backfill(forecast_start, end, "nightly_forecast_job"):
+        print("nightly forecasts failed: is there a champion model? (`inventory-pipeline train`)")
         return 1
     if args.serve:
         return serve()
@@ -175,7 +181,7 @@ def serve() -> int:
     init_home()
     cmd = [
         sys.executable, "-m", "dagster", "dev",
-        "-m", "inventory_pipeline.definitions",
+        "-w", str(REPO_ROOT / "workspace.yaml"),
         "-h", UI_HOST, "-p", str(UI_PORT),
     ]  # fmt: skip
     print(f"Dagster UI on http://{UI_HOST}:{UI_PORT} (Ctrl-C to stop)")
@@ -210,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="sample shop + backfill of its whole period")
     p.add_argument("--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000")
+    p.add_argument("--skip-training", action="store_true", help="keep the current champion model")
+    p.add_argument("--forecast-days", type=_positive, default=28,
+                   help="nightly forecasts for this many last days of the sample period (default 28)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="serve the Dagster UI on 127.0.0.1:3000")
