@@ -60,6 +60,7 @@ class ModelConfig:
     static_features: tuple[str, ...] = DEFAULT_STATIC_FEATURES  # per-sample static features
 
     # --- text tower ----------------------------------------------------------------------------
+    use_text: bool = True  # False removes the text tower (ablation: history + covariates only)
     encoder_path: str | None = None  # local HF model folder; None = bundled all-MiniLM-L6-v2
     max_tokens: int = 64  # product documents are truncated / padded to this many tokens
     finetune: FinetuneStrategy = "frozen"  # frozen | top_k | lora | full

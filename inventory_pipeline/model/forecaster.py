@@ -57,7 +57,7 @@ def build_network(config: ModelConfig, encoder_path: Path) -> DemandNetwork:
     )
     text_dim = int(encoder_config.hidden_size)
     encoder = None
-    if config.finetune != "frozen":
+    if config.use_text and config.finetune != "frozen":
         encoder = apply_finetune_strategy(load_encoder(encoder_path), config)
     use_bf16 = config.bf16_autocast and cpu_bf16_supported()
     return DemandNetwork(config, TextTower(encoder, use_bf16), text_dim)

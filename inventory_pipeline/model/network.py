@@ -128,7 +128,13 @@ class DemandNetwork(nn.Module):
         self.static_scaler = FeatureScaler(n_static)
 
         self.text_tower = text_tower
-        self.text_proj = nn.Sequential(nn.LayerNorm(text_dim), nn.Linear(text_dim, d), nn.GELU())
+        # Without text (ablation) the towers get a zero vector where the text features go, so
+        # every other layer keeps its shape and the comparison isolates what the text carries.
+        self.text_proj: nn.Module | None = (
+            nn.Sequential(nn.LayerNorm(text_dim), nn.Linear(text_dim, d), nn.GELU())
+            if config.use_text
+            else None
+        )
         self.scale_hidden = nn.Sequential(
             nn.Linear(d + n_static, d), nn.GELU(), nn.Dropout(config.dropout)
         )
@@ -182,8 +188,11 @@ class DemandNetwork(nn.Module):
         L, H = cfg.history_days, cfg.horizon_days
 
         # text and static -> scale prior
-        pooled = self.text_tower(batch.text_embedding, batch.input_ids, batch.attention_mask)
-        text = self.text_proj(pooled.float())  # (B, d)
+        if self.text_proj is None:
+            text = batch.static.new_zeros(len(batch), cfg.d_model)  # (B, d) no text tower
+        else:
+            pooled = self.text_tower(batch.text_embedding, batch.input_ids, batch.attention_mask)
+            text = self.text_proj(pooled.float())  # (B, d)
         static = self.static_scaler(batch.static)  # (B, S)
         prior_hidden = self.scale_hidden(torch.cat([text, static], dim=-1))  # (B, d)
         log_scale_prior = self.scale_out(prior_hidden).squeeze(-1)  # (B,)

@@ -266,6 +266,8 @@ class TextFeaturizer:
         rows = [unique.setdefault(text, len(unique)) for text in texts]
         distinct = list(unique)
         row = torch.tensor(rows, dtype=torch.int64)  # (N,)
+        if not self.config.use_text:  # no text tower: nothing to encode
+            return TextInputs(row=row, embedding=torch.zeros(len(distinct), 0))
         if self.config.finetune == "frozen":
             return TextInputs(row=row, embedding=self.embed(distinct))
         input_ids, attention_mask = self.tokenize(distinct)

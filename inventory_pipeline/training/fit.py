@@ -1,0 +1,47 @@
+"""Fitting the demand model on training windows, with early stopping on the validation block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inventory_pipeline.model import DemandForecaster, EmbeddingCache, ModelConfig, TrainingHistory
+from inventory_pipeline.model import train as train_model
+from inventory_pipeline.model.train import EpochCallback, StepCallback
+from inventory_pipeline.windows import Windows
+
+
+def fit(
+    train: Windows,
+    validation: Windows | None,
+    model_config: ModelConfig,
+    *,
+    embedding_cache: EmbeddingCache | None = None,
+    on_epoch_end: EpochCallback | None = None,
+    on_step: StepCallback | None = None,
+    save_to: str | Path | None = None,
+) -> tuple[DemandForecaster, TrainingHistory]:
+    """Train on ``train`` windows; early-stop on ``validation`` (later origins) if given.
+
+    Args:
+        train: windows with targets (``WindowSplits.train``).
+        validation: the validation block, or None to run all ``max_epochs``.
+        model_config: e.g. ``TrainingConfig().model_config()``.
+        embedding_cache: share frozen text embeddings between runs (a folder under the data root).
+        on_epoch_end: ``(epoch, train_loss, val_loss, seconds)`` after each epoch.
+        on_step: a :class:`~inventory_pipeline.model.StepInfo` after each optimiser step.
+        save_to: also write the model folder (``DemandForecaster.save``) there.
+
+    Returns:
+        The forecaster with the best validation weights, and the per-epoch history.
+    """
+    forecaster, history = train_model(
+        model_config,
+        train.samples,
+        None if validation is None else validation.samples,
+        embedding_cache=embedding_cache,
+        on_epoch_end=on_epoch_end,
+        on_step=on_step,
+    )
+    if save_to is not None:
+        forecaster.save(save_to)
+    return forecaster, history

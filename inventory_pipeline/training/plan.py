@@ -1,0 +1,132 @@
+"""Rolling forecast origins for one retraining run: training, validation, backtest.
+
+A window at origin t uses data up to t and targets t+1 .. t+H. The three blocks follow each other
+in time, and no target of an earlier block reaches into a later block's target days::
+
+    train origins (every train_stride)  |  validation origins  |  backtest origins (every stride)
+    t + H <= first validation origin       v + H <= first backtest origin   b + H <= latest export
+
+So early stopping never sees a backtest day, and the backtest scores days no weight was fitted
+on: it estimates how the model does on the weeks after its last training data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from inventory_pipeline.features.sources import first_export, latest_export
+from inventory_pipeline.training.config import TrainingConfig
+from inventory_pipeline.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """The origins of one run, ascending within each block."""
+
+    first_export: date
+    latest_export: date
+    horizon_days: int  # H
+    train_origins: tuple[date, ...]
+    validation_origins: tuple[date, ...]
+    backtest_origins: tuple[date, ...]
+
+    @property
+    def origins(self) -> tuple[date, ...]:
+        """Every origin, in time order."""
+        return self.train_origins + self.validation_origins + self.backtest_origins
+
+    def last_target(self, origins: tuple[date, ...]) -> date | None:
+        """The latest target day of a block (None for an empty block)."""
+        return max(origins) + timedelta(days=self.horizon_days) if origins else None
+
+    def check(self) -> None:
+        """Raise if any block's targets reach into a later block (or past the latest export)."""
+        blocks = [
+            ("training", self.train_origins),
+            ("validation", self.validation_origins),
+            ("backtest", self.backtest_origins),
+        ]
+        present = [(name, block) for name, block in blocks if block]
+        for (name, block), (later_name, later) in zip(present, present[1:]):
+            last = self.last_target(block)
+            assert last is not None
+            if last > min(later):
+                raise ValueError(
+                    f"{name} targets reach {last}, past the first {later_name} origin "
+                    f"{min(later)}: the plan leaks"
+                )
+        last = self.last_target(self.backtest_origins)
+        if last is not None and last > self.latest_export:
+            raise ValueError(f"backtest targets reach {last}, after the latest export")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (counts and date ranges), for run parameters and metadata."""
+
+        def span(block: tuple[date, ...]) -> dict[str, Any]:
+            return {
+                "count": len(block),
+                "first": block[0].isoformat() if block else None,
+                "last": block[-1].isoformat() if block else None,
+            }
+
+        return {
+            "first_export": self.first_export.isoformat(),
+            "latest_export": self.latest_export.isoformat(),
+            "horizon_days": self.horizon_days,
+            "train": span(self.train_origins),
+            "validation": span(self.validation_origins),
+            "backtest": span(self.backtest_origins),
+        }
+
+
+def _backwards(last: date, first: date, stride: int) -> tuple[date, ...]:
+    """Origins last, last - stride, ... down to first (inclusive), ascending."""
+    out = []
+    day = last
+    while day >= first:
+        out.append(day)
+        day -= timedelta(days=stride)
+    return tuple(reversed(out))
+
+
+def make_plan(
+    first: date, latest: date, horizon_days: int, cfg: TrainingConfig = TrainingConfig()
+) -> TrainingPlan:
+    """The plan for exports ``first .. latest`` (see the module docstring)."""
+    H = horizon_days
+    last_backtest = latest - timedelta(days=H)
+    backtest = _backwards(last_backtest, latest - timedelta(days=cfg.backtest_days), cfg.backtest_stride)
+    if not backtest:
+        raise ValueError(
+            f"no backtest origin: backtest_days={cfg.backtest_days} is shorter than the horizon "
+            f"H={H}; raise TrainingConfig.backtest_days to at least H"
+        )
+    last_validation = backtest[0] - timedelta(days=H)
+    validation = tuple(
+        last_validation - timedelta(days=cfg.validation_stride * i)
+        for i in reversed(range(cfg.validation_origins))
+    )
+    last_train = (validation[0] if validation else backtest[0]) - timedelta(days=H)
+    first_train = first + timedelta(days=cfg.min_history_days - 1)
+    train = _backwards(last_train, first_train, cfg.train_stride)
+    if not train:
+        needed = (latest - last_train).days + cfg.min_history_days
+        raise ValueError(
+            f"exports {first} .. {latest} ({(latest - first).days + 1} days) leave no training "
+            f"origin: the plan needs about {needed} days (min_history_days, training, "
+            f"validation and backtest blocks). Ingest more days, or lower "
+            f"TrainingConfig.backtest_days / validation_origins / min_history_days"
+        )
+    plan = TrainingPlan(first, latest, H, train, validation, backtest)
+    plan.check()
+    return plan
+
+
+def plan_origins(
+    warehouse: Warehouse, cfg: TrainingConfig = TrainingConfig(), horizon_days: int | None = None
+) -> TrainingPlan:
+    """The plan over the warehouse's exported range; H defaults to the run's model config."""
+    H = horizon_days if horizon_days is not None else cfg.model_config().horizon_days
+    return make_plan(first_export(warehouse), latest_export(warehouse), H, cfg)

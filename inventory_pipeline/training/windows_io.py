@@ -1,0 +1,276 @@
+"""Training windows: build them for many origins, persist them, read them back.
+
+:func:`build_windows` reads the feature set as known on each origin (``features_as_of``), turns
+it into model inputs (``samples_from_features``) and adds the targets as known after the latest
+export (``attach_targets``). The same code builds the nightly forecast's inputs, so what the model
+is trained on and what it is served cannot drift apart.
+
+On disk a :class:`~inventory_pipeline.windows.Windows` is two files: ``<name>.npz`` (the arrays,
+texts as indices into a list of distinct documents) and ``<name>.json`` (SKUs, origins, distinct
+texts, the model config the layout belongs to).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inventory_pipeline.features.as_of import features_as_of
+from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.training.plan import TrainingPlan
+from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_literal_path
+from inventory_pipeline.windows import Windows, attach_targets, concat, samples_from_features
+
+OriginCallback = Callable[[int, int, date], None]  # (i 1-based, n, origin) after each origin
+WINDOWS_FORMAT = "inventory_pipeline.training_windows"
+WINDOWS_FORMAT_VERSION = 1
+ARRAY_FIELDS: tuple[str, ...] = (
+    "history_units",
+    "history_stockout",
+    "history_observed",
+    "history_covariates",
+    "future_covariates",
+    "static",
+    "target_units",
+    "target_censored",
+)
+SPLITS: tuple[str, ...] = ("train", "validation", "backtest")
+LAYOUT_FIELDS: tuple[str, ...] = (  # ModelConfig fields that fix the window arrays
+    "history_days",
+    "horizon_days",
+    "history_covariates",
+    "future_covariates",
+    "static_features",
+)
+
+
+def read_demand(warehouse: Warehouse) -> pl.DataFrame:
+    """The daily_sku_demand table (as known after the latest export): the targets' source."""
+    folder = warehouse.table_dir("features/daily_sku_demand")
+    if not any(folder.glob("*/data.parquet")):
+        raise FileNotFoundError(
+            f"no daily_sku_demand partitions under {folder}: build the feature tables first "
+            "(inventory_pipeline.features.build.build_all, or the daily_data_job)"
+        )
+    glob = sql_literal_path(folder / "*" / "data.parquet")
+    con = memory_connection()
+    try:
+        return con.sql(
+            f"SELECT sku, date, units, stockout, on_sale FROM read_parquet({glob}, "
+            "hive_partitioning = true) ORDER BY sku, date"
+        ).pl()
+    finally:
+        con.close()
+
+
+def build_windows(
+    warehouse: Warehouse,
+    origins: Sequence[date],
+    model_config: ModelConfig,
+    demand: pl.DataFrame,
+    latest: date,
+    on_origin: OriginCallback | None = None,
+) -> Windows:
+    """Samples with targets for every catalog SKU at every origin, stacked in origin order.
+
+    Args:
+        warehouse: the warehouse holding raw exports and feature tables.
+        origins: forecast origins (e.g. ``plan.train_origins``).
+        model_config: fixes the window layout (L, H, channels).
+        demand: :func:`read_demand`; targets after ``latest`` are marked censored.
+        latest: the latest export day.
+        on_origin: progress, called as ``(i, n, origin)`` after each origin.
+    """
+    if not origins:
+        raise ValueError("build_windows needs at least one origin")
+    parts = []
+    for i, origin in enumerate(origins, start=1):
+        features = features_as_of(
+            warehouse,
+            origin,
+            history_days=model_config.history_days,
+            horizon=model_config.horizon_days,
+        )
+        windows = samples_from_features(features, model_config)
+        parts.append(attach_targets(windows, demand, model_config.horizon_days, latest))
+        if on_origin is not None:
+            on_origin(i, len(origins), origin)
+    return concat(parts)
+
+
+def select(windows: Windows, rows: np.ndarray) -> Windows:
+    """The windows at ``rows`` (a boolean mask or indices)."""
+    index = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    samples = windows.samples
+    arrays = {
+        name: None if getattr(samples, name) is None else getattr(samples, name)[index]
+        for name in ARRAY_FIELDS
+    }
+    return Windows(
+        samples=ForecastSamples(texts=[samples.texts[i] for i in index], **arrays),
+        skus=[windows.skus[i] for i in index],
+        origins=[windows.origins[i] for i in index],
+    )
+
+
+def at_origins(windows: Windows, origins: Sequence[date]) -> Windows:
+    """The rows whose origin is one of ``origins``."""
+    wanted = set(origins)
+    return select(windows, np.array([o in wanted for o in windows.origins], dtype=bool))
+
+
+@dataclass
+class WindowSplits:
+    """The windows of one plan: fit on ``train``, early-stop on ``validation``, score ``backtest``."""
+
+    train: Windows
+    validation: Windows | None
+    backtest: Windows
+
+    def save(self, folder: str | Path, model_config: ModelConfig) -> Path:
+        """``<folder>/{train,validation,backtest}.{npz,json}``; returns the folder."""
+        folder = Path(folder)
+        for name in SPLITS:
+            windows = getattr(self, name)
+            if windows is not None:
+                save_windows(windows, folder / name, model_config)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, model_config: ModelConfig | None = None) -> "WindowSplits":
+        """Inverse of :meth:`save`; ``model_config`` (optional) must match the saved layout."""
+        folder = Path(folder)
+        validation = folder / "validation.npz"
+        return cls(
+            train=load_windows(folder / "train", model_config),
+            validation=load_windows(folder / "validation", model_config)
+            if validation.exists()
+            else None,
+            backtest=load_windows(folder / "backtest", model_config),
+        )
+
+    def summary(self) -> dict[str, int]:
+        """Sample counts per split (asset metadata)."""
+        return {
+            name: 0 if getattr(self, name) is None else len(getattr(self, name)) for name in SPLITS
+        }
+
+
+def build_splits(
+    warehouse: Warehouse,
+    plan: TrainingPlan,
+    model_config: ModelConfig,
+    demand: pl.DataFrame,
+    on_origin: OriginCallback | None = None,
+) -> WindowSplits:
+    """Windows for every origin of ``plan``, split into its three blocks."""
+    windows = build_windows(
+        warehouse, plan.origins, model_config, demand, plan.latest_export, on_origin
+    )
+    validation = at_origins(windows, plan.validation_origins) if plan.validation_origins else None
+    return WindowSplits(
+        train=at_origins(windows, plan.train_origins),
+        validation=validation,
+        backtest=at_origins(windows, plan.backtest_origins),
+    )
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_windows(
+    windows: Windows, path: str | Path, model_config: ModelConfig | None = None
+) -> tuple[Path, Path]:
+    """Write ``<path>.npz`` and ``<path>.json`` (each atomically); returns both paths.
+
+    ``model_config`` is stored so that loading can refuse a layout the model does not expect.
+    """
+    base = Path(path).with_suffix("")
+    distinct: dict[str, int] = {}
+    text_index = np.array(
+        [distinct.setdefault(t, len(distinct)) for t in windows.samples.texts], dtype=np.int32
+    )
+    arrays = {
+        name: getattr(windows.samples, name)
+        for name in ARRAY_FIELDS
+        if getattr(windows.samples, name) is not None
+    }
+    arrays["text_index"] = text_index
+    meta = {
+        "format": WINDOWS_FORMAT,
+        "format_version": WINDOWS_FORMAT_VERSION,
+        "count": len(windows),
+        "skus": windows.skus,
+        "origins": [o.isoformat() for o in windows.origins],
+        "texts": list(distinct),
+        "model_config": None if model_config is None else model_config.to_dict(),
+    }
+    npz, js = base.with_suffix(".npz"), base.with_suffix(".json")
+    _atomic_write(npz, lambda out: np.savez(out, **arrays))
+    _atomic_write(js, lambda out: out.write(json.dumps(meta).encode("utf-8")))
+    return npz, js
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def load_windows(path: str | Path, model_config: ModelConfig | None = None) -> Windows:
+    """Read what :func:`save_windows` wrote; with ``model_config``, check the layout fits it."""
+    base = Path(path).with_suffix("")
+    npz, js = base.with_suffix(".npz"), base.with_suffix(".json")
+    for file in (npz, js):
+        if not file.is_file():
+            raise FileNotFoundError(f"{file} is missing; expected files written by save_windows")
+    meta = json.loads(js.read_text(encoding="utf-8"))
+    if meta.get("format") != WINDOWS_FORMAT or meta.get("format_version") != WINDOWS_FORMAT_VERSION:
+        raise ValueError(
+            f"{js} holds {meta.get('format')!r} v{meta.get('format_version')}; this code reads "
+            f"{WINDOWS_FORMAT!r} v{WINDOWS_FORMAT_VERSION}: rebuild the windows"
+        )
+    with np.load(npz, allow_pickle=False) as data:
+        arrays = {name: data[name] if name in data else None for name in ARRAY_FIELDS}
+        text_index = data["text_index"]
+    texts = meta["texts"]
+    samples = ForecastSamples(texts=[texts[i] for i in text_index], **arrays)
+    windows = Windows(
+        samples=samples,
+        skus=list(meta["skus"]),
+        origins=[date.fromisoformat(o) for o in meta["origins"]],
+    )
+    if model_config is not None:
+        saved = meta.get("model_config")
+        if saved is not None:
+            for name in LAYOUT_FIELDS:
+                if _as_list(saved[name]) != _as_list(getattr(model_config, name)):
+                    raise ValueError(
+                        f"windows at {base} were built with {name}={saved[name]}, the model config "
+                        f"has {getattr(model_config, name)}; rebuild them with build_windows"
+                    )
+        try:
+            samples.validate(model_config)
+        except ValueError as err:
+            raise ValueError(
+                f"windows at {base} do not fit the model config ({err}); rebuild them with "
+                "build_windows for this config"
+            ) from err
+    return windows
