@@ -1,0 +1,114 @@
+"""The one place every number of a decision-quality evaluation lives.
+
+The reorder policy's own numbers (review period, holding cost rate) come from
+:class:`~inventory_pipeline.reorder.ReorderConfig`, the backtest's (scored quantile levels,
+baseline history, segments) from :class:`~inventory_pipeline.training.TrainingConfig`, so the
+evaluation scores exactly what the nightly job and the retraining gate use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from inventory_pipeline.reorder import ReorderConfig
+from inventory_pipeline.training.config import TrainingConfig
+
+LeadTimeDistribution = Literal["gamma", "normal"]
+LEAD_TIME_DISTRIBUTIONS: tuple[str, ...] = ("gamma", "normal")
+
+CHAMPION = "champion"
+SEASONAL_NAIVE = "seasonal_naive"
+AUTO_ETS = "auto_ets"
+LIGHTGBM = "lightgbm"
+ORACLE = "oracle"
+PEERS: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS, LIGHTGBM)
+
+
+@dataclass(frozen=True)
+class LightGBMConfig:
+    """The global LightGBM peer (mlforecast): features and boosting settings."""
+
+    lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21, 28)  # daily lags of units
+    rolling_windows: tuple[int, ...] = (7, 28)  # rolling means of units ending yesterday
+    seasonal_weeks: int = 4  # mean of the same weekday over this many past weeks
+    date_features: tuple[str, ...] = ("dayofweek", "month")  # pandas date attributes
+    n_estimators: int = 300  # boosting rounds per model
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_child_samples: int = 50  # leaves need this many (weighted) rows: smooths slow movers
+    subsample: float = 0.8  # row bagging share (each round)
+    colsample_bytree: float = 0.8  # feature share per tree
+    mean_objective: str = "tweedie"  # the point model that drives the recursion (count data)
+    threads: int = 1  # LightGBM threads (1 on a shared 2-core machine)
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        if not self.lags or min(self.lags) < 1:
+            raise ValueError(f"LightGBMConfig.lags must be positive, got {self.lags}")
+        if self.n_estimators < 1 or self.min_child_samples < 1 or self.threads < 1:
+            raise ValueError("LightGBMConfig n_estimators, min_child_samples, threads must be >= 1")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Numbers of one evaluation run: origins, peers, simulation, report."""
+
+    # --- rolling origins ---------------------------------------------------------------------
+    origin_stride_days: int = 7  # re-forecast every this many days; the forecast of an origin
+    # drives the reviews of the following days until the next origin (1 = daily re-forecasting)
+    horizon_days: int = 28  # H when no model is evaluated (else the model's own H)
+
+    # --- forecasters -------------------------------------------------------------------------
+    peers: tuple[str, ...] = PEERS  # peers scored next to the model (subset of PEERS)
+    lightgbm: LightGBMConfig = LightGBMConfig()
+    lead_time_distribution: LeadTimeDistribution = "gamma"  # peers' demand over a lead time:
+    # independent days, moments summed, this distribution matched to them (docs/evaluation.md)
+    oracle_samples: int = 2000  # Monte Carlo paths of the true NB demand for the oracle's sums
+    seed: int = 7  # oracle paths and lead-time delays
+
+    # --- policy and simulation ---------------------------------------------------------------
+    reorder: ReorderConfig = ReorderConfig()  # review period, holding cost rate
+    service_levels: tuple[float, ...] = (0.80, 0.85, 0.90, 0.95, 0.98, 0.99)  # trade-off curve
+    headline_service_level: float = 0.95  # the target of the headline table (the policy default)
+    fill_rate_targets: tuple[float, ...] = (0.90, 0.95, 0.98)  # inventory needed to reach these
+    lead_time_jitter: float = 0.0  # extra supplier delay up to this share of the lead time
+    # (uniform, the same draws for every forecaster); 0 = deliveries exactly on the lead time
+    score_after_first_arrival: bool = True  # score a SKU from the day the first order the
+    # policy places can arrive (before that the start stock, not the forecaster, decides)
+    impute_window_days: int = 28  # no ground truth: a stockout day's demand (for the stock
+    # physics only; never scored) = mean of the usable days in this trailing window
+
+    # --- accuracy + report -------------------------------------------------------------------
+    training: TrainingConfig = field(default_factory=TrainingConfig)  # levels, baselines, segments
+    timeline_skus: int = 4  # SKUs in the timeline plot (fast mover, intermittent, launch, promo)
+    plot_dpi: int = 100
+
+    def __post_init__(self) -> None:
+        if self.origin_stride_days < 1 or self.horizon_days < 1:
+            raise ValueError("origin_stride_days and horizon_days must be >= 1")
+        unknown = sorted(set(self.peers) - set(PEERS))
+        if unknown:
+            raise ValueError(f"unknown peers {unknown}; choose from {PEERS}")
+        if self.lead_time_distribution not in LEAD_TIME_DISTRIBUTIONS:
+            raise ValueError(
+                f"lead_time_distribution={self.lead_time_distribution!r}; use one of "
+                f"{LEAD_TIME_DISTRIBUTIONS}"
+            )
+        levels = tuple(self.service_levels)
+        if not levels or any(not 0.5 <= q < 1.0 for q in levels) or list(levels) != sorted(levels):
+            raise ValueError(f"service_levels {levels} must be increasing in [0.5, 1)")
+        if self.headline_service_level not in levels:
+            raise ValueError(
+                f"headline_service_level {self.headline_service_level} must be one of "
+                f"service_levels {levels}"
+            )
+        if self.oracle_samples < 100:
+            raise ValueError(f"oracle_samples={self.oracle_samples} is too few (>= 100)")
+        if self.lead_time_jitter < 0 or self.impute_window_days < 1:
+            raise ValueError("lead_time_jitter must be >= 0 and impute_window_days >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for run parameters and the report."""
+        return dataclasses.asdict(self)
