@@ -77,6 +77,8 @@ class ModelConfig:
     dropout: float = 0.1  # dropout in the fusion / head MLPs
     max_scaled_input: float = 20.0  # scaled history units are clipped here (outlier days)
     season_days: int = 7  # each future day also sees the mean of history days this far apart
+    zero_below: float = 0.0  # predicted quantiles under this many units are reported as 0:
+    # demand comes in whole units and the softplus head only approaches 0 (0.0 = off)
 
     # --- per-SKU scale -------------------------------------------------------------------------
     scale_epsilon: float = 0.01  # units/day added to the history mean before the floor
@@ -136,6 +138,8 @@ class ModelConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
         if self.finetune == "top_k" and self.top_k_layers < 1:
             raise ValueError("finetune='top_k' needs top_k_layers >= 1 (0 layers is 'frozen').")
+        if self.zero_below < 0:
+            raise ValueError(f"zero_below must be >= 0 units, got {self.zero_below}.")
         if self.scale_floor <= 0:
             raise ValueError(f"scale_floor must be > 0 units/day, got {self.scale_floor}.")
 

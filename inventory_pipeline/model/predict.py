@@ -39,6 +39,13 @@ class QuantileForecast:
         return [quantile_column_name(q) for q in self.quantiles]
 
 
+def _snap(values: torch.Tensor, zero_below: float) -> np.ndarray:
+    """Units below ``zero_below`` become 0 (a non-decreasing map: quantiles stay ordered)."""
+    if zero_below > 0:
+        values = torch.where(values < zero_below, torch.zeros_like(values), values)
+    return values.numpy()
+
+
 def predict_quantiles(
     network: DemandNetwork, samples: ForecastSamples, text: TextInputs, batch_size: int
 ) -> QuantileForecast:
@@ -51,8 +58,8 @@ def predict_quantiles(
             index = np.arange(start, min(start + batch_size, len(samples)))
             output = network(make_batch(samples, text, index))
             unit = output.scale[:, None, None]  # (B, 1, 1)
-            daily.append((output.daily * unit).numpy())  # (B, H, Q)
-            cumulative.append((output.cumulative * unit).numpy())  # (B, H, Q)
+            daily.append(_snap(output.daily * unit, network.config.zero_below))  # (B, H, Q)
+            cumulative.append(_snap(output.cumulative * unit, network.config.zero_below))
             scale.append(output.scale.numpy())  # (B,)
     H, Q = network.config.horizon_days, network.config.n_quantiles
     empty = np.zeros((0, H, Q), dtype=np.float32)

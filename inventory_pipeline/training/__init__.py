@@ -12,3 +12,81 @@ Public API:
     text_ablation                      -> AblationResult (the model without its text tower)
     plots: loss_curves_png, fan_charts_png, wql_by_horizon_png, save_report_plots
 """
+
+from inventory_pipeline.training.ablation import TEXT_ABLATION, AblationResult, text_ablation
+from inventory_pipeline.training.backtest import (
+    BacktestInputs,
+    add_forecaster,
+    backtest,
+    backtest_inputs,
+)
+from inventory_pipeline.training.config import (
+    PIPELINE_QUANTILES,
+    SCORED_LEVELS,
+    SegmentConfig,
+    TrainingConfig,
+)
+from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
+from inventory_pipeline.training.plots import (
+    PlotConfig,
+    fan_charts_png,
+    loss_curves_png,
+    save_report_plots,
+    wql_by_horizon_png,
+)
+from inventory_pipeline.training.scoring import (
+    AUTO_ETS,
+    BASELINES,
+    MODEL,
+    ORACLE,
+    SEASONAL_NAIVE,
+    BacktestResult,
+    gap_closed,
+    gap_table,
+)
+from inventory_pipeline.training.windows_io import (
+    WindowSplits,
+    build_splits,
+    build_windows,
+    load_windows,
+    read_demand,
+    save_windows,
+)
+
+__all__ = [
+    "AUTO_ETS",
+    "BASELINES",
+    "MODEL",
+    "ORACLE",
+    "PIPELINE_QUANTILES",
+    "SCORED_LEVELS",
+    "SEASONAL_NAIVE",
+    "TEXT_ABLATION",
+    "AblationResult",
+    "BacktestInputs",
+    "BacktestResult",
+    "PlotConfig",
+    "SegmentConfig",
+    "TrainingConfig",
+    "TrainingPlan",
+    "WindowSplits",
+    "add_forecaster",
+    "backtest",
+    "backtest_inputs",
+    "build_splits",
+    "build_windows",
+    "fan_charts_png",
+    "fit",
+    "gap_closed",
+    "gap_table",
+    "load_windows",
+    "loss_curves_png",
+    "make_plan",
+    "plan_origins",
+    "read_demand",
+    "save_report_plots",
+    "save_windows",
+    "text_ablation",
+    "wql_by_horizon_png",
+]

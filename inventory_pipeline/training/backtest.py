@@ -1,16 +1,9 @@
 """Backtest: the model against seasonal naive, AutoETS and (on a generated shop) the oracle.
 
 Every method forecasts the same cells (SKU x backtest origin x horizon day) from what was known
-on the origin, and all are scored on the same actuals and the same quantile levels (the published
-p10 / p50 / p90), per segment and per horizon:
-
-    WQL       weighted quantile loss over p10 / p50 / p90 (the gate metric)
-    WAPE      of p50
-    coverage  share of actuals inside p10 .. p90 (calibrated: 0.8)
-    bias      of p50, relative to total demand (> 0: over-forecasting)
-
-"Gap closed" per segment = (WQL_best_baseline - WQL_model) / (WQL_best_baseline - WQL_oracle):
-0 is no better than the best baseline, 1 is as good as knowing the true demand distribution.
+on the origin: the model from its windows, the baselines from the demand history as known on
+each origin, the oracle from the true demand distribution. ``scoring.py`` turns the forecasts into
+metrics per segment and horizon and the share of the baseline-to-oracle gap the model closes.
 
 A second forecaster (the current champion, a text ablation) is scored on the same cells with
 :func:`add_forecaster`, so a promotion gate compares like with like.
@@ -18,9 +11,8 @@ A second forecaster (the current champion, a text ablation) is scored on the sam
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,18 +20,27 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inventory_pipeline import metrics
 from inventory_pipeline.baselines import baseline_forecast
 from inventory_pipeline.model import DemandForecaster
-from inventory_pipeline.model.predict import quantile_column_name
-from inventory_pipeline.training.config import TrainingConfig, level_index
+from inventory_pipeline.training.config import (
+    DEFAULT_TRAINING_CONFIG,
+    TrainingConfig,
+    level_index,
+)
 from inventory_pipeline.training.history import check_history, origin_history
 from inventory_pipeline.training.plan import TrainingPlan
+from inventory_pipeline.training.scoring import (
+    BASELINES,
+    MODEL,
+    ORACLE,
+    BacktestResult,
+    build_result,
+    quantile_columns,
+)
 from inventory_pipeline.training.segments import (
     CELL_KEYS,
     Cells,
     evaluation_cells,
-    promotion_window,
     read_launches,
     read_promotion_days,
 )
@@ -48,11 +49,6 @@ from inventory_pipeline.training.windows_io import OriginCallback, read_demand
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows
 
-MODEL = "model"
-SEASONAL_NAIVE = "seasonal_naive"
-AUTO_ETS = "auto_ets"
-ORACLE = "oracle"
-BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS)
 ProgressCallback = Callable[[str, int, int], None]  # (stage, i 1-based, n)
 
 
@@ -71,7 +67,7 @@ class BacktestInputs:
 def backtest_inputs(
     warehouse: Warehouse,
     plan: TrainingPlan,
-    cfg: TrainingConfig = TrainingConfig(),
+    cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG,
     truth_dir: str | Path | None = None,
     demand: pl.DataFrame | None = None,
     on_origin: OriginCallback | None = None,
@@ -99,10 +95,6 @@ def backtest_inputs(
 # ------------------------------------------------------------------------------------ forecasts
 
 
-def _columns(levels: Sequence[float]) -> list[str]:
-    return [quantile_column_name(q) for q in levels]
-
-
 def model_forecasts(
     forecaster: DemandForecaster, windows: Windows, levels: Sequence[float], method: str = MODEL
 ) -> pl.DataFrame:
@@ -123,7 +115,7 @@ def model_forecasts(
         "sku": np.repeat(np.asarray(windows.skus, dtype=object), H).tolist(),
         "horizon": np.tile(np.arange(1, H + 1, dtype=np.int32), n),
     }
-    for name, i in zip(_columns(levels), index):
+    for name, i in zip(quantile_columns(levels), index):
         data[name] = daily[:, :, i].reshape(-1).astype(np.float64)
     return pl.DataFrame(data).with_columns(pl.col("origin").cast(pl.Date))
 
@@ -140,7 +132,7 @@ def baseline_forecasts(
     check_history(history)
     bcfg = cfg.baseline_config(horizon)
     levels = cfg.scored_levels
-    columns = _columns(levels)
+    columns = quantile_columns(levels)
     origins = sorted(set(windows.origins))
     parts = []
     steps = len(origins) * len(methods)
@@ -148,9 +140,9 @@ def baseline_forecasts(
     for method in methods:
         for origin in origins:
             skus = [s for s, o in zip(windows.skus, windows.origins) if o == origin]
-            rows = history.filter(
-                (pl.col("origin") == origin) & pl.col("sku").is_in(skus)
-            ).select("sku", "date", "units")
+            rows = history.filter((pl.col("origin") == origin) & pl.col("sku").is_in(skus)).select(
+                "sku", "date", "units"
+            )
             forecast = baseline_forecast(rows, method, bcfg, origin, skus)  # type: ignore[arg-type]
             parts.append(
                 forecast.filter(pl.col("sku").is_in(skus)).select(
@@ -185,242 +177,7 @@ def oracle_forecasts(cells: Cells, truth: Truth, levels: Sequence[float]) -> pl.
     return params.select(
         pl.lit(ORACLE).alias("method"),
         *CELL_KEYS,
-        *[pl.Series(name, values[:, i]) for i, name in enumerate(_columns(levels))],
-    )
-
-
-# -------------------------------------------------------------------------------------- scoring
-
-
-def gap_closed(best_baseline_wql: float, model_wql: float, oracle_wql: float) -> float:
-    """Share of the WQL gap between the best baseline and the oracle that a model closes.
-
-    NaN when the oracle is not better than the baseline (the gap is undefined).
-    """
-    gap = best_baseline_wql - oracle_wql
-    if not np.isfinite(gap) or gap <= 0 or not np.isfinite(model_wql):
-        return float("nan")
-    return float((best_baseline_wql - model_wql) / gap)
-
-
-def _aligned(cells: Cells, forecasts: pl.DataFrame, method: str, columns: list[str]) -> np.ndarray:
-    """(cells, 3) forecasts of ``method`` in cell order; raises when a cell has none."""
-    rows = forecasts.filter(pl.col("method") == method).select(*CELL_KEYS, *columns)
-    joined = cells.frame.select(CELL_KEYS).join(
-        rows, on=list(CELL_KEYS), how="left", maintain_order="left"
-    )
-    values = joined.select(columns).to_numpy().astype(np.float64)
-    missing = ~np.isfinite(values).all(axis=1)
-    if missing.any():
-        example = joined.filter(pl.Series(missing)).row(0)
-        raise ValueError(
-            f"{method} has no forecast for {int(missing.sum())} backtest cells (e.g. origin, "
-            f"sku, horizon = {example[:3]}); every method must cover the same SKUs and origins"
-        )
-    return values
-
-
-def _metrics(
-    actual: np.ndarray, values: np.ndarray, mask: np.ndarray, levels: Sequence[float]
-) -> dict[str, float]:
-    lo, mid, hi = values[:, 0], values[:, 1], values[:, 2]
-    return {
-        "wql": metrics.weighted_quantile_loss(actual, values, list(levels), mask),
-        "wape": metrics.wape(actual, mid, mask),
-        "coverage": metrics.interval_coverage(actual, lo, hi, mask),
-        "bias": metrics.bias(actual, mid, mask),
-    }
-
-
-def score(
-    cells: Cells, forecasts: pl.DataFrame, levels: Sequence[float], methods: Sequence[str]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(metrics per method x segment, metrics per method x segment x horizon)."""
-    columns = _columns(levels)
-    actual = cells.frame["actual"].to_numpy().astype(np.float64)
-    scored = cells.frame["scored"].to_numpy()
-    horizon = cells.frame["horizon"].to_numpy()
-    horizons = np.unique(horizon)
-    rows, by_h = [], []
-    for method in methods:
-        values = _aligned(cells, forecasts, method, columns)
-        for segment in cells.segments:
-            mask = scored & cells.frame[segment].to_numpy()
-            rows.append(
-                {
-                    "method": method,
-                    "segment": segment,
-                    "cells": int(mask.sum()),
-                    "actual_units": float(actual[mask].sum()),
-                    **_metrics(actual, values, mask.astype(np.float64), levels),
-                }
-            )
-            for h in horizons:
-                at = horizon == h
-                part = mask[at]
-                by_h.append(
-                    {
-                        "method": method,
-                        "segment": segment,
-                        "horizon": int(h),
-                        "cells": int(part.sum()),
-                        **_metrics(actual[at], values[at], part.astype(np.float64), levels),
-                    }
-                )
-    return pl.DataFrame(rows), pl.DataFrame(by_h)
-
-
-def gap_table(table: pl.DataFrame, learned: Sequence[str]) -> pl.DataFrame:
-    """Gap closed per learned method and segment (empty without the oracle)."""
-    methods = set(table["method"].to_list())
-    baselines = [b for b in BASELINES if b in methods]
-    if ORACLE not in methods or not baselines:
-        return pl.DataFrame(
-            schema={
-                "method": pl.String, "segment": pl.String, "best_baseline": pl.String,
-                "wql_best_baseline": pl.Float64, "wql_method": pl.Float64,
-                "wql_oracle": pl.Float64, "gap_closed": pl.Float64,
-            }
-        )  # fmt: skip
-    wql = {(r["method"], r["segment"]): r["wql"] for r in table.iter_rows(named=True)}
-    segments = table["segment"].unique(maintain_order=True).to_list()
-    rows = []
-    for method in learned:
-        for segment in segments:
-            finite = [b for b in baselines if np.isfinite(wql[(b, segment)])]
-            best = min(finite, key=lambda b: wql[(b, segment)]) if finite else baselines[0]
-            rows.append(
-                {
-                    "method": method,
-                    "segment": segment,
-                    "best_baseline": best,
-                    "wql_best_baseline": wql[(best, segment)],
-                    "wql_method": wql[(method, segment)],
-                    "wql_oracle": wql[(ORACLE, segment)],
-                    "gap_closed": gap_closed(
-                        wql[(best, segment)], wql[(method, segment)], wql[(ORACLE, segment)]
-                    ),
-                }
-            )
-    return pl.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class BacktestResult:
-    """Forecasts, scores and gap closed of one backtest."""
-
-    cells: Cells
-    forecasts: pl.DataFrame  # method, origin, sku, horizon, p10, p50, p90
-    metrics: pl.DataFrame  # method, segment, cells, actual_units, wql, wape, coverage, bias
-    by_horizon: pl.DataFrame  # method, segment, horizon, cells, wql, wape, coverage, bias
-    gap: pl.DataFrame  # method, segment, best_baseline, wql_*, gap_closed
-    levels: tuple[float, ...]  # scored quantile levels (lo, mid, hi)
-    methods: tuple[str, ...]  # in report order
-    learned: tuple[str, ...] = field(default=(MODEL,))  # methods that get a gap-closed figure
-
-    @property
-    def actuals(self) -> str:
-        """What the actuals are: "true_demand" (ground truth) or "observed_units"."""
-        return self.cells.actuals
-
-    def wql(self, method: str, segment: str = "all") -> float:
-        """One WQL figure (NaN when the segment has no scored cell)."""
-        found = self.metrics.filter(
-            (pl.col("method") == method) & (pl.col("segment") == segment)
-        )
-        if found.is_empty():
-            raise KeyError(f"no {method!r} x {segment!r} in the backtest; methods: {self.methods}")
-        return float(found["wql"][0])
-
-    def baseline_wql(self, segment: str = "all") -> dict[str, float]:
-        """WQL of each baseline (the gate's reference)."""
-        return {b: self.wql(b, segment) for b in BASELINES if b in self.methods}
-
-    def headline(self) -> dict[str, float]:
-        """Flat metric names for MLflow (non-finite values are left out).
-
-        ``<metric>_<segment>_<method>`` (e.g. ``wql_all_model``, ``wql_cold_start_auto_ets``),
-        ``gap_closed_<segment>`` for the model, ``gap_closed_<segment>_<method>`` for other
-        learned methods, ``cells_<segment>`` scored cells per segment.
-        """
-        out: dict[str, float] = {}
-        for row in self.metrics.iter_rows(named=True):
-            for metric in ("wql", "wape", "coverage", "bias"):
-                out[f"{metric}_{row['segment']}_{row['method']}"] = float(row[metric])
-            out[f"cells_{row['segment']}"] = float(row["cells"])
-        for row in self.gap.iter_rows(named=True):
-            suffix = "" if row["method"] == MODEL else f"_{row['method']}"
-            out[f"gap_closed_{row['segment']}{suffix}"] = float(row["gap_closed"])
-        return {k: v for k, v in out.items() if np.isfinite(v)}
-
-    def table(self) -> str:
-        """The per-segment report as aligned text (WQL / WAPE / coverage, and gap closed)."""
-        lines = [f"actuals: {self.actuals}"]
-        header = f"{'segment':<13}{'cells':>7}  {'method':<16}{'WQL':>8}{'WAPE':>8}{'cov80':>8}{'bias':>8}"
-        lines.append(header)
-        for segment in self.cells.segments:
-            part = self.metrics.filter(pl.col("segment") == segment)
-            for i, method in enumerate(self.methods):
-                row = part.filter(pl.col("method") == method).row(0, named=True)
-                label = f"{segment:<13}{row['cells']:>7}" if i == 0 else " " * 20
-                lines.append(
-                    f"{label}  {method:<16}{row['wql']:>8.3f}{row['wape']:>8.3f}"
-                    f"{row['coverage']:>8.3f}{row['bias']:>+8.3f}"
-                )
-        if not self.gap.is_empty():
-            lines.append("")
-            lines.append(f"{'gap closed':<13}{'method':<16}{'best baseline':<16}{'share':>8}")
-            for row in self.gap.iter_rows(named=True):
-                lines.append(
-                    f"{row['segment']:<13}{row['method']:<16}{row['best_baseline']:<16}"
-                    f"{row['gap_closed']:>8.3f}"
-                )
-        return "\n".join(lines)
-
-    def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write the frames as Parquet and the headline as JSON; returns the paths by name."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "cells": folder / "cells.parquet",
-            "forecasts": folder / "forecasts.parquet",
-            "metrics": folder / "metrics.parquet",
-            "by_horizon": folder / "by_horizon.parquet",
-            "gap_closed": folder / "gap_closed.parquet",
-            "headline": folder / "headline.json",
-        }
-        self.cells.frame.write_parquet(paths["cells"])
-        self.forecasts.write_parquet(paths["forecasts"])
-        self.metrics.write_parquet(paths["metrics"])
-        self.by_horizon.write_parquet(paths["by_horizon"])
-        self.gap.write_parquet(paths["gap_closed"])
-        paths["headline"].write_text(
-            json.dumps(
-                {"actuals": self.actuals, "levels": list(self.levels), "metrics": self.headline()},
-                indent=2,
-                sort_keys=True,
-            )
-        )
-        return paths
-
-
-def _result(
-    cells: Cells,
-    forecasts: pl.DataFrame,
-    levels: tuple[float, ...],
-    methods: tuple[str, ...],
-    learned: tuple[str, ...],
-) -> BacktestResult:
-    table, by_horizon = score(cells, forecasts, levels, methods)
-    return BacktestResult(
-        cells=cells,
-        forecasts=forecasts,
-        metrics=table,
-        by_horizon=by_horizon,
-        gap=gap_table(table, learned),
-        levels=levels,
-        methods=methods,
-        learned=learned,
+        *[pl.Series(name, values[:, i]) for i, name in enumerate(quantile_columns(levels))],
     )
 
 
@@ -428,7 +185,7 @@ def backtest(
     forecaster: DemandForecaster | None,
     windows: Windows,
     inputs: BacktestInputs,
-    cfg: TrainingConfig = TrainingConfig(),
+    cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG,
     *,
     method: str = MODEL,
     horizon: int | None = None,
@@ -466,7 +223,7 @@ def backtest(
     if inputs.truth is not None:
         parts.append(oracle_forecasts(cells, inputs.truth, levels))
         methods.append(ORACLE)
-    return _result(cells, pl.concat(parts), levels, tuple(methods), learned)
+    return build_result(cells, pl.concat(parts), levels, tuple(methods), learned)
 
 
 def add_forecaster(
@@ -487,5 +244,4 @@ def add_forecaster(
     forecasts = pl.concat([result.forecasts, extra])
     methods = result.methods + (method,)
     learned_methods = result.learned + ((method,) if learned else ())
-    return _result(result.cells, forecasts, result.levels, methods, learned_methods)
-
+    return build_result(result.cells, forecasts, result.levels, methods, learned_methods)

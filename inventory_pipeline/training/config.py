@@ -132,3 +132,6 @@ def check_levels(quantiles: tuple[float, ...], levels: tuple[float, ...]) -> Non
     """Raise when any of ``levels`` is missing from ``quantiles``."""
     for level in levels:
         level_index(quantiles, level)
+
+
+DEFAULT_TRAINING_CONFIG = TrainingConfig()  # the pipeline's defaults (immutable)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from inventory_pipeline.features.sources import first_export, latest_export
-from inventory_pipeline.training.config import TrainingConfig
+from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
 from inventory_pipeline.warehouse import Warehouse
 
 
@@ -49,7 +50,7 @@ class TrainingPlan:
             ("backtest", self.backtest_origins),
         ]
         present = [(name, block) for name, block in blocks if block]
-        for (name, block), (later_name, later) in zip(present, present[1:]):
+        for (name, block), (later_name, later) in pairwise(present):
             last = self.last_target(block)
             assert last is not None
             if last > min(later):
@@ -92,12 +93,14 @@ def _backwards(last: date, first: date, stride: int) -> tuple[date, ...]:
 
 
 def make_plan(
-    first: date, latest: date, horizon_days: int, cfg: TrainingConfig = TrainingConfig()
+    first: date, latest: date, horizon_days: int, cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG
 ) -> TrainingPlan:
     """The plan for exports ``first .. latest`` (see the module docstring)."""
     H = horizon_days
     last_backtest = latest - timedelta(days=H)
-    backtest = _backwards(last_backtest, latest - timedelta(days=cfg.backtest_days), cfg.backtest_stride)
+    backtest = _backwards(
+        last_backtest, latest - timedelta(days=cfg.backtest_days), cfg.backtest_stride
+    )
     if not backtest:
         raise ValueError(
             f"no backtest origin: backtest_days={cfg.backtest_days} is shorter than the horizon "
@@ -125,7 +128,9 @@ def make_plan(
 
 
 def plan_origins(
-    warehouse: Warehouse, cfg: TrainingConfig = TrainingConfig(), horizon_days: int | None = None
+    warehouse: Warehouse,
+    cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG,
+    horizon_days: int | None = None,
 ) -> TrainingPlan:
     """The plan over the warehouse's exported range; H defaults to the run's model config."""
     H = horizon_days if horizon_days is not None else cfg.model_config().horizon_days

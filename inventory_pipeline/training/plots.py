@@ -20,13 +20,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: never open a window, never need a display
 
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
+from matplotlib.figure import Figure
 
-from inventory_pipeline.model import TrainingHistory  # noqa: E402
-from inventory_pipeline.model.predict import quantile_column_name  # noqa: E402
-from inventory_pipeline.training.backtest import MODEL, BacktestResult  # noqa: E402
+from inventory_pipeline.model import TrainingHistory
+from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.training.scoring import MODEL, BacktestResult
 
 FAN_ROLES: tuple[str, ...] = ("fast_mover", "intermittent", "new_launch", "promotion")
 
@@ -85,7 +85,9 @@ def wql_by_horizon_png(
     return _png(figure, cfg)
 
 
-def pick_fan_skus(result: BacktestResult, origin: date | None = None) -> dict[str, tuple[date, str]]:
+def pick_fan_skus(
+    result: BacktestResult, origin: date | None = None
+) -> dict[str, tuple[date, str]]:
     """(origin, sku) per role: the clearest example of each at one origin (default: the last).
 
     fast_mover: highest actual demand among fast movers; intermittent: an intermittent SKU that
@@ -123,7 +125,9 @@ def pick_fan_skus(result: BacktestResult, origin: date | None = None) -> dict[st
         ["first_scored", "cold_days", "sku"],
         [True, True, False],
     )
-    take("promotion", per_sku.filter(pl.col("promo_days") > 0), ["promo_days", "sku"], [True, False])
+    take(
+        "promotion", per_sku.filter(pl.col("promo_days") > 0), ["promo_days", "sku"], [True, False]
+    )
     return picks
 
 
@@ -179,7 +183,7 @@ def fan_charts_png(
         axis.set_title(f"{role.replace('_', ' ')}: {sku} (origin {origin})", fontsize=9)
         axis.tick_params(axis="x", labelrotation=30, labelsize=7)
         axis.legend(fontsize=6)
-    for axis in list(axes.flat)[len(picks):]:
+    for axis in list(axes.flat)[len(picks) :]:
         axis.set_visible(False)
     figure.suptitle(f"{method} forecasts")
     figure.tight_layout()
@@ -198,9 +202,7 @@ def save_report_plots(
     folder.mkdir(parents=True, exist_ok=True)
     images = {
         "wql_by_horizon": wql_by_horizon_png(result, cfg=cfg),
-        "fan_charts": fan_charts_png(result, history, cfg=cfg)
-        if MODEL in result.methods
-        else None,
+        "fan_charts": fan_charts_png(result, history, cfg=cfg) if MODEL in result.methods else None,
         "loss_curves": None if training is None else loss_curves_png(training, cfg=cfg),
     }
     paths = {}

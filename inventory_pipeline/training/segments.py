@@ -79,9 +79,7 @@ def read_promotion_days(warehouse: Warehouse, first: date, last: date) -> pl.Dat
 
 def activity_classes(history: pl.DataFrame, cfg: SegmentConfig) -> pl.DataFrame:
     """(origin, sku, fast_mover, intermittent) from the history as known on each origin."""
-    recent = history.filter(
-        pl.col("date") > pl.col("origin") - pl.duration(days=cfg.activity_days)
-    )
+    recent = history.filter(pl.col("date") > pl.col("origin") - pl.duration(days=cfg.activity_days))
     stats = (
         recent.group_by("origin", "sku")
         .agg(
@@ -170,7 +168,9 @@ def evaluation_cells(
 
     since_launch = (pl.col("target_date") - pl.col("launched_at")).dt.total_days()
     frame = (
-        frame.join(launches.select("sku", "launched_at"), on="sku", how="left", maintain_order="left")
+        frame.join(
+            launches.select("sku", "launched_at"), on="sku", how="left", maintain_order="left"
+        )
         .with_columns(
             cold_start=((since_launch >= 0) & (since_launch < cfg.cold_start_days)).fill_null(False)
         )
@@ -189,9 +189,11 @@ def evaluation_cells(
         since_incident = (pl.col("target_date") - pl.col("incident_start")).dt.total_days()
         frame = (
             frame.join(
-                truth.products.select("sku", "incident_start"), on="sku", how="left",
+                truth.products.select("sku", "incident_start"),
+                on="sku",
+                how="left",
                 maintain_order="left",
-            )  # fmt: skip
+            )
             .with_columns(
                 incident=(
                     (since_incident >= 0) & (since_incident < cfg.incident_window_days)

@@ -147,7 +147,7 @@ class WindowSplits:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, model_config: ModelConfig | None = None) -> "WindowSplits":
+    def load(cls, folder: str | Path, model_config: ModelConfig | None = None) -> WindowSplits:
         """Inverse of :meth:`save`; ``model_config`` (optional) must match the saved layout."""
         folder = Path(folder)
         validation = folder / "validation.npz"
@@ -248,7 +248,7 @@ def load_windows(path: str | Path, model_config: ModelConfig | None = None) -> W
             f"{WINDOWS_FORMAT!r} v{WINDOWS_FORMAT_VERSION}: rebuild the windows"
         )
     with np.load(npz, allow_pickle=False) as data:
-        arrays = {name: data[name] if name in data else None for name in ARRAY_FIELDS}
+        arrays = {name: data.get(name) for name in ARRAY_FIELDS}
         text_index = data["text_index"]
     texts = meta["texts"]
     samples = ForecastSamples(texts=[texts[i] for i in text_index], **arrays)

@@ -1,0 +1,269 @@
+"""Scoring backtest forecasts: metrics per method x segment and horizon, gap closed, headline.
+
+Every method is scored on the same cells, actuals and quantile levels (the published p10 / p50 /
+p90):
+
+    WQL       weighted quantile loss over p10 / p50 / p90 (the gate metric)
+    WAPE      of p50
+    coverage  share of actuals inside p10 .. p90 (calibrated: 0.8)
+    bias      of p50, relative to total demand (> 0: over-forecasting)
+
+"Gap closed" per segment = (WQL_best_baseline - WQL_model) / (WQL_best_baseline - WQL_oracle):
+0 is no better than the best baseline, 1 is as good as knowing the true demand distribution.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from inventory_pipeline import metrics
+from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.training.segments import CELL_KEYS, Cells
+
+MODEL = "model"
+SEASONAL_NAIVE = "seasonal_naive"
+AUTO_ETS = "auto_ets"
+ORACLE = "oracle"
+BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS)
+
+
+def quantile_columns(levels: Sequence[float]) -> list[str]:
+    """["p10", "p50", "p90"] for the scored levels."""
+    return [quantile_column_name(q) for q in levels]
+
+
+def gap_closed(best_baseline_wql: float, model_wql: float, oracle_wql: float) -> float:
+    """Share of the WQL gap between the best baseline and the oracle that a model closes.
+
+    NaN when the oracle is not better than the baseline (the gap is undefined).
+    """
+    gap = best_baseline_wql - oracle_wql
+    if not np.isfinite(gap) or gap <= 0 or not np.isfinite(model_wql):
+        return float("nan")
+    return float((best_baseline_wql - model_wql) / gap)
+
+
+def _aligned(cells: Cells, forecasts: pl.DataFrame, method: str, columns: list[str]) -> np.ndarray:
+    """(cells, 3) forecasts of ``method`` in cell order; raises when a cell has none."""
+    rows = forecasts.filter(pl.col("method") == method).select(*CELL_KEYS, *columns)
+    joined = cells.frame.select(CELL_KEYS).join(
+        rows, on=list(CELL_KEYS), how="left", maintain_order="left"
+    )
+    values = joined.select(columns).to_numpy().astype(np.float64)
+    missing = ~np.isfinite(values).all(axis=1)
+    if missing.any():
+        example = joined.filter(pl.Series(missing)).row(0)
+        raise ValueError(
+            f"{method} has no forecast for {int(missing.sum())} backtest cells (e.g. origin, "
+            f"sku, horizon = {example[:3]}); every method must cover the same SKUs and origins"
+        )
+    return values
+
+
+def _metrics(
+    actual: np.ndarray, values: np.ndarray, mask: np.ndarray, levels: Sequence[float]
+) -> dict[str, float]:
+    lo, mid, hi = values[:, 0], values[:, 1], values[:, 2]
+    return {
+        "wql": metrics.weighted_quantile_loss(actual, values, list(levels), mask),
+        "wape": metrics.wape(actual, mid, mask),
+        "coverage": metrics.interval_coverage(actual, lo, hi, mask),
+        "bias": metrics.bias(actual, mid, mask),
+    }
+
+
+def score(
+    cells: Cells, forecasts: pl.DataFrame, levels: Sequence[float], methods: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(metrics per method x segment, metrics per method x segment x horizon)."""
+    columns = quantile_columns(levels)
+    actual = cells.frame["actual"].to_numpy().astype(np.float64)
+    scored = cells.frame["scored"].to_numpy()
+    horizon = cells.frame["horizon"].to_numpy()
+    horizons = np.unique(horizon)
+    rows, by_h = [], []
+    for method in methods:
+        values = _aligned(cells, forecasts, method, columns)
+        for segment in cells.segments:
+            mask = scored & cells.frame[segment].to_numpy()
+            rows.append(
+                {
+                    "method": method,
+                    "segment": segment,
+                    "cells": int(mask.sum()),
+                    "actual_units": float(actual[mask].sum()),
+                    **_metrics(actual, values, mask.astype(np.float64), levels),
+                }
+            )
+            for h in horizons:
+                at = horizon == h
+                part = mask[at]
+                by_h.append(
+                    {
+                        "method": method,
+                        "segment": segment,
+                        "horizon": int(h),
+                        "cells": int(part.sum()),
+                        **_metrics(actual[at], values[at], part.astype(np.float64), levels),
+                    }
+                )
+    return pl.DataFrame(rows), pl.DataFrame(by_h)
+
+
+def gap_table(table: pl.DataFrame, learned: Sequence[str]) -> pl.DataFrame:
+    """Gap closed per learned method and segment (empty without the oracle)."""
+    methods = set(table["method"].to_list())
+    baselines = [b for b in BASELINES if b in methods]
+    if ORACLE not in methods or not baselines:
+        return pl.DataFrame(
+            schema={
+                "method": pl.String, "segment": pl.String, "best_baseline": pl.String,
+                "wql_best_baseline": pl.Float64, "wql_method": pl.Float64,
+                "wql_oracle": pl.Float64, "gap_closed": pl.Float64,
+            }
+        )  # fmt: skip
+    wql = {(r["method"], r["segment"]): r["wql"] for r in table.iter_rows(named=True)}
+    segments = table["segment"].unique(maintain_order=True).to_list()
+    rows = []
+    for method in learned:
+        for segment in segments:
+            finite = [b for b in baselines if np.isfinite(wql[(b, segment)])]
+            best = min(finite, key=lambda b: wql[(b, segment)]) if finite else baselines[0]
+            rows.append(
+                {
+                    "method": method,
+                    "segment": segment,
+                    "best_baseline": best,
+                    "wql_best_baseline": wql[(best, segment)],
+                    "wql_method": wql[(method, segment)],
+                    "wql_oracle": wql[(ORACLE, segment)],
+                    "gap_closed": gap_closed(
+                        wql[(best, segment)], wql[(method, segment)], wql[(ORACLE, segment)]
+                    ),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Forecasts, scores and gap closed of one backtest."""
+
+    cells: Cells
+    forecasts: pl.DataFrame  # method, origin, sku, horizon, p10, p50, p90
+    metrics: pl.DataFrame  # method, segment, cells, actual_units, wql, wape, coverage, bias
+    by_horizon: pl.DataFrame  # method, segment, horizon, cells, wql, wape, coverage, bias
+    gap: pl.DataFrame  # method, segment, best_baseline, wql_*, gap_closed
+    levels: tuple[float, ...]  # scored quantile levels (lo, mid, hi)
+    methods: tuple[str, ...]  # in report order
+    learned: tuple[str, ...] = field(default=(MODEL,))  # methods that get a gap-closed figure
+
+    @property
+    def actuals(self) -> str:
+        """What the actuals are: "true_demand" (ground truth) or "observed_units"."""
+        return self.cells.actuals
+
+    def wql(self, method: str, segment: str = "all") -> float:
+        """One WQL figure (NaN when the segment has no scored cell)."""
+        found = self.metrics.filter((pl.col("method") == method) & (pl.col("segment") == segment))
+        if found.is_empty():
+            raise KeyError(f"no {method!r} x {segment!r} in the backtest; methods: {self.methods}")
+        return float(found["wql"][0])
+
+    def baseline_wql(self, segment: str = "all") -> dict[str, float]:
+        """WQL of each baseline (the gate's reference)."""
+        return {b: self.wql(b, segment) for b in BASELINES if b in self.methods}
+
+    def headline(self) -> dict[str, float]:
+        """Flat metric names for MLflow (non-finite values are left out).
+
+        ``<metric>_<segment>_<method>`` (e.g. ``wql_all_model``, ``wql_cold_start_auto_ets``),
+        ``gap_closed_<segment>`` for the model, ``gap_closed_<segment>_<method>`` for other
+        learned methods, ``cells_<segment>`` scored cells per segment.
+        """
+        out: dict[str, float] = {}
+        for row in self.metrics.iter_rows(named=True):
+            for metric in ("wql", "wape", "coverage", "bias"):
+                out[f"{metric}_{row['segment']}_{row['method']}"] = float(row[metric])
+            out[f"cells_{row['segment']}"] = float(row["cells"])
+        for row in self.gap.iter_rows(named=True):
+            suffix = "" if row["method"] == MODEL else f"_{row['method']}"
+            out[f"gap_closed_{row['segment']}{suffix}"] = float(row["gap_closed"])
+        return {k: v for k, v in out.items() if np.isfinite(v)}
+
+    def table(self) -> str:
+        """The per-segment report as aligned text (WQL / WAPE / coverage, and gap closed)."""
+        lines = [f"actuals: {self.actuals}"]
+        header = f"{'segment':<13}{'cells':>7}  {'method':<16}{'WQL':>8}{'WAPE':>8}{'cov80':>8}{'bias':>8}"
+        lines.append(header)
+        for segment in self.cells.segments:
+            part = self.metrics.filter(pl.col("segment") == segment)
+            for i, method in enumerate(self.methods):
+                row = part.filter(pl.col("method") == method).row(0, named=True)
+                label = f"{segment:<13}{row['cells']:>7}" if i == 0 else " " * 20
+                lines.append(
+                    f"{label}  {method:<16}{row['wql']:>8.3f}{row['wape']:>8.3f}"
+                    f"{row['coverage']:>8.3f}{row['bias']:>+8.3f}"
+                )
+        if not self.gap.is_empty():
+            lines.append("")
+            lines.append(f"{'gap closed':<13}{'method':<16}{'best baseline':<16}{'share':>8}")
+            for row in self.gap.iter_rows(named=True):
+                lines.append(
+                    f"{row['segment']:<13}{row['method']:<16}{row['best_baseline']:<16}"
+                    f"{row['gap_closed']:>8.3f}"
+                )
+        return "\n".join(lines)
+
+    def save(self, folder: str | Path) -> dict[str, Path]:
+        """Write the frames as Parquet and the headline as JSON; returns the paths by name."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "cells": folder / "cells.parquet",
+            "forecasts": folder / "forecasts.parquet",
+            "metrics": folder / "metrics.parquet",
+            "by_horizon": folder / "by_horizon.parquet",
+            "gap_closed": folder / "gap_closed.parquet",
+            "headline": folder / "headline.json",
+        }
+        self.cells.frame.write_parquet(paths["cells"])
+        self.forecasts.write_parquet(paths["forecasts"])
+        self.metrics.write_parquet(paths["metrics"])
+        self.by_horizon.write_parquet(paths["by_horizon"])
+        self.gap.write_parquet(paths["gap_closed"])
+        paths["headline"].write_text(
+            json.dumps(
+                {"actuals": self.actuals, "levels": list(self.levels), "metrics": self.headline()},
+                indent=2,
+                sort_keys=True,
+            )
+        )
+        return paths
+
+
+def build_result(
+    cells: Cells,
+    forecasts: pl.DataFrame,
+    levels: tuple[float, ...],
+    methods: tuple[str, ...],
+    learned: tuple[str, ...],
+) -> BacktestResult:
+    """Score ``forecasts`` of ``methods`` on ``cells`` into a :class:`BacktestResult`."""
+    table, by_horizon = score(cells, forecasts, levels, methods)
+    return BacktestResult(
+        cells=cells,
+        forecasts=forecasts,
+        metrics=table,
+        by_horizon=by_horizon,
+        gap=gap_table(table, learned),
+        levels=levels,
+        methods=methods,
+        learned=learned,
+    )

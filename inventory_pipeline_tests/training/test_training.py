@@ -1,0 +1,310 @@
+"""The retraining library on a tiny generated shop: plan, windows, fit, backtest, plots, ablation.
+
+One shop is generated, ingested and featurised per module (real DuckDB and Parquet), one frozen-
+encoder model is trained on it with tiny epochs, and every test reads those shared results.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from inventory_pipeline import contract
+from inventory_pipeline.features.build import build_all
+from inventory_pipeline.ingest.load import ingest_days, landing_dates
+from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
+from inventory_pipeline.sampleshop import generate_shop
+from inventory_pipeline.sampleshop.config import ShopConfig
+from inventory_pipeline.training import (
+    BASELINES,
+    MODEL,
+    ORACLE,
+    BacktestInputs,
+    BacktestResult,
+    TrainingConfig,
+    TrainingPlan,
+    WindowSplits,
+    add_forecaster,
+    backtest,
+    backtest_inputs,
+    build_splits,
+    fan_charts_png,
+    fit,
+    gap_closed,
+    gap_table,
+    load_windows,
+    loss_curves_png,
+    make_plan,
+    plan_origins,
+    read_demand,
+    save_report_plots,
+    save_windows,
+    text_ablation,
+    wql_by_horizon_png,
+)
+from inventory_pipeline.training.ablation import TEXT_ABLATION
+from inventory_pipeline.warehouse import Warehouse
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SHOP_DAYS = 120
+# a shop small enough to build in seconds, with launches and quality incidents inside the backtest
+SHOP = ShopConfig(incident_share=0.25, new_sku_share=0.3)
+CFG = TrainingConfig(
+    backtest_days=21,
+    backtest_stride=7,
+    validation_origins=2,
+    validation_stride=7,
+    train_stride=7,
+    min_history_days=14,
+    baseline_history_days=60,
+    model_overrides={
+        "history_days": 14,
+        "horizon_days": 7,
+        "quantiles": (0.1, 0.5, 0.9, 0.95),
+        "finetune": "frozen",
+        "max_tokens": 32,
+        "d_model": 16,
+        "batch_size": 32,
+        "max_epochs": 2,
+        "num_threads": 1,  # tiny tensors: one thread is as fast and immune to busy neighbours
+        "zero_below": 0.05,
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, Path]:
+    root = tmp_path_factory.mktemp("training_shop")
+    generate_shop(
+        root / "landing", root / "truth", skus=24, days=SHOP_DAYS, start=date(2024, 9, 1),
+        seed=3, progress=False, config=SHOP,
+    )  # fmt: skip
+    warehouse = Warehouse(root / "warehouse")
+    for table in contract.TABLES.values():  # products first: the others check SKUs against it
+        ingest_days(root / "landing", warehouse, table, landing_dates(root / "landing", table.name))
+    build_all(warehouse)
+    return warehouse, root / "truth"
+
+
+@pytest.fixture(scope="module")
+def model_config() -> ModelConfig:
+    return CFG.model_config()
+
+
+@pytest.fixture(scope="module")
+def plan(shop: tuple[Warehouse, Path]) -> TrainingPlan:
+    return plan_origins(shop[0], CFG)
+
+
+@pytest.fixture(scope="module")
+def splits(
+    shop: tuple[Warehouse, Path], plan: TrainingPlan, model_config: ModelConfig
+) -> WindowSplits:
+    return build_splits(shop[0], plan, model_config, read_demand(shop[0]))
+
+
+@pytest.fixture(scope="module")
+def trained(
+    splits: WindowSplits, model_config: ModelConfig
+) -> tuple[DemandForecaster, TrainingHistory]:
+    return fit(splits.train, splits.validation, model_config)
+
+
+@pytest.fixture(scope="module")
+def inputs(shop: tuple[Warehouse, Path], plan: TrainingPlan) -> BacktestInputs:
+    return backtest_inputs(shop[0], plan, CFG, truth_dir=shop[1])
+
+
+@pytest.fixture(scope="module")
+def result(
+    trained: tuple[DemandForecaster, TrainingHistory],
+    splits: WindowSplits,
+    inputs: BacktestInputs,
+) -> BacktestResult:
+    return backtest(trained[0], splits.backtest, inputs, CFG)
+
+
+# ------------------------------------------------------------------------------------- plan
+
+
+def test_plan_blocks_follow_each_other_without_leaking(plan: TrainingPlan) -> None:
+    H = plan.horizon_days
+    first_validation, first_backtest = plan.validation_origins[0], plan.backtest_origins[0]
+    assert len(plan.train_origins) >= 5 and len(plan.validation_origins) == 2
+    assert all(t + timedelta(days=H) <= first_validation for t in plan.train_origins)
+    assert all(v + timedelta(days=H) <= first_backtest for v in plan.validation_origins)
+    assert plan.backtest_origins[-1] + timedelta(days=H) == plan.latest_export
+    assert plan.backtest_origins[0] >= plan.latest_export - timedelta(days=CFG.backtest_days)
+    assert plan.train_origins[0] >= plan.first_export + timedelta(days=CFG.min_history_days - 1)
+    for block, stride in (
+        (plan.train_origins, CFG.train_stride),
+        (plan.validation_origins, CFG.validation_stride),
+        (plan.backtest_origins, CFG.backtest_stride),
+    ):
+        assert all((b - a).days == stride for a, b in pairwise(block))
+
+
+def test_training_window_targets_stay_before_validation(
+    splits: WindowSplits, plan: TrainingPlan
+) -> None:
+    H = plan.horizon_days
+    last_train_target = max(splits.train.origins) + timedelta(days=H)
+    assert last_train_target < plan.validation_origins[0] + timedelta(days=1)
+    assert splits.validation is not None
+    last_validation_target = max(splits.validation.origins) + timedelta(days=H)
+    assert last_validation_target < plan.backtest_origins[0] + timedelta(days=1)
+    assert set(splits.backtest.origins) == set(plan.backtest_origins)
+
+
+def test_plan_on_a_short_range_says_what_is_missing() -> None:
+    with pytest.raises(ValueError, match="leave no training origin"):
+        make_plan(date(2024, 1, 1), date(2024, 3, 1), 28, TrainingConfig())
+    with pytest.raises(ValueError, match="backtest_days"):
+        make_plan(date(2024, 1, 1), date(2025, 3, 1), 28, TrainingConfig(backtest_days=20))
+
+
+# ----------------------------------------------------------------------------------- windows
+
+
+def test_windows_round_trip(
+    splits: WindowSplits, model_config: ModelConfig, tmp_path: Path
+) -> None:
+    save_windows(splits.train, tmp_path / "train", model_config)
+    loaded = load_windows(tmp_path / "train", model_config)
+    assert loaded.skus == splits.train.skus and loaded.origins == splits.train.origins
+    assert list(loaded.samples.texts) == list(splits.train.samples.texts)
+    for name in ("history_units", "history_covariates", "future_covariates", "static",
+                 "target_units", "target_censored"):  # fmt: skip
+        np.testing.assert_array_equal(
+            getattr(loaded.samples, name), getattr(splits.train.samples, name)
+        )
+    again = WindowSplits.load(splits.save(tmp_path / "splits", model_config), model_config)
+    assert again.summary() == splits.summary()
+    other = CFG.model_config(history_days=21)
+    with pytest.raises(ValueError, match="history_days"):
+        load_windows(tmp_path / "train", other)
+
+
+# ---------------------------------------------------------------------------------- backtest
+
+
+def test_backtest_scores_every_method_and_segment(result: BacktestResult) -> None:
+    assert result.actuals == "true_demand"
+    assert result.methods == (MODEL, *BASELINES, ORACLE)
+    assert set(result.cells.segments) == {
+        "all", "cold_start", "promo", "incident", "fast_mover", "intermittent"
+    }  # fmt: skip
+    table = result.metrics
+    assert table.height == len(result.methods) * len(result.cells.segments)
+    assert (table["cells"] > 0).all(), table.filter(pl.col("cells") == 0)
+    for column in ("wql", "wape", "coverage", "bias"):
+        assert table[column].is_finite().all(), table.filter(~pl.col(column).is_finite())
+    assert result.wql(ORACLE) < result.wql("seasonal_naive")
+    horizons = result.by_horizon.filter((pl.col("method") == MODEL) & (pl.col("segment") == "all"))[
+        "horizon"
+    ]
+    assert horizons.to_list() == list(range(1, 8))
+    headline = result.headline()
+    assert {"wql_all_model", "wql_cold_start_auto_ets", "coverage_promo_oracle"} <= set(headline)
+    assert "gap_closed_all" in headline
+    assert all(math.isfinite(v) for v in headline.values())
+
+
+def test_a_second_forecaster_is_scored_on_the_same_cells(
+    result: BacktestResult,
+    trained: tuple[DemandForecaster, TrainingHistory],
+    splits: WindowSplits,
+) -> None:
+    with_champion = add_forecaster(result, trained[0], splits.backtest, "champion")
+    assert with_champion.methods[-1] == "champion"
+    assert with_champion.cells is result.cells
+    same = with_champion.metrics.filter(pl.col("method").is_in([MODEL, "champion"]))
+    by_method = {m: same.filter(pl.col("method") == m).drop("method") for m in (MODEL, "champion")}
+    assert by_method[MODEL].equals(by_method["champion"])
+    assert with_champion.headline()["wql_all_champion"] == pytest.approx(result.wql(MODEL))
+
+
+def test_backtest_without_truth_scores_observed_units(
+    trained: tuple[DemandForecaster, TrainingHistory],
+    splits: WindowSplits,
+    shop: tuple[Warehouse, Path],
+    plan: TrainingPlan,
+    inputs: BacktestInputs,
+) -> None:
+    no_truth = backtest_inputs(
+        shop[0], plan, CFG, truth_dir=shop[1] / "missing", demand=inputs.demand
+    )
+    observed = backtest(trained[0], splits.backtest, no_truth, CFG)
+    assert observed.actuals == "observed_units"
+    assert ORACLE not in observed.methods and "incident" not in observed.cells.segments
+    assert observed.gap.is_empty()
+    scored = observed.cells.frame.filter(pl.col("scored"))
+    demand = inputs.demand.rename({"date": "target_date"})
+    joined = scored.join(demand, on=["sku", "target_date"])
+    assert joined.height == scored.height and not joined["stockout"].any()
+
+
+def test_gap_closed_on_hand_numbers() -> None:
+    assert gap_closed(0.6, 0.45, 0.3) == pytest.approx(0.5)
+    assert gap_closed(0.6, 0.3, 0.3) == pytest.approx(1.0)
+    assert gap_closed(0.6, 0.7, 0.3) == pytest.approx(-1.0 / 3.0)
+    assert math.isnan(gap_closed(0.3, 0.2, 0.3))  # oracle no better: undefined
+    table = pl.DataFrame(
+        {
+            "method": ["model", "seasonal_naive", "auto_ets", "oracle"],
+            "segment": ["all"] * 4,
+            "wql": [0.5, 0.8, 0.7, 0.3],
+        }
+    )
+    row = gap_table(table, ["model"]).row(0, named=True)
+    assert row["best_baseline"] == "auto_ets"
+    assert row["gap_closed"] == pytest.approx((0.7 - 0.5) / (0.7 - 0.3))
+
+
+def test_result_saves_its_frames(result: BacktestResult, tmp_path: Path) -> None:
+    paths = result.save(tmp_path / "backtest")
+    assert pl.read_parquet(paths["metrics"]).equals(result.metrics)
+    assert "wql_all_model" in paths["headline"].read_text()
+    assert "gap closed" in result.table()
+
+
+# ------------------------------------------------------------------------------------- plots
+
+
+def test_plots_are_png(
+    result: BacktestResult,
+    inputs: BacktestInputs,
+    trained: tuple[DemandForecaster, TrainingHistory],
+    tmp_path: Path,
+) -> None:
+    for image in (
+        loss_curves_png(trained[1]),
+        fan_charts_png(result, inputs.history),
+        wql_by_horizon_png(result),
+    ):
+        assert image.startswith(PNG_SIGNATURE) and len(image) > 1000
+    paths = save_report_plots(tmp_path, result, inputs.history, trained[1])
+    assert set(paths) == {"loss_curves", "fan_charts", "wql_by_horizon"}
+    assert all(p.read_bytes().startswith(PNG_SIGNATURE) for p in paths.values())
+
+
+# ---------------------------------------------------------------------------------- ablation
+
+
+def test_text_ablation_is_scored_next_to_the_model(
+    splits: WindowSplits, result: BacktestResult, model_config: ModelConfig
+) -> None:
+    ablation = text_ablation(splits.train, splits.validation, splits.backtest, result, model_config)
+    assert not ablation.forecaster.config.use_text
+    assert ablation.forecaster.network.text_proj is None
+    scored = ablation.result
+    assert scored.methods[-1] == TEXT_ABLATION
+    part = scored.metrics.filter(pl.col("method") == TEXT_ABLATION)
+    assert part["wql"].is_finite().all()
+    assert "gap_closed_all_text_ablation" in scored.headline()
