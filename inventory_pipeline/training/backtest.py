@@ -30,12 +30,17 @@ from inventory_pipeline.training.config import (
 from inventory_pipeline.training.history import check_history, origin_history
 from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.training.scoring import (
+    AUTO_ETS,
     BASELINES,
     MODEL,
     ORACLE,
+    SEASONAL_NAIVE,
     BacktestResult,
     build_result,
+    gap_closed,
+    gap_table,
     quantile_columns,
+    score,
 )
 from inventory_pipeline.training.segments import (
     CELL_KEYS,
@@ -50,6 +55,27 @@ from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, i 1-based, n)
+
+__all__ = [  # scoring names stay importable from here (the backtest's public home)
+    "AUTO_ETS",
+    "BASELINES",
+    "MODEL",
+    "ORACLE",
+    "SEASONAL_NAIVE",
+    "BacktestInputs",
+    "BacktestResult",
+    "ProgressCallback",
+    "add_forecaster",
+    "backtest",
+    "backtest_inputs",
+    "baseline_forecasts",
+    "build_result",
+    "gap_closed",
+    "gap_table",
+    "model_forecasts",
+    "oracle_forecasts",
+    "score",
+]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     "patience": 3,
     "batch_size": 64,
     "learning_rate": 2e-3,
-    "num_threads": 2,
+    "num_threads": 1,  # the small towers gain nothing from a 2nd thread on a busy 2-core box
+    "zero_below": 0.05,  # p10 of slow movers is 0 units, not 0.003: intervals cover zero days
 }
 
 
@@ -38,7 +39,8 @@ class SegmentConfig:
     """How backtest cells are assigned to segments (a cell is one SKU, origin and target day)."""
 
     cold_start_days: int = 56  # a target day within this many days of the launch is cold start
-    incident_window_days: int = 180  # days from a quality incident's start counted "after it"
+    incident_window_days: int = 365  # days from a quality incident's start counted "after it"
+    # (the demand loss it causes is lasting, so the window is long)
     activity_days: int = 56  # history days (as known on the origin) that define mover classes
     min_activity_days: int = 28  # fewer usable history days: neither fast mover nor intermittent
     fast_mover_share: float = 0.1  # top share of SKUs by mean daily units at each origin
