@@ -1,0 +1,370 @@
+"""The report folder: a Markdown summary, CSV tables, PNG plots and a JSON headline.
+
+    summary.md                   the answer, in tables and pictures
+    policy.csv                   simulation metrics: method x service level x segment
+    frontier.csv                 average inventory needed to reach each fill rate, per method
+    policy_by_sku.csv            per SKU at the headline target (to see where a policy loses)
+    accuracy.csv                 WQL / WAPE / coverage / bias: method x segment
+    accuracy_by_horizon.csv      the same per horizon day
+    gap_closed.csv               share of the best-baseline-to-oracle WQL gap (ground truth only)
+    plots/accuracy_by_horizon.png, plots/tradeoff.png, plots/sku_timelines.png
+    evaluation.json              range, origins, notes, config and the flat headline metrics
+
+The verdict sentences are computed from the tables, never written by hand: where the model does
+not win, the summary says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from inventory_pipeline.evaluation.config import CHAMPION, ORACLE
+from inventory_pipeline.evaluation.plots import (
+    accuracy_by_horizon_png,
+    pick_timeline_skus,
+    sku_timelines_png,
+    tradeoff_png,
+)
+from inventory_pipeline.evaluation.replay import RECORDED
+from inventory_pipeline.training.segments import ACTUALS_TRUE
+
+if TYPE_CHECKING:
+    from inventory_pipeline.evaluation.run import EvaluationResult
+
+POLICY_COLUMNS: tuple[tuple[str, str, str], ...] = (  # (column, header, format)
+    ("fill_rate", "fill rate", "{:.3f}"),
+    ("cycle_service_level", "cycle service level", "{:.3f}"),
+    ("avg_on_hand_units", "avg on hand (units)", "{:,.0f}"),
+    ("avg_on_hand_value", "avg on hand (value)", "{:,.0f}"),
+    ("lost_units", "lost units", "{:,.0f}"),
+    ("stockout_days", "stockout days", "{:,.0f}"),
+    ("orders", "orders", "{:,.0f}"),
+    ("total_cost", "holding + lost margin", "{:,.0f}"),
+)
+
+
+def _fmt(value: Any, pattern: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return pattern.format(value)
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _label(method: str, result: EvaluationResult) -> str:
+    if method == CHAMPION and result.model_version:
+        return f"**champion** (v{result.model_version})"
+    if method == RECORDED:
+        return "shop's own policy (recorded)"
+    return method
+
+
+def policy_markdown(result: EvaluationResult, segment: str = "all") -> str:
+    """The headline table: every forecaster's policy at the headline target."""
+    table = result.policy_table(segment=segment)
+    rows = []
+    for row in table.iter_rows(named=True):
+        rows.append(
+            [_label(row["method"], result)]
+            + [_fmt(row[c], f) for c, _, f in POLICY_COLUMNS]
+        )
+    return _md_table(["forecaster"] + [h for _, h, _ in POLICY_COLUMNS], rows)
+
+
+def frontier_markdown(result: EvaluationResult) -> str:
+    """Average inventory value each forecaster needs for each fill rate."""
+    frontier = result.replay.frontier
+    targets = sorted(set(frontier["fill_rate_target"].to_list()))
+    rows = []
+    for method in frontier["method"].unique(maintain_order=True).to_list():
+        part = frontier.filter(pl.col("method") == method)
+        cells = []
+        for target in targets:
+            row = part.filter(pl.col("fill_rate_target") == target).row(0, named=True)
+            if row["note"] == "not reached":
+                cells.append("not reached")
+            elif row["note"] == "interpolated":
+                cells.append(_fmt(row["avg_on_hand_value"], "{:,.0f}"))
+            else:
+                cells.append("≤ " + _fmt(row["avg_on_hand_value"], "{:,.0f}"))
+        rows.append([_label(method, result)] + cells)
+    return _md_table(["forecaster"] + [f"fill rate {t:.0%}" for t in targets], rows)
+
+
+def verdict(result: EvaluationResult) -> list[str]:
+    """Plain sentences comparing the model-driven policy with every peer-driven one."""
+    if CHAMPION not in result.methods:
+        return ["No model was evaluated: the tables compare the peers only."]
+    level = result.config.headline_service_level
+    table = {r["method"]: r for r in result.policy_table().iter_rows(named=True)}
+    model = table[CHAMPION]
+    peers = [m for m in result.peers if m in table]
+    out = []
+    lean = [p for p in peers if table[p]["avg_on_hand_value"] <= model["avg_on_hand_value"]]
+    fuller = [p for p in peers if table[p]["fill_rate"] > model["fill_rate"]]
+    head = (
+        f"At the {level:.0%} target the model-driven policy reaches a fill rate of "
+        f"{model['fill_rate']:.3f} (cycle service level {model['cycle_service_level']:.3f}) with "
+        f"an average inventory of {model['avg_on_hand_value']:,.0f} at cost"
+    )
+    if not lean and not fuller:
+        out.append(head + ": less inventory than every peer-driven policy, and no peer fills more.")
+    else:
+        out.append(head + ".")
+        for p in lean:
+            out.append(
+                f"- {p} holds less inventory ({table[p]['avg_on_hand_value']:,.0f}) at fill rate "
+                f"{table[p]['fill_rate']:.3f}."
+            )
+        for p in fuller:
+            if p not in lean:
+                out.append(
+                    f"- {p} fills more ({table[p]['fill_rate']:.3f}) but holds "
+                    f"{table[p]['avg_on_hand_value']:,.0f}."
+                )
+    if model["fill_rate"] < level:
+        out.append(
+            f"The model-driven policy falls short of a {level:.0%} fill rate at this target "
+            f"({model['fill_rate']:.3f})."
+        )
+    frontier = result.replay.frontier
+    for target in result.config.fill_rate_targets:
+        part = {
+            r["method"]: r for r in frontier.filter(pl.col("fill_rate_target") == target).iter_rows(named=True)
+        }
+        mine = part.get(CHAMPION)
+        if mine is None or mine["note"] != "interpolated":
+            out.append(f"- Fill rate {target:.0%}: the model's curve does not cross it "
+                       f"({mine['note'] if mine else 'missing'}).")  # fmt: skip
+            continue
+        cheaper = [
+            p for p in peers
+            if p in part and part[p]["note"] == "interpolated"
+            and part[p]["avg_on_hand_value"] < mine["avg_on_hand_value"]
+        ]  # fmt: skip
+        unreached = [p for p in peers if p in part and part[p]["note"] == "not reached"]
+        text = f"- Fill rate {target:.0%}: the model needs {mine['avg_on_hand_value']:,.0f} of stock"
+        others = [
+            f"{p} {part[p]['avg_on_hand_value']:,.0f}" for p in peers
+            if p in part and part[p]["note"] == "interpolated"
+        ]  # fmt: skip
+        if others:
+            text += " (" + ", ".join(others) + ")"
+        if unreached:
+            text += f"; {', '.join(unreached)} never reach it"
+        text += "; " + ("less than every peer." if not cheaper else f"{', '.join(cheaper)} need less.")
+        out.append(text)
+    return out
+
+
+def accuracy_markdown(result: EvaluationResult) -> str:
+    """WQL / WAPE / coverage / bias per segment and method."""
+    metrics = result.accuracy.metrics
+    rows = []
+    for segment in result.accuracy.cells.segments:
+        part = metrics.filter(pl.col("segment") == segment)
+        for i, method in enumerate(result.methods):
+            r = part.filter(pl.col("method") == method).row(0, named=True)
+            rows.append(
+                [segment if i == 0 else "", str(r["cells"]) if i == 0 else "", method,
+                 _fmt(r["wql"], "{:.3f}"), _fmt(r["wape"], "{:.3f}"),
+                 _fmt(r["coverage"], "{:.3f}"), _fmt(r["bias"], "{:+.3f}")]
+            )  # fmt: skip
+    return _md_table(["segment", "cells", "method", "WQL", "WAPE", "cov80", "bias"], rows)
+
+
+def segment_markdown(result: EvaluationResult) -> str:
+    """The headline target's fill rate / inventory / lost units by segment."""
+    inv = result.replay.inventory
+    level = result.config.headline_service_level
+    at = inv.filter(((pl.col("service_level") - level).abs() < 1e-9) | (pl.col("method") == RECORDED))
+    rows = []
+    for segment in at["segment"].unique(maintain_order=True).to_list():
+        part = at.filter(pl.col("segment") == segment)
+        for i, r in enumerate(part.iter_rows(named=True)):
+            rows.append(
+                [segment if i == 0 else "", _label(r["method"], result), _fmt(r["sku_days"], "{:,.0f}"),
+                 _fmt(r["fill_rate"], "{:.3f}"), _fmt(r["avg_on_hand_value"], "{:,.0f}"),
+                 _fmt(r["lost_units"], "{:,.0f}")]
+            )  # fmt: skip
+    return _md_table(
+        ["segment", "forecaster", "SKU-days", "fill rate", "avg on hand (value)", "lost units"], rows
+    )
+
+
+def per_sku(result: EvaluationResult) -> pl.DataFrame:
+    """Per SKU at the headline target: demand, sold, lost, mean stock, orders (scored days)."""
+    shop, replay = result.shop, result.replay
+    scored = replay.scored
+    days = np.maximum(scored.sum(axis=1), 1)
+    frames = []
+    for method, path in replay.paths.items():
+        frames.append(
+            pl.DataFrame(
+                {
+                    "method": [method] * len(shop.skus),
+                    "sku": shop.skus,
+                    "category": shop.categories,
+                    "lead_time_days": shop.lead_time_days,
+                    "scored_days": scored.sum(axis=1),
+                    "demand": (shop.demand * scored).sum(axis=1),
+                    "sold": (path.sold * scored).sum(axis=1),
+                    "lost": (path.lost * scored).sum(axis=1),
+                    "avg_on_hand_units": (path.on_hand * scored).sum(axis=1) / days,
+                    "avg_on_hand_value": (path.on_hand * scored).sum(axis=1) / days * shop.unit_cost,
+                    "orders": (path.ordered > 0).sum(axis=1),
+                }
+            )
+        )
+    return pl.concat(frames)
+
+
+def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
+    """The whole summary page."""
+    cfg = result.config
+    shop = result.shop
+    actuals = (
+        "the true demand of the generated shop's ground truth (before stockout censoring)"
+        if result.actuals == ACTUALS_TRUE
+        else "the observed units; **stockout days are excluded from every score** (their sales "
+        "understate demand)"
+    )
+    model = (
+        f"the champion model (registry version {result.model_version})"
+        if result.model_version else "no model (peers only)"
+    )  # fmt: skip
+    lines = [
+        f"# Decision-quality evaluation, {result.start} .. {result.end}",
+        "",
+        f"{len(shop.skus)} SKUs over {len(shop.days)} days; {len(result.origins)} forecast origins "
+        f"every {cfg.origin_stride_days} days (horizon {result.horizon_days} days); forecasters: "
+        f"{model} and {', '.join(result.peers)}"
+        + (", and the oracle (the true demand distribution)." if ORACLE in result.methods else "."),
+        f"Actuals: {actuals}.",
+        *[f"> {note}" for note in result.notes],
+        "",
+        f"## The policy each forecaster drives, at a {cfg.headline_service_level:.0%} cycle-service target",
+        "",
+        "Lost-sales simulation of the pipeline's order-up-to policy (nightly review, catalog lead "
+        "times, MOQ and pack sizes, the same start stock and demand for every forecaster); "
+        "metrics over the SKU-days after each SKU's first possible delivery. Costs: holding "
+        f"{cfg.reorder.holding_cost_rate:.0%} of unit cost a year, lost margin = list price - unit cost.",
+        "",
+        policy_markdown(result),
+        "",
+        *verdict(result),
+        "",
+        f"![fill rate vs inventory]({images['tradeoff']})",
+        "",
+        "### Average inventory value needed to reach a fill rate (along each trade-off curve)",
+        "",
+        frontier_markdown(result),
+        "",
+        "### By segment",
+        "",
+        segment_markdown(result),
+        "",
+        f"## Forecast accuracy ({result.accuracy.actuals})",
+        "",
+        accuracy_markdown(result),
+        "",
+        f"![accuracy by horizon]({images['accuracy_by_horizon']})",
+        "",
+    ]
+    if "sku_timelines" in images:
+        lines += ["## SKU timelines", "", f"![SKU timelines]({images['sku_timelines']})", ""]
+    lines += [
+        "## How this was computed",
+        "",
+        "See docs/evaluation.md. Forecasts are re-made at every origin from the data as known on "
+        "it and drive the reviews until the next origin. Peers' lead-time demand: independent "
+        f"days, {cfg.lead_time_distribution} distribution matched to the summed means and "
+        "variances; the model reads its own cumulative quantiles. Supplier delay jitter: "
+        f"{cfg.lead_time_jitter:.0%} of the lead time. Run time: {result.seconds:.0f} s.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(result: EvaluationResult) -> dict[str, Path]:
+    """Write every file of the report folder; returns the paths by name."""
+    out = result.out_dir
+    plots = out / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    dpi = result.config.plot_dpi
+    files: dict[str, Path] = {}
+
+    def write(name: str, path: Path, data: bytes | str) -> None:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+        files[name] = path
+
+    tables = {
+        "policy": result.replay.inventory,
+        "frontier": result.replay.frontier,
+        "policy_by_sku": per_sku(result),
+        "accuracy": result.accuracy.metrics,
+        "accuracy_by_horizon": result.accuracy.by_horizon,
+        "gap_closed": result.accuracy.gap,
+    }
+    for name, frame in tables.items():
+        frame.write_csv(out / f"{name}.csv")
+        files[name] = out / f"{name}.csv"
+
+    images = {
+        "accuracy_by_horizon": accuracy_by_horizon_png(result.accuracy, dpi=dpi),
+        "tradeoff": tradeoff_png(
+            result.replay.inventory, result.config.headline_service_level,
+            f"Fill rate vs inventory, {result.start} .. {result.end} "
+            f"(targets {result.config.service_levels[0]:.0%}..{result.config.service_levels[-1]:.0%})",
+            dpi=dpi,
+        ),
+    }  # fmt: skip
+    picks = pick_timeline_skus(result.shop, result.replay, result.config.timeline_skus)
+    if picks:
+        shown = [m for m in (CHAMPION, best_peer(result)) if m in result.replay.paths]
+        images["sku_timelines"] = sku_timelines_png(
+            result.shop, result.replay, result.accuracy, result.origins, shown, picks, dpi=dpi
+        )
+    relative = {}
+    for name, png in images.items():
+        write(f"plot_{name}", plots / f"{name}.png", png)
+        relative[name] = f"plots/{name}.png"
+
+    write("summary", out / "summary.md", summary_markdown(result, relative))
+    meta = {
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "origins": [o.isoformat() for o in result.origins],
+        "horizon_days": result.horizon_days,
+        "model_version": result.model_version,
+        "methods": list(result.methods),
+        "actuals": result.actuals,
+        "skus": len(result.shop.skus),
+        "notes": list(result.notes),
+        "timeline_skus": picks,
+        "config": result.config.to_dict(),
+        "metrics": result.headline(),
+    }
+    write("evaluation", out / "evaluation.json", json.dumps(meta, indent=2, default=str))
+    return files
+
+
+def best_peer(result: EvaluationResult) -> str | None:
+    """The peer with the lowest holding + lost-margin cost at the headline target."""
+    table = result.policy_table().filter(pl.col("method").is_in(list(result.peers)))
+    if table.is_empty():
+        return None
+    return str(table.sort("total_cost")["method"][0])
