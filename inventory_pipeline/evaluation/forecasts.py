@@ -245,7 +245,10 @@ def origin_forecasts(
     rng: np.random.Generator,
     on_progress: ProgressCallback | None = None,
 ) -> OriginForecasts:
-    """Every configured method at ``origin`` (see the module docstring)."""
+    """Every configured method at ``origin`` (see the module docstring).
+
+    ``on_progress(method, 1, 1)`` after each peer (the slow part).
+    """
     scored = cfg.training.scored_levels
     features = features_as_of(
         warehouse, origin, history_days=cfg.training.baseline_history_days, horizon=horizon

@@ -164,8 +164,15 @@ def run_evaluation(
     version = model_version or "unregistered"
     forecasts: list[OriginForecasts] = []
     for i, origin in enumerate(origins, start=1):
+
+        def per_method(stage: str, _: int, __: int, i: int = i) -> None:
+            if on_progress is not None:
+                on_progress(stage, i, len(origins))
+
         forecasts.append(
-            origin_forecasts(warehouse, origin, horizon, cfg, forecaster, version, truth, rng)
+            origin_forecasts(
+                warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method
+            )
         )
         if on_progress is not None:
             on_progress("forecasts", i, len(origins))
