@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stride", type=int, default=EvaluationConfig.origin_stride_days,
                         help="days between forecast origins")  # fmt: skip
     parser.add_argument("--peers", default=",".join(PEERS), help=f"subset of {','.join(PEERS)}")
-    parser.add_argument("--jitter", type=float, default=0.0, help="supplier delay share of lead time")
+    parser.add_argument(
+        "--jitter", type=float, default=0.0, help="supplier delay share of lead time"
+    )
     parser.add_argument("--distribution", default="gamma", choices=["gamma", "normal"],
                         help="peers' lead-time demand distribution")  # fmt: skip
     return parser
@@ -69,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     uri = args.mlflow or os.environ.get("MLFLOW_TRACKING_URI", "")
     if (args.log or not args.no_model) and not uri:
-        raise SystemExit("pass --mlflow URI (or set MLFLOW_TRACKING_URI) to load the champion or log")
+        raise SystemExit(
+            "pass --mlflow URI (or set MLFLOW_TRACKING_URI) to load the champion or log"
+        )
     forecaster, version = None, None
     if uri:
         tracking.configure(uri, args.out.resolve().parent / "mlflow_artifacts", args.experiment)

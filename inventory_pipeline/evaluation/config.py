@@ -63,14 +63,14 @@ class EvaluationConfig:
 
     # --- forecasters -------------------------------------------------------------------------
     peers: tuple[str, ...] = PEERS  # peers scored next to the model (subset of PEERS)
-    lightgbm: LightGBMConfig = LightGBMConfig()
+    lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
     lead_time_distribution: LeadTimeDistribution = "gamma"  # peers' demand over a lead time:
     # independent days, moments summed, this distribution matched to them (docs/evaluation.md)
     oracle_samples: int = 2000  # Monte Carlo paths of the true NB demand for the oracle's sums
     seed: int = 7  # oracle paths and lead-time delays
 
     # --- policy and simulation ---------------------------------------------------------------
-    reorder: ReorderConfig = ReorderConfig()  # review period, holding cost rate
+    reorder: ReorderConfig = field(default_factory=ReorderConfig)  # review period, holding cost
     service_levels: tuple[float, ...] = (0.80, 0.85, 0.90, 0.95, 0.98, 0.99)  # trade-off curve
     headline_service_level: float = 0.95  # the target of the headline table (the policy default)
     fill_rate_targets: tuple[float, ...] = (0.90, 0.95, 0.98)  # inventory needed to reach these
@@ -113,3 +113,7 @@ class EvaluationConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for run parameters and the report."""
         return dataclasses.asdict(self)
+
+
+DEFAULT_LIGHTGBM_CONFIG = LightGBMConfig()  # the peer's defaults (immutable)
+DEFAULT_EVALUATION_CONFIG = EvaluationConfig()  # the evaluation's defaults (immutable)

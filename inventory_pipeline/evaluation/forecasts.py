@@ -141,7 +141,9 @@ def _grid(frame: pl.DataFrame, skus: list[str], horizon: int, columns: Sequence[
     values = joined.select(columns).to_numpy().astype(np.float64)
     if not np.isfinite(values).all():
         missing = joined.filter(~pl.all_horizontal(pl.col(list(columns)).is_not_null())).row(0)
-        raise ValueError(f"a forecast lacks (sku, horizon) = {missing[:2]}: every method must cover every cell")
+        raise ValueError(
+            f"a forecast lacks (sku, horizon) = {missing[:2]}: every method must cover every cell"
+        )
     return values.reshape(len(skus), horizon, len(columns))
 
 
@@ -276,7 +278,9 @@ def origin_forecasts(
     if LIGHTGBM in cfg.peers:
         frame = lightgbm_forecast(features, skus, horizon, scored, cfg.lightgbm)
         values = _grid(frame, skus, horizon, [MEAN, *columns])
-        methods[LIGHTGBM] = _peer(values[:, :, 0], values[:, :, 1:], on_sale, scored[2], levels, cfg)
+        methods[LIGHTGBM] = _peer(
+            values[:, :, 0], values[:, :, 1:], on_sale, scored[2], levels, cfg
+        )
         if on_progress is not None:
             on_progress(LIGHTGBM, 1, 1)
     if truth is not None:

@@ -25,13 +25,17 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
-from inventory_pipeline.evaluation.config import LightGBMConfig
+from inventory_pipeline.evaluation.config import DEFAULT_LIGHTGBM_CONFIG, LightGBMConfig
 from inventory_pipeline.features.as_of import FeatureSet
+
+if TYPE_CHECKING:
+    from lightgbm import LGBMRegressor
 
 MEAN = "mean"
 _ID, _TIME, _TARGET, _WEIGHT = "unique_id", "ds", "y", "weight"
@@ -63,15 +67,12 @@ def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
         .join(calendar, on="date", how="left")
         .join(static, on="sku", how="left")
     )
-    future = (
-        features.future.select(
-            "sku",
-            "date",
-            (pl.col("discount_pct").fill_null(0.0) / 100.0).alias("discount"),
-            pl.col("on_sale").cast(pl.Float32),
-        )
-        .join(calendar, on="date", how="left")
-    )
+    future = features.future.select(
+        "sku",
+        "date",
+        (pl.col("discount_pct").fill_null(0.0) / 100.0).alias("discount"),
+        pl.col("on_sale").cast(pl.Float32),
+    ).join(calendar, on="date", how="left")
     categories = sorted(static["category"].unique().to_list())
 
     def pandas(frame: pl.DataFrame) -> pd.DataFrame:
@@ -88,7 +89,7 @@ def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pandas(history), pandas(future)
 
 
-def _lgbm(cfg: LightGBMConfig, objective: str, alpha: float | None = None):  # noqa: ANN202
+def _lgbm(cfg: LightGBMConfig, objective: str, alpha: float | None = None) -> LGBMRegressor:
     import lightgbm as lgb
 
     extra = {} if alpha is None else {"alpha": alpha}
@@ -114,7 +115,7 @@ def lightgbm_forecast(
     skus: Sequence[str],
     horizon: int,
     levels: tuple[float, float, float],
-    cfg: LightGBMConfig = LightGBMConfig(),
+    cfg: LightGBMConfig = DEFAULT_LIGHTGBM_CONFIG,
 ) -> pl.DataFrame:
     """Per-day forecasts of ``skus`` for horizons 1..H from the feature set as of an origin.
 
@@ -163,9 +164,7 @@ def lightgbm_forecast(
         )
     X, y, w = usable[feature_names], usable[_TARGET].to_numpy(), usable[_WEIGHT].to_numpy()
     engine.fit_models(usable[feature_names + [_WEIGHT]], y)
-    quantile_models = [
-        _lgbm(cfg, "quantile", alpha=q).fit(X, y, sample_weight=w) for q in levels
-    ]
+    quantile_models = [_lgbm(cfg, "quantile", alpha=q).fit(X, y, sample_weight=w) for q in levels]
 
     steps: list[pd.DataFrame] = []
 

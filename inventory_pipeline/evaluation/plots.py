@@ -17,16 +17,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: never open a window, never need a display
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
 
-from inventory_pipeline.evaluation.config import CHAMPION, ORACLE  # noqa: E402
-from inventory_pipeline.evaluation.replay import RECORDED, ReplayResult  # noqa: E402
-from inventory_pipeline.evaluation.shop import ShopDays  # noqa: E402
-from inventory_pipeline.model.predict import quantile_column_name  # noqa: E402
-from inventory_pipeline.training.backtest import BacktestResult  # noqa: E402
+from inventory_pipeline.evaluation.config import CHAMPION, ORACLE
+from inventory_pipeline.evaluation.replay import RECORDED, ReplayResult
+from inventory_pipeline.evaluation.shop import ShopDays
+from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.training.backtest import BacktestResult
 
 COLORS: dict[str, str] = {
     CHAMPION: "tab:blue", "lightgbm": "tab:green", "auto_ets": "tab:orange",
@@ -47,7 +47,9 @@ def _style(method: str) -> dict[str, object]:
     return {"color": COLORS.get(method, "tab:purple"), "linestyle": "--" if dashed else "-"}
 
 
-def accuracy_by_horizon_png(accuracy: BacktestResult, segment: str = "all", dpi: int = 100) -> bytes:
+def accuracy_by_horizon_png(
+    accuracy: BacktestResult, segment: str = "all", dpi: int = 100
+) -> bytes:
     """WQL, WAPE and p10..p90 coverage per horizon day for every method."""
     part = accuracy.by_horizon.filter(pl.col("segment") == segment)
     figure, axes = plt.subplots(1, 3, figsize=(15.0, 4.0))
@@ -177,4 +179,3 @@ def sku_timelines_png(
     figure.autofmt_xdate()
     figure.tight_layout()
     return _png(figure, dpi)
-

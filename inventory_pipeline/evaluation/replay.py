@@ -116,7 +116,9 @@ def segment_masks(
     )
     since_launch = (days[None, :] - launched[:, None]).astype("timedelta64[D]").astype(np.int64)
     has_launch = ~np.isnat(launched)[:, None]
-    masks["cold_start"] = scored & has_launch & (since_launch >= 0) & (since_launch < seg.cold_start_days)
+    masks["cold_start"] = (
+        scored & has_launch & (since_launch >= 0) & (since_launch < seg.cold_start_days)
+    )
     promo = np.zeros_like(scored)
     row_of = {sku: i for i, sku in enumerate(shop.skus)}
     for sku, day in promotion_days.select("sku", "date").iter_rows():
@@ -273,7 +275,10 @@ def replay(
         paths[RECORDED] = recorded
     unknown = pl.col("method") == RECORDED  # the shop's orders are not exported
     inventory = pl.DataFrame(rows).with_columns(
-        [pl.when(unknown).then(None).otherwise(pl.col(c)).alias(c) for c in ("orders", "order_units")]
+        [
+            pl.when(unknown).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("orders", "order_units")
+        ]
     )
     return ReplayResult(
         inventory=inventory,
@@ -291,4 +296,3 @@ def day_index(shop: ShopDays, day: date) -> int:
     if not 0 <= offset < len(shop.days):
         raise IndexError(f"{day} is outside {shop.start} .. {shop.end}")
     return offset
-

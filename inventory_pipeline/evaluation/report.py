@@ -75,8 +75,7 @@ def policy_markdown(result: EvaluationResult, segment: str = "all") -> str:
     rows = []
     for row in table.iter_rows(named=True):
         rows.append(
-            [_label(row["method"], result)]
-            + [_fmt(row[c], f) for c, _, f in POLICY_COLUMNS]
+            [_label(row["method"], result)] + [_fmt(row[c], f) for c, _, f in POLICY_COLUMNS]
         )
     return _md_table(["forecaster"] + [h for _, h, _ in POLICY_COLUMNS], rows)
 
@@ -140,7 +139,8 @@ def verdict(result: EvaluationResult) -> list[str]:
     frontier = result.replay.frontier
     for target in result.config.fill_rate_targets:
         part = {
-            r["method"]: r for r in frontier.filter(pl.col("fill_rate_target") == target).iter_rows(named=True)
+            r["method"]: r
+            for r in frontier.filter(pl.col("fill_rate_target") == target).iter_rows(named=True)
         }
         mine = part.get(CHAMPION)
         if mine is None or mine["note"] != "interpolated":
@@ -153,7 +153,9 @@ def verdict(result: EvaluationResult) -> list[str]:
             and part[p]["avg_on_hand_value"] < mine["avg_on_hand_value"]
         ]  # fmt: skip
         unreached = [p for p in peers if p in part and part[p]["note"] == "not reached"]
-        text = f"- Fill rate {target:.0%}: the model needs {mine['avg_on_hand_value']:,.0f} of stock"
+        text = (
+            f"- Fill rate {target:.0%}: the model needs {mine['avg_on_hand_value']:,.0f} of stock"
+        )
         others = [
             f"{p} {part[p]['avg_on_hand_value']:,.0f}" for p in peers
             if p in part and part[p]["note"] == "interpolated"
@@ -162,7 +164,9 @@ def verdict(result: EvaluationResult) -> list[str]:
             text += " (" + ", ".join(others) + ")"
         if unreached:
             text += f"; {', '.join(unreached)} never reach it"
-        text += "; " + ("less than every peer." if not cheaper else f"{', '.join(cheaper)} need less.")
+        text += "; " + (
+            "less than every peer." if not cheaper else f"{', '.join(cheaper)} need less."
+        )
         out.append(text)
     return out
 
@@ -187,7 +191,9 @@ def segment_markdown(result: EvaluationResult) -> str:
     """The headline target's fill rate / inventory / lost units by segment."""
     inv = result.replay.inventory
     level = result.config.headline_service_level
-    at = inv.filter(((pl.col("service_level") - level).abs() < 1e-9) | (pl.col("method") == RECORDED))
+    at = inv.filter(
+        ((pl.col("service_level") - level).abs() < 1e-9) | (pl.col("method") == RECORDED)
+    )
     rows = []
     for segment in at["segment"].unique(maintain_order=True).to_list():
         part = at.filter(pl.col("segment") == segment)
@@ -198,7 +204,8 @@ def segment_markdown(result: EvaluationResult) -> str:
                  _fmt(r["lost_units"], "{:,.0f}")]
             )  # fmt: skip
     return _md_table(
-        ["segment", "forecaster", "SKU-days", "fill rate", "avg on hand (value)", "lost units"], rows
+        ["segment", "forecaster", "SKU-days", "fill rate", "avg on hand (value)", "lost units"],
+        rows,
     )
 
 
@@ -221,7 +228,9 @@ def per_sku(result: EvaluationResult) -> pl.DataFrame:
                     "sold": (path.sold * scored).sum(axis=1),
                     "lost": (path.lost * scored).sum(axis=1),
                     "avg_on_hand_units": (path.on_hand * scored).sum(axis=1) / days,
-                    "avg_on_hand_value": (path.on_hand * scored).sum(axis=1) / days * shop.unit_cost,
+                    "avg_on_hand_value": (path.on_hand * scored).sum(axis=1)
+                    / days
+                    * shop.unit_cost,
                     "orders": (path.ordered > 0).sum(axis=1),
                 }
             )
@@ -243,22 +252,29 @@ def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
         f"the champion model (registry version {result.model_version})"
         if result.model_version else "no model (peers only)"
     )  # fmt: skip
+    oracle = ", and the oracle (the true demand distribution)." if ORACLE in result.methods else "."
     lines = [
         f"# Decision-quality evaluation, {result.start} .. {result.end}",
         "",
-        f"{len(shop.skus)} SKUs over {len(shop.days)} days; {len(result.origins)} forecast origins "
-        f"every {cfg.origin_stride_days} days (horizon {result.horizon_days} days); forecasters: "
-        f"{model} and {', '.join(result.peers)}"
-        + (", and the oracle (the true demand distribution)." if ORACLE in result.methods else "."),
+        (
+            f"{len(shop.skus)} SKUs over {len(shop.days)} days; {len(result.origins)} forecast "
+            f"origins every {cfg.origin_stride_days} days (horizon {result.horizon_days} days); "
+            f"forecasters: {model} and {', '.join(result.peers)}{oracle}"
+        ),
+        "",
         f"Actuals: {actuals}.",
+        "",
         *[f"> {note}" for note in result.notes],
         "",
         f"## The policy each forecaster drives, at a {cfg.headline_service_level:.0%} cycle-service target",
         "",
-        "Lost-sales simulation of the pipeline's order-up-to policy (nightly review, catalog lead "
-        "times, MOQ and pack sizes, the same start stock and demand for every forecaster); "
-        "metrics over the SKU-days after each SKU's first possible delivery. Costs: holding "
-        f"{cfg.reorder.holding_cost_rate:.0%} of unit cost a year, lost margin = list price - unit cost.",
+        (
+            "Lost-sales simulation of the pipeline's order-up-to policy (nightly review, catalog "
+            "lead times, MOQ and pack sizes, the same start stock and demand for every "
+            "forecaster); metrics over the SKU-days after each SKU's first possible delivery. "
+            f"Costs: holding {cfg.reorder.holding_cost_rate:.0%} of unit cost a year, lost "
+            "margin = list price - unit cost."
+        ),
         "",
         policy_markdown(result),
         "",
@@ -286,11 +302,14 @@ def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
     lines += [
         "## How this was computed",
         "",
-        "See docs/evaluation.md. Forecasts are re-made at every origin from the data as known on "
-        "it and drive the reviews until the next origin. Peers' lead-time demand: independent "
-        f"days, {cfg.lead_time_distribution} distribution matched to the summed means and "
-        "variances; the model reads its own cumulative quantiles. Supplier delay jitter: "
-        f"{cfg.lead_time_jitter:.0%} of the lead time. Run time: {result.seconds:.0f} s.",
+        (
+            "See docs/evaluation.md. Forecasts are re-made at every origin from the data as known "
+            "on it and drive the reviews until the next origin. Peers' lead-time demand: "
+            f"independent days, {cfg.lead_time_distribution} distribution matched to the summed "
+            "means and variances; the model reads its own cumulative quantiles. Supplier delay "
+            f"jitter: {cfg.lead_time_jitter:.0%} of the lead time. Run time: "
+            f"{result.seconds:.0f} s."
+        ),
         "",
     ]
     return "\n".join(lines)

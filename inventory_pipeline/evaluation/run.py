@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.evaluation.config import CHAMPION, LIGHTGBM, ORACLE, EvaluationConfig
+from inventory_pipeline.evaluation.config import (
+    CHAMPION,
+    DEFAULT_EVALUATION_CONFIG,
+    LIGHTGBM,
+    ORACLE,
+    EvaluationConfig,
+)
 from inventory_pipeline.evaluation.forecasts import (
     OriginForecasts,
     evaluation_origins,
@@ -66,7 +72,7 @@ class EvaluationResult:
 
     @property
     def actuals(self) -> str:
-        """"true_demand" (ground truth) or "observed_units" (stockout days excluded)."""
+        """ "true_demand" (ground truth) or "observed_units" (stockout days excluded)."""
         return self.shop.actuals
 
     @property
@@ -74,7 +80,9 @@ class EvaluationResult:
         """The methods the model is compared with (not itself, not the oracle)."""
         return tuple(m for m in self.methods if m not in (CHAMPION, ORACLE))
 
-    def policy_table(self, service_level: float | None = None, segment: str = "all") -> pl.DataFrame:
+    def policy_table(
+        self, service_level: float | None = None, segment: str = "all"
+    ) -> pl.DataFrame:
         """Simulation metrics of every method at one target (default: the headline one)."""
         level = self.config.headline_service_level if service_level is None else service_level
         inv = self.replay.inventory.filter(pl.col("segment") == segment)
@@ -129,7 +137,7 @@ def run_evaluation(
     forecaster: DemandForecaster | None = None,
     model_version: str | None = None,
     truth_dir: str | Path | None = None,
-    cfg: EvaluationConfig = EvaluationConfig(),
+    cfg: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
     on_progress: ProgressCallback | None = None,
 ) -> EvaluationResult:
     """Score the model and its peers over rolling origins in ``start .. end`` and replay the
@@ -181,10 +189,10 @@ def run_evaluation(
     methods = tuple(sorted(methods, key=lambda m: order.index(m) if m in order else len(order)))
 
     demand = read_demand_with_stock(warehouse)
-    promotion_days = read_promotion_days(
-        warehouse, start, end + timedelta(days=horizon)
+    promotion_days = read_promotion_days(warehouse, start, end + timedelta(days=horizon))
+    accuracy = _accuracy(
+        forecasts, horizon, end, demand, warehouse, promotion_days, truth, cfg, methods
     )
-    accuracy = _accuracy(forecasts, horizon, end, demand, warehouse, promotion_days, truth, cfg, methods)
     if on_progress is not None:
         on_progress("accuracy", 1, 1)
     shop = read_shop_days(warehouse, start, end, demand, truth, cfg.impute_window_days)
@@ -284,4 +292,3 @@ def log_to_mlflow(
 def _json_ready(value: Any) -> Any:
     """Dataclass dicts with tuples and dates, as plain JSON values."""
     return json.loads(json.dumps(value, default=str))
-

@@ -74,9 +74,13 @@ def read_catalog(warehouse: Warehouse, as_of: date) -> pl.DataFrame:
         con.close()
 
 
-def _matrix(frame: pl.DataFrame, skus: list[str], days: list[date], column: str, fill: object) -> np.ndarray:
+def _matrix(
+    frame: pl.DataFrame, skus: list[str], days: list[date], column: str, fill: object
+) -> np.ndarray:
     grid = pl.DataFrame({"sku": skus}).join(pl.DataFrame({"date": days}), how="cross")
-    joined = grid.join(frame.select("sku", "date", column), on=["sku", "date"], how="left", maintain_order="left")
+    joined = grid.join(
+        frame.select("sku", "date", column), on=["sku", "date"], how="left", maintain_order="left"
+    )
     return joined[column].fill_null(fill).to_numpy().reshape(len(skus), len(days))
 
 
@@ -143,7 +147,9 @@ def read_shop_days(
         & pl.col("on_hand").is_not_null()
     ).sort("date")
     stock = before.group_by("sku").agg(pl.col("on_hand").last(), pl.col("on_order").last())
-    start_stock = pl.DataFrame({"sku": skus}).join(stock, on="sku", how="left", maintain_order="left")
+    start_stock = pl.DataFrame({"sku": skus}).join(
+        stock, on="sku", how="left", maintain_order="left"
+    )
     return ShopDays(
         start=start,
         end=end,

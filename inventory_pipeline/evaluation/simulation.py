@@ -140,9 +140,7 @@ def policy_metrics(
     live = days_per_sku > 0
     stock = np.where(scored, path.on_hand, 0)
     mean_stock = np.where(live, stock.sum(axis=1) / np.maximum(days_per_sku, 1), 0.0)
-    holding = float(
-        (stock * costs.unit_cost[:, None]).sum() * costs.holding_cost_rate / 365.0
-    )
+    holding = float((stock * costs.unit_cost[:, None]).sum() * costs.holding_cost_rate / 365.0)
     lost = np.where(scored, path.lost, 0)
     lost_margin = float((lost * costs.unit_margin[:, None]).sum())
     return {

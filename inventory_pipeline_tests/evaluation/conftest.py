@@ -58,8 +58,12 @@ def _train(warehouse: Warehouse, config: ModelConfig) -> DemandForecaster:
     latest = EVAL_START - timedelta(days=1)  # targets before the evaluated days only
     parts = []
     for origin in (START + timedelta(days=d) for d in (14, 21, 28, 35)):
-        fs = features_as_of(warehouse, origin, history_days=config.history_days, horizon=config.horizon_days)
-        parts.append(attach_targets(samples_from_features(fs, config), demand, config.horizon_days, latest))
+        fs = features_as_of(
+            warehouse, origin, history_days=config.history_days, horizon=config.horizon_days
+        )
+        parts.append(
+            attach_targets(samples_from_features(fs, config), demand, config.horizon_days, latest)
+        )
     forecaster, _ = train(config, concat(parts).samples)
     return forecaster
 

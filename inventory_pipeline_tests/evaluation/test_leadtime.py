@@ -49,14 +49,18 @@ def test_oracle_matches_the_exact_nb_sum() -> None:
     for h in (1, 5, 10):
         exact = stats.nbinom.ppf(LEVELS, h * k, p)
         assert np.all(np.abs(out[:, h - 1, :] - exact) <= 0.1 * exact + 1.0)
-    off_sale = oracle_cumulative(np.zeros((1, 4)), np.zeros((1, 4)), LEVELS, 200, np.random.default_rng(0))
+    off_sale = oracle_cumulative(
+        np.zeros((1, 4)), np.zeros((1, 4)), LEVELS, 200, np.random.default_rng(0)
+    )
     assert np.all(off_sale == 0)
 
 
 def test_order_up_to_reads_like_plan_orders() -> None:
     rng = np.random.default_rng(3)
     n, horizon = 40, 14
-    cumulative = np.cumsum(np.sort(rng.gamma(2.0, 1.0, size=(n, horizon, len(LEVELS))), axis=2), axis=1)
+    cumulative = np.cumsum(
+        np.sort(rng.gamma(2.0, 1.0, size=(n, horizon, len(LEVELS))), axis=2), axis=1
+    )
     lead = rng.integers(0, 30, size=n)  # covers inside and beyond the horizon
     for level in (0.8, 0.95, 0.99):
         config = ReorderConfig(service_level=level)

@@ -34,7 +34,11 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
     )  # fmt: skip
     assert result.methods == METHODS
     assert result.actuals == "true_demand"
-    assert result.origins == (EVAL_START, EVAL_START + timedelta(days=7), EVAL_START + timedelta(days=14))
+    assert result.origins == (
+        EVAL_START,
+        EVAL_START + timedelta(days=7),
+        EVAL_START + timedelta(days=14),
+    )
     assert {"forecasts", "lightgbm", "auto_ets", "accuracy", "simulation", "report"} <= set(stages)
 
     for name in ("summary", "policy", "frontier", "policy_by_sku", "accuracy", "accuracy_by_horizon",
@@ -71,16 +75,22 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
     run_id = log_to_mlflow(result)
     run = MlflowClient().get_run(run_id)
     assert run.data.params["model_version"] == "3"
-    assert run.data.metrics["sim_fill_rate_sl95_champion"] == pytest.approx(headline["sim_fill_rate_sl95_champion"])
+    assert run.data.metrics["sim_fill_rate_sl95_champion"] == pytest.approx(
+        headline["sim_fill_rate_sl95_champion"]
+    )
     listed = [a.path for a in MlflowClient().list_artifacts(run_id, "evaluation")]
     assert "evaluation/summary.md" in listed
     mlflow.set_tracking_uri("")
 
 
-def test_a_landing_zone_never_seen_without_ground_truth(tiny_shop: TinyShop, tmp_path: Path) -> None:
+def test_a_landing_zone_never_seen_without_ground_truth(
+    tiny_shop: TinyShop, tmp_path: Path
+) -> None:
     """Another shop, no truth file: observed units, stockout days never scored, no oracle."""
     landing = tmp_path / "landing"
-    generate_shop(landing, tmp_path / "kept_apart", skus=10, days=DAYS, start=START, seed=5, progress=False)
+    generate_shop(
+        landing, tmp_path / "kept_apart", skus=10, days=DAYS, start=START, seed=5, progress=False
+    )
     warehouse = Warehouse(tmp_path / "warehouse")
     for contract in c.TABLES.values():
         ingest_days(landing, warehouse, contract, landing_dates(landing, contract.name))
