@@ -45,6 +45,7 @@ class ReplayResult:
 
     inventory: pl.DataFrame  # method, service_level, segment, <policy_metrics>
     frontier: pl.DataFrame  # method, fill_rate_target, avg_on_hand_value/units, note
+    same_fill: pl.DataFrame  # each peer point vs the reference's stock at the same fill rate
     paths: dict[str, SimulationPath]  # method -> path at the headline service level
     order_up_to: dict[str, np.ndarray]  # method -> (N, D) S at the headline service level
     scored: np.ndarray  # (N, D) scored SKU-days
@@ -106,11 +107,17 @@ def segment_masks(
     promotion_days: pl.DataFrame,
     truth: Truth | None,
     cfg: EvaluationConfig,
+    horizon: int,
 ) -> dict[str, np.ndarray]:
-    """The backtest's segments as (N, D) masks over the scored SKU-days."""
+    """The backtest's segments as (N, D) masks over the scored SKU-days, plus the SKUs whose
+    cover (lead time + review) fits inside the forecast horizon and those beyond it (where the
+    plan scales the horizon's quantile, ``plan_orders``)."""
     seg = cfg.training.segments
     days = np.array(shop.days, dtype="datetime64[D]")
     masks = {"all": scored.copy()}
+    within = (shop.lead_time_days + cfg.reorder.review_period_days <= horizon)[:, None]
+    masks["cover_within_horizon"] = scored & within
+    masks["cover_beyond_horizon"] = scored & ~within
     launched = np.array(
         [np.datetime64(d, "D") if d is not None else np.datetime64("NaT") for d in shop.launched_at]
     )
@@ -224,6 +231,50 @@ def frontier(inventory: pl.DataFrame, targets: Sequence[float]) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def _curve(inventory: pl.DataFrame, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """(fill rates, stock values) of one method's trade-off curve, by service level."""
+    part = inventory.filter(
+        (pl.col("segment") == "all") & (pl.col("method") == method)
+        & pl.col("service_level").is_not_nan()
+    ).sort("service_level")  # fmt: skip
+    return part["fill_rate"].to_numpy(), part["avg_on_hand_value"].to_numpy()
+
+
+def stock_at_fill_rate(fill: np.ndarray, value: np.ndarray, target: float) -> float:
+    """Stock a curve needs for ``target`` fill rate, linear between its points (NaN outside)."""
+    for k in range(1, len(fill)):
+        lo, hi = fill[k - 1], fill[k]
+        if min(lo, hi) <= target <= max(lo, hi) and hi != lo:
+            return float(value[k - 1] + (target - lo) / (hi - lo) * (value[k] - value[k - 1]))
+    exact = np.flatnonzero(fill == target)
+    return float(value[exact[0]]) if len(exact) else float("nan")
+
+
+def same_fill_rate(inventory: pl.DataFrame, reference: str, others: Sequence[str]) -> pl.DataFrame:
+    """For every point of every other method: the stock ``reference`` needs for the same fill.
+
+    ``stock_change`` = reference stock / other stock - 1 (negative: the reference holds less);
+    null where the other point's fill rate is outside the reference's curve.
+    """
+    ref_fill, ref_value = _curve(inventory, reference)
+    rows = []
+    for method in others:
+        part = inventory.filter(
+            (pl.col("segment") == "all") & (pl.col("method") == method)
+            & pl.col("service_level").is_not_nan()
+        ).sort("service_level")  # fmt: skip
+        for level, fill, value in part.select(
+            "service_level", "fill_rate", "avg_on_hand_value"
+        ).iter_rows():
+            mine = stock_at_fill_rate(ref_fill, ref_value, fill)
+            rows.append({
+                "method": method, "service_level": level, "fill_rate": fill,
+                "avg_on_hand_value": value, f"{reference}_avg_on_hand_value": mine,
+                "stock_change": mine / value - 1.0 if np.isfinite(mine) and value > 0 else None,
+            })  # fmt: skip
+    return pl.DataFrame(rows)
+
+
 def replay(
     shop: ShopDays,
     forecasts: Sequence[OriginForecasts],
@@ -236,7 +287,8 @@ def replay(
 ) -> ReplayResult:
     """Simulate every method at every service-level target (see the module docstring)."""
     scored = scored_days(shop, cfg.score_after_first_arrival)
-    masks = segment_masks(shop, forecasts, scored, promotion_days, truth, cfg)
+    horizon = next(iter(forecasts[0].methods.values())).cumulative.shape[1]
+    masks = segment_masks(shop, forecasts, scored, promotion_days, truth, cfg, horizon)
     costs = CostInputs(
         unit_cost=shop.unit_cost,
         unit_margin=np.maximum(shop.list_price - shop.unit_cost, 0.0),
@@ -280,9 +332,11 @@ def replay(
             for c in ("orders", "order_units")
         ]
     )
+    reference = methods[0]
     return ReplayResult(
         inventory=inventory,
         frontier=frontier(inventory, cfg.fill_rate_targets),
+        same_fill=same_fill_rate(inventory, reference, [m for m in methods if m != reference]),
         paths=paths,
         order_up_to=levels_at_headline,
         scored=scored,

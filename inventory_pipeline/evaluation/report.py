@@ -3,6 +3,7 @@
     summary.md                   the answer, in tables and pictures
     policy.csv                   simulation metrics: method x service level x segment
     frontier.csv                 average inventory needed to reach each fill rate, per method
+    same_fill_rate.csv           each peer point vs the model's stock at the same fill rate
     policy_by_sku.csv            per SKU at the headline target (to see where a policy loses)
     accuracy.csv                 WQL / WAPE / coverage / bias: method x segment
     accuracy_by_horizon.csv      the same per horizon day
@@ -100,6 +101,10 @@ def frontier_markdown(result: EvaluationResult) -> str:
     return _md_table(["forecaster"] + [f"fill rate {t:.0%}" for t in targets], rows)
 
 
+def _skus(mask: np.ndarray) -> int:
+    return int(mask.any(axis=1).sum())
+
+
 def verdict(result: EvaluationResult) -> list[str]:
     """Plain sentences comparing the model-driven policy with every peer-driven one."""
     if CHAMPION not in result.methods:
@@ -108,67 +113,111 @@ def verdict(result: EvaluationResult) -> list[str]:
     table = {r["method"]: r for r in result.policy_table().iter_rows(named=True)}
     model = table[CHAMPION]
     peers = [m for m in result.peers if m in table]
-    out = []
-    lean = [p for p in peers if table[p]["avg_on_hand_value"] <= model["avg_on_hand_value"]]
-    fuller = [p for p in peers if table[p]["fill_rate"] > model["fill_rate"]]
-    head = (
-        f"At the {level:.0%} target the model-driven policy reaches a fill rate of "
-        f"{model['fill_rate']:.3f} (cycle service level {model['cycle_service_level']:.3f}) with "
-        f"an average inventory of {model['avg_on_hand_value']:,.0f} at cost"
-    )
-    if not lean and not fuller:
-        out.append(head + ": less inventory than every peer-driven policy, and no peer fills more.")
+    out = [
+        (
+            f"**Same target ({level:.0%}).** The model-driven policy fills "
+            f"{model['fill_rate']:.1%} of demand (cycle service level "
+            f"{model['cycle_service_level']:.3f}) with {model['avg_on_hand_value']:,.0f} of "
+            f"average stock and {model['lost_units']:,.0f} lost units."
+        ),
+        "",
+    ]
+    for p in peers:
+        row = table[p]
+        stock = row["avg_on_hand_value"] / model["avg_on_hand_value"] - 1.0
+        if model["lost_units"] > 0:
+            lost = row["lost_units"] / model["lost_units"] - 1.0
+            lost_text = f"{lost:+.0%} lost units"
+        else:
+            lost = math.inf if row["lost_units"] > 0 else 0.0
+            lost_text = f"{row['lost_units']:,.0f} lost units (the model: 0)"
+        versus = (
+            "as many lost sales as"
+            if lost == 0
+            else f"{'more' if lost > 0 else 'fewer'} lost sales than"
+        )
+        out.append(
+            f"- {p}: fills {row['fill_rate']:.1%} with {stock:+.0%} stock and {lost_text}: "
+            f"{'less' if stock < 0 else 'more'} stock, {versus} the model."
+        )
+    out.append("")
+    lean = [p for p in peers if table[p]["avg_on_hand_value"] < model["avg_on_hand_value"]]
+    if lean:
+        emptier = all(table[p]["fill_rate"] < model["fill_rate"] for p in lean)
+        out.append(
+            f"So at the same target {', '.join(lean)} hold{'s' if len(lean) == 1 else ''} less "
+            "stock than the model"
+            + (", and fill less: the fair comparison is at the same fill rate." if emptier else ".")
+        )
     else:
-        out.append(head + ".")
-        for p in lean:
-            out.append(
-                f"- {p} holds less inventory ({table[p]['avg_on_hand_value']:,.0f}) at fill rate "
-                f"{table[p]['fill_rate']:.3f}."
-            )
-        for p in fuller:
-            if p not in lean:
-                out.append(
-                    f"- {p} fills more ({table[p]['fill_rate']:.3f}) but holds "
-                    f"{table[p]['avg_on_hand_value']:,.0f}."
-                )
+        out.append("At the same target the model holds less stock than every peer.")
     if model["fill_rate"] < level:
         out.append(
-            f"The model-driven policy falls short of a {level:.0%} fill rate at this target "
-            f"({model['fill_rate']:.3f})."
+            f"The model-driven policy fills less than {level:.0%} of demand at the {level:.0%} "
+            "cycle-service target (see the horizon note below)."
         )
-    frontier = result.replay.frontier
-    for target in result.config.fill_rate_targets:
-        part = {
-            r["method"]: r
-            for r in frontier.filter(pl.col("fill_rate_target") == target).iter_rows(named=True)
-        }
-        mine = part.get(CHAMPION)
-        if mine is None or mine["note"] != "interpolated":
-            out.append(f"- Fill rate {target:.0%}: the model's curve does not cross it "
-                       f"({mine['note'] if mine else 'missing'}).")  # fmt: skip
+    out += ["", "**Same fill rate** (each peer point against the model's curve):"]
+    same = result.replay.same_fill
+    for p in peers:
+        part = same.filter((pl.col("method") == p) & pl.col("stock_change").is_not_null())
+        outside = same.filter((pl.col("method") == p) & pl.col("stock_change").is_null()).height
+        if part.is_empty():
+            out.append(f"- {p}: no point of its curve is inside the model's fill-rate range.")
             continue
-        cheaper = [
-            p for p in peers
-            if p in part and part[p]["note"] == "interpolated"
-            and part[p]["avg_on_hand_value"] < mine["avg_on_hand_value"]
-        ]  # fmt: skip
-        unreached = [p for p in peers if p in part and part[p]["note"] == "not reached"]
+        lo, hi = part["stock_change"].min(), part["stock_change"].max()
+        fills = part["fill_rate"]
+        span = f"{-hi:.0%} to {-lo:.0%} less" if hi < 0 else f"{lo:+.0%} to {hi:+.0%}"
         text = (
-            f"- Fill rate {target:.0%}: the model needs {mine['avg_on_hand_value']:,.0f} of stock"
+            f"- {p}: at the fill rates it reaches ({fills.min():.1%} to {fills.max():.1%}) the "
+            f"model needs {span} stock"
         )
-        others = [
-            f"{p} {part[p]['avg_on_hand_value']:,.0f}" for p in peers
-            if p in part and part[p]["note"] == "interpolated"
-        ]  # fmt: skip
-        if others:
-            text += " (" + ", ".join(others) + ")"
-        if unreached:
-            text += f"; {', '.join(unreached)} never reach it"
-        text += "; " + (
-            "less than every peer." if not cheaper else f"{', '.join(cheaper)} need less."
+        if outside:
+            text += f" ({outside} of its points lie outside the model's curve)"
+        out.append(text + ".")
+    masks = result.replay.segments
+    if "cover_beyond_horizon" in masks and masks["cover_beyond_horizon"].any():
+        seg = {
+            (r["method"], r["segment"]): r
+            for r in result.replay.inventory.filter(
+                (pl.col("service_level") - level).abs() < 1e-9
+            ).iter_rows(named=True)
+        }
+        beyond, within = "cover_beyond_horizon", "cover_within_horizon"
+        H = result.horizon_days
+        text = (
+            f"**Horizon.** {_skus(masks[beyond])} SKUs have a lead time + review longer than the "
+            f"{H}-day forecast horizon; the plan scales the day-{H} quantile to their cover "
+            f"(reorder.plan_orders), blind to demand after day {H}. There the model fills "
+            f"{seg[(CHAMPION, beyond)]['fill_rate']:.1%}"
         )
-        out.append(text)
+        if (ORACLE, beyond) in seg:
+            text += f" and the oracle {seg[(ORACLE, beyond)]['fill_rate']:.1%}"
+        text += (
+            f"; for the {_skus(masks[within])} SKUs whose cover fits the horizon the model fills "
+            f"{seg[(CHAMPION, within)]['fill_rate']:.1%}"
+        )
+        if (ORACLE, within) in seg:
+            text += f" (oracle {seg[(ORACLE, within)]['fill_rate']:.1%})"
+        out += ["", text + "."]
     return out
+
+
+def same_fill_markdown(result: EvaluationResult) -> str:
+    """Each peer point next to the model's stock at the same fill rate."""
+    same = result.replay.same_fill
+    mine = f"{CHAMPION}_avg_on_hand_value"
+    if CHAMPION not in result.methods or same.is_empty():
+        return ""
+    rows = [
+        [_label(r["method"], result), f"{r['service_level']:.0%}", f"{r['fill_rate']:.3f}",
+         _fmt(r["avg_on_hand_value"], "{:,.0f}"), _fmt(r[mine], "{:,.0f}"),
+         "outside the model's curve" if r["stock_change"] is None else f"{r['stock_change']:+.0%}"]
+        for r in same.filter(pl.col("method") != ORACLE).iter_rows(named=True)
+    ]  # fmt: skip
+    return _md_table(
+        ["peer", "peer target", "peer fill rate", "peer stock", "model stock, same fill rate",
+         "model vs peer"], rows,
+    )  # fmt: skip
 
 
 def accuracy_markdown(result: EvaluationResult) -> str:
@@ -282,6 +331,10 @@ def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
         "",
         f"![fill rate vs inventory]({images['tradeoff']})",
         "",
+        "### The same fill rate: stock of each peer point vs the model's curve",
+        "",
+        same_fill_markdown(result),
+        "",
         "### Average inventory value needed to reach a fill rate (along each trade-off curve)",
         "",
         frontier_markdown(result),
@@ -333,6 +386,7 @@ def write_report(result: EvaluationResult) -> dict[str, Path]:
     tables = {
         "policy": result.replay.inventory,
         "frontier": result.replay.frontier,
+        "same_fill_rate": result.replay.same_fill,
         "policy_by_sku": per_sku(result),
         "accuracy": result.accuracy.metrics,
         "accuracy_by_horizon": result.accuracy.by_horizon,

@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from inventory_pipeline import contract as c
 from inventory_pipeline import tracking
 from inventory_pipeline.evaluation import log_to_mlflow, run_evaluation
-from inventory_pipeline.evaluation.replay import RECORDED, frontier
+from inventory_pipeline.evaluation.replay import RECORDED, frontier, same_fill_rate
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.sampleshop import generate_shop
@@ -41,7 +41,7 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
     )
     assert {"forecasts", "lightgbm", "auto_ets", "accuracy", "simulation", "report"} <= set(stages)
 
-    for name in ("summary", "policy", "frontier", "policy_by_sku", "accuracy", "accuracy_by_horizon",
+    for name in ("summary", "policy", "frontier", "same_fill_rate", "policy_by_sku", "accuracy", "accuracy_by_horizon",
                  "plot_tradeoff", "plot_accuracy_by_horizon", "plot_sku_timelines", "evaluation"):  # fmt: skip
         assert result.files[name].is_file() and result.files[name].stat().st_size > 0, name
     summary = result.files["summary"].read_text()
@@ -50,7 +50,12 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
 
     policy = pl.read_csv(result.files["policy"])
     segments = set(policy["segment"].to_list())
-    assert segments == {"all", "cold_start", "promo", "incident", "fast_mover", "intermittent"}
+    assert segments == {
+        "all", "cover_within_horizon", "cover_beyond_horizon", "cold_start", "promo", "incident",
+        "fast_mover", "intermittent",
+    }  # fmt: skip
+    same = pl.read_csv(result.files["same_fill_rate"])
+    assert set(same["method"].to_list()) == set(METHODS[1:])
     per_method = policy.filter(pl.col("segment") == "all").group_by("method").len()
     counts = dict(per_method.iter_rows())
     assert all(counts[m] == len(cfg.service_levels) for m in METHODS) and counts[RECORDED] == 1
@@ -141,3 +146,21 @@ def test_frontier_interpolates_along_the_curve() -> None:
     assert got[("m", 0.92)]["note"] == "interpolated"
     assert got[("m", 0.98)]["note"] == "not reached"
     assert got[("hi", 0.92)]["note"] == "at or below the lowest target"
+
+
+def test_same_fill_rate_reads_the_reference_curve() -> None:
+    rows = [
+        {"method": m, "segment": "all", "service_level": s, "fill_rate": f,
+         "avg_on_hand_value": v, "avg_on_hand_units": v}
+        for m, s, f, v in (
+            ("model", 0.8, 0.90, 100.0), ("model", 0.9, 0.95, 150.0),
+            ("peer", 0.8, 0.85, 80.0), ("peer", 0.9, 0.92, 160.0),
+        )
+    ]  # fmt: skip
+    out = same_fill_rate(pl.DataFrame(rows), "model", ["peer"]).sort("service_level")
+    assert out["model_avg_on_hand_value"][0] is None or math.isnan(
+        out["model_avg_on_hand_value"][0]
+    )
+    assert out["stock_change"][0] is None  # 0.85 is below the model's curve
+    assert out["model_avg_on_hand_value"][1] == pytest.approx(120.0)  # 0.92 on the model's curve
+    assert out["stock_change"][1] == pytest.approx(120.0 / 160.0 - 1.0)
