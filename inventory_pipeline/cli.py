@@ -4,6 +4,7 @@ Sub-commands:
   sample-shop   write a realistic sample shop landing zone (+ ground truth)
   backfill      materialise a range of export days through the Dagster instance in $DAGSTER_HOME
   train         retrain the demand model, backtest it, promote it only if it is better
+  evaluate      champion vs peers over a range: accuracy and an inventory replay, as a report
   demo          sample shop, backfill, retrain, nightly forecasts (+ optionally serve the UI)
   init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
 """
@@ -137,6 +138,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if run_job("retrain_job", training_run_config(args.finetune, args.max_epochs)) else 1
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    values = {
+        "start": args.start.isoformat(),
+        "end": args.end.isoformat(),
+        "with_model": not args.no_model,
+        "truth_dir": args.truth or "",
+        "stride_days": args.stride,
+    }
+    ok = run_job("evaluation_job", {"ops": {"evaluation_report": {"config": values}}})
+    report = resolve_paths().warehouse_dir / "evaluation" / f"{args.start}_{args.end}"
+    print(f"report: {report}/summary.md")
+    return 0 if ok else 1
+
+
 def cmd_init_home(_: argparse.Namespace) -> int:
     print(init_home())
     return 0
@@ -213,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fine-tuning strategy (default: the pipeline default)")
     p.add_argument("--max-epochs", type=int, default=0, help="0: the pipeline default")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="champion vs peers: accuracy + inventory replay report")
+    p.add_argument("--start", type=_date, required=True, help="first forecast origin")
+    p.add_argument("--end", type=_date, required=True, help="last replayed day")
+    p.add_argument("--no-model", action="store_true", help="score the peers only")
+    p.add_argument("--truth", help="ground-truth folder (default: <data root>/ground_truth if present)")
+    p.add_argument("--stride", type=int, default=0, help="days between origins (0: default)")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("demo", help="sample shop + backfill of its whole period")
     p.add_argument("--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000")

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from inventory_pipeline.defs.evaluation.assets import evaluation_job, evaluation_report
 from inventory_pipeline.defs.features.assets import feature_assets
 from inventory_pipeline.defs.forecasting.assets import forecasting_assets
 from inventory_pipeline.defs.forecasting.jobs import nightly_forecast_job, nightly_forecast_schedule
@@ -12,8 +13,8 @@ from inventory_pipeline.defs.training.assets import training_assets
 from inventory_pipeline.defs.training.jobs import retrain_job, weekly_retrain_schedule
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *feature_assets, *training_assets, *forecasting_assets],
-    jobs=[ingest_job, daily_data_job, retrain_job, nightly_forecast_job],
+    assets=[*ingest_assets, *feature_assets, *training_assets, *forecasting_assets, evaluation_report],
+    jobs=[ingest_job, daily_data_job, retrain_job, nightly_forecast_job, evaluation_job],
     schedules=[ingest_schedule, nightly_forecast_schedule, weekly_retrain_schedule],
     resources={
         "landing": LandingZoneResource(),

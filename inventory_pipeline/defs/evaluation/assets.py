@@ -1,0 +1,86 @@
+"""The decision-quality evaluation as an asset: forecasters and their orders replayed over a range."""
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from inventory_pipeline import plots, tracking
+from inventory_pipeline.config import resolve_paths
+from inventory_pipeline.defs.features.assets import feature_assets
+from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.evaluation.config import EvaluationConfig
+from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
+
+FEATURE_KEYS = [key for a in feature_assets for key in a.keys]
+
+
+class EvaluationRunConfig(dg.Config):
+    """The evaluated range and options (defaults: inventory_pipeline.evaluation.config)."""
+
+    start: str  # first forecast origin and replayed day, YYYY-MM-DD
+    end: str  # last replayed day, YYYY-MM-DD
+    with_model: bool = True  # score the champion model (False: peers only)
+    truth_dir: str = ""  # ground truth of a generated shop; empty: <data root>/ground_truth if present
+    stride_days: int = 0  # days between forecast origins; 0: the default
+
+
+def evaluation_config(stride_days: int) -> EvaluationConfig:
+    base = EvaluationConfig()
+    return dataclasses.replace(base, origin_stride_days=stride_days) if stride_days else base
+
+
+def truth_folder(truth_dir: str) -> Path | None:
+    folder = Path(truth_dir) if truth_dir else resolve_paths().ground_truth_dir
+    return folder if (folder / "daily.parquet").exists() else None
+
+
+@dg.asset(
+    group_name="evaluation",
+    kinds={"pytorch", "mlflow", "markdown"},
+    owners=["team:forecasting"],
+    deps=FEATURE_KEYS,
+    description="Champion vs peers: accuracy and a lost-sales inventory replay of their orders, as a report.",
+)
+def evaluation_report(
+    context: dg.AssetExecutionContext,
+    config: EvaluationRunConfig,
+    warehouse: WarehouseResource,
+    mlflow_registry: MlflowResource,
+) -> dg.MaterializeResult:
+    wh = warehouse.warehouse()
+    mlflow_registry.configure()
+    start, end = date.fromisoformat(config.start), date.fromisoformat(config.end)
+    forecaster, version = None, None
+    if config.with_model:
+        forecaster, version = tracking.load_champion(mlflow_registry.registered_model, wh.root / "embeddings")
+    out = wh.root / "evaluation" / f"{start.isoformat()}_{end.isoformat()}"
+    result = run_evaluation(
+        wh, start, end, out, forecaster, version, truth_folder(config.truth_dir),
+        evaluation_config(config.stride_days),
+        lambda stage, i, n: context.log.info(f"{stage} {i}/{n}") if i == n or i % 5 == 0 else None,
+    )  # fmt: skip
+    run_id = log_to_mlflow(result)
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    images = {
+        path.stem: dg.MetadataValue.md(plots.markdown_image(path.read_bytes(), path.stem))
+        for path in sorted(out.rglob("*.png"))[:4]
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "range": f"{start} .. {end}",
+            "model_version": version or "none",
+            "mlflow_run_id": run_id,
+            "report": dg.MetadataValue.path(str(out)),
+            "summary": dg.MetadataValue.md(summary[:20000]),
+            **images,
+        }
+    )
+
+
+evaluation_job = dg.define_asset_job(
+    name="evaluation_job",
+    selection=dg.AssetSelection.assets(evaluation_report),
+    description="Evaluate the champion and peers over a range (run config: start, end).",
+)
