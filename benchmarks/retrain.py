@@ -36,15 +36,15 @@ from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.training import (
     TrainingConfig,
-    backtest,
     backtest_inputs,
     build_splits,
-    fit,
     plan_origins,
     read_demand,
     save_report_plots,
     text_ablation,
 )
+from inventory_pipeline.training.backtest import backtest
+from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")

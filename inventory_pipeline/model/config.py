@@ -85,6 +85,8 @@ class ModelConfig:
     scale_floor: float = 0.25  # units/day; keeps scaled targets of slow movers bounded
     scale_prior_days: float = 7.0  # pseudo-days of the text prior when shrinking the history mean
     scale_loss_weight: float = 0.1  # weight of the log-scale regression that trains the prior
+    prior_excluded_static: tuple[str, ...] = ()  # static features the prior does not see (e.g.
+    # launch age: the prior then predicts the established level and the decoder the launch ramp)
 
     # --- loss ----------------------------------------------------------------------------------
     cumulative_loss_weight: float = 1.0  # weight of the cumulative-demand pinball loss
@@ -116,6 +118,7 @@ class ModelConfig:
         self.future_covariates = tuple(self.future_covariates)
         self.static_features = tuple(self.static_features)
         self.lora_target_modules = tuple(self.lora_target_modules)
+        self.prior_excluded_static = tuple(self.prior_excluded_static)
         self.validate()
 
     def validate(self) -> None:
@@ -138,6 +141,9 @@ class ModelConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
         if self.finetune == "top_k" and self.top_k_layers < 1:
             raise ValueError("finetune='top_k' needs top_k_layers >= 1 (0 layers is 'frozen').")
+        unknown = sorted(set(self.prior_excluded_static) - set(self.static_features))
+        if unknown:
+            raise ValueError(f"prior_excluded_static {unknown} are not in static_features.")
         if self.zero_below < 0:
             raise ValueError(f"zero_below must be >= 0 units, got {self.zero_below}.")
         if self.scale_floor <= 0:

@@ -139,6 +139,13 @@ class DemandNetwork(nn.Module):
             nn.Linear(d + n_static, d), nn.GELU(), nn.Dropout(config.dropout)
         )
         self.scale_out = nn.Linear(d, 1)  # log units/day; bias starts at the training median
+        self.register_buffer(
+            "prior_static_mask",
+            torch.tensor(
+                [0.0 if n in config.prior_excluded_static else 1.0 for n in config.static_features]
+            ),
+            persistent=False,
+        )  # (S,) 0 for static features hidden from the scale prior, derived from the config
         self.history_in = nn.Linear(HISTORY_DAY_CHANNELS + n_hist, d)
         self.history_rnn = nn.GRU(d, d, num_layers=config.history_layers, batch_first=True)
         self.static_in = nn.Sequential(nn.Linear(n_static + SCALE_FEATURES, d), nn.GELU())
@@ -194,7 +201,8 @@ class DemandNetwork(nn.Module):
             pooled = self.text_tower(batch.text_embedding, batch.input_ids, batch.attention_mask)
             text = self.text_proj(pooled.float())  # (B, d)
         static = self.static_scaler(batch.static)  # (B, S)
-        prior_hidden = self.scale_hidden(torch.cat([text, static], dim=-1))  # (B, d)
+        prior_static = static * self.prior_static_mask  # (B, S) hidden features at their mean
+        prior_hidden = self.scale_hidden(torch.cat([text, prior_static], dim=-1))  # (B, d)
         log_scale_prior = self.scale_out(prior_hidden).squeeze(-1)  # (B,)
         scale, n_usable = self.per_sku_scale(batch, log_scale_prior)  # (B,), (B,)
 

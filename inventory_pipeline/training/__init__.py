@@ -7,26 +7,25 @@ Public API:
     TrainingConfig, SegmentConfig      every number of a run (``config.py``)
     plan_origins / make_plan           -> TrainingPlan (train / validation / backtest origins)
     read_demand, build_windows, build_splits, save_windows, load_windows, WindowSplits
-    fit                                -> (DemandForecaster, TrainingHistory)
-    backtest_inputs, backtest, add_forecaster -> BacktestResult (metrics, gap closed, headline)
+    fit.fit                            -> (DemandForecaster, TrainingHistory)
+    backtest_inputs, backtest.backtest, add_forecaster -> BacktestResult (metrics, gap closed)
     text_ablation                      -> AblationResult (the model without its text tower)
     plots: loss_curves_png, fan_charts_png, wql_by_horizon_png, save_report_plots
+
+``backtest`` and ``fit`` are also the names of their modules, so those two functions are imported
+from the modules (``from inventory_pipeline.training.backtest import backtest``): re-exporting
+them here would shadow the modules (``import inventory_pipeline.training.backtest as m`` would
+yield the function).
 """
 
 from inventory_pipeline.training.ablation import TEXT_ABLATION, AblationResult, text_ablation
-from inventory_pipeline.training.backtest import (
-    BacktestInputs,
-    add_forecaster,
-    backtest,
-    backtest_inputs,
-)
+from inventory_pipeline.training.backtest import BacktestInputs, add_forecaster, backtest_inputs
 from inventory_pipeline.training.config import (
     PIPELINE_QUANTILES,
     SCORED_LEVELS,
     SegmentConfig,
     TrainingConfig,
 )
-from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
 from inventory_pipeline.training.plots import (
     PlotConfig,
@@ -72,12 +71,10 @@ __all__ = [
     "TrainingPlan",
     "WindowSplits",
     "add_forecaster",
-    "backtest",
     "backtest_inputs",
     "build_splits",
     "build_windows",
     "fan_charts_png",
-    "fit",
     "gap_closed",
     "gap_table",
     "load_windows",

@@ -47,6 +47,7 @@ from inventory_pipeline.training.segments import (
     Cells,
     evaluation_cells,
     read_launches,
+    read_planned_promotions,
     read_promotion_days,
 )
 from inventory_pipeline.training.truth import Truth, nb_quantiles, read_truth
@@ -88,6 +89,7 @@ class BacktestInputs:
     launches: pl.DataFrame  # sku, launched_at
     promotion_days: pl.DataFrame  # sku, date (realised promotions in the backtest period)
     truth: Truth | None  # ground truth of a generated shop, else None
+    planned_promotions: pl.DataFrame | None = None  # origin, sku, date announced by the origin
 
 
 def backtest_inputs(
@@ -115,6 +117,7 @@ def backtest_inputs(
             warehouse, first + timedelta(days=1), last + timedelta(days=plan.horizon_days)
         ),
         truth=read_truth(truth_dir),
+        planned_promotions=read_planned_promotions(warehouse, origins, plan.horizon_days),
     )
 
 
@@ -235,7 +238,7 @@ def backtest(
     levels = tuple(cfg.scored_levels)
     cells = evaluation_cells(
         windows, horizon, inputs.latest, inputs.demand, inputs.history, inputs.launches,
-        inputs.promotion_days, inputs.truth, cfg.segments,
+        inputs.promotion_days, inputs.truth, cfg.segments, inputs.planned_promotions,
     )  # fmt: skip
     parts = []
     methods: list[str] = []

@@ -31,6 +31,8 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     "learning_rate": 2e-3,
     "num_threads": 1,  # the small towers gain nothing from a 2nd thread on a busy 2-core box
     "zero_below": 0.05,  # p10 of slow movers is 0 units, not 0.003: intervals cover zero days
+    # the scale prior predicts the established level; the launch ramp is left to the decoder
+    "prior_excluded_static": ("days_since_launch_log1p", "history_length_log1p"),
 }
 
 
@@ -62,7 +64,8 @@ class TrainingConfig:
     # --- model -------------------------------------------------------------------------------
     model_overrides: dict[str, Any] = field(
         default_factory=lambda: dict(DEFAULT_MODEL_OVERRIDES)
-    )  # ModelConfig fields changed from the model's defaults
+    )  # ModelConfig fields changed from the model's defaults; a dict given here replaces
+    # DEFAULT_MODEL_OVERRIDES (spread it in to keep the pipeline's values)
 
     # --- backtest ----------------------------------------------------------------------------
     scored_levels: tuple[float, float, float] = SCORED_LEVELS  # WQL levels; (lo, mid, hi)

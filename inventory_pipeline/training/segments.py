@@ -9,6 +9,8 @@ Segments (a cell can be in several):
     cold_start    target day within ``cold_start_days`` of the SKU's launch, including SKUs that
                   launch inside the horizon (launch dates from the catalog as finally exported)
     promo         a promotion was in force on the target day (as realised, from promo_calendar)
+    promo_planned the subset of those announced by the origin: the promotions a forecaster could
+                  know about (on the sample shop about half are announced later)
     incident      target day within ``incident_window_days`` from the start of a quality incident
                   (ground truth only: a real shop does not know its incidents)
     fast_mover    among the top ``fast_mover_share`` SKUs by mean daily units over the last
@@ -20,11 +22,13 @@ have assigned at the time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from inventory_pipeline.features.sources import Scope, connect, register_sources
 from inventory_pipeline.training.config import SegmentConfig
@@ -33,7 +37,7 @@ from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_liter
 from inventory_pipeline.windows import Windows
 
 SEGMENTS: tuple[str, ...] = (
-    "all", "cold_start", "promo", "incident", "fast_mover", "intermittent"
+    "all", "cold_start", "promo", "promo_planned", "incident", "fast_mover", "intermittent"
 )  # fmt: skip
 TRUTH_ONLY_SEGMENTS: tuple[str, ...] = ("incident",)
 CELL_KEYS: tuple[str, ...] = ("origin", "sku", "horizon")
@@ -72,6 +76,32 @@ def read_promotion_days(warehouse: Warehouse, first: date, last: date) -> pl.Dat
             f"SELECT DISTINCT sku, date FROM read_parquet({glob}, hive_partitioning = true) "
             "WHERE known_on = date AND date BETWEEN $first AND $last ORDER BY sku, date",
             params={"first": first, "last": last},
+        ).pl()
+    finally:
+        con.close()
+
+
+def read_planned_promotions(
+    warehouse: Warehouse, origins: Sequence[date], horizon: int
+) -> pl.DataFrame:
+    """(origin, sku, date): promotions for days origin+1 .. origin+H as announced by the origin."""
+    folder = warehouse.table_dir("features/promo_calendar")
+    empty = pl.DataFrame(schema={"origin": pl.Date, "sku": pl.String, "date": pl.Date})
+    if not origins or not any(folder.glob("*/data.parquet")):
+        return empty
+    glob = sql_literal_path(folder / "*" / "data.parquet")
+    con = memory_connection()
+    try:
+        con.from_arrow(
+            pa.table({"origin": pa.array(sorted(set(origins)), pa.date32())})
+        ).create_view("origins")
+        return con.sql(
+            f"SELECT DISTINCT p.known_on AS origin, p.sku, p.date "
+            f"FROM read_parquet({glob}, hive_partitioning = true) p JOIN origins o "
+            "ON p.known_on = o.origin "
+            "WHERE p.date > p.known_on AND p.date <= p.known_on + $horizon::INTEGER "
+            "ORDER BY origin, sku, date",
+            params={"horizon": horizon},
         ).pl()
     finally:
         con.close()
@@ -121,8 +151,12 @@ def evaluation_cells(
     promotion_days: pl.DataFrame,
     truth: Truth | None,
     cfg: SegmentConfig,
+    planned_promotions: pl.DataFrame | None = None,
 ) -> Cells:
-    """One row per window row and horizon day, with the actual, scored flag and segments."""
+    """One row per window row and horizon day, with the actual, scored flag and segments.
+
+    ``planned_promotions`` (:func:`read_planned_promotions`) adds the ``promo_planned`` segment.
+    """
     n = len(windows)
     origins = np.repeat(np.asarray(windows.origins, dtype="datetime64[D]"), horizon)
     horizons = np.tile(np.arange(1, horizon + 1, dtype=np.int32), n)
@@ -184,6 +218,16 @@ def evaluation_cells(
         maintain_order="left",
     ).with_columns(pl.col("promo").fill_null(False))  # fmt: skip
     segments.append("promo")
+
+    if planned_promotions is not None:
+        planned = planned_promotions.select(
+            "origin", "sku", pl.col("date").alias("target_date"), planned=pl.lit(True)
+        ).unique()
+        frame = frame.join(
+            planned, on=["origin", "sku", "target_date"], how="left", maintain_order="left"
+        ).with_columns(promo_planned=pl.col("promo") & pl.col("planned").fill_null(False))
+        frame = frame.drop("planned")
+        segments.append("promo_planned")
 
     if truth is not None:
         since_incident = (pl.col("target_date") - pl.col("incident_start")).dt.total_days()

@@ -31,11 +31,9 @@ from inventory_pipeline.training import (
     TrainingPlan,
     WindowSplits,
     add_forecaster,
-    backtest,
     backtest_inputs,
     build_splits,
     fan_charts_png,
-    fit,
     gap_closed,
     gap_table,
     load_windows,
@@ -49,6 +47,9 @@ from inventory_pipeline.training import (
     wql_by_horizon_png,
 )
 from inventory_pipeline.training.ablation import TEXT_ABLATION
+from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
+from inventory_pipeline.training.backtest import backtest
+from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -64,6 +65,7 @@ CFG = TrainingConfig(
     min_history_days=14,
     baseline_history_days=60,
     model_overrides={
+        **DEFAULT_MODEL_OVERRIDES,
         "history_days": 14,
         "horizon_days": 7,
         "quantiles": (0.1, 0.5, 0.9, 0.95),
@@ -198,7 +200,7 @@ def test_backtest_scores_every_method_and_segment(result: BacktestResult) -> Non
     assert result.actuals == "true_demand"
     assert result.methods == (MODEL, *BASELINES, ORACLE)
     assert set(result.cells.segments) == {
-        "all", "cold_start", "promo", "incident", "fast_mover", "intermittent"
+        "all", "cold_start", "promo", "promo_planned", "incident", "fast_mover", "intermittent"
     }  # fmt: skip
     table = result.metrics
     assert table.height == len(result.methods) * len(result.cells.segments)
@@ -308,3 +310,24 @@ def test_text_ablation_is_scored_next_to_the_model(
     part = scored.metrics.filter(pl.col("method") == TEXT_ABLATION)
     assert part["wql"].is_finite().all()
     assert "gap_closed_all_text_ablation" in scored.headline()
+
+
+# ------------------------------------------------------------------------------ model options
+
+
+def test_pipeline_model_options(
+    trained: tuple[DemandForecaster, TrainingHistory], splits: WindowSplits
+) -> None:
+    forecaster = trained[0]
+    config = forecaster.config
+    assert set(config.prior_excluded_static) == {"days_since_launch_log1p", "history_length_log1p"}
+    mask = forecaster.network.prior_static_mask.tolist()
+    assert mask == [
+        0.0 if n in config.prior_excluded_static else 1.0 for n in config.static_features
+    ]
+    forecast = forecaster.predict(splits.backtest.samples)
+    for values in (forecast.daily, forecast.cumulative):
+        assert not np.any((values > 0) & (values < config.zero_below))  # snapped to 0
+        assert np.all(np.diff(values, axis=-1) >= 0)  # still ordered in q
+    with pytest.raises(ValueError, match="prior_excluded_static"):
+        CFG.model_config(prior_excluded_static=("no_such_feature",))
