@@ -144,10 +144,15 @@ def verdict(result: EvaluationResult) -> list[str]:
     lean = [p for p in peers if table[p]["avg_on_hand_value"] < model["avg_on_hand_value"]]
     if lean:
         emptier = all(table[p]["fill_rate"] < model["fill_rate"] for p in lean)
+        one = len(lean) == 1
         out.append(
-            f"So at the same target {', '.join(lean)} hold{'s' if len(lean) == 1 else ''} less "
-            "stock than the model"
-            + (", and fill less: the fair comparison is at the same fill rate." if emptier else ".")
+            f"So at the same target {', '.join(lean)} hold{'s' if one else ''} less stock than "
+            "the model"
+            + (
+                f" but fill{'s' if one else ''} less: compare at the same fill rate."
+                if emptier
+                else "."
+            )
         )
     else:
         out.append("At the same target the model holds less stock than every peer.")
@@ -166,10 +171,18 @@ def verdict(result: EvaluationResult) -> list[str]:
             continue
         lo, hi = part["stock_change"].min(), part["stock_change"].max()
         fills = part["fill_rate"]
-        span = f"{-hi:.0%} to {-lo:.0%} less" if hi < 0 else f"{lo:+.0%} to {hi:+.0%}"
+
+        def span(a: float, b: float, pattern: str) -> str:
+            return (
+                pattern.format(a)
+                if pattern.format(a) == pattern.format(b)
+                else (f"{pattern.format(a)} to {pattern.format(b)}")
+            )
+
+        change = f"{span(-hi, -lo, '{:.0%}')} less" if hi < 0 else span(lo, hi, "{:+.0%}")
         text = (
-            f"- {p}: at the fill rates it reaches ({fills.min():.1%} to {fills.max():.1%}) the "
-            f"model needs {span} stock"
+            f"- {p}: at the fill rates it reaches inside the model's range "
+            f"({span(fills.min(), fills.max(), '{:.1%}')}) the model needs {change} stock"
         )
         if outside:
             text += f" ({outside} of its points lie outside the model's curve)"
