@@ -80,26 +80,28 @@ def forecast_day(
         **({"config": feature_config} if feature_config else {}),
     )
     windows = samples_from_features(features, config)
-    forecast = forecaster.predict(windows.samples)
     static = features.static.sort("sku")
     keep = ~static["discontinued"].to_numpy()
+    # discontinued products get no forecast: neither encode their documents nor run them
+    forecast = forecaster.predict(windows.samples.subset(np.nonzero(keep)[0]))
     skus = [s for s, k in zip(windows.skus, keep) if k]
     H = config.horizon_days
     on_sale = (
         features.future.sort("sku", "date")["on_sale"].to_numpy().reshape(len(windows.skus), H)[keep]
     )
-    daily = forecast.daily[keep] * on_sale[:, :, None]  # (N, H, Q): no demand off sale
-    cumulative = forecast.cumulative[keep].copy()  # (N, H, Q)
+    daily = forecast.daily * on_sale[:, :, None]  # (N, H, Q): no demand off sale
     # after a discontinuation inside the horizon, cumulative demand stops growing
     last_on_sale = np.where(on_sale.any(axis=1), H - 1 - np.argmax(on_sale[:, ::-1], axis=1), -1)
-    for i in np.nonzero(last_on_sale < H - 1)[0]:
-        if last_on_sale[i] >= 0:
-            cumulative[i, last_on_sale[i] + 1 :, :] = cumulative[i, last_on_sale[i], :]
+    last = np.where(last_on_sale >= 0, last_on_sale, H - 1)  # never on sale: left as is
+    held = np.minimum(np.arange(H)[None, :], last[:, None])  # (N, H): day whose value holds
+    cumulative = np.take_along_axis(forecast.cumulative, held[:, :, None], axis=1)  # (N, H, Q)
     n = len(skus)
     data: dict[str, object] = {
-        "forecast_date": [forecast_date] * (n * H),
-        "sku": np.repeat(np.asarray(skus, dtype=object), H).tolist(),
-        "target_date": [forecast_date + timedelta(days=h) for _ in range(n) for h in range(1, H + 1)],
+        "forecast_date": pl.repeat(forecast_date, n * H, dtype=pl.Date, eager=True),
+        "sku": pl.Series(skus, dtype=pl.String).gather(np.repeat(np.arange(n), H)),
+        "target_date": pl.Series(
+            np.tile(np.datetime64(forecast_date, "D") + np.arange(1, H + 1), n)
+        ).cast(pl.Date),
         "horizon": np.tile(np.arange(1, H + 1, dtype=np.int32), n),
     }
     names = [quantile_column_name(q) for q in config.quantiles]
@@ -107,8 +109,8 @@ def forecast_day(
         data[name] = daily[:, :, j].reshape(-1).astype(np.float64)
     for j, name in enumerate(names):
         data[f"cum_{name}"] = cumulative[:, :, j].reshape(-1).astype(np.float64)
-    data["model_name"] = [model.name] * (n * H)
-    data["model_version"] = [model.version] * (n * H)
+    data["model_name"] = pl.repeat(model.name, n * H, dtype=pl.String, eager=True)
+    data["model_version"] = pl.repeat(model.version, n * H, dtype=pl.String, eager=True)
     rows = pl.DataFrame(data)
     ordered = ["forecast_date", "sku", "target_date", "horizon", "p10", "p50", "p90"]
     rows = rows.select(ordered + [c for c in rows.columns if c not in ordered])
