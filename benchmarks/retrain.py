@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/retrain.py                      # default shop, ~15-20 min on 2 cores
+    .venv/bin/python benchmarks/retrain.py          # default shop, ~12 min on 2 busy cores
     .venv/bin/python benchmarks/retrain.py --no-ablation --out benchmarks/out/retrain
 
 Generates the shop (``inventory-pipeline sample-shop`` defaults: 300 SKUs x 745 days from

@@ -144,7 +144,7 @@ def model_forecasts(
         "sku": np.repeat(np.asarray(windows.skus, dtype=object), H).tolist(),
         "horizon": np.tile(np.arange(1, H + 1, dtype=np.int32), n),
     }
-    for name, i in zip(quantile_columns(levels), index):
+    for name, i in zip(quantile_columns(levels), index, strict=True):
         data[name] = daily[:, :, i].reshape(-1).astype(np.float64)
     return pl.DataFrame(data).with_columns(pl.col("origin").cast(pl.Date))
 
@@ -168,7 +168,7 @@ def baseline_forecasts(
     step = 0
     for method in methods:
         for origin in origins:
-            skus = [s for s, o in zip(windows.skus, windows.origins) if o == origin]
+            skus = [s for s, o in zip(windows.skus, windows.origins, strict=True) if o == origin]
             rows = history.filter((pl.col("origin") == origin) & pl.col("sku").is_in(skus)).select(
                 "sku", "date", "units"
             )
@@ -271,6 +271,6 @@ def add_forecaster(
         raise ValueError(f"method {method!r} is already in the backtest ({result.methods})")
     extra = model_forecasts(forecaster, windows, result.levels, method)
     forecasts = pl.concat([result.forecasts, extra])
-    methods = result.methods + (method,)
+    methods = (*result.methods, method)
     learned_methods = result.learned + ((method,) if learned else ())
     return build_result(result.cells, forecasts, result.levels, methods, learned_methods)

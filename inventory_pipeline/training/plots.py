@@ -59,7 +59,7 @@ def loss_curves_png(
     axis.plot(epochs, [r.train_loss for r in history.epochs], marker="o", label="train")
     validation = [(r.epoch, r.val_loss) for r in history.epochs if r.val_loss is not None]
     if validation:
-        axis.plot(*zip(*validation), marker="o", label="validation")
+        axis.plot(*zip(*validation, strict=True), marker="o", label="validation")
     if history.best_epoch:
         axis.axvline(history.best_epoch, color="grey", linestyle=":", label="kept weights")
     axis.set(xlabel="epoch", ylabel="loss (scaled pinball)", title=f"Loss curves: {title}")
@@ -153,7 +153,7 @@ def fan_charts_png(
         raise ValueError("no SKU to draw: the backtest has no scored cell")
     lo, mid, hi = (quantile_column_name(q) for q in result.levels)
     figure, axes = plt.subplots(2, 2, figsize=cfg.fan_size, squeeze=False)
-    for axis, (role, (origin, sku)) in zip(axes.flat, picks.items()):
+    for axis, (role, (origin, sku)) in zip(axes.flat, picks.items(), strict=False):
         past = history.filter(
             (pl.col("origin") == origin)
             & (pl.col("sku") == sku)

@@ -200,23 +200,25 @@ class BacktestResult:
     def table(self) -> str:
         """The per-segment report as aligned text (WQL / WAPE / coverage, and gap closed)."""
         lines = [f"actuals: {self.actuals}"]
-        header = f"{'segment':<13}{'cells':>7}  {'method':<16}{'WQL':>8}{'WAPE':>8}{'cov80':>8}{'bias':>8}"
-        lines.append(header)
+        lines.append(
+            f"{'segment':<15}{'cells':>7}  {'method':<16}"
+            f"{'WQL':>8}{'WAPE':>8}{'cov80':>8}{'bias':>8}"
+        )
         for segment in self.cells.segments:
             part = self.metrics.filter(pl.col("segment") == segment)
             for i, method in enumerate(self.methods):
                 row = part.filter(pl.col("method") == method).row(0, named=True)
-                label = f"{segment:<13}{row['cells']:>7}" if i == 0 else " " * 20
+                label = f"{segment:<15}{row['cells']:>7}" if i == 0 else " " * 22
                 lines.append(
                     f"{label}  {method:<16}{row['wql']:>8.3f}{row['wape']:>8.3f}"
                     f"{row['coverage']:>8.3f}{row['bias']:>+8.3f}"
                 )
         if not self.gap.is_empty():
             lines.append("")
-            lines.append(f"{'gap closed':<13}{'method':<16}{'best baseline':<16}{'share':>8}")
+            lines.append(f"{'gap closed':<15}{'method':<16}{'best baseline':<16}{'share':>8}")
             for row in self.gap.iter_rows(named=True):
                 lines.append(
-                    f"{row['segment']:<13}{row['method']:<16}{row['best_baseline']:<16}"
+                    f"{row['segment']:<15}{row['method']:<16}{row['best_baseline']:<16}"
                     f"{row['gap_closed']:>8.3f}"
                 )
         return "\n".join(lines)

@@ -38,8 +38,9 @@ def read_truth(folder: str | Path | None) -> Truth | None:
     missing = [name for name in (DAILY_FILE, PRODUCTS_FILE) if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"ground-truth folder {folder} lacks {missing}; point truth_dir at the folder written "
-            "by `inventory-pipeline sample-shop` (--truth-out), or pass None to score observed units"
+            f"ground-truth folder {folder} lacks {missing}; point truth_dir at the folder "
+            "written by `inventory-pipeline sample-shop` (--truth-out), or pass None to score "
+            "observed units"
         )
     daily = pl.read_parquet(
         folder / DAILY_FILE,

@@ -131,7 +131,8 @@ def at_origins(windows: Windows, origins: Sequence[date]) -> Windows:
 
 @dataclass
 class WindowSplits:
-    """The windows of one plan: fit on ``train``, early-stop on ``validation``, score ``backtest``."""
+    """The windows of one plan: fit on ``train``, early-stop on ``validation``, score
+    ``backtest``."""
 
     train: Windows
     validation: Windows | None

@@ -47,8 +47,8 @@ from inventory_pipeline.training import (
     wql_by_horizon_png,
 )
 from inventory_pipeline.training.ablation import TEXT_ABLATION
-from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.backtest import backtest
+from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 
