@@ -38,6 +38,7 @@ from inventory_pipeline.training.backtest import BacktestResult, gap_table, scor
 from inventory_pipeline.training.segments import (
     evaluation_cells,
     read_launches,
+    read_planned_promotions,
     read_promotion_days,
 )
 from inventory_pipeline.training.truth import read_truth
@@ -238,9 +239,11 @@ def _accuracy(
     """Every method scored on the same cells, by segment and horizon (the backtest's scorer)."""
     windows = concat([f.windows for f in forecasts])
     history = pl.concat([f.history for f in forecasts])
+    origins = [f.origin for f in forecasts]
+    planned = read_planned_promotions(warehouse, origins, horizon)  # the promo_planned segment
     cells = evaluation_cells(
         windows, horizon, end, demand, history, read_launches(warehouse), promotion_days, truth,
-        cfg.training.segments,
+        cfg.training.segments, planned,
     )  # fmt: skip
     levels = tuple(cfg.training.scored_levels)
     frame = pl.concat([f.long_frame(levels) for f in forecasts])

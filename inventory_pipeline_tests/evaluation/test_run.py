@@ -54,6 +54,7 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
         "all", "cover_within_horizon", "cover_beyond_horizon", "cold_start", "promo", "incident",
         "fast_mover", "intermittent",
     }  # fmt: skip
+    assert "promo_planned" in result.accuracy.cells.segments
     same = pl.read_csv(result.files["same_fill_rate"])
     assert set(same["method"].to_list()) == set(METHODS[1:])
     per_method = policy.filter(pl.col("segment") == "all").group_by("method").len()
