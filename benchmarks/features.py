@@ -6,7 +6,7 @@ nightly update. Reports wall time per step and the peak resident memory of the p
 
     .venv/bin/python benchmarks/features.py                      # default sample shop
     .venv/bin/python benchmarks/features.py --skus 10000 --synthetic   # ~10M order lines
-    .venv/bin/python benchmarks/features.py --workdir /tmp/bench --reuse   # keep generated data
+    .venv/bin/python benchmarks/features.py --workdir bench-work --reuse   # keep generated data
 
 ``--synthetic`` writes the raw partitions directly (docs/warehouse.md layout) with DuckDB instead
 of generating a landing zone and ingesting it: ingesting 10M lines through the contract
