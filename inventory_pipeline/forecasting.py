@@ -7,8 +7,10 @@ same window builder the model was trained with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -68,13 +70,19 @@ def forecast_day(
     forecast_date: date,
     model: ModelRef,
     feature_config: FeatureConfig | None = None,
+    skus: Sequence[str] | None = None,
 ) -> DayForecast:
-    """Forecasts for every SKU known on ``forecast_date`` that is not discontinued by then."""
+    """Forecasts for every SKU known on ``forecast_date`` that is not discontinued by then.
+
+    ``skus`` restricts the forecast to those SKUs (one shard of the catalog); each SKU's rows do
+    not depend on which other SKUs are forecast with it.
+    """
     config = forecaster.config
     _check_levels(config.quantiles)
     features = features_as_of(
         warehouse,
         forecast_date,
+        skus=skus,
         history_days=config.history_days,
         horizon=config.horizon_days,
         **({"config": feature_config} if feature_config else {}),
@@ -117,9 +125,14 @@ def forecast_day(
     return DayForecast(forecast_date, rows, features, config.quantiles, cumulative, skus)
 
 
-def load_day_forecast(warehouse: Warehouse, forecast_date: date) -> DayForecast:
-    """A written forecasts partition plus the features as of its date (what the plan needs)."""
-    path = warehouse.partition_path(FORECASTS, {"forecast_date": forecast_date})
+def load_day_forecast(
+    warehouse: Warehouse, forecast_date: date, path: Path | None = None
+) -> DayForecast:
+    """A written forecasts partition plus the features as of its date (what the plan needs).
+
+    ``path``: read this forecasts file (e.g. one shard's) instead of the day's published partition.
+    """
+    path = path or warehouse.partition_path(FORECASTS, {"forecast_date": forecast_date})
     if not path.exists():
         raise FileNotFoundError(
             f"no forecasts for {forecast_date} at {path}: materialise sku_forecasts for that day first"
