@@ -224,30 +224,65 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
     )
 
 
+def _months(first: date, last: date) -> list[str]:
+    """``YYYY-MM`` of every month from ``first`` to ``last``."""
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day.strftime("%Y-%m"))
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
 def score_forecasts(warehouse: Warehouse, scored_on: date, horizon: int) -> pl.DataFrame:
     """Accuracy of forecasts made on the ``horizon`` days before ``scored_on``, by forecast date and horizon.
 
     Actuals are ``daily_sku_demand`` up to ``scored_on``; stockout-censored days are excluded
-    (sales there are a lower bound of demand, not demand).
+    (sales there are a lower bound of demand, not demand). Only the forecast partitions of those
+    ``horizon`` days and the demand months their targets fall in are read, so the cost of a night
+    does not grow with the number of partitions kept; rows are scored in (forecast date, horizon,
+    SKU) order, so re-runs give identical sums.
     """
+    first = scored_on - timedelta(days=horizon)
+    forecast_files = [
+        path
+        for path in (
+            warehouse.partition_path(FORECASTS, {"forecast_date": first + timedelta(days=i)})
+            for i in range(horizon)
+        )
+        if path.exists()
+    ]
+    demand_files = [
+        path
+        for path in (
+            warehouse.partition_path("features/daily_sku_demand", {"month": month})
+            for month in _months(first + timedelta(days=1), scored_on)
+        )
+        if path.exists()
+    ]
+    if not forecast_files or not demand_files:
+        return pl.DataFrame(schema=ACCURACY_SCHEMA)
+    forecasts = "[" + ", ".join(sql_literal_path(p) for p in forecast_files) + "]"
+    demand = "[" + ", ".join(sql_literal_path(p) for p in demand_files) + "]"
     con = duckdb.connect()
-    forecasts = sql_literal_path(warehouse.glob(FORECASTS, 1))
-    demand = sql_literal_path(warehouse.glob("features/daily_sku_demand", 1))
-    frame = con.sql(
-        f"""
-        SELECT f.forecast_date, f.horizon, f.sku, f.p10, f.p50, f.p90, d.units
-        FROM read_parquet({forecasts}, hive_partitioning = false) AS f
-        JOIN read_parquet({demand}, hive_partitioning = true) AS d
-          ON d.sku = f.sku AND d.date = f.target_date
-        WHERE f.forecast_date >= CAST($first AS DATE) AND f.forecast_date < CAST($scored_on AS DATE)
-          AND f.target_date <= CAST($scored_on AS DATE) AND NOT d.stockout
-        """,
-        params={"first": scored_on - timedelta(days=horizon), "scored_on": scored_on},
-    ).pl()
+    try:
+        frame = con.sql(
+            f"""
+            SELECT f.forecast_date, f.horizon, f.sku, f.p10, f.p50, f.p90, d.units
+            FROM read_parquet({forecasts}, hive_partitioning = false) AS f
+            JOIN read_parquet({demand}, hive_partitioning = true) AS d
+              ON d.sku = f.sku AND d.date = f.target_date
+            WHERE f.forecast_date >= CAST($first AS DATE) AND f.forecast_date < CAST($scored_on AS DATE)
+              AND f.target_date <= CAST($scored_on AS DATE) AND NOT d.stockout
+            ORDER BY f.forecast_date, f.horizon, f.sku
+            """,
+            params={"first": first, "scored_on": scored_on},
+        ).pl()
+    finally:
+        con.close()
     if frame.is_empty():
         return pl.DataFrame(schema=ACCURACY_SCHEMA)
     rows = []
-    for (forecast_date, h), g in frame.group_by("forecast_date", "horizon"):
+    for (forecast_date, h), g in frame.group_by("forecast_date", "horizon", maintain_order=True):
         y = g["units"].to_numpy().astype(float)
         q = np.stack([g["p10"].to_numpy(), g["p50"].to_numpy(), g["p90"].to_numpy()], axis=-1)
         rows.append(
@@ -263,5 +298,3 @@ def score_forecasts(warehouse: Warehouse, scored_on: date, horizon: int) -> pl.D
             }
         )
     return pl.DataFrame(rows, schema=ACCURACY_SCHEMA).sort("forecast_date", "horizon")
-
-
