@@ -1,0 +1,372 @@
+"""The nightly forecast and reorder plan sharded by SKU: one step per (export day, SKU shard).
+
+Scale-out by configuration of Dagster itself (docs/scale-out.md): the shard assets are partitioned
+by ``MultiPartitionsDefinition({date, shard})``, so each (day, shard) is its own run, which the
+K8sRunLauncher puts on its own pod. Each shard forecasts and plans only its SKUs and writes them to
+a staging folder; the assembly assets (daily, one run per day) union the shards into the day's
+published ``forecasts`` and ``reorder_plan`` partitions with one atomic write each, so readers never
+see a half-assembled day. The published tables are row-for-row the ones the unsharded
+``nightly_forecast_job`` writes (tested in ``inventory_pipeline_tests/scaleout``).
+
+Flow of a sharded night (all automation off by default, like the rest of the project):
+``daily_data_job`` (ingest + features of D, e.g. from ``sharded_nightly_data_schedule``) →
+``shard_forecasts_sensor`` launches ``nightly_forecast_sharded_job`` for (D, every shard) →
+``assemble_forecasts_sensor`` launches ``assemble_forecasts_job`` for D (assembly + accuracy) once
+every shard of D has its plan.
+
+Shard of a SKU: ``blake2b(sku) mod SKU_SHARDS``, the same on every run, machine and Python version
+(Python's ``hash()`` is salted per process and would move SKUs between shards).
+"""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import dagster as dg
+import polars as pl
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+
+from inventory_pipeline import forecasting, tracking
+from inventory_pipeline.defs.forecasting.assets import (
+    FEATURE_KEYS,
+    ReorderPlanConfig,
+    _publish,
+    forecast_accuracy,
+)
+from inventory_pipeline.defs.ingest.assets import partition_days
+from inventory_pipeline.defs.ingest.jobs import daily_data_job
+from inventory_pipeline.defs.partitions import (
+    DATE_DIMENSION,
+    SHARD_DIMENSION,
+    SKU_SHARDS,
+    export_day_partitions,
+    export_day_shard_partitions,
+)
+from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.reorder import ReorderConfig
+from inventory_pipeline.warehouse import Warehouse, memory_connection
+
+STAGING_FORECASTS = "staging/forecasts"
+STAGING_PLAN = "staging/reorder_plan"
+_BY_DATE = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=DATE_DIMENSION)
+
+
+# ------------------------------------------------------------------------------ shard assignment
+
+
+def shard_of(sku: str, shards: int = SKU_SHARDS) -> int:
+    """The shard of ``sku`` among ``shards``: stable across runs, machines and Python versions."""
+    if shards < 1:
+        raise ValueError(f"shards must be >= 1, got {shards}")
+    digest = hashlib.blake2b(sku.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def shard_skus(skus: Iterable[str], shard: int, shards: int = SKU_SHARDS) -> list[str]:
+    """The SKUs of ``skus`` that belong to ``shard``, sorted."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} is not in 0..{shards - 1}")
+    return sorted({s for s in skus if shard_of(s, shards) == shard})
+
+
+def catalog_skus(warehouse: Warehouse, as_of: date) -> list[str]:
+    """Every SKU with a catalog row exported on or before ``as_of`` (what the forecast may know)."""
+    days = [
+        d
+        for d in warehouse.partition_values("raw/products", "export_date")
+        if d <= as_of.isoformat()
+    ]
+    if not days:
+        raise FileNotFoundError(
+            f"no raw/products exports on or before {as_of} under {warehouse.root}: run the "
+            f"daily_data_job for that day first"
+        )
+    files = [str(warehouse.partition_path("raw/products", {"export_date": d})) for d in days]
+    con = memory_connection()
+    try:
+        frame = con.sql(
+            "SELECT DISTINCT sku FROM read_parquet($files) ORDER BY sku", params={"files": files}
+        ).pl()
+    finally:
+        con.close()
+    return frame["sku"].to_list()
+
+
+def shard_label(shard: int, shards: int = SKU_SHARDS) -> str:
+    """Folder value of a shard's staging file, e.g. ``2-of-4`` (the count makes a stale layout visible)."""
+    return f"{shard}-of-{shards}"
+
+
+def _keys(context: dg.AssetExecutionContext) -> tuple[date, int]:
+    key = context.partition_key
+    assert isinstance(key, dg.MultiPartitionKey)
+    dims = key.keys_by_dimension
+    return date.fromisoformat(dims[DATE_DIMENSION]), int(dims[SHARD_DIMENSION])
+
+
+def _staged(key: str, day: date, shard: int) -> dict[str, str | date]:
+    return {key: day, "shard": shard_label(shard)}
+
+
+# ---------------------------------------------------------------------------------- shard assets
+
+
+@dg.asset(
+    group_name="forecasting_sharded",
+    kinds={"pytorch", "mlflow", "parquet"},
+    owners=["team:forecasting"],
+    partitions_def=export_day_shard_partitions,
+    deps=[dg.AssetDep(key, partition_mapping=_BY_DATE) for key in FEATURE_KEYS],
+    description="One SKU shard's demand quantiles for the next days (staging; assembled into forecasts).",
+)
+def sku_forecasts_shard(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_registry: MlflowResource
+) -> dg.MaterializeResult:
+    wh = warehouse.warehouse()
+    day, shard = _keys(context)
+    skus = shard_skus(catalog_skus(wh, day), shard)
+    mlflow_registry.configure()
+    forecaster, version = tracking.load_champion(
+        mlflow_registry.registered_model, embedding_cache_dir=wh.root / "embeddings"
+    )
+    model = forecasting.ModelRef(mlflow_registry.registered_model, version)
+    if skus:
+        rows = forecasting.forecast_day(wh, forecaster, day, model, skus=skus).rows
+    else:  # a small catalog can leave a shard empty: an empty file still marks it done
+        rows = pl.DataFrame()
+    path = wh.write_partition(
+        STAGING_FORECASTS, _staged("forecast_date", day, shard), rows.to_arrow()
+    )
+    forecast_skus = rows["sku"].n_unique() if rows.height else 0
+    context.log.info(
+        f"forecasts {day} shard {shard_label(shard)}: {forecast_skus} SKUs, {rows.height} rows"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "model_version": version,
+            "catalog_skus_in_shard": len(skus),
+            "skus": forecast_skus,
+            "rows": rows.height,
+            "path": dg.MetadataValue.path(str(path)),
+        }
+    )
+
+
+@dg.asset(
+    group_name="forecasting_sharded",
+    kinds={"polars", "parquet"},
+    owners=["team:purchasing"],
+    partitions_def=export_day_shard_partitions,
+    deps=[sku_forecasts_shard],
+    description="One SKU shard's reorder plan (staging; assembled into reorder_plan).",
+)
+def reorder_plan_shard(
+    context: dg.AssetExecutionContext, config: ReorderPlanConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    wh = warehouse.warehouse()
+    day, shard = _keys(context)
+    source = wh.partition_path(STAGING_FORECASTS, _staged("forecast_date", day, shard))
+    if not source.exists():
+        raise FileNotFoundError(
+            f"no forecasts of shard {shard_label(shard)} for {day}: materialise sku_forecasts_shard first"
+        )
+    if pl.read_parquet_schema(source):
+        policy = ReorderConfig(
+            review_period_days=config.review_period_days,
+            service_level=config.service_level,
+            category_service_levels=dict(config.category_service_levels),
+            use_cost_ratio=config.use_cost_ratio,
+            holding_cost_rate=config.holding_cost_rate,
+        )
+        plan = forecasting.plan_day(forecasting.load_day_forecast(wh, day, path=source), policy)
+    else:
+        plan = pl.DataFrame()
+    wh.write_partition(STAGING_PLAN, _staged("plan_date", day, shard), plan.to_arrow())
+    orders = int((plan["order_qty"] > 0).sum()) if plan.height else 0
+    context.log.info(f"plan {day} shard {shard_label(shard)}: {plan.height} SKUs, {orders} orders")
+    return dg.MaterializeResult(metadata={"skus": plan.height, "orders": orders})
+
+
+# -------------------------------------------------------------------------------------- assembly
+
+
+def assemble(
+    wh: Warehouse, staging: str, key: str, day: date, sort_by: Sequence[str]
+) -> pl.DataFrame:
+    """The union of every shard's staging file of ``day``; raises if a shard is missing."""
+    missing, frames = [], []
+    for shard in range(SKU_SHARDS):
+        path = wh.partition_path(staging, _staged(key, day, shard))
+        if not path.exists():
+            missing.append(shard_label(shard))
+            continue
+        frame = pl.read_parquet(path)
+        if frame.width:
+            frames.append(frame)
+    if missing:
+        raise FileNotFoundError(
+            f"{staging} of {day} lacks shard(s) {', '.join(missing)}: materialise them "
+            f"(nightly_forecast_sharded_job, partition {day}|<shard>) before assembling"
+        )
+    if not frames:
+        raise ValueError(
+            f"every shard of {staging} for {day} is empty: the catalog has no SKU to forecast"
+        )
+    versions = sorted({v for f in frames for v in f["model_version"].unique().to_list()})
+    if len(versions) > 1:
+        raise ValueError(
+            f"the shards of {day} were forecast by different model versions {versions} (the champion "
+            f"moved between shard runs): re-run every shard of {day} so the day is one model's"
+        )
+    return pl.concat(frames, how="vertical").sort(list(sort_by), maintain_order=True)
+
+
+@dg.asset(
+    group_name="forecasting_sharded",
+    kinds={"polars", "parquet"},
+    owners=["team:forecasting"],
+    partitions_def=export_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep(sku_forecasts_shard, partition_mapping=_BY_DATE)],
+    description="Publishes the day's forecasts partition: the union of every SKU shard, written atomically.",
+)
+def assembled_forecasts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    wh = warehouse.warehouse()
+    days = partition_days(context)
+    for day in days:
+        rows = assemble(wh, STAGING_FORECASTS, "forecast_date", day, ["sku", "horizon"])
+        wh.write_partition(forecasting.FORECASTS, {"forecast_date": day}, rows.to_arrow())
+        context.log.info(f"forecasts {day}: {rows['sku'].n_unique()} SKUs from {SKU_SHARDS} shards")
+    _publish(wh, forecasting.FORECASTS)
+    return dg.MaterializeResult(
+        metadata={"skus": rows["sku"].n_unique(), "rows": rows.height, "shards": SKU_SHARDS,
+                  "days": len(days), "model_version": rows["model_version"][0]}
+    )  # fmt: skip
+
+
+@dg.asset(
+    group_name="forecasting_sharded",
+    kinds={"polars", "parquet"},
+    owners=["team:purchasing"],
+    partitions_def=export_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[dg.AssetDep(reorder_plan_shard, partition_mapping=_BY_DATE), assembled_forecasts],
+    description="Publishes the day's reorder_plan partition: the union of every SKU shard, written atomically.",
+)
+def assembled_reorder_plan(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    wh = warehouse.warehouse()
+    for day in partition_days(context):
+        plan = assemble(wh, STAGING_PLAN, "plan_date", day, ["sku"])
+        wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": day}, plan.to_arrow())
+        orders = int((plan["order_qty"] > 0).sum())
+        context.log.info(f"plan {day}: {orders} orders, value {plan['order_value'].sum():.2f}")
+    _publish(wh, forecasting.REORDER_PLAN)
+    return dg.MaterializeResult(
+        metadata={"skus": plan.height, "orders": orders,
+                  "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum()))}
+    )  # fmt: skip
+
+
+sharded_forecasting_assets = [
+    sku_forecasts_shard,
+    reorder_plan_shard,
+    assembled_forecasts,
+    assembled_reorder_plan,
+]
+
+# ------------------------------------------------------------------------------- jobs, automation
+
+nightly_forecast_sharded_job = dg.define_asset_job(
+    name="nightly_forecast_sharded_job",
+    selection=dg.AssetSelection.assets(sku_forecasts_shard, reorder_plan_shard),
+    partitions_def=export_day_shard_partitions,
+    description="Forecast and plan one SKU shard of one export day (run once per shard, in parallel).",
+)
+
+assemble_forecasts_job = dg.define_asset_job(
+    name="assemble_forecasts_job",
+    selection=dg.AssetSelection.assets(
+        assembled_forecasts, assembled_reorder_plan, forecast_accuracy
+    ),
+    partitions_def=export_day_partitions,
+    description="Publish a day's forecasts and reorder plan from its SKU shards, then score accuracy.",
+)
+
+sharded_nightly_data_schedule = dg.build_schedule_from_partitioned_job(
+    daily_data_job,
+    name="sharded_nightly_data_schedule",
+    hour_of_day=2,
+    minute_of_hour=0,
+    description="Sharded nights: at 02:00 UTC ingest the day that just ended and update features "
+    "(the sensors then run the shards and the assembly). Use instead of nightly_forecast_schedule.",
+)
+
+
+def _single_day(run: dg.DagsterRun) -> str | None:
+    """The export day of a run over one day (a partition key or a one-day range), else None."""
+    tags = run.tags
+    key = tags.get(PARTITION_NAME_TAG)
+    if key is None and tags.get(ASSET_PARTITION_RANGE_START_TAG) == tags.get(
+        ASSET_PARTITION_RANGE_END_TAG
+    ):
+        key = tags.get(ASSET_PARTITION_RANGE_START_TAG)
+    if key is None:
+        return None
+    return key.split("|")[0] if "|" in key else key
+
+
+def shard_keys(day: str) -> list[dg.MultiPartitionKey]:
+    return [
+        dg.MultiPartitionKey({DATE_DIMENSION: day, SHARD_DIMENSION: shard})
+        for shard in export_day_shard_partitions.get_partitions_def_for_dimension(
+            SHARD_DIMENSION
+        ).get_partition_keys()
+    ]
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_data_job],
+    request_job=nightly_forecast_sharded_job,
+    name="shard_forecasts_sensor",
+    description="After daily_data_job succeeds for one export day, forecast + plan every SKU shard of it.",
+)
+def shard_forecasts_sensor(context: dg.RunStatusSensorContext):
+    day = _single_day(context.dagster_run)
+    if day is None:
+        return dg.SkipReason("not a one-day run (a history backfill): launch the shards explicitly")
+    return [
+        dg.RunRequest(run_key=f"{context.dagster_run.run_id}:{key}", partition_key=key)
+        for key in shard_keys(day)
+    ]
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[nightly_forecast_sharded_job],
+    request_job=assemble_forecasts_job,
+    name="assemble_forecasts_sensor",
+    description="When the last SKU shard of a day has its plan, publish the day (assemble_forecasts_job).",
+)
+def assemble_forecasts_sensor(context: dg.RunStatusSensorContext):
+    day = _single_day(context.dagster_run)
+    if day is None:
+        return dg.SkipReason("not a sharded run")
+    done = context.instance.get_materialized_partitions(reorder_plan_shard.key)
+    missing = [str(k) for k in shard_keys(day) if str(k) not in done]
+    if missing:
+        return dg.SkipReason(f"{day}: waiting for shard(s) {', '.join(missing)}")
+    return dg.RunRequest(run_key=f"{day}:{context.dagster_run.run_id}", partition_key=day)
+
+
+sharded_jobs = [nightly_forecast_sharded_job, assemble_forecasts_job]
+sharded_schedules = [sharded_nightly_data_schedule]
+sharded_sensors = [shard_forecasts_sensor, assemble_forecasts_sensor]
