@@ -4,7 +4,12 @@ tests' recipe, built once for this package)."""
 import pytest
 
 from inventory_pipeline import tracking
-from inventory_pipeline_tests.forecasting.conftest import Shop, build_warehouse, tiny_config, train_and_register
+from inventory_pipeline_tests.forecasting.conftest import (
+    Shop,
+    build_warehouse,
+    tiny_config,
+    train_and_register,
+)
 
 
 @pytest.fixture(scope="package")

@@ -152,7 +152,7 @@ def test_shard_assignment_is_stable_across_processes() -> None:
     assert [shard_of(s, 4) for s in ("SKU-00001", "SKU-00002", "a", "b")] == [3, 2, 3, 1]
     code = (
         "from inventory_pipeline.defs.forecasting.sharded import shard_of;"
-        f"print(','.join(str(shard_of(f'SKU-{{i:05d}}')) for i in range(200)))"
+        "print(','.join(str(shard_of(f'SKU-{i:05d}')) for i in range(200)))"
     )
     for seed in ("1", "2"):
         out = subprocess.run(
