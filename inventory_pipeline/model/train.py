@@ -26,6 +26,7 @@ from torch import nn
 
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ForecastSamples, TextInputs, make_batch
+from inventory_pipeline.model.distributed import current_world, local_index, worker_loss
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.losses import forecast_loss
@@ -176,6 +177,11 @@ def train(
 
         trainable = [p for p in network.parameters() if p.requires_grad]
         optimizer = make_optimizer(network, config)
+        # under torchrun (a process group of 2+ workers): data-parallel, see model/distributed.py
+        world = current_world()
+        model: nn.Module = network
+        if world is not None:
+            model = nn.parallel.DistributedDataParallel(network, broadcast_buffers=False)
         n = len(train_samples)
         steps_per_epoch = math.ceil(n / config.batch_size)
         total_steps = steps_per_epoch * config.max_epochs
@@ -191,15 +197,23 @@ def train(
 
         for epoch in range(1, config.max_epochs + 1):
             epoch_start = time.perf_counter()
-            network.train()
+            model.train()
             order = torch.randperm(n, generator=shuffler).numpy()
             loss_sum = 0.0
             for step in range(1, steps_per_epoch + 1):
                 index = order[(step - 1) * config.batch_size : step * config.batch_size]
-                batch = make_batch(train_samples, train_text, index)
-                loss = forecast_loss(network(batch), batch, config).total
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                if world is None:
+                    batch = make_batch(train_samples, train_text, index)
+                    loss = forecast_loss(network(batch), batch, config).total
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                else:
+                    rows, has_rows = local_index(index, world)
+                    batch = make_batch(train_samples, train_text, rows)
+                    parts = forecast_loss(model(batch), batch, config)
+                    worker, loss = worker_loss(parts, batch, config, world, has_rows)
+                    optimizer.zero_grad(set_to_none=True)
+                    worker.backward()  # DDP averages the gradients over the workers
                 torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
                 optimizer.step()
                 scheduler.step()
