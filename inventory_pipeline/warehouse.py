@@ -2,11 +2,13 @@
 
 Layout and conventions are documented in ``docs/warehouse.md``. Everything that writes a table
 partition goes through :func:`write_partition`, so every partition write in the project is atomic
-(temp file + ``os.replace``) and idempotent (re-running replaces exactly that partition).
+(temp file + ``os.replace``) and idempotent (re-running replaces exactly that partition). Crash
+safety and concurrency are described in ``docs/reliability.md``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import time
@@ -23,6 +25,8 @@ import pyarrow.parquet as pq
 
 PARTITION_FILE = "data.parquet"
 CATALOG_FILE = "catalog.duckdb"
+# Temp files do not end in .parquet, so no Parquet glob (not even root/**/*.parquet) can see them.
+TMP_SUFFIX = ".parquet.tmp"
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -72,19 +76,44 @@ class Warehouse:
     def write_partition(
         self, table: str, partition: Mapping[str, str | date], data: pa.Table
     ) -> Path:
-        """Atomically writes (or replaces) one partition; returns its final path."""
+        """Atomically writes (or replaces) one partition; returns its final path.
+
+        The data goes to a temp file in ``.tmp/`` that this process holds an exclusive lock on
+        until it is renamed into place. A process killed mid-write leaves its temp file behind,
+        unlocked; the next write anywhere in the warehouse removes it (:meth:`remove_stale_temp_files`).
+        """
         final = self.partition_path(table, partition)
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.parquet"
-        try:
+        self.remove_stale_temp_files()
+        with _locked_temp_file(self.tmp_dir) as tmp:
             pq.write_table(data, tmp, compression="zstd")
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
         return final
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Removes temp files no live writer holds (leftovers of killed writes); returns them.
+
+        Temp files of writes in progress, in this or any other process, are locked and kept.
+        """
+        if not self.tmp_dir.is_dir():
+            return []
+        removed = []
+        for path in sorted(self.tmp_dir.glob(f"*{TMP_SUFFIX}")):
+            try:
+                fh = open(path, "rb")  # noqa: SIM115 - the lock must outlive the unlink
+            except FileNotFoundError:  # renamed into place or removed meanwhile
+                continue
+            with fh:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # a live writer holds it
+                    continue
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     def has_partition(self, table: str, partition: Mapping[str, str | date]) -> bool:
         return self.partition_path(table, partition).exists()
@@ -134,6 +163,34 @@ class Warehouse:
             for name, select_sql in views.items():
                 _check_segment("view name", name)
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
+
+
+@contextmanager
+def _locked_temp_file(tmp_dir: Path) -> Iterator[Path]:
+    """A new temp file under ``tmp_dir``, exclusively locked (flock) until the block ends.
+
+    The lock is released by the kernel when the process dies, which is how
+    :meth:`Warehouse.remove_stale_temp_files` tells a killed write from a running one. A cleaner
+    may remove the file between its creation and the lock; the inode check then starts over.
+    """
+    while True:
+        path = tmp_dir / f"{uuid.uuid4().hex}{TMP_SUFFIX}"
+        fh = open(path, "xb")  # noqa: SIM115 - closed in the finally below
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                continue
+            try:
+                yield path
+            finally:
+                path.unlink(missing_ok=True)  # no-op once renamed into place
+            return
+        finally:
+            fh.close()
 
 
 def read_sql(name: str) -> str:
