@@ -52,6 +52,13 @@ from inventory_pipeline.warehouse import Warehouse, memory_connection
 
 STAGING_FORECASTS = "staging/forecasts"
 STAGING_PLAN = "staging/reorder_plan"
+# Kubernetes resources of one shard run's pod (a shard of 25k SKUs: about a quarter of the 100k-SKU
+# night, whose forecast step peaks near 1.2 GiB at 10k SKUs with the encoder loaded).
+SHARD_POD_CONFIG = {
+    "container_config": {
+        "resources": {"requests": {"cpu": "1", "memory": "3Gi"}, "limits": {"memory": "6Gi"}}
+    }
+}
 _BY_DATE = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=DATE_DIMENSION)
 
 
@@ -289,6 +296,8 @@ nightly_forecast_sharded_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(sku_forecasts_shard, reorder_plan_shard),
     partitions_def=export_day_shard_partitions,
     description="Forecast and plan one SKU shard of one export day (run once per shard, in parallel).",
+    # read by the K8sRunLauncher only (deploy/k8s/values.yaml): each shard run's pod requests
+    tags={"dagster-k8s/config": SHARD_POD_CONFIG},
 )
 
 assemble_forecasts_job = dg.define_asset_job(
