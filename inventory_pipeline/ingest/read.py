@@ -8,7 +8,11 @@ as :class:`Reject` records instead. Typing and the contract's rules are applied 
 
 CSV takes a fast path (pyarrow's multi-threaded parser, all columns as binary) and falls back to
 Python's ``csv`` module, row by row, only for a file the fast path cannot parse (a row with the
-wrong number of fields, broken quoting).
+wrong number of fields, broken quoting) or that may end inside a quoted field (an odd number of
+quote characters: a file cut off mid-row, whose last row would otherwise load truncated).
+
+A NUL byte in the header row marks a binary file (rejected whole); in a data field it is
+``bad_encoding`` for that row only, like invalid UTF-8, for CSV and Parquet alike.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -29,6 +35,8 @@ from inventory_pipeline import contract as c
 ROW_NUMBER = "_row_number"
 _HEADER_PROBE_BYTES = 1 << 16
 _CSV_BLOCK_BYTES = 16 << 20
+# The contract sets no field size limit; Python's default (128 KiB) would stop the row-wise reader.
+_MAX_FIELD_CHARS = min(sys.maxsize, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,8 @@ def raw_json(values: dict[str, object]) -> str:
     return json.dumps(values, ensure_ascii=False, default=str)
 
 
-def _decode(value: bytes) -> str:
-    return value.decode("utf-8", errors="backslashreplace")
+def _decode(value: bytes | str) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", errors="backslashreplace")
 
 
 def read_file(path: Path) -> ReadResult:
@@ -89,9 +97,9 @@ def _read_header(path: Path) -> list[str]:
         raise FileRejected(c.EMPTY_FILE, "the file is empty (0 bytes); expected a CSV header row")
     if probe.startswith(b"\xef\xbb\xbf"):
         probe = probe[3:]
-    if b"\x00" in probe:
-        raise FileRejected(c.UNREADABLE_FILE, "the file contains NUL bytes: not a CSV text file")
     first_line = probe.split(b"\n", 1)[0]
+    if b"\x00" in first_line:
+        raise FileRejected(c.UNREADABLE_FILE, "the header row contains NUL bytes: not a CSV text file")
     try:
         first_line.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -111,6 +119,8 @@ def _read_header(path: Path) -> list[str]:
 
 def read_csv(path: Path) -> ReadResult:
     header = _read_header(path)
+    if _odd_quote_count(path):
+        return _read_csv_rowwise(path, header)
     try:
         table = pa_csv.read_csv(
             path,
@@ -129,8 +139,17 @@ def read_csv(path: Path) -> ReadResult:
     return _binary_table_to_frame(table, header)
 
 
+def _odd_quote_count(path: Path) -> bool:
+    """True if the file may end inside a quoted field (RFC 4180 quotes come in pairs)."""
+    count = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(_CSV_BLOCK_BYTES):
+            count += block.count(b'"')
+    return count % 2 == 1
+
+
 def _binary_table_to_frame(table: pa.Table, header: list[str]) -> ReadResult:
-    """Decodes binary columns as UTF-8; rows with invalid bytes become ``bad_encoding`` rejects."""
+    """Decodes binary columns as UTF-8; rows with invalid bytes or NULs become ``bad_encoding``."""
     n = table.num_rows
     columns: dict[str, pa.Array] = {}
     bad_rows: set[int] = set()
@@ -143,11 +162,14 @@ def _binary_table_to_frame(table: pa.Table, header: list[str]) -> ReadResult:
             decoded = []
             for i, value in enumerate(values):
                 try:
-                    decoded.append(value.decode("utf-8"))
+                    decoded.append(None if value is None else value.decode("utf-8"))
                 except UnicodeDecodeError:
                     bad_rows.add(i)
                     decoded.append(None)
             columns[name] = pa.array(decoded, pa.string())
+        has_nul = pc.fill_null(pc.match_substring(columns[name], "\x00"), False)
+        if pc.any(has_nul).as_py():
+            bad_rows.update(pc.indices_nonzero(has_nul).to_pylist())
     frame = pl.from_arrow(pa.table(columns)) if header else pl.DataFrame()
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias(ROW_NUMBER))
@@ -155,7 +177,7 @@ def _binary_table_to_frame(table: pa.Table, header: list[str]) -> ReadResult:
     if bad_rows:
         for i in sorted(bad_rows):
             values = {name: table.column(name)[i].as_py() for name in header}
-            raw = {name: _decode(value) for name, value in values.items()}
+            raw = {name: None if value is None else _decode(value) for name, value in values.items()}
             bad_cols = [name for name, value in values.items() if _is_invalid(value)]
             rejects.append(
                 Reject(i + 1, c.BAD_ENCODING, f"not valid UTF-8 text in column(s) {bad_cols}", raw_json(raw))
@@ -165,12 +187,17 @@ def _binary_table_to_frame(table: pa.Table, header: list[str]) -> ReadResult:
     return ReadResult(frame=frame, rejects=rejects, rows_read=n)
 
 
-def _is_invalid(value: bytes) -> bool:
+def _is_invalid(value: bytes | str | None) -> bool:
+    """Not valid UTF-8 text, or holding a NUL byte (never part of text)."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return "\x00" in value
     try:
         value.decode("utf-8")
     except UnicodeDecodeError:
         return True
-    return False
+    return b"\x00" in value
 
 
 def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
@@ -178,13 +205,17 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
     text = path.read_bytes()
     if text.startswith(b"\xef\xbb\xbf"):
         text = text[3:]
-    reader = csv.reader(io.StringIO(text.decode("utf-8", errors="surrogateescape"), newline=""))
+    csv.field_size_limit(max(csv.field_size_limit(), _MAX_FIELD_CHARS))
+    lines = list(io.StringIO(text.decode("utf-8", errors="surrogateescape"), newline=""))
+    reader = csv.reader(lines)
     next(reader, None)  # header, already read
     rows: list[list[str]] = []
     numbers: list[int] = []
     rejects: list[Reject] = []
     row_number = 0
+    last_start, raw = 0, {}  # first physical line of the last record, and its raw values
     while True:
+        start = reader.line_num
         try:
             record = next(reader)
         except StopIteration:
@@ -198,6 +229,7 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
         if not record:  # blank line: not a data row
             continue
         row_number += 1
+        last_start = start
         raw = {
             (header[i] if i < len(header) else f"_extra_{i + 1}"): _surrogates_visible(v)
             for i, v in enumerate(record)
@@ -212,7 +244,7 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
                 )
             )
             continue
-        bad_cols = [h for h, v in zip(header, record) if _has_surrogates(v)]
+        bad_cols = [h for h, v in zip(header, record) if _has_surrogates(v) or "\x00" in v]
         if bad_cols:
             rejects.append(
                 Reject(row_number, c.BAD_ENCODING, f"not valid UTF-8 text in column(s) {bad_cols}", raw_json(raw))
@@ -220,10 +252,38 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
             continue
         rows.append(record)
         numbers.append(row_number)
+    last_loaded = bool(numbers) and numbers[-1] == row_number
+    if last_loaded and _ends_inside_quotes("".join(lines[last_start:])):
+        rows.pop()
+        numbers.pop()
+        rejects.append(
+            Reject(
+                row_number,
+                c.MALFORMED_ROW,
+                "the file ends inside a quoted field: the row is cut off (truncated file?)",
+                raw_json(raw),
+            )
+        )
     frame = pl.DataFrame(
         {h: [r[i] for r in rows] for i, h in enumerate(header)}, schema={h: pl.String for h in header}
     ).with_columns(pl.Series(ROW_NUMBER, numbers, dtype=pl.Int64))
     return ReadResult(frame=frame, rejects=rejects, rows_read=row_number)
+
+
+def _ends_inside_quotes(tail: str) -> bool:
+    """Whether text (the last record and what follows it) ends inside an open quoted field.
+
+    Python's ``csv`` closes such a field silently at the end of the data. Appending a line break
+    changes the parsed (non-blank) records only if it lands inside the open field.
+    """
+
+    def parse(text: str) -> list[list[str]]:
+        return [record for record in csv.reader(io.StringIO(text, newline="")) if record]
+
+    try:
+        return parse(tail) != parse(tail + "\n")
+    except csv.Error:
+        return False
 
 
 def _has_surrogates(value: str) -> bool:
@@ -238,7 +298,10 @@ def _surrogates_visible(value: str) -> str:
 
 
 def _to_string(series: pl.Series) -> pl.Series:
-    """A typed column as the text a CSV export would hold (ISO dates, UTC offsets kept)."""
+    """A typed column as the text a CSV export would hold (ISO dates, UTC offsets kept).
+
+    Nested values (lists, structs; only ever in unknown extra columns) become JSON text.
+    """
     dtype = series.dtype
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is not None:
@@ -246,26 +309,36 @@ def _to_string(series: pl.Series) -> pl.Series:
         return series.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
     if dtype == pl.Date:
         return series.dt.to_string("%Y-%m-%d")
-    if dtype == pl.Binary:
-        return series.bin.decode("utf-8", strict=False) if hasattr(series, "bin") else series.cast(pl.String)
     if dtype == pl.String:
         return series
+    if dtype.is_nested() or dtype == pl.Object:
+        return pl.Series(
+            series.name, [None if v is None else raw_json(v) for v in series.to_list()], pl.String
+        )
     return series.cast(pl.String, strict=False)
 
 
 def read_parquet(path: Path) -> ReadResult:
+    """Columns as text like a CSV's; binary columns are decoded as UTF-8 (``bad_encoding`` rows)."""
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as err:
         if path.stat().st_size == 0:
             raise FileRejected(c.EMPTY_FILE, "the file is empty (0 bytes)") from err
         raise FileRejected(c.UNREADABLE_FILE, f"not a readable Parquet file: {err}") from err
+    header = [name.strip() for name in table.column_names]
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise FileRejected(c.UNREADABLE_FILE, f"duplicate column names: {duplicates}")
+    columns: dict[str, pa.Array] = {}
     try:
-        frame = pl.from_arrow(table)
+        for name, column in zip(header, table.columns):
+            if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+                columns[name] = column.combine_chunks().cast(pa.binary())
+                continue
+            series = pl.from_arrow(column)
+            assert isinstance(series, pl.Series)
+            columns[name] = _to_string(series).to_arrow().cast(pa.string())
     except Exception as err:
         raise FileRejected(c.UNREADABLE_FILE, f"Parquet column types not supported: {err}") from err
-    assert isinstance(frame, pl.DataFrame)
-    frame = frame.rename({name: name.strip() for name in frame.columns})
-    frame = pl.DataFrame([_to_string(frame[name]).alias(name) for name in frame.columns])
-    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW_NUMBER))
-    return ReadResult(frame=frame, rejects=[], rows_read=frame.height)
+    return _binary_table_to_frame(pa.table(columns) if columns else table.select([]), header)

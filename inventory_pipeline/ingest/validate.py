@@ -8,6 +8,7 @@ lists every problem found in the row, so one look at a reject tells everything t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import polars as pl
 
@@ -20,6 +21,10 @@ _INT_RE = r"^[+-]?\d{1,18}$"
 _DECIMAL_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?$"
+# ISO 8601 years 0001-9999 (also what Python, and so every reader of the raw tables, can hold);
+# year 0000, or a UTC instant past 9999 after applying an offset, is not a valid value.
+_FIRST_DAY, _LAST_DAY = date(1, 1, 1), date(9999, 12, 31)
+_FIRST_INSTANT, _LAST_INSTANT = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)
 
 
 @dataclass
@@ -40,9 +45,13 @@ def _parse(col: c.Column) -> pl.Expr:
     if col.kind == "int":
         return pl.when(text.str.contains(_INT_RE)).then(text.cast(pl.Int64, strict=False))
     if col.kind == "decimal":
-        return pl.when(text.str.contains(_DECIMAL_RE)).then(text.cast(pl.Float64, strict=False))
+        value = text.cast(pl.Float64, strict=False)  # finite: '1e999' overflows to inf
+        return pl.when(text.str.contains(_DECIMAL_RE) & value.is_finite()).then(value)
     if col.kind == "date":
-        return pl.when(text.str.contains(_DATE_RE)).then(text.str.to_date("%Y-%m-%d", strict=False))
+        value = text.str.to_date("%Y-%m-%d", strict=False)
+        return pl.when(
+            text.str.contains(_DATE_RE) & value.is_between(_FIRST_DAY, _LAST_DAY)
+        ).then(value)
     if col.kind == "timestamp":
         # ISO 8601: 'T' or space, optional seconds/fraction, 'Z' or ±hh:mm or none (= UTC).
         norm = text.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T").str.replace(r"[Zz]$", "+00:00")
@@ -56,9 +65,10 @@ def _parse(col: c.Column) -> pl.Expr:
             for fmt in ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M")
         ]
         date_only = norm.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
-        return pl.when(text.str.contains(_TIMESTAMP_RE)).then(
-            pl.coalesce(*with_offset, *naive, date_only)
-        )
+        value = pl.coalesce(*with_offset, *naive, date_only)
+        return pl.when(
+            text.str.contains(_TIMESTAMP_RE) & value.is_between(_FIRST_INSTANT, _LAST_INSTANT)
+        ).then(value)
     if col.kind == "enum":
         return pl.when(text.is_in(list(col.allowed))).then(text)
     if col.kind == "text":
