@@ -245,7 +245,9 @@ class MlflowServer:
 
     def start(self) -> None:
         log = self.folder / "mlflow-server.log"
-        self.proc = start_group(self.command(), log, base_env(), cwd=self.folder)
+        # The job runner serves MLflow GenAI jobs, which the pipeline does not use.
+        env = base_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+        self.proc = start_group(self.command(), log, env, cwd=self.folder)
         wait_http(f"{self.url}/health", self.proc, log)
 
     def stop(self) -> None:
