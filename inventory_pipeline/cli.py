@@ -191,16 +191,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_command(port: int = UI_PORT) -> list[str]:
+    """``dagster dev`` (UI + daemon) bound to the loopback interface only: never 0.0.0.0."""
+    return [
+        sys.executable, "-m", "dagster", "dev",
+        "-w", str(REPO_ROOT / "workspace.yaml"),
+        "-h", UI_HOST, "-p", str(port),
+    ]  # fmt: skip
+
+
 def serve() -> int:
     """Serves the Dagster UI (and daemon) on 127.0.0.1:3000 until interrupted."""
     init_home()
-    cmd = [
-        sys.executable, "-m", "dagster", "dev",
-        "-w", str(REPO_ROOT / "workspace.yaml"),
-        "-h", UI_HOST, "-p", str(UI_PORT),
-    ]  # fmt: skip
     print(f"Dagster UI on http://{UI_HOST}:{UI_PORT} (Ctrl-C to stop)")
-    return subprocess.call(cmd, cwd=REPO_ROOT)
+    return subprocess.call(serve_command(), cwd=REPO_ROOT)
 
 
 def build_parser() -> argparse.ArgumentParser:
