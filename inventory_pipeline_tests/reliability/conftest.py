@@ -8,6 +8,7 @@ telemetry off) is built explicitly by :func:`pipeline_env`.
 import hashlib
 import os
 import sys
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -46,14 +47,22 @@ def shop_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "landing"
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The warehouse of one uninterrupted, sequential daily_data_job over the whole shop."""
+
+    warehouse: Path
+    digests: dict[str, str]  # partition path -> sha256, see partition_digests
+
+
 @pytest.fixture(scope="package")
-def reference(shop_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Partition digests of one uninterrupted, sequential daily_data_job over the whole shop."""
+def reference(shop_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Reference:
     warehouse = tmp_path_factory.mktemp("reference") / "warehouse"
     run_in_process("daily_data_job", START, END, shop_landing, warehouse)
     digests = partition_digests(warehouse)
     assert sum(k.startswith("raw/") for k in digests) == len(RAW_TABLES) * SHOP_DAYS
-    return digests
+    assert any(k.startswith("features/daily_sku_demand/") for k in digests)
+    return Reference(warehouse, digests)
 
 
 def pipeline_env(landing: Path, warehouse: Path, dagster_home: Path) -> dict[str, str]:

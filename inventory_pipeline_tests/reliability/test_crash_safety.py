@@ -24,6 +24,7 @@ from inventory_pipeline_tests.reliability.conftest import (
     RAW_TABLES,
     SHOP_DAYS,
     START,
+    Reference,
     partition_digests,
     pipeline_env,
 )
@@ -59,7 +60,7 @@ def _parquet_files_seen_by_duckdb(warehouse: Path) -> list[str]:
 
 
 def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrupted_run(
-    shop_landing: Path, reference: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shop_landing: Path, reference: Reference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     warehouse = tmp_path / "warehouse"
     home = tmp_path / "dagster_home"
@@ -94,7 +95,7 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
     assert seen and all(Path(f).name == PARTITION_FILE for f in seen)
     assert {Path(f).relative_to(warehouse).as_posix() for f in seen} == set(written)
     for key, digest in written.items():
-        assert reference[key] == digest, f"{key} differs from the uninterrupted run's"
+        assert reference.digests[key] == digest, f"{key} differs from the uninterrupted run's"
     wh = Warehouse(warehouse)
     tables = [f"raw/{t}" for t in RAW_TABLES if (warehouse / "raw" / t).is_dir()] + ["rejects"]
     assert len(tables) > 1
@@ -111,7 +112,7 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
         if name.startswith(("INVENTORY_", "DAGSTER_")):
             monkeypatch.setenv(name, value)
     assert cli.main(["backfill", "--start", START.isoformat(), "--end", END.isoformat()]) == 0
-    assert partition_digests(warehouse) == reference
+    assert partition_digests(warehouse) == reference.digests
     assert not list(wh.tmp_dir.glob(f"*{TMP_SUFFIX}")), (
         "a killed write's temp file survived the re-run"
     )

@@ -10,7 +10,7 @@ from datetime import date
 
 import dagster as dg
 
-from inventory_pipeline.defs.ingest.assets import ingest_assets, partition_days
+from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, ingest_assets, partition_days
 from inventory_pipeline.defs.partitions import export_day_partitions
 from inventory_pipeline.defs.resources import WarehouseResource
 from inventory_pipeline.features.build import build_table, update_table
@@ -56,6 +56,7 @@ def build_feature_asset(name: str) -> dg.AssetsDefinition:
         tags={"layer": "features"},
         partitions_def=export_day_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=CATALOG_POOL,
         deps=INGEST_KEYS,
         description=DESCRIPTIONS[name],
     )

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from inventory_pipeline import forecasting, plots, tracking
 from inventory_pipeline.defs.features.assets import feature_assets
-from inventory_pipeline.defs.ingest.assets import partition_days
+from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
 from inventory_pipeline.defs.partitions import export_day_partitions
 from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
 from inventory_pipeline.reorder import ReorderConfig
@@ -51,6 +51,7 @@ def _fan_skus(rows: pl.DataFrame) -> list[str]:
     owners=["team:forecasting"],
     partitions_def=export_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=CATALOG_POOL,
     deps=FEATURE_KEYS,
     description="Daily demand quantiles per SKU for the next 28 days from the champion model.",
 )
@@ -120,6 +121,7 @@ def _orders_markdown(plan: pl.DataFrame) -> str:
     owners=["team:purchasing"],
     partitions_def=export_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=CATALOG_POOL,
     deps=[sku_forecasts],
     description="Units to order today per SKU (order-up-to policy on cumulative quantiles) with a reason.",
 )
@@ -171,6 +173,7 @@ class AccuracyConfig(dg.Config):
     owners=["team:forecasting"],
     partitions_def=export_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=CATALOG_POOL,
     deps=[sku_forecasts, *FEATURE_KEYS],
     description="Scores earlier forecasts whose target days are now observed (WAPE, WQL, coverage).",
     check_specs=[

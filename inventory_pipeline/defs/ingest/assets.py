@@ -25,6 +25,9 @@ from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 SCHEMA_CHECK = "matches_contract_schema"
 DUPLICATE_CHECK = "no_duplicate_keys"
 REJECT_RATE_CHECK = "reject_rate_below_threshold"
+# Dagster concurrency pool of every step that writes the DuckDB catalog file (one writer per file):
+# limit 1 in deploy/local/dagster.yaml, so these steps run one at a time across all runs.
+CATALOG_POOL = "duckdb_catalog"
 _PREVIEW_ROWS = 10
 _MAX_PROGRESS_LINES = 50
 
@@ -88,6 +91,7 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
         tags={"layer": "raw"},
         partitions_def=export_day_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=CATALOG_POOL,
         deps=[] if not contract.checks_sku else [dg.AssetKey("raw_products")],
         description=f"Validated {contract.name} rows of each export day, with rejects and reasons.",
         check_specs=[
