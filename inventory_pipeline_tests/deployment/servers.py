@@ -15,9 +15,9 @@ import os
 import secrets
 import shutil
 import signal
-import sys
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -129,20 +129,20 @@ def postgres_cluster(bin_dir: Path) -> Iterator[PgServer]:
     if user is not None:
         shutil.chown(folder, user)
         shutil.chown(pwfile, user)
-    run = {"user": user, "cwd": folder, "capture_output": True, "text": True, "check": True}
+    run = {"user": user, "cwd": folder, "capture_output": True, "text": True}
     try:
         subprocess.run(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", "inventory_test", "--pwfile", str(pwfile),
              "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8",
              "--locale=C", "--no-sync"],
-            **run,
+            check=True, **run,
         )  # fmt: skip
         port = free_port()
         options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off"
         subprocess.run(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
              "-o", options, "-w", "-t", "60", "start"],
-            **run,
+            check=True, **run,
         )  # fmt: skip
     except subprocess.CalledProcessError as err:
         log = folder / "server.log"
@@ -154,7 +154,7 @@ def postgres_cluster(bin_dir: Path) -> Iterator[PgServer]:
     finally:
         subprocess.run(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            user=user, cwd=folder, capture_output=True,
+            user=user, cwd=folder, capture_output=True, check=False,
         )  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
 

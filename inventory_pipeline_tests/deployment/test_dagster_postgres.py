@@ -61,16 +61,19 @@ def pg_home(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 
 
 def test_the_example_instance_config_loads_with_postgres_storage(pg_home: tuple[Path, dict[str, str]]) -> None:
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+    from dagster_postgres import (
+        PostgresEventLogStorage,
+        PostgresRunStorage,
+        PostgresScheduleStorage,
+    )
 
     home, env = pg_home
-    with environ(env):
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            assert isinstance(instance.run_storage, PostgresRunStorage)
-            assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-            assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
-            assert not instance.telemetry_enabled
-            assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+    with environ(env), dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert not instance.telemetry_enabled
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
 
 
 def test_the_example_instance_config_has_no_password_without_the_environment(
