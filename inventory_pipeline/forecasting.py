@@ -95,7 +95,9 @@ def forecast_day(
     skus = [s for s, k in zip(windows.skus, keep) if k]
     H = config.horizon_days
     on_sale = (
-        features.future.sort("sku", "date")["on_sale"].to_numpy().reshape(len(windows.skus), H)[keep]
+        features.future.sort("sku", "date")["on_sale"]
+        .to_numpy()
+        .reshape(len(windows.skus), H)[keep]
     )
     daily = forecast.daily * on_sale[:, :, None]  # (N, H, Q): no demand off sale
     # after a discontinuation inside the horizon, cumulative demand stops growing
@@ -166,9 +168,7 @@ def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
         if names:
             events.append((row["date"], names[0]))
     recent = f.history.filter(pl.col("date") > as_of - timedelta(days=7))
-    stockouts = dict(
-        recent.group_by("sku").agg(pl.col("stockout").sum()).iter_rows()
-    )
+    stockouts = dict(recent.group_by("sku").agg(pl.col("stockout").sum()).iter_rows())
     reviews = {r["sku"]: r for r in f.reviews.iter_rows(named=True)}
     out = []
     for sku, days in zip(day.skus, cover):
@@ -184,11 +184,16 @@ def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
         if stockouts.get(sku, 0):
             phrases.append(f"stocked out on {stockouts[sku]} of the last 7 days")
         r = reviews.get(sku)
-        if r and (r.get("reviews_28d") or 0) >= 3 and r.get("mean_rating_28d") is not None:
-            if r.get("mean_rating_total") is not None and r["mean_rating_28d"] < r["mean_rating_total"] - 0.5:
-                phrases.append(
-                    f"rating fell to {r['mean_rating_28d']:.1f} in 28 days (all-time {r['mean_rating_total']:.1f})"
-                )
+        if (
+            r
+            and (r.get("reviews_28d") or 0) >= 3
+            and r.get("mean_rating_28d") is not None
+            and r.get("mean_rating_total") is not None
+            and r["mean_rating_28d"] < r["mean_rating_total"] - 0.5
+        ):
+            phrases.append(
+                f"rating fell to {r['mean_rating_28d']:.1f} in 28 days (all-time {r['mean_rating_total']:.1f})"
+            )
         out.append(phrases)
     return out
 
