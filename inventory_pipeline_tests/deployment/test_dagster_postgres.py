@@ -81,9 +81,12 @@ def test_the_example_instance_config_has_no_password_without_the_environment(
 ) -> None:
     """The password is read from DAGSTER_PG_PASSWORD only: unset, the instance does not load."""
     home, env = pg_home
-    with environ({k: v for k, v in env.items() if k != "DAGSTER_PG_PASSWORD"}, unset=("DAGSTER_PG_PASSWORD",)):
-        with pytest.raises(DagsterInvalidConfigError, match="DAGSTER_PG_PASSWORD"):
-            dg.DagsterInstance.from_config(str(home))
+    without = {k: v for k, v in env.items() if k != "DAGSTER_PG_PASSWORD"}
+    with (
+        environ(without, unset=("DAGSTER_PG_PASSWORD",)),
+        pytest.raises(DagsterInvalidConfigError, match="DAGSTER_PG_PASSWORD"),
+    ):
+        dg.DagsterInstance.from_config(str(home))
 
 
 def test_pipeline_runs_are_stored_in_postgres(

@@ -23,7 +23,13 @@ from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.warehouse import Warehouse
-from inventory_pipeline_tests.conftest import ORDERS_HEADER, PRODUCTS_HEADER, WriteFile, order_row, product_row
+from inventory_pipeline_tests.conftest import (
+    ORDERS_HEADER,
+    PRODUCTS_HEADER,
+    WriteFile,
+    order_row,
+    product_row,
+)
 from inventory_pipeline_tests.deployment.conftest import REPO_ROOT
 
 SECRET_NAME = re.compile(r"pass(word)?|secret|token|credential|api_?key", re.IGNORECASE)
@@ -56,14 +62,15 @@ def test_instance_files_take_connection_secrets_from_the_environment() -> None:
             for field in ("username", "password", "hostname", "db_name", "port"):
                 assert isinstance(db[field], dict) and set(db[field]) == {"env"}, f"{path}: {field}"
 
-        def walk(node: object, where: str) -> None:
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if SECRET_NAME.search(str(key)):
-                        assert isinstance(value, dict) and set(value) == {"env"}, f"{path}: {where}.{key}"
-                    walk(value, f"{where}.{key}")
+        _assert_secret_keys_from_env(config, f"{path}:")
 
-        walk(config, "")
+
+def _assert_secret_keys_from_env(node: object, where: str) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if SECRET_NAME.search(str(key)):
+                assert isinstance(value, dict) and set(value) == {"env"}, f"{where}.{key}"
+            _assert_secret_keys_from_env(value, f"{where}.{key}")
 
 
 def test_resources_hold_no_secret_and_publish_env_vars_by_name(monkeypatch) -> None:
