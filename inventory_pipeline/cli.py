@@ -14,12 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inventory_pipeline.config import DAGSTER_HOME_ENV, resolve_paths
+
+if TYPE_CHECKING:  # dagster is imported when a command needs it, not at start-up
+    from dagster import DagsterInstance
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGSTER_YAML = REPO_ROOT / "deploy" / "local" / "dagster.yaml"
@@ -73,6 +78,47 @@ def cmd_sample_shop(args: argparse.Namespace) -> int:
     return 0
 
 
+RUN_PID_TAG = "inventory_pipeline/pid"
+RUN_HOST_TAG = "inventory_pipeline/host"
+
+
+def _process_tags() -> dict[str, str]:
+    """Tags naming the process that runs a run, so that a later command can tell it died."""
+    return {RUN_PID_TAG: str(os.getpid()), RUN_HOST_TAG: socket.gethostname()}
+
+
+def recover_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Marks this host's command-line runs whose process is gone (killed, OOM) as failed.
+
+    Also frees the concurrency pool slots they held: a run killed inside a ``duckdb_catalog``
+    step would otherwise hold that pool's only slot forever and every later run would wait for it.
+    Returns the run ids it recovered (see docs/reliability.md).
+    """
+    import dagster as dg
+    import psutil
+
+    recovered = []
+    records = instance.get_run_records(
+        dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+            tags={RUN_HOST_TAG: socket.gethostname()},
+        )
+    )
+    for record in records:
+        run = record.dagster_run
+        pid = int(run.tags.get(RUN_PID_TAG, "0"))
+        try:  # a live process created before the run is the run's own; a newer one reuses the pid
+            if pid <= 0 or psutil.Process(pid).create_time() <= record.create_timestamp.timestamp() + 1:
+                continue
+        except psutil.NoSuchProcess:
+            pass
+        instance.report_run_failed(run, f"the process {pid} that ran it is gone (killed or crashed)")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+        print(f"run {run.run_id} ({run.job_name}) lost its process {pid}: marked failed, pool slots freed")
+    return recovered
+
+
 def run_backfill(start: date, end: date, job_name: str) -> bool:
     """Runs ``job_name`` over export days start..end (inclusive) as one run in $DAGSTER_HOME."""
     import dagster as dg
@@ -88,12 +134,14 @@ def run_backfill(start: date, end: date, job_name: str) -> bool:
     init_home()
     job = defs.resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
+        recover_dead_runs(instance)
         result = job.execute_in_process(
             instance=instance,
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
                 "inventory_pipeline/launched_by": "cli-backfill",
+                **_process_tags(),
             },
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             raise_on_error=False,
@@ -117,10 +165,11 @@ def run_job(job_name: str, run_config: dict | None = None) -> bool:
     job = defs.resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     with dg.DagsterInstance.get() as instance:
+        recover_dead_runs(instance)
         result = job.execute_in_process(
             instance=instance,
             run_config=config,
-            tags={"inventory_pipeline/launched_by": "cli"},
+            tags={"inventory_pipeline/launched_by": "cli", **_process_tags()},
             raise_on_error=False,
         )
     print(f"{job_name}: run {result.run_id} {'succeeded' if result.success else 'FAILED'}")

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from inventory_pipeline import cli
+from inventory_pipeline.defs.ingest.assets import CATALOG_POOL
 from inventory_pipeline.warehouse import PARTITION_FILE, TMP_SUFFIX, Warehouse, sql_literal_path
 from inventory_pipeline_tests.reliability.conftest import (
     CLI,
@@ -107,11 +109,26 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
         ).fetchall()[0][0]
         assert rows == sum(pq.read_metadata(f).num_rows for f in files)
 
+    # The killed run died inside a step of the catalog pool and still holds its only slot; the
+    # next command marks it failed and frees the slot (else the re-run would wait forever).
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (killed,) = instance.get_runs()
+        assert killed.status == dg.DagsterRunStatus.STARTED
+        pool = instance.event_log_storage.get_concurrency_info(CATALOG_POOL)
+        assert pool.active_run_ids == {killed.run_id}
+        assert cli.recover_dead_runs(instance) == [killed.run_id]
+        assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info(CATALOG_POOL).active_run_ids == set()
+        assert cli.recover_dead_runs(instance) == []
+
     # Re-running the same range through the same command (and Dagster instance) repairs everything.
     for name, value in env.items():
         if name.startswith(("INVENTORY_", "DAGSTER_")):
             monkeypatch.setenv(name, value)
     assert cli.main(["backfill", "--start", START.isoformat(), "--end", END.isoformat()]) == 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        statuses = sorted(r.status.value for r in instance.get_runs())
+    assert statuses == ["FAILURE", "SUCCESS"]
     assert partition_digests(warehouse) == reference.digests
     assert not list(wh.tmp_dir.glob(f"*{TMP_SUFFIX}")), (
         "a killed write's temp file survived the re-run"
