@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: config)")
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
+    parser.add_argument("--model-seed", type=int, default=None, help="model seed (default: config)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shop here")
     parser.add_argument("--out", type=Path, default=None, help="write report, plots, JSON here")
@@ -115,6 +116,8 @@ def main() -> None:
         overrides["num_threads"] = args.threads
     if args.epochs is not None:
         overrides["max_epochs"] = args.epochs
+    if args.model_seed is not None:
+        overrides["seed"] = args.model_seed
     cfg = TrainingConfig()
     model_config = cfg.model_config(**overrides)
     print(f"load average before (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
