@@ -37,7 +37,7 @@ from inventory_pipeline.defs.forecasting.assets import (
     _publish,
     forecast_accuracy,
 )
-from inventory_pipeline.defs.ingest.assets import partition_days
+from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
 from inventory_pipeline.defs.ingest.jobs import daily_data_job
 from inventory_pipeline.defs.partitions import (
     DATE_DIMENSION,
@@ -239,6 +239,7 @@ def assemble(
     partitions_def=export_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(sku_forecasts_shard, partition_mapping=_BY_DATE)],
+    pool=CATALOG_POOL,  # publishes the catalog view
     description="Publishes the day's forecasts partition: the union of every SKU shard, written atomically.",
 )
 def assembled_forecasts(
@@ -264,6 +265,7 @@ def assembled_forecasts(
     partitions_def=export_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(reorder_plan_shard, partition_mapping=_BY_DATE), assembled_forecasts],
+    pool=CATALOG_POOL,  # publishes the catalog view
     description="Publishes the day's reorder_plan partition: the union of every SKU shard, written atomically.",
 )
 def assembled_reorder_plan(
