@@ -30,11 +30,12 @@ def origin_history(
     origins: Sequence[date],
     days: int,
     on_origin: OriginCallback | None = None,
+    skus: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """``days`` days of demand up to each origin, exactly as known on it."""
+    """``days`` days of demand up to each origin, exactly as known on it (``skus``: only these)."""
     parts = []
     for i, origin in enumerate(origins, start=1):
-        features = features_as_of(warehouse, origin, history_days=days, horizon=1)
+        features = features_as_of(warehouse, origin, skus=skus, history_days=days, horizon=1)
         history = features.history.filter(pl.col("observed") | pl.col("stockout"))
         parts.append(
             history.select(
