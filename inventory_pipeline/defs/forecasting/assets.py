@@ -103,6 +103,16 @@ class ReorderPlanConfig(dg.Config):
     holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
     review_period_days: int = 1  # nightly review
 
+    def policy(self) -> ReorderConfig:
+        """The reorder policy these settings describe."""
+        return ReorderConfig(
+            review_period_days=self.review_period_days,
+            service_level=self.service_level,
+            category_service_levels=dict(self.category_service_levels),
+            use_cost_ratio=self.use_cost_ratio,
+            holding_cost_rate=self.holding_cost_rate,
+        )
+
 
 def _orders_markdown(plan: pl.DataFrame) -> str:
     top = plan.sort("order_value", descending=True).head(_TOP_ORDERS).filter(pl.col("order_qty") > 0)
@@ -129,13 +139,7 @@ def reorder_plan(
     context: dg.AssetExecutionContext, config: ReorderPlanConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
-    policy = ReorderConfig(
-        review_period_days=config.review_period_days,
-        service_level=config.service_level,
-        category_service_levels=dict(config.category_service_levels),
-        use_cost_ratio=config.use_cost_ratio,
-        holding_cost_rate=config.holding_cost_rate,
-    )
+    policy = config.policy()
     days = partition_days(context)
     plan = None
     for i, d in enumerate(_progress(days, "reorder_plan"), start=1):

@@ -47,7 +47,6 @@ from inventory_pipeline.defs.partitions import (
     export_day_shard_partitions,
 )
 from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
-from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.warehouse import Warehouse, memory_connection
 
 STAGING_FORECASTS = "staging/forecasts"
@@ -182,14 +181,9 @@ def reorder_plan_shard(
             f"no forecasts of shard {shard_label(shard)} for {day}: materialise sku_forecasts_shard first"
         )
     if pl.read_parquet_schema(source):
-        policy = ReorderConfig(
-            review_period_days=config.review_period_days,
-            service_level=config.service_level,
-            category_service_levels=dict(config.category_service_levels),
-            use_cost_ratio=config.use_cost_ratio,
-            holding_cost_rate=config.holding_cost_rate,
+        plan = forecasting.plan_day(
+            forecasting.load_day_forecast(wh, day, path=source), config.policy()
         )
-        plan = forecasting.plan_day(forecasting.load_day_forecast(wh, day, path=source), policy)
     else:
         plan = pl.DataFrame()
     wh.write_partition(STAGING_PLAN, _staged("plan_date", day, shard), plan.to_arrow())
