@@ -22,7 +22,8 @@ import polars as pl
 from inventory_pipeline.features.sources import Scope, connect, register_sources
 from inventory_pipeline.training.segments import ACTUALS_OBSERVED, ACTUALS_TRUE
 from inventory_pipeline.training.truth import Truth
-from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_literal_path
+from inventory_pipeline.training.windows_io import read_demand
+from inventory_pipeline.warehouse import Warehouse
 
 SNAPSHOT_LOOKBACK_DAYS = 7  # a snapshot can arrive late; older than this, the stock is unknown
 
@@ -175,18 +176,4 @@ def read_shop_days(
 
 def read_demand_with_stock(warehouse: Warehouse) -> pl.DataFrame:
     """daily_sku_demand with the snapshot columns (training.read_demand leaves them out)."""
-    folder = warehouse.table_dir("features/daily_sku_demand")
-    if not any(folder.glob("*/data.parquet")):
-        raise FileNotFoundError(
-            f"no daily_sku_demand partitions under {folder}: build the feature tables first "
-            "(inventory_pipeline.features.build.build_all, or the daily_data_job)"
-        )
-    glob = sql_literal_path(folder / "*" / "data.parquet")
-    con = memory_connection()
-    try:
-        return con.sql(
-            f"SELECT sku, date, units, stockout, on_sale, on_hand, on_order FROM "
-            f"read_parquet({glob}, hive_partitioning = true) ORDER BY sku, date"
-        ).pl()
-    finally:
-        con.close()
+    return read_demand(warehouse, extra_columns=("on_hand", "on_order"))

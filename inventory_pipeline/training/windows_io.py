@@ -54,8 +54,14 @@ LAYOUT_FIELDS: tuple[str, ...] = (  # ModelConfig fields that fix the window arr
 )
 
 
-def read_demand(warehouse: Warehouse) -> pl.DataFrame:
-    """The daily_sku_demand table (as known after the latest export): the targets' source."""
+DEMAND_COLUMNS: tuple[str, ...] = ("sku", "date", "units", "stockout", "on_sale")
+
+
+def read_demand(warehouse: Warehouse, extra_columns: Sequence[str] = ()) -> pl.DataFrame:
+    """The daily_sku_demand table (as known after the latest export): the targets' source.
+
+    ``extra_columns``: more columns of the table to read (e.g. ``on_hand``, ``on_order``).
+    """
     folder = warehouse.table_dir("features/daily_sku_demand")
     if not any(folder.glob("*/data.parquet")):
         raise FileNotFoundError(
@@ -63,11 +69,12 @@ def read_demand(warehouse: Warehouse) -> pl.DataFrame:
             "(inventory_pipeline.features.build.build_all, or the daily_data_job)"
         )
     glob = sql_literal_path(folder / "*" / "data.parquet")
+    columns = ", ".join(f'"{c}"' for c in (*DEMAND_COLUMNS, *extra_columns))
     con = memory_connection()
     try:
         return con.sql(
-            f"SELECT sku, date, units, stockout, on_sale FROM read_parquet({glob}, "
-            "hive_partitioning = true) ORDER BY sku, date"
+            f"SELECT {columns} FROM read_parquet({glob}, hive_partitioning = true) "
+            "ORDER BY sku, date"
         ).pl()
     finally:
         con.close()
