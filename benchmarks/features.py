@@ -162,23 +162,20 @@ SYNTHETIC_SQL = {
 }
 
 
-def synthetic_raw(warehouse: Warehouse, skus: int, days: int, start: date) -> list[date]:
-    """Writes a raw-layout shop straight into the warehouse; returns its export days."""
+def write_raw_tables(
+    warehouse: Warehouse, sql_by_table: dict[str, str], params: dict[str, Any], all_days: list[date]
+) -> dict[str, int]:
+    """Runs each table's SQL with ``params`` and writes its rows as raw partitions by export day.
+
+    Returns the rows written per table.
+    """
     import duckdb
     import pyarrow.compute as pc
 
-    params = {
-        "skus": skus,
-        "days": days,
-        "start": start,
-        "lines": 1000 * skus,
-        "reviews": 35 * skus,
-        "promos": 6 * skus,
-    }
-    all_days = [start + timedelta(days=i) for i in range(days)]
+    rows: dict[str, int] = {}
     con = duckdb.connect()
     try:
-        for table, sql in SYNTHETIC_SQL.items():
+        for table, sql in sql_by_table.items():
             schema = CONTRACTS[table].arrow_schema
             used = {k: v for k, v in params.items() if f"${k}" in sql}
             data = con.sql(sql, params=used).to_arrow_table().sort_by("export_date")
@@ -192,10 +189,26 @@ def synthetic_raw(warehouse: Warehouse, skus: int, days: int, start: date) -> li
                 part = data.slice(offset, n).select(schema.names).cast(schema)
                 warehouse.write_partition(f"raw/{table}", {"export_date": day}, part)
                 offset += n
+            rows[table] = data.num_rows
             print(f"synthetic {table}: {data.num_rows} rows", file=sys.stderr, flush=True)
             del data
     finally:
         con.close()
+    return rows
+
+
+def synthetic_raw(warehouse: Warehouse, skus: int, days: int, start: date) -> list[date]:
+    """Writes a raw-layout shop straight into the warehouse; returns its export days."""
+    params = {
+        "skus": skus,
+        "days": days,
+        "start": start,
+        "lines": 1000 * skus,
+        "reviews": 35 * skus,
+        "promos": 6 * skus,
+    }
+    all_days = [start + timedelta(days=i) for i in range(days)]
+    write_raw_tables(warehouse, SYNTHETIC_SQL, params, all_days)
     return all_days
 
 

@@ -114,13 +114,9 @@ def embedding_count(folder: Path) -> int:
 
 def phase_prepare(spec: dict[str, Any]) -> dict[str, Any]:
     """Synthetic raw partitions + every feature table."""
-    import duckdb
-    import pyarrow.compute as pc
-
     sys.path.insert(0, str(BENCHMARKS))
-    from features import SYNTHETIC_SQL  # benchmarks/features.py
+    from features import SYNTHETIC_SQL, write_raw_tables  # benchmarks/features.py
 
-    from inventory_pipeline.contract import TABLES as CONTRACTS
     from inventory_pipeline.features.build import build_all
     from inventory_pipeline.warehouse import Warehouse
 
@@ -143,27 +139,7 @@ def phase_prepare(spec: dict[str, Any]) -> dict[str, Any]:
 
     def write_raw() -> None:
         all_days = [START + timedelta(days=i) for i in range(days)]
-        con = duckdb.connect()
-        try:
-            for table, text in sql.items():
-                schema = CONTRACTS[table].arrow_schema
-                used = {k: v for k, v in params.items() if f"${k}" in text}
-                data = con.sql(text, params=used).to_arrow_table().sort_by("export_date")
-                counts = {
-                    row["values"]: row["counts"]
-                    for row in pc.value_counts(data.column("export_date")).to_pylist()
-                }
-                offset = 0
-                for day in all_days:
-                    n = counts.get(day, 0)
-                    part = data.slice(offset, n).select(schema.names).cast(schema)
-                    warehouse.write_partition(f"raw/{table}", {"export_date": day}, part)
-                    offset += n
-                results["rows"][table] = data.num_rows
-                print(f"  raw {table}: {data.num_rows} rows", file=sys.stderr, flush=True)
-                del data
-        finally:
-            con.close()
+        results["rows"] = write_raw_tables(warehouse, sql, params, all_days)
 
     timed(results, "raw_s", write_raw)
     updates = timed(results, "build_all_s", lambda: build_all(warehouse))
