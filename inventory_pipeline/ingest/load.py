@@ -273,9 +273,12 @@ def ingest_days(
     days: list[date],
     on_day: Callable[[int, DayLoad], None] | None = None,
 ) -> RangeStats:
-    """Loads and writes each export day in order; ``on_day(i, load)`` reports progress."""
+    """Loads and writes each export day in order; ``on_day(i, load)`` reports progress.
+
+    No days (e.g. a landing zone without this table yet) load nothing and return empty stats.
+    """
     known = None
-    if contract.checks_sku:
+    if contract.checks_sku and days:
         missing = missing_catalog_days(landing, warehouse, days[-1])
         if missing:
             raise CatalogNotLoaded(

@@ -254,3 +254,12 @@ def test_redelivered_rows_are_all_kept_in_raw_with_lineage(landing: Path, write_
         (2, f"orders/date={DAY}/a.csv"),
         (5, f"orders/date={DAY}/b.csv"),
     ]
+
+
+def test_ingest_days_of_an_empty_range_loads_nothing(landing: Path, tmp_path: Path) -> None:
+    from inventory_pipeline.ingest.load import ingest_days
+
+    warehouse = Warehouse(tmp_path / "warehouse")
+    stats = ingest_days(landing, warehouse, c.TABLES["orders"], [])
+    assert stats.days == [] and stats.rows_read == 0 and stats.last is None
+    assert not (tmp_path / "warehouse" / "raw").exists()
