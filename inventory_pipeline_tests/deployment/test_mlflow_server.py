@@ -21,10 +21,14 @@ from inventory_pipeline.defs.resources import MlflowResource
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.model.data import ForecastSamples
 from inventory_pipeline.model.forecaster import DemandForecaster
-from inventory_pipeline.model.train import train
-from inventory_pipeline.windows import attach_targets, concat, samples_from_features
+from inventory_pipeline.windows import samples_from_features
 from inventory_pipeline_tests.deployment.servers import MlflowServer, PgServer
-from inventory_pipeline_tests.forecasting.conftest import START, build_warehouse, tiny_config
+from inventory_pipeline_tests.forecasting.conftest import (
+    START,
+    build_warehouse,
+    tiny_config,
+    train_tiny,
+)
 
 NAME = "demand_model"
 EXPERIMENT = "deployment-tests"
@@ -41,19 +45,9 @@ class Trained:
 
 
 def _train(root: Path) -> tuple[DemandForecaster, ForecastSamples, list[str]]:
-    import duckdb
-
     _, warehouse = build_warehouse(root, days=45)
     config = tiny_config()
-    demand = duckdb.connect().sql(
-        f"SELECT * FROM read_parquet('{warehouse.glob('features/daily_sku_demand', 1)}', hive_partitioning=true)"
-    ).pl()
-    latest = START + timedelta(days=40)
-    windows = []
-    for origin in (START + timedelta(days=14), START + timedelta(days=21), START + timedelta(days=26)):
-        fs = features_as_of(warehouse, origin, history_days=config.history_days, horizon=config.horizon_days)
-        windows.append(attach_targets(samples_from_features(fs, config), demand, config.horizon_days, latest))
-    forecaster, _ = train(config, concat(windows).samples)
+    forecaster = train_tiny(warehouse, config)
     fs = features_as_of(warehouse, START + timedelta(days=40), history_days=config.history_days,
                         horizon=config.horizon_days)  # fmt: skip
     windows = samples_from_features(fs, config)

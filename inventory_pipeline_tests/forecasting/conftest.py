@@ -14,6 +14,7 @@ from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.train import train
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.warehouse import Warehouse
@@ -52,7 +53,8 @@ def build_warehouse(root: Path, days: int = DAYS) -> tuple[Path, Warehouse]:
     return landing, warehouse
 
 
-def train_and_register(warehouse: Warehouse, root: Path, config: ModelConfig) -> str:
+def train_tiny(warehouse: Warehouse, config: ModelConfig) -> DemandForecaster:
+    """A forecaster trained on three origins of the generated shop (targets up to day 40)."""
     demand = duckdb.connect().sql(
         f"SELECT * FROM read_parquet('{warehouse.glob('features/daily_sku_demand', 1)}', hive_partitioning=true)"
     ).pl()
@@ -61,8 +63,12 @@ def train_and_register(warehouse: Warehouse, root: Path, config: ModelConfig) ->
     for origin in (START + timedelta(days=14), START + timedelta(days=21), START + timedelta(days=26)):
         fs = features_as_of(warehouse, origin, history_days=config.history_days, horizon=config.horizon_days)
         windows.append(attach_targets(samples_from_features(fs, config), demand, config.horizon_days, latest))
-    data = concat(windows)
-    forecaster, _ = train(config, data.samples)
+    forecaster, _ = train(config, concat(windows).samples)
+    return forecaster
+
+
+def train_and_register(warehouse: Warehouse, root: Path, config: ModelConfig) -> str:
+    forecaster = train_tiny(warehouse, config)
     with mlflow.start_run():
         uri = tracking.log_model(forecaster, root / "model_tmp", input_example=None)
     version = tracking.register(uri, MODEL_NAME)
@@ -70,11 +76,15 @@ def train_and_register(warehouse: Warehouse, root: Path, config: ModelConfig) ->
     return version
 
 
-@pytest.fixture(scope="package")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
-    root = tmp_path_factory.mktemp("forecast_shop")
+def make_shop(root: Path) -> Shop:
+    """The generated shop with features and a tiny champion in a SQLite MLflow store under root."""
     landing, warehouse = build_warehouse(root)
     uri = f"sqlite:///{root / 'mlflow.db'}"
     tracking.configure(uri, root / "artifacts", "tests")
     version = train_and_register(warehouse, root, tiny_config())
     return Shop(root, landing, warehouse, uri, root / "artifacts", version)
+
+
+@pytest.fixture(scope="package")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    return make_shop(tmp_path_factory.mktemp("forecast_shop"))
