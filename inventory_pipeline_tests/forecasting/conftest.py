@@ -10,6 +10,7 @@ import pytest
 
 from inventory_pipeline import contract as c
 from inventory_pipeline import tracking
+from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
@@ -34,6 +35,17 @@ class Shop:
     tracking_uri: str
     artifacts: Path
     version: str
+
+    def resources(self) -> dict[str, object]:
+        """The pipeline's resources pointed at this shop (as a Dagster run gets them)."""
+        return {
+            "landing": LandingZoneResource(path=str(self.landing)),
+            "warehouse": WarehouseResource(path=str(self.warehouse.root)),
+            "mlflow_registry": MlflowResource(
+                tracking_uri=self.tracking_uri, artifacts_dir=str(self.artifacts),
+                experiment="tests", registered_model=MODEL_NAME,
+            ),
+        }  # fmt: skip
 
 
 def tiny_config() -> ModelConfig:

@@ -5,8 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from inventory_pipeline.definitions import defs
-from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
-from inventory_pipeline_tests.forecasting.conftest import MODEL_NAME, START, Shop
+from inventory_pipeline_tests.forecasting.conftest import START, Shop
 
 
 def test_evaluation_report_writes_the_report_and_logs_it(shop: Shop) -> None:
@@ -16,14 +15,7 @@ def test_evaluation_report_writes_the_report_and_logs_it(shop: Shop) -> None:
         result = defs.resolve_job_def("evaluation_job").execute_in_process(
             instance=instance,
             run_config={"ops": {"evaluation_report": {"config": config}}},
-            resources={
-                "landing": LandingZoneResource(path=str(shop.landing)),
-                "warehouse": WarehouseResource(path=str(shop.warehouse.root)),
-                "mlflow_registry": MlflowResource(
-                    tracking_uri=shop.tracking_uri, artifacts_dir=str(shop.artifacts), experiment="tests",
-                    registered_model=MODEL_NAME,
-                ),
-            },
+            resources=shop.resources(),
         )
     assert result.success
     meta = result.asset_materializations_for_node("evaluation_report")[0].metadata

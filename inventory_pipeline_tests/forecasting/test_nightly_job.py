@@ -11,8 +11,7 @@ import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from inventory_pipeline.definitions import defs
-from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
-from inventory_pipeline_tests.forecasting.conftest import MODEL_NAME, START, Shop
+from inventory_pipeline_tests.forecasting.conftest import START, Shop
 
 SELECTION = ["sku_forecasts", "reorder_plan", "forecast_accuracy"]
 
@@ -22,14 +21,7 @@ def _run(shop: Shop, start: date, end: date) -> dg.ExecuteInProcessResult:
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
             instance=instance,
-            resources={
-                "landing": LandingZoneResource(path=str(shop.landing)),
-                "warehouse": WarehouseResource(path=str(shop.warehouse.root)),
-                "mlflow_registry": MlflowResource(
-                    tracking_uri=shop.tracking_uri, artifacts_dir=str(shop.artifacts), experiment="tests",
-                    registered_model=MODEL_NAME,
-                ),
-            },
+            resources=shop.resources(),
             tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()},
         )
 

@@ -23,21 +23,9 @@ from inventory_pipeline.defs.forecasting.sharded import (
     shard_skus,
 )
 from inventory_pipeline.defs.partitions import SKU_SHARDS
-from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
-from inventory_pipeline_tests.forecasting.conftest import MODEL_NAME, START, Shop
+from inventory_pipeline_tests.forecasting.conftest import START, Shop
 
 DAY = START + timedelta(days=45)
-
-
-def _resources(shop: Shop) -> dict[str, object]:
-    return {
-        "landing": LandingZoneResource(path=str(shop.landing)),
-        "warehouse": WarehouseResource(path=str(shop.warehouse.root)),
-        "mlflow_registry": MlflowResource(
-            tracking_uri=shop.tracking_uri, artifacts_dir=str(shop.artifacts), experiment="tests",
-            registered_model=MODEL_NAME,
-        ),
-    }  # fmt: skip
 
 
 def _published(shop: Shop) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -51,7 +39,7 @@ def _published(shop: Shop) -> tuple[pl.DataFrame, pl.DataFrame]:
 @pytest.fixture(scope="module")
 def runs(shop: Shop) -> dict[str, object]:
     """Unsharded nightly forecast + plan of DAY, then every shard of DAY and the assembly."""
-    resources = _resources(shop)
+    resources = shop.resources()
     unsharded_job = defs.resolve_job_def("nightly_forecast_job").get_subset(
         asset_selection={dg.AssetKey("sku_forecasts"), dg.AssetKey("reorder_plan")}
     )
