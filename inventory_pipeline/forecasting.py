@@ -148,7 +148,9 @@ def load_day_forecast(
     skus = rows["sku"].unique(maintain_order=True).to_list()
     horizon = int(rows["horizon"].max()) if rows.height else 1
     cumulative = rows.select(cum_columns).to_numpy().reshape(len(skus), horizon, len(cum_columns))
-    features = features_as_of(warehouse, forecast_date, skus=skus, history_days=7, horizon=horizon)
+    features = features_as_of(
+        warehouse, forecast_date, skus=skus, history_days=7, horizon=horizon, category_season=False
+    )
     return DayForecast(forecast_date, rows, features, levels, cumulative, skus)
 
 

@@ -104,6 +104,8 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "event_flag": np.broadcast_to(is_event[L : L + H], (n, H)),
         "is_launched": fut_launch[..., 0] * _pivot(future, "on_sale", skus, H),
         "days_since_launch_log1p": fut_launch[..., 1],
+        "category_season_log": _pivot(future, "category_season_log", skus, H),
+        "category_season_known": _pivot(future, "category_season_known", skus, H),
     }
     since_launch = (np.datetime64(origin, "D") - launched_at).astype(np.int64)
     history_length = observed.sum(axis=1)
@@ -112,6 +114,7 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "lead_time_days": static["lead_time_days"].cast(pl.Float32).to_numpy(),
         "days_since_launch_log1p": np.log1p(np.maximum(since_launch, 0)).astype(np.float32),
         "history_length_log1p": np.log1p(history_length).astype(np.float32),
+        "category_recent_log": static["category_recent_log"].cast(pl.Float32).fill_null(0.0).to_numpy(),
     }
     docs = features.docs.sort("sku")
     samples = ForecastSamples(

@@ -31,6 +31,12 @@ from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.features.product_docs import compute_product_docs
 from inventory_pipeline.features.promotions import compute_promo_calendar
 from inventory_pipeline.features.reviews import compute_review_signals, signal_columns
+from inventory_pipeline.features.season import (
+    SEASON_FUTURE_COLUMNS,
+    category_season,
+    read_category_daily_units,
+    season_window,
+)
 from inventory_pipeline.features.sources import (
     Scope,
     connect,
@@ -56,11 +62,13 @@ class FeatureSet:
               (promotion in force), on_hand, on_order.
     future:   (sku, date) for days as_of+1 .. as_of+horizon (dense): horizon (1..H), on_sale
               (covers SKUs launching or discontinued inside the horizon), planned discount_pct /
-              promo_type as known on as_of.
+              promo_type as known on as_of, and the category's seasonal index from last year
+              (category_season_log, category_season_known; features/season.py).
     calendar: (date) for history and future days: day-of-week fields and event flags.
     static:   (sku): catalog fields, price_tier, launched / discontinued flags, the latest
               inventory snapshot in the history window (snapshot_date, on_hand, on_order; a
-              snapshot can arrive a day late, so snapshot_date may be before as_of).
+              snapshot can arrive a day late, so snapshot_date may be before as_of), and the
+              category's current level (category_recent_log, features/season.py).
     reviews:  (sku): review signals as of as_of (counts 0 and nulls for SKUs without reviews).
     docs:     (sku): product document text and text_sha256 as of as_of.
     unknown_skus: requested SKUs not in the catalog as known on as_of (left out of every frame).
@@ -220,6 +228,45 @@ def _reviews(
     )
 
 
+def _with_category_season(
+    warehouse: Warehouse,
+    static: pl.DataFrame,
+    future: pl.DataFrame,
+    as_of: date,
+    horizon: int,
+    grid_start: date,
+    config: FeatureConfig,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``static`` and ``future`` with their category's level and seasonal index.
+
+    Read over the whole catalog on a connection of its own: the caller's SKUs may be one shard.
+    """
+    con = connect(config.duckdb_threads)
+    try:
+        register_sources(
+            con,
+            warehouse,
+            Scope(known_on=as_of, orders_from=season_window(as_of, horizon, config)[0]),
+            tables=("orders",),
+        )
+        daily = read_category_daily_units(con, as_of, horizon, grid_start, config)
+    finally:
+        con.close()
+    season_future, season_static = category_season(daily, as_of, horizon, config)
+    static = static.join(season_static, on="category", how="left", maintain_order="left")
+    future = (
+        future.join(
+            static.select("sku", "category").join(season_future, on="category", how="inner"),
+            on=["sku", "date"],
+            how="left",
+            maintain_order="left",
+        )
+        .drop("category")
+        .with_columns(pl.col(SEASON_FUTURE_COLUMNS).fill_null(0.0))
+    )
+    return static, future
+
+
 def features_as_of(
     warehouse: Warehouse,
     as_of: date,
@@ -227,12 +274,15 @@ def features_as_of(
     history_days: int | None = None,
     horizon: int | None = None,
     config: FeatureConfig = DEFAULT_CONFIG,
+    category_season: bool = True,
 ) -> FeatureSet:
     """Every feature of ``skus`` (default: the whole catalog known on as_of) as known on as_of.
 
     Products announced but not yet launched are included (cold start: the model forecasts them
     from their document); discontinued ones are flagged in ``static.discontinued`` and
-    ``future.on_sale``.
+    ``future.on_sale``. ``category_season=False`` leaves out the category level and seasonal
+    index (features/season.py), which read a year of orders, for callers that do not feed the
+    demand model (the reorder plan, the baselines' history).
     """
     history_days = history_days or config.history_days
     horizon = horizon or config.horizon_days
@@ -259,9 +309,14 @@ def features_as_of(
         static = static.join(
             docs.select("sku", "price_tier"), on="sku", how="left", maintain_order="left"
         )
-        history = _history(con, static, first, as_of, first_export(warehouse))
+        grid_start = first_export(warehouse)
+        history = _history(con, static, first, as_of, grid_start)
         static = static.join(_latest_snapshot(history), on="sku", how="left", maintain_order="left")
         future = _future(con, static, as_of, horizon)
+        if category_season:
+            static, future = _with_category_season(
+                warehouse, static, future, as_of, horizon, grid_start, config
+            )
         reviews = _reviews(con, static, as_of, config)
     finally:
         con.close()

@@ -23,6 +23,10 @@ class FeatureConfig:
     events: tuple[EventRule, ...] = DEFAULT_EVENTS  # shopping events and holidays (calendar.py)
     known_chunk_days: int = 14  # known-on days per query when (re)building day-partitioned tables
     duckdb_threads: int | None = None  # None: DuckDB's default (all cores)
+    season_lag_days: int = 364  # last year's same days (52 weeks: the same weekday)
+    season_smooth_days: int = 7  # centred days averaged for last year's category level
+    season_recent_days: int = 56  # window of the category's current level
+    season_level_epsilon: float = 0.01  # units per product and day added before the log
 
     def __post_init__(self) -> None:
         if self.history_days < 1 or self.horizon_days < 1:
@@ -40,6 +44,10 @@ class FeatureConfig:
             )
         if self.snippet_count < 0 or self.snippet_chars < 1:
             raise ValueError("snippet_count must be >= 0 and snippet_chars >= 1")
+        if self.season_lag_days < 1 or self.season_smooth_days < 1 or self.season_recent_days < 1:
+            raise ValueError("season_lag_days, season_smooth_days, season_recent_days must be >= 1")
+        if self.season_level_epsilon <= 0:
+            raise ValueError(f"season_level_epsilon must be > 0, got {self.season_level_epsilon}")
         if self.known_chunk_days < 1 or self.promo_lookahead_days < 0:
             raise ValueError("known_chunk_days must be >= 1 and promo_lookahead_days >= 0")
 

@@ -38,12 +38,15 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
     "event_flag",
     "is_launched",  # 0 before the launch date, 1 from it: covers launches inside the horizon
     "days_since_launch_log1p",  # log1p(max(days since launch, 0))
+    "category_season_log",  # the category's change from now to that day, as seen a year ago
+    "category_season_known",  # 1 when the shop has last year's data for it
 )
 DEFAULT_STATIC_FEATURES: tuple[str, ...] = (
     "list_price_log",  # log of the list price
     "lead_time_days",  # supplier lead time
     "days_since_launch_log1p",  # at the forecast origin; 0 for products not launched yet
     "history_length_log1p",  # days on sale before the origin (may exceed the window length)
+    "category_recent_log",  # log units per product on sale of its category, recent weeks
 )
 
 
@@ -85,6 +88,10 @@ class ModelConfig:
     scale_floor: float = 0.25  # units/day; keeps scaled targets of slow movers bounded
     scale_prior_days: float = 7.0  # pseudo-days of the text prior when shrinking the history mean
     scale_loss_weight: float = 0.1  # weight of the log-scale regression that trains the prior
+    text_dropout: float = 0.0  # training only: share of samples whose text vector is zeroed, so
+    # the towers cannot lean on a product's unique document to learn its level by heart
+    prior_offset_feature: str | None = None  # static feature in log units/day the prior is
+    # relative to (the category's current level): prior = exp(feature + learned offset)
     prior_excluded_static: tuple[str, ...] = ()  # static features the prior does not see (e.g.
     # launch age: the prior then predicts the established level and the decoder the launch ramp)
 
@@ -141,6 +148,9 @@ class ModelConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
         if self.finetune == "top_k" and self.top_k_layers < 1:
             raise ValueError("finetune='top_k' needs top_k_layers >= 1 (0 layers is 'frozen').")
+        offset = self.prior_offset_feature
+        if offset is not None and offset not in self.static_features:
+            raise ValueError(f"prior_offset_feature {offset!r} is not in static_features.")
         unknown = sorted(set(self.prior_excluded_static) - set(self.static_features))
         if unknown:
             raise ValueError(f"prior_excluded_static {unknown} are not in static_features.")

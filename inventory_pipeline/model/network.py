@@ -171,11 +171,19 @@ class DemandNetwork(nn.Module):
         if np.any(counts > 0):
             means = (samples.history_units * usable).sum(axis=1)[counts > 0] / counts[counts > 0]
             levels = np.maximum(means + self.config.scale_epsilon, self.config.scale_floor)
-            level = float(np.median(levels))
+            offsets = self._prior_offset_np(samples.static)[counts > 0]
+            log_level = float(np.median(np.log(levels) - offsets))
         else:
-            level = self.config.scale_floor
+            log_level = float(np.log(self.config.scale_floor))
         with torch.no_grad():
-            self.scale_out.bias.fill_(float(np.log(level)))
+            self.scale_out.bias.fill_(log_level)
+
+    def _prior_offset_np(self, static: np.ndarray) -> np.ndarray:
+        """(N,) the configured prior offset feature of each sample (zeros when there is none)."""
+        name = self.config.prior_offset_feature
+        if name is None:
+            return np.zeros(len(static))
+        return static[:, self.config.static_features.index(name)].astype(np.float64)
 
     def per_sku_scale(
         self, batch: ForecastBatch, log_scale_prior: torch.Tensor
@@ -200,10 +208,16 @@ class DemandNetwork(nn.Module):
         else:
             pooled = self.text_tower(batch.text_embedding, batch.input_ids, batch.attention_mask)
             text = self.text_proj(pooled.float())  # (B, d)
+            if self.training and cfg.text_dropout > 0:
+                keep = (torch.rand(len(batch), 1) >= cfg.text_dropout).to(text.dtype)  # (B, 1)
+                text = text * keep
         static = self.static_scaler(batch.static)  # (B, S)
         prior_static = static * self.prior_static_mask  # (B, S) hidden features at their mean
         prior_hidden = self.scale_hidden(torch.cat([text, prior_static], dim=-1))  # (B, d)
         log_scale_prior = self.scale_out(prior_hidden).squeeze(-1)  # (B,)
+        if cfg.prior_offset_feature is not None:
+            offset = batch.static[:, cfg.static_features.index(cfg.prior_offset_feature)]  # (B,)
+            log_scale_prior = log_scale_prior + offset
         scale, n_usable = self.per_sku_scale(batch, log_scale_prior)  # (B,), (B,)
 
         # history tower over the L days

@@ -33,6 +33,7 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     "zero_below": 0.05,  # p10 of slow movers is 0 units, not 0.003: intervals cover zero days
     # the scale prior predicts the established level; the launch ramp is left to the decoder
     "prior_excluded_static": ("days_since_launch_log1p", "history_length_log1p"),
+    "prior_offset_feature": "category_recent_log",
 }
 
 

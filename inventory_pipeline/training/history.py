@@ -35,7 +35,9 @@ def origin_history(
     """``days`` days of demand up to each origin, exactly as known on it (``skus``: only these)."""
     parts = []
     for i, origin in enumerate(origins, start=1):
-        features = features_as_of(warehouse, origin, skus=skus, history_days=days, horizon=1)
+        features = features_as_of(
+            warehouse, origin, skus=skus, history_days=days, horizon=1, category_season=False
+        )
         history = features.history.filter(pl.col("observed") | pl.col("stockout"))
         parts.append(
             history.select(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from inventory_pipeline.model import DemandForecaster, ForecastSamples, TrainingHistory
+from inventory_pipeline.model.data import make_batch
 from inventory_pipeline.model.network import (
     cumulative_quantiles,
     monotone_quantiles,
@@ -70,3 +72,38 @@ def test_seasonal_lags_pick_the_same_weekday() -> None:
         picked = [origin - L + 1 + i for i in range(L) if weights[h, i] == 1.0]
         assert picked and all((target_day - day) % season == 0 for day in picked)
         assert len(picked) == L // season
+
+
+def test_prior_offset_feature_moves_the_prior_by_exactly_its_value() -> None:
+    names = ("list_price_log", "category_recent_log")
+    plain = small_config(static_features=names, prior_excluded_static=("category_recent_log",))
+    relative = small_config(
+        static_features=names,
+        prior_excluded_static=("category_recent_log",),
+        prior_offset_feature="category_recent_log",
+    )
+    samples = make_samples(plain, 12, seed=3, cold_start_share=0.5)
+    samples.static[:, 1] = np.linspace(-2.0, 2.0, 12)  # the category's level, log units/day
+    seed_everything(plain.seed)
+    a = DemandForecaster.build(plain)
+    b = DemandForecaster.build(relative)
+    b.network.load_state_dict(a.network.state_dict())
+    priors = []
+    for forecaster in (a, b):
+        forecaster.network.eval()
+        text = forecaster.featurizer.prepare(samples.texts)
+        with torch.no_grad():
+            out = forecaster.network(make_batch(samples, text, np.arange(12)))
+        priors.append(out.log_scale_prior.numpy())
+    np.testing.assert_allclose(priors[1] - priors[0], samples.static[:, 1], atol=1e-5)
+    # a fresh network starts the learned part at the median level *relative to* the offset
+    fresh = DemandForecaster.build(relative)
+    fresh.network.fit_feature_scaling(samples)
+    usable = samples.history_observed * (1.0 - samples.history_stockout)
+    counts = usable.sum(axis=1)
+    means = (samples.history_units * usable).sum(axis=1)[counts > 0] / counts[counts > 0]
+    levels = np.log(np.maximum(means + relative.scale_epsilon, relative.scale_floor))
+    expected = np.median(levels - samples.static[counts > 0, 1])
+    assert float(fresh.network.scale_out.bias.detach()) == pytest.approx(expected, abs=1e-5)
+    with pytest.raises(ValueError, match="prior_offset_feature"):
+        small_config(prior_offset_feature="no_such_feature")

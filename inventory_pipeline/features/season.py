@@ -1,0 +1,120 @@
+"""Category seasonality from last year: how the coming days sold a year ago, against today.
+
+The model sees 56 days of a product's history, so a season that starts inside the horizon (the
+weeks before Christmas for decorations, spring for seeds) is invisible in it, and a product
+launched weeks ago has never been through one. What the shop *has* seen is last year's season of
+the other products of the category. For every category and forecast day D+h this module computes,
+from the orders and catalog known on the as-of day D (``sql/features/category_daily_units.sql``):
+
+- ``category_season_log``: log of the category's units per product on sale around D+h-364
+  (``season_smooth_days`` centred days, 364 = 52 weeks keeps the weekday) minus log of its units
+  per product on sale over the last ``season_recent_days`` days up to D: the seasonal change the
+  category went through last year, relative to where it is now;
+- ``category_season_known``: 1 when both levels rest on data (0 in the shop's first year, and
+  then the index is 0);
+- ``category_recent_log`` (per category, static): log units per product on sale over the recent
+  window, the category's current level.
+
+Everything is over the whole catalog, also when a caller asks for a few SKUs (one shard of the
+nightly forecast), and sums are of integers: re-runs give identical floats.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.sources import query
+
+SEASON_FUTURE_COLUMNS: tuple[str, ...] = ("category_season_log", "category_season_known")
+SEASON_STATIC_COLUMNS: tuple[str, ...] = ("category_recent_log",)
+MIN_SHARE_OF_DAYS = 0.5  # a smoothed level needs data on at least this share of its days
+
+
+def season_window(as_of: date, horizon: int, config: FeatureConfig) -> tuple[date, date]:
+    """(first, last) demand day the seasonal index of D+1 .. D+horizon reads."""
+    half = config.season_smooth_days // 2
+    first = min(
+        as_of + timedelta(days=1 - config.season_lag_days - half),
+        as_of - timedelta(days=config.season_recent_days - 1),
+    )
+    return first, as_of
+
+
+def read_category_daily_units(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    horizon: int,
+    grid_start: date,
+    config: FeatureConfig,
+) -> pl.DataFrame:
+    """(category, date, skus_on_sale, units) over :func:`season_window` for the whole catalog."""
+    first, last = season_window(as_of, horizon, config)
+    frame = pl.from_arrow(
+        query(
+            con,
+            "features/category_daily_units",
+            {"start": first, "end": last, "grid_start": grid_start},
+        )
+    )
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def category_season(
+    daily: pl.DataFrame, as_of: date, horizon: int, config: FeatureConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per (category, date) the future columns and per category the static ones (see above)."""
+    first, _ = season_window(as_of, horizon, config)
+    n_days = (as_of - first).days + 1
+    categories = sorted(daily["category"].unique().to_list())
+    index = {c: i for i, c in enumerate(categories)}
+    units = np.zeros((len(categories), n_days), dtype=np.int64)  # (C, T)
+    skus = np.zeros((len(categories), n_days), dtype=np.int64)  # (C, T)
+    if daily.height:
+        rows = np.array([index[c] for c in daily["category"].to_list()], dtype=np.int64)
+        cols = np.array([(d - first).days for d in daily["date"].to_list()], dtype=np.int64)
+        units[rows, cols] = daily["units"].cast(pl.Int64).to_numpy()
+        skus[rows, cols] = daily["skus_on_sale"].cast(pl.Int64).to_numpy()
+    eps = config.season_level_epsilon
+
+    recent = slice(n_days - config.season_recent_days, n_days)
+    recent_units, recent_skus = units[:, recent].sum(1), skus[:, recent].sum(1)  # (C,)
+    recent_known = (skus[:, recent] > 0).mean(1) >= MIN_SHARE_OF_DAYS
+    recent_log = np.log(recent_units / np.maximum(recent_skus, 1) + eps)  # (C,)
+
+    half = config.season_smooth_days // 2
+    season = np.zeros((len(categories), horizon))
+    known = np.zeros((len(categories), horizon))
+    for h in range(1, horizon + 1):
+        centre = (as_of + timedelta(days=h - config.season_lag_days) - first).days
+        window = slice(max(centre - half, 0), max(centre + half + 1, 0))
+        u, s = units[:, window].sum(1), skus[:, window].sum(1)
+        ok = recent_known & ((skus[:, window] > 0).sum(1) >= MIN_SHARE_OF_DAYS * config.season_smooth_days)
+        level = np.log(u / np.maximum(s, 1) + eps)
+        season[:, h - 1] = np.where(ok, level - recent_log, 0.0)
+        known[:, h - 1] = ok
+    dates = [as_of + timedelta(days=h) for h in range(1, horizon + 1)]
+    future = pl.DataFrame(
+        {
+            "category": np.repeat(np.array(categories, dtype=object), horizon).tolist(),
+            "date": dates * len(categories),
+            "category_season_log": season.reshape(-1),
+            "category_season_known": known.reshape(-1),
+        },
+        schema={
+            "category": pl.String,
+            "date": pl.Date,
+            "category_season_log": pl.Float64,
+            "category_season_known": pl.Float64,
+        },
+    )
+    static = pl.DataFrame(
+        {"category": categories, "category_recent_log": np.where(recent_known, recent_log, 0.0)},
+        schema={"category": pl.String, "category_recent_log": pl.Float64},
+    )
+    return future, static
