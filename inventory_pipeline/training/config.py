@@ -34,6 +34,7 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     # the scale prior predicts the established level; the launch ramp is left to the decoder
     "prior_excluded_static": ("days_since_launch_log1p", "history_length_log1p"),
     "prior_offset_feature": "category_recent_log",
+    "text_dropout": 0.5,  # the text alone says too little to forecast from; see docs/model.md
 }
 
 

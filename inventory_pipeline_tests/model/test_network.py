@@ -107,3 +107,25 @@ def test_prior_offset_feature_moves_the_prior_by_exactly_its_value() -> None:
     assert float(fresh.network.scale_out.bias.detach()) == pytest.approx(expected, abs=1e-5)
     with pytest.raises(ValueError, match="prior_offset_feature"):
         small_config(prior_offset_feature="no_such_feature")
+
+
+def test_text_dropout_hides_the_text_in_training_only() -> None:
+    config = small_config(dropout=0.0, text_dropout=1.0)
+    samples = make_samples(config, 8, seed=4)
+    swapped = make_samples(config, 8, seed=4)
+    swapped.texts = list(reversed(samples.texts))
+    assert swapped.texts != samples.texts
+    seed_everything(config.seed)
+    forecaster = DemandForecaster.build(config)
+    network = forecaster.network
+    network.fit_feature_scaling(samples)
+
+    def daily(s: ForecastSamples) -> np.ndarray:
+        text = forecaster.featurizer.prepare(s.texts)
+        with torch.no_grad():
+            return network(make_batch(s, text, np.arange(8))).daily.numpy()
+
+    network.train()
+    np.testing.assert_array_equal(daily(samples), daily(swapped))  # every text vector dropped
+    network.eval()
+    assert not np.allclose(daily(samples), daily(swapped))  # served with the text
