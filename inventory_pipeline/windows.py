@@ -114,7 +114,9 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "lead_time_days": static["lead_time_days"].cast(pl.Float32).to_numpy(),
         "days_since_launch_log1p": np.log1p(np.maximum(since_launch, 0)).astype(np.float32),
         "history_length_log1p": np.log1p(history_length).astype(np.float32),
-        "category_recent_log": static["category_recent_log"].cast(pl.Float32).fill_null(0.0).to_numpy(),
+        "category_recent_log": (
+            static["category_recent_log"].cast(pl.Float32).fill_null(0.0).to_numpy()
+        ),
     }
     docs = features.docs.sort("sku")
     samples = ForecastSamples(

@@ -139,6 +139,11 @@ class DemandNetwork(nn.Module):
             nn.Linear(d + n_static, d), nn.GELU(), nn.Dropout(config.dropout)
         )
         self.scale_out = nn.Linear(d, 1)  # log units/day; bias starts at the training median
+        self.prior_offset_index = (
+            None
+            if config.prior_offset_feature is None
+            else config.static_features.index(config.prior_offset_feature)
+        )  # raw static feature (log units/day) added to the prior, e.g. the category's level
         self.register_buffer(
             "prior_static_mask",
             torch.tensor(
@@ -171,19 +176,14 @@ class DemandNetwork(nn.Module):
         if np.any(counts > 0):
             means = (samples.history_units * usable).sum(axis=1)[counts > 0] / counts[counts > 0]
             levels = np.maximum(means + self.config.scale_epsilon, self.config.scale_floor)
-            offsets = self._prior_offset_np(samples.static)[counts > 0]
-            log_level = float(np.median(np.log(levels) - offsets))
+            offsets = np.zeros(len(counts))
+            if self.prior_offset_index is not None:
+                offsets = samples.static[:, self.prior_offset_index].astype(np.float64)
+            log_level = float(np.median(np.log(levels) - offsets[counts > 0]))
         else:
             log_level = float(np.log(self.config.scale_floor))
         with torch.no_grad():
             self.scale_out.bias.fill_(log_level)
-
-    def _prior_offset_np(self, static: np.ndarray) -> np.ndarray:
-        """(N,) the configured prior offset feature of each sample (zeros when there is none)."""
-        name = self.config.prior_offset_feature
-        if name is None:
-            return np.zeros(len(static))
-        return static[:, self.config.static_features.index(name)].astype(np.float64)
 
     def per_sku_scale(
         self, batch: ForecastBatch, log_scale_prior: torch.Tensor
@@ -215,9 +215,8 @@ class DemandNetwork(nn.Module):
         prior_static = static * self.prior_static_mask  # (B, S) hidden features at their mean
         prior_hidden = self.scale_hidden(torch.cat([text, prior_static], dim=-1))  # (B, d)
         log_scale_prior = self.scale_out(prior_hidden).squeeze(-1)  # (B,)
-        if cfg.prior_offset_feature is not None:
-            offset = batch.static[:, cfg.static_features.index(cfg.prior_offset_feature)]  # (B,)
-            log_scale_prior = log_scale_prior + offset
+        if self.prior_offset_index is not None:  # the prior is relative to this static feature
+            log_scale_prior = log_scale_prior + batch.static[:, self.prior_offset_index]
         scale, n_usable = self.per_sku_scale(batch, log_scale_prior)  # (B,), (B,)
 
         # history tower over the L days
