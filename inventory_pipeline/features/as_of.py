@@ -246,10 +246,10 @@ def _with_category_season(
         register_sources(
             con,
             warehouse,
-            Scope(known_on=as_of, orders_from=season_window(as_of, horizon, config)[0]),
+            Scope(known_on=as_of, orders_from=season_window(as_of, config)[0]),
             tables=("orders",),
         )
-        daily = read_category_daily_units(con, as_of, horizon, grid_start, config)
+        daily = read_category_daily_units(con, as_of, grid_start, config)
     finally:
         con.close()
     season_future, season_static = category_season(daily, as_of, horizon, config)

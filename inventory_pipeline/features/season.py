@@ -31,12 +31,14 @@ from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import query
 
 SEASON_FUTURE_COLUMNS: tuple[str, ...] = ("category_season_log", "category_season_known")
-SEASON_STATIC_COLUMNS: tuple[str, ...] = ("category_recent_log",)
 MIN_SHARE_OF_DAYS = 0.5  # a smoothed level needs data on at least this share of its days
 
 
-def season_window(as_of: date, horizon: int, config: FeatureConfig) -> tuple[date, date]:
-    """(first, last) demand day the seasonal index of D+1 .. D+horizon reads."""
+def season_window(as_of: date, config: FeatureConfig) -> tuple[date, date]:
+    """(first, last) demand day the seasonal index and the current level of ``as_of`` read.
+
+    Last year's days of any horizon up to ``season_lag_days`` lie inside it.
+    """
     half = config.season_smooth_days // 2
     first = min(
         as_of + timedelta(days=1 - config.season_lag_days - half),
@@ -46,14 +48,10 @@ def season_window(as_of: date, horizon: int, config: FeatureConfig) -> tuple[dat
 
 
 def read_category_daily_units(
-    con: duckdb.DuckDBPyConnection,
-    as_of: date,
-    horizon: int,
-    grid_start: date,
-    config: FeatureConfig,
+    con: duckdb.DuckDBPyConnection, as_of: date, grid_start: date, config: FeatureConfig
 ) -> pl.DataFrame:
     """(category, date, skus_on_sale, units) over :func:`season_window` for the whole catalog."""
-    first, last = season_window(as_of, horizon, config)
+    first, last = season_window(as_of, config)
     frame = pl.from_arrow(
         query(
             con,
@@ -69,7 +67,7 @@ def category_season(
     daily: pl.DataFrame, as_of: date, horizon: int, config: FeatureConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per (category, date) the future columns and per category the static ones (see above)."""
-    first, _ = season_window(as_of, horizon, config)
+    first, _ = season_window(as_of, config)
     n_days = (as_of - first).days + 1
     categories = sorted(daily["category"].unique().to_list())
     index = {c: i for i, c in enumerate(categories)}
@@ -80,12 +78,15 @@ def category_season(
         cols = np.array([(d - first).days for d in daily["date"].to_list()], dtype=np.int64)
         units[rows, cols] = daily["units"].cast(pl.Int64).to_numpy()
         skus[rows, cols] = daily["skus_on_sale"].cast(pl.Int64).to_numpy()
-    eps = config.season_level_epsilon
+
+    def log_level(days: slice) -> np.ndarray:
+        """(C,) log units per product on sale and day over ``days``."""
+        per_product = units[:, days].sum(1) / np.maximum(skus[:, days].sum(1), 1)
+        return np.log(per_product + config.season_level_epsilon)
 
     recent = slice(n_days - config.season_recent_days, n_days)
-    recent_units, recent_skus = units[:, recent].sum(1), skus[:, recent].sum(1)  # (C,)
     recent_known = (skus[:, recent] > 0).mean(1) >= MIN_SHARE_OF_DAYS
-    recent_log = np.log(recent_units / np.maximum(recent_skus, 1) + eps)  # (C,)
+    recent_log = log_level(recent)  # (C,)
 
     half = config.season_smooth_days // 2
     season = np.zeros((len(categories), horizon))
@@ -93,10 +94,9 @@ def category_season(
     for h in range(1, horizon + 1):
         centre = (as_of + timedelta(days=h - config.season_lag_days) - first).days
         window = slice(max(centre - half, 0), max(centre + half + 1, 0))
-        u, s = units[:, window].sum(1), skus[:, window].sum(1)
-        ok = recent_known & ((skus[:, window] > 0).sum(1) >= MIN_SHARE_OF_DAYS * config.season_smooth_days)
-        level = np.log(u / np.maximum(s, 1) + eps)
-        season[:, h - 1] = np.where(ok, level - recent_log, 0.0)
+        days_with_data = (skus[:, window] > 0).sum(1)  # a window cut at `first` counts short
+        ok = recent_known & (days_with_data >= MIN_SHARE_OF_DAYS * config.season_smooth_days)
+        season[:, h - 1] = np.where(ok, log_level(window) - recent_log, 0.0)
         known[:, h - 1] = ok
     dates = [as_of + timedelta(days=h) for h in range(1, horizon + 1)]
     future = pl.DataFrame(

@@ -30,7 +30,7 @@ def daily(rows: dict[str, list[tuple[int, int]]], first: date) -> pl.DataFrame:
 
 def test_index_is_last_years_smoothed_level_against_the_recent_one() -> None:
     as_of, horizon = D("2024-03-20"), 2
-    first, last = season_window(as_of, horizon, CONFIG)
+    first, last = season_window(as_of, CONFIG)
     assert first == as_of + timedelta(days=1 - 14 - 1) and last == as_of  # 14 lag, 3 centred
     n = (last - first).days + 1  # 15 days: 03-06 .. 03-20
     # "deco": 2 products; "a year ago" (lag 14 here) 03-06..03-08 sold 6 a day, then nothing;
