@@ -41,6 +41,7 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
     "category_season_log",  # the category's change from now to that day, as seen a year ago
     "category_season_known",  # 1 when the shop has last year's data for it
 )
+LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 DEFAULT_STATIC_FEATURES: tuple[str, ...] = (
     "list_price_log",  # log of the list price
     "lead_time_days",  # supplier lead time
@@ -90,6 +91,10 @@ class ModelConfig:
     scale_loss_weight: float = 0.1  # weight of the log-scale regression that trains the prior
     text_dropout: float = 0.0  # training only: share of samples whose text vector is zeroed, so
     # the towers cannot lean on a product's unique document to learn its level by heart
+    text_min_launch_age_days: float = 0.0  # products launched fewer days than this before the
+    # origin, or not launched yet, are read without their text (training and serving): a new
+    # product's document is unlike any the towers learned levels from. Needs the static feature
+    # "days_since_launch_log1p"; 0 reads every product's text
     prior_offset_feature: str | None = None  # static feature in log units/day the prior is
     # relative to (the category's current level): prior = exp(feature + learned offset)
     prior_excluded_static: tuple[str, ...] = ()  # static features the prior does not see (e.g.
@@ -151,6 +156,14 @@ class ModelConfig:
         offset = self.prior_offset_feature
         if offset is not None and offset not in self.static_features:
             raise ValueError(f"prior_offset_feature {offset!r} is not in static_features.")
+        if self.text_min_launch_age_days < 0:
+            raise ValueError(
+                f"text_min_launch_age_days must be >= 0 days, got {self.text_min_launch_age_days}."
+            )
+        if self.text_min_launch_age_days > 0 and LAUNCH_AGE_FEATURE not in self.static_features:
+            raise ValueError(
+                f"text_min_launch_age_days needs the static feature {LAUNCH_AGE_FEATURE!r}."
+            )
         unknown = sorted(set(self.prior_excluded_static) - set(self.static_features))
         if unknown:
             raise ValueError(f"prior_excluded_static {unknown} are not in static_features.")
@@ -203,6 +216,7 @@ __all__ = [
     "DEFAULT_STATIC_FEATURES",
     "FINETUNE_STRATEGIES",
     "FinetuneStrategy",
+    "LAUNCH_AGE_FEATURE",
     "ModelConfig",
     "replace",
 ]

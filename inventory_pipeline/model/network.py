@@ -26,6 +26,7 @@ per-day quantiles is wrong for any quantile but the mean.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastBatch, ForecastSamples
 from inventory_pipeline.model.text import TextTower
 
@@ -144,6 +145,11 @@ class DemandNetwork(nn.Module):
             if config.prior_offset_feature is None
             else config.static_features.index(config.prior_offset_feature)
         )  # raw static feature (log units/day) added to the prior, e.g. the category's level
+        self.launch_age_index = (
+            config.static_features.index(LAUNCH_AGE_FEATURE)
+            if config.use_text and config.text_min_launch_age_days > 0
+            else None
+        )  # raw static feature log1p(launch age) that decides who is read with the text
         self.register_buffer(
             "prior_static_mask",
             torch.tensor(
@@ -211,6 +217,10 @@ class DemandNetwork(nn.Module):
             if self.training and cfg.text_dropout > 0:
                 keep = (torch.rand(len(batch), 1) >= cfg.text_dropout).to(text.dtype)  # (B, 1)
                 text = text * keep
+            if self.launch_age_index is not None:  # new products are read without their text
+                min_age = math.log1p(cfg.text_min_launch_age_days)
+                established = batch.static[:, self.launch_age_index] >= min_age  # (B,)
+                text = text * established.unsqueeze(-1).to(text.dtype)
         static = self.static_scaler(batch.static)  # (B, S)
         prior_static = static * self.prior_static_mask  # (B, S) hidden features at their mean
         prior_hidden = self.scale_hidden(torch.cat([text, prior_static], dim=-1))  # (B, d)

@@ -129,3 +129,36 @@ def test_text_dropout_hides_the_text_in_training_only() -> None:
     np.testing.assert_array_equal(daily(samples), daily(swapped))  # every text vector dropped
     network.eval()
     assert not np.allclose(daily(samples), daily(swapped))  # served with the text
+
+
+def test_products_younger_than_the_text_age_are_read_without_their_text() -> None:
+    config = small_config(dropout=0.0, text_min_launch_age_days=56.0)
+    age = config.static_features.index("days_since_launch_log1p")
+    samples = make_samples(config, 8, seed=5)
+    samples.static[:, age] = np.log1p([0, 0, 10, 55, 56, 90, 400, 900])
+    swapped = make_samples(config, 8, seed=5)
+    swapped.static = samples.static.copy()
+    swapped.texts = list(reversed(samples.texts))
+    seed_everything(config.seed)
+    forecaster = DemandForecaster.build(config)
+    network = forecaster.network
+    network.fit_feature_scaling(samples)
+
+    def daily(s: ForecastSamples) -> np.ndarray:
+        text = forecaster.featurizer.prepare(s.texts)
+        with torch.no_grad():
+            return network(make_batch(s, text, np.arange(8))).daily.numpy()
+
+    for mode in (network.train, network.eval):  # the same rule in training and serving
+        mode()
+        young, established = daily(samples), daily(swapped)
+        np.testing.assert_array_equal(young[:4], established[:4])  # launched < 56 days ago
+        for i in range(4, 8):
+            assert not np.allclose(young[i], established[i])
+    with pytest.raises(ValueError, match="text_min_launch_age_days"):
+        small_config(text_min_launch_age_days=-1.0)
+    with pytest.raises(ValueError, match="days_since_launch_log1p"):
+        small_config(
+            text_min_launch_age_days=28.0,
+            static_features=("list_price_log", "lead_time_days"),
+        )
