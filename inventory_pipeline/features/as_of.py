@@ -35,6 +35,7 @@ from inventory_pipeline.features.season import (
     SEASON_FUTURE_COLUMNS,
     category_season,
     read_category_daily_units,
+    season_ranges,
     season_window,
 )
 from inventory_pipeline.features.sources import (
@@ -243,13 +244,14 @@ def _with_category_season(
     """
     con = connect(config.duckdb_threads)
     try:
+        ranges = season_ranges(as_of, horizon, config)
         register_sources(
             con,
             warehouse,
-            Scope(known_on=as_of, orders_from=season_window(as_of, config)[0]),
+            Scope(known_on=as_of, orders_from=season_window(as_of, config)[0], order_days=ranges),
             tables=("orders",),
         )
-        daily = read_category_daily_units(con, as_of, grid_start, config)
+        daily = read_category_daily_units(con, as_of, horizon, grid_start, config)
     finally:
         con.close()
     season_future, season_static = category_season(daily, as_of, horizon, config)

@@ -47,16 +47,44 @@ def season_window(as_of: date, config: FeatureConfig) -> tuple[date, date]:
     return first, as_of
 
 
+def season_ranges(
+    as_of: date, horizon: int, config: FeatureConfig
+) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The two (first, last) demand-day ranges the index of ``as_of`` reads, inside
+    :func:`season_window`: last year's days around the horizon (up to ``as_of``), and the
+    recent window."""
+    half = config.season_smooth_days // 2
+    year_ago = (
+        as_of + timedelta(days=1 - config.season_lag_days - half),
+        min(as_of + timedelta(days=horizon - config.season_lag_days + half), as_of),
+    )
+    recent = (as_of - timedelta(days=config.season_recent_days - 1), as_of)
+    return year_ago, recent
+
+
 def read_category_daily_units(
-    con: duckdb.DuckDBPyConnection, as_of: date, grid_start: date, config: FeatureConfig
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    horizon: int,
+    grid_start: date,
+    config: FeatureConfig,
 ) -> pl.DataFrame:
-    """(category, date, skus_on_sale, units) over :func:`season_window` for the whole catalog."""
-    first, last = season_window(as_of, config)
+    """(category, date, skus_on_sale, units) on the :func:`season_ranges` days, whole catalog.
+
+    ``con`` must have the orders registered with ``Scope.order_days`` = those ranges (or wider).
+    """
+    year_ago, recent = season_ranges(as_of, horizon, config)
     frame = pl.from_arrow(
         query(
             con,
             "features/category_daily_units",
-            {"start": first, "end": last, "grid_start": grid_start},
+            {
+                "year_ago_start": year_ago[0],
+                "year_ago_end": year_ago[1],
+                "recent_start": recent[0],
+                "end": as_of,
+                "grid_start": grid_start,
+            },
         )
     )
     assert isinstance(frame, pl.DataFrame)

@@ -33,11 +33,15 @@ class Scope:
     cannot hold the winning version of such a line are skipped (exact, see :func:`_orders_files`).
     ``inventory_from``: only snapshots dated on or after this day (the key includes the date, so
     filtering before the upsert is exact).
+    ``order_days``: the computation needs demand dates inside these (first, last) ranges only;
+    ``raw_orders`` then holds every version of the lines with a version placed inside one of them,
+    so the upsert over those lines is exact even when a correction moves a line's date out.
     """
 
     known_on: date | None = None
     orders_from: date | None = None
     inventory_from: date | None = None
+    order_days: tuple[tuple[date, date], ...] = ()
 
 
 def raw_table(table: str) -> str:
@@ -120,18 +124,33 @@ def _export_of(path: str) -> date:
     raise ValueError(f"{path} is not inside an {EXPORT_KEY}= partition folder")
 
 
-# Every version of the order lines that have any version for a requested SKU: the upsert over
-# these is exact for those lines (a line moved to another SKU keeps all its versions), and much
-# cheaper than upserting every line when training asks for a few hundred SKUs.
-_LINES_OF_SKUS = """
-SELECT o.*
-FROM raw_orders_unfiltered AS o
+# Every version of the order lines that have any version matching a condition (placed for a
+# requested SKU, or inside the requested demand days): the upsert over these is exact for those
+# lines (a line moved to another SKU or day keeps all its versions), and much cheaper than
+# upserting every line when training asks for a few hundred SKUs or a read needs a few weeks.
+_LINES_WHERE = """
 SEMI JOIN (
     SELECT DISTINCT order_id, line_no
     FROM raw_orders_unfiltered
-    WHERE sku IN (SELECT sku FROM order_skus)
-) AS k ON o.order_id = k.order_id AND o.line_no = k.line_no
+    WHERE {condition}
+) AS {alias} ON o.order_id = {alias}.order_id AND o.line_no = {alias}.line_no
 """
+
+
+def _order_lines_sql(skus: bool, order_days: Sequence[tuple[date, date]]) -> str:
+    """raw_orders over raw_orders_unfiltered: the lines of the requested SKUs and demand days."""
+    conditions = ["sku IN (SELECT sku FROM order_skus)"] if skus else []
+    if order_days:
+        ranges = " OR ".join(
+            f"(ordered_at >= DATE '{first.isoformat()}' "
+            f"AND ordered_at < DATE '{last.isoformat()}' + 1)"
+            for first, last in order_days
+        )
+        conditions.append(ranges)
+    joins = "".join(
+        _LINES_WHERE.format(condition=c, alias=f"k{i}") for i, c in enumerate(conditions)
+    )
+    return f"SELECT o.* FROM raw_orders_unfiltered AS o{joins}"
 
 
 def register_sources(
@@ -173,9 +192,10 @@ def register_sources(
             )
         for kind in ("VIEW", "TABLE"):
             con.execute(f"DROP {kind} IF EXISTS raw_{table}")
-        if table == "orders" and skus is not None:
+        if table == "orders" and (skus is not None or scope.order_days):
             rel.create_view("raw_orders_unfiltered", replace=True)
-            con.execute(f"CREATE TEMP VIEW raw_orders AS {_LINES_OF_SKUS}")
+            lines = _order_lines_sql(skus is not None, scope.order_days)
+            con.execute(f"CREATE TEMP VIEW raw_orders AS {lines}")
         elif table == "inventory" and skus is not None:  # sku is part of the key: exact
             rel.create_view("raw_inventory_unfiltered", replace=True)
             con.execute(

@@ -12,6 +12,7 @@ from inventory_pipeline.features import features_as_of
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.season import category_season, season_window
 from inventory_pipeline.warehouse import Warehouse
+from inventory_pipeline_tests.features.shop import line, tiny_shop, write_shop
 
 D = date.fromisoformat
 CONFIG = FeatureConfig(season_lag_days=14, season_smooth_days=3, season_recent_days=4)
@@ -77,3 +78,28 @@ def test_features_as_of_gives_every_sku_its_categorys_index_whatever_it_is_read_
     # D+4 - 3 = 03-07 lies after the as-of day: not known yet
     assert a["category_season_known"].to_list() == [1.0, 1.0, 1.0, 0.0]
     assert full.static.filter(sku="A")["category_recent_log"][0] == pytest.approx(recent)
+
+
+def test_a_correction_that_moves_a_line_out_of_the_read_days_takes_it_out(
+    warehouse: Warehouse,
+) -> None:
+    """The index reads only last year's days and the recent ones, yet every version of a line."""
+    exports = tiny_shop()
+    exports[D("2024-03-08")]["orders"] = [line("o7", 1, "A", 6, "2024-03-08T12:00:00")]
+    # re-delivered with its date corrected to 03-03, outside the days read as of 03-09
+    exports[D("2024-03-09")]["orders"].append(line("o7", 1, "A", 6, "2024-03-03T12:00:00"))
+    write_shop(warehouse, exports)
+    config = FeatureConfig(season_lag_days=3, season_smooth_days=1, season_recent_days=2)
+
+    def recent_level(as_of: date) -> float:
+        features = features_as_of(warehouse, as_of, history_days=3, horizon=1, config=config)
+        return float(features.static.filter(sku="A")["category_recent_log"][0])
+
+    # as of 03-08: recent days 03-07..03-08, A on sale both, B on 03-07 only: 6 units / 3
+    assert recent_level(D("2024-03-08")) == pytest.approx(
+        math.log(6 / 3 + config.season_level_epsilon)
+    )
+    # as of 03-09: 03-08..03-09, A only: the line now belongs to 03-03, so 0 units / 2
+    assert recent_level(D("2024-03-09")) == pytest.approx(
+        math.log(0 / 2 + config.season_level_epsilon)
+    )

@@ -1,11 +1,20 @@
--- category_daily_units: per category and demand day in $start .. $end, the units placed and the
--- number of products on sale, over the whole catalog registered (not only sku_scope). Days before
--- $grid_start (the first export day) have no row: nothing was exported then. features/season.py
--- turns these integer counts into the category's seasonal index for the forecast horizon.
-WITH days AS (
-    SELECT CAST(unnest(generate_series(
-        greatest(CAST($start AS DATE), CAST($grid_start AS DATE)), CAST($end AS DATE), INTERVAL 1 DAY
-    )) AS DATE) AS date
+-- category_daily_units: per category and demand day in the two ranges the seasonal index reads
+-- (last year's days around the horizon, $year_ago_start .. $year_ago_end, and the recent window,
+-- $recent_start .. $end), the units placed and the number of products on sale, over the whole
+-- catalog registered (not only sku_scope). Days before $grid_start (the first export day) have no
+-- row: nothing was exported then. features/season.py turns these integer counts into the
+-- category's seasonal index for the forecast horizon. The caller registers raw_orders with the
+-- lines placed in these ranges only (sources.Scope.order_days).
+WITH ranges AS (
+    SELECT greatest(CAST($year_ago_start AS DATE), CAST($grid_start AS DATE)) AS first,
+           least(CAST($year_ago_end AS DATE), CAST($end AS DATE)) AS last
+    UNION ALL
+    SELECT greatest(CAST($recent_start AS DATE), CAST($grid_start AS DATE)), CAST($end AS DATE)
+),
+days AS (
+    SELECT DISTINCT CAST(unnest(generate_series(first, last, INTERVAL 1 DAY)) AS DATE) AS date
+    FROM ranges
+    WHERE first <= last
 ),
 on_sale AS (
     SELECT p.category, d.date, count(*) AS skus_on_sale
@@ -19,8 +28,6 @@ units AS (
     FROM orders_current AS o
     JOIN products_current AS p ON o.sku = p.sku
     WHERE o.status = 'placed'
-      AND o.ordered_at >= greatest(CAST($start AS DATE), CAST($grid_start AS DATE))
-      AND o.ordered_at < CAST($end AS DATE) + 1
     GROUP BY p.category, CAST(o.ordered_at AS DATE)
 )
 SELECT s.category, s.date, s.skus_on_sale, coalesce(u.units, 0) AS units
