@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
-from inventory_pipeline.model import DemandForecaster, ForecastSamples, TrainingHistory
+from inventory_pipeline.model import DemandForecaster, ForecastSamples, ModelConfig, TrainingHistory
 from inventory_pipeline.model.data import make_batch
 from inventory_pipeline.model.network import (
+    DemandNetwork,
     cumulative_quantiles,
     monotone_quantiles,
     seasonal_lag_weights,
@@ -109,12 +113,17 @@ def test_prior_offset_feature_moves_the_prior_by_exactly_its_value() -> None:
         small_config(prior_offset_feature="no_such_feature")
 
 
-def test_text_dropout_hides_the_text_in_training_only() -> None:
-    config = small_config(dropout=0.0, text_dropout=1.0)
-    samples = make_samples(config, 8, seed=4)
-    swapped = make_samples(config, 8, seed=4)
-    swapped.texts = list(reversed(samples.texts))
+def with_texts_reversed(samples: ForecastSamples) -> ForecastSamples:
+    """The same samples with each one's document swapped for another's."""
+    swapped = replace(samples, texts=list(reversed(samples.texts)))
     assert swapped.texts != samples.texts
+    return swapped
+
+
+def daily_forecaster(
+    config: ModelConfig, samples: ForecastSamples
+) -> tuple[DemandNetwork, Callable[[ForecastSamples], np.ndarray]]:
+    """(network, daily(samples) -> (N, H, Q) scaled quantiles) of a fresh seeded model."""
     seed_everything(config.seed)
     forecaster = DemandForecaster.build(config)
     network = forecaster.network
@@ -123,8 +132,16 @@ def test_text_dropout_hides_the_text_in_training_only() -> None:
     def daily(s: ForecastSamples) -> np.ndarray:
         text = forecaster.featurizer.prepare(s.texts)
         with torch.no_grad():
-            return network(make_batch(s, text, np.arange(8))).daily.numpy()
+            return network(make_batch(s, text, np.arange(len(s)))).daily.numpy()
 
+    return network, daily
+
+
+def test_text_dropout_hides_the_text_in_training_only() -> None:
+    config = small_config(dropout=0.0, text_dropout=1.0)
+    samples = make_samples(config, 8, seed=4)
+    swapped = with_texts_reversed(samples)
+    network, daily = daily_forecaster(config, samples)
     network.train()
     np.testing.assert_array_equal(daily(samples), daily(swapped))  # every text vector dropped
     network.eval()
@@ -136,19 +153,8 @@ def test_products_younger_than_the_text_age_are_read_without_their_text() -> Non
     age = config.static_features.index("days_since_launch_log1p")
     samples = make_samples(config, 8, seed=5)
     samples.static[:, age] = np.log1p([0, 0, 10, 55, 56, 90, 400, 900])
-    swapped = make_samples(config, 8, seed=5)
-    swapped.static = samples.static.copy()
-    swapped.texts = list(reversed(samples.texts))
-    seed_everything(config.seed)
-    forecaster = DemandForecaster.build(config)
-    network = forecaster.network
-    network.fit_feature_scaling(samples)
-
-    def daily(s: ForecastSamples) -> np.ndarray:
-        text = forecaster.featurizer.prepare(s.texts)
-        with torch.no_grad():
-            return network(make_batch(s, text, np.arange(8))).daily.numpy()
-
+    swapped = with_texts_reversed(samples)
+    network, daily = daily_forecaster(config, samples)
     for mode in (network.train, network.eval):  # the same rule in training and serving
         mode()
         young, established = daily(samples), daily(swapped)

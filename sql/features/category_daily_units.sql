@@ -7,7 +7,7 @@
 -- lines placed in these ranges only (sources.Scope.order_days).
 WITH ranges AS (
     SELECT greatest(CAST($year_ago_start AS DATE), CAST($grid_start AS DATE)) AS first,
-           least(CAST($year_ago_end AS DATE), CAST($end AS DATE)) AS last
+           CAST($year_ago_end AS DATE) AS last
     UNION ALL
     SELECT greatest(CAST($recent_start AS DATE), CAST($grid_start AS DATE)), CAST($end AS DATE)
 ),
