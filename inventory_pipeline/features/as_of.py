@@ -36,7 +36,6 @@ from inventory_pipeline.features.season import (
     category_season,
     read_category_daily_units,
     season_ranges,
-    season_window,
 )
 from inventory_pipeline.features.sources import (
     Scope,
@@ -248,7 +247,7 @@ def _with_category_season(
         register_sources(
             con,
             warehouse,
-            Scope(known_on=as_of, orders_from=season_window(as_of, config)[0], order_days=ranges),
+            Scope(known_on=as_of, orders_from=min(r[0] for r in ranges), order_days=ranges),
             tables=("orders",),
         )
         daily = read_category_daily_units(con, as_of, horizon, grid_start, config)
@@ -281,10 +280,11 @@ def features_as_of(
     """Every feature of ``skus`` (default: the whole catalog known on as_of) as known on as_of.
 
     Products announced but not yet launched are included (cold start: the model forecasts them
-    from their document); discontinued ones are flagged in ``static.discontinued`` and
-    ``future.on_sale``. ``category_season=False`` leaves out the category level and seasonal
-    index (features/season.py), which read a year of orders, for callers that do not feed the
-    demand model (the reorder plan, the baselines' history).
+    from their category and catalog fields); discontinued ones are flagged in
+    ``static.discontinued`` and ``future.on_sale``. ``category_season=False`` leaves out the
+    category level and seasonal index (features/season.py), which read last year's orders around
+    the horizon, for callers that do not feed the demand model (the reorder plan, the baselines'
+    history).
     """
     history_days = history_days or config.history_days
     horizon = horizon or config.horizon_days
