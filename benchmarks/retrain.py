@@ -150,6 +150,8 @@ def main() -> None:
             lambda: fit(splits.train, splits.validation, model_config, on_epoch_end=epoch_line),
         )
         print(f"    best epoch {history.best_epoch} of {len(history.epochs)}")
+        if forecaster.launch_curve is not None:
+            print(f"    launch curve {forecaster.launch_curve}")
         result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
         retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
         print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")
@@ -165,6 +167,7 @@ def main() -> None:
                     result,
                     model_config,
                     on_epoch_end=epoch_line,
+                    launch_curve=forecaster.launch_curve,
                 ),
             )
             result = ablation.result

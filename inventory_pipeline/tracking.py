@@ -28,6 +28,7 @@ from mlflow.types.schema import Array
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 from inventory_pipeline.model.forecaster import DemandForecaster
+from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.predict import QuantileForecast, quantile_column_name
 
 CHAMPION_ALIAS = "champion"
@@ -152,6 +153,22 @@ def log_model(forecaster: DemandForecaster, workdir: Path, input_example: pd.Dat
     run = mlflow.active_run()
     assert run is not None, "log_model must be called inside an MLflow run"
     return f"runs:/{run.info.run_id}/{MODEL_ARTIFACT}"
+
+
+def log_launch_curve(curve: LaunchCurve | None) -> dict[str, float]:
+    """Logs the fitted launch curve's numbers as run params; returns them ({} without one)."""
+    if curve is None:
+        return {}
+    numbers = {
+        "ramp_days": curve.ramp_days,
+        "prior_ratio": curve.prior_ratio,
+        "prior_shape": curve.prior_shape,
+        "dispersion": curve.dispersion,
+        "fit_loss": round(curve.fit_loss, 5) if curve.fit_loss is not None else float("nan"),
+        "fit_samples": curve.fit_samples,
+    }
+    mlflow.log_params({f"launch_curve.{k}": v for k, v in numbers.items()})
+    return numbers
 
 
 def load_forecaster(model_uri: str) -> DemandForecaster:

@@ -41,6 +41,12 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
     "category_season_log",  # the category's change from now to that day, as seen a year ago
     "category_season_known",  # 1 when the shop has last year's data for it
 )
+LAUNCH_GRIDS = (
+    "launch_ramp_days_grid",
+    "launch_prior_ratio_grid",
+    "launch_prior_shape_grid",
+    "launch_dispersion_grid",
+)
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 DEFAULT_STATIC_FEATURES: tuple[str, ...] = (
     "list_price_log",  # log of the list price
@@ -100,6 +106,21 @@ class ModelConfig:
     prior_excluded_static: tuple[str, ...] = ()  # static features the prior does not see (e.g.
     # launch age: the prior then predicts the established level and the decoder the launch ramp)
 
+    # --- launch curve (model/launch.py) --------------------------------------------------------
+    launch_curve: bool = False  # forecast young products with the fitted launch curve instead of
+    # the network: products launched fewer than launch_max_age_days before the origin, or later
+    launch_max_age_days: float = 56.0  # the launch curve's reach, days since launch at the origin
+    launch_ramp_days_grid: tuple[float, ...] = (7.0, 12.0, 18.0, 25.0)  # candidate ramp time
+    # constants (days to reach 63% of the established level)
+    launch_prior_ratio_grid: tuple[float, ...] = (0.3, 0.5, 0.8, 1.2)  # candidate prior means of
+    # a new product's level, relative to its category's level per product
+    launch_prior_shape_grid: tuple[float, ...] = (0.5, 1.0, 2.0)  # candidate gamma shapes of that
+    # prior (smaller: launches differ more from each other)
+    launch_dispersion_grid: tuple[float, ...] = (0.5, 1.0, 3.0)  # candidate gamma shapes of the
+    # day-to-day noise (smaller: more overdispersed days)
+    launch_fit_draws: int = 256  # Monte-Carlo paths per sample while fitting the grid
+    launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
+
     # --- loss ----------------------------------------------------------------------------------
     cumulative_loss_weight: float = 1.0  # weight of the cumulative-demand pinball loss
     cumulative_censoring: CensoringMode = "lower_bound"  # day-sums with a stockout: see losses.py
@@ -131,6 +152,8 @@ class ModelConfig:
         self.static_features = tuple(self.static_features)
         self.lora_target_modules = tuple(self.lora_target_modules)
         self.prior_excluded_static = tuple(self.prior_excluded_static)
+        for name in LAUNCH_GRIDS:
+            setattr(self, name, tuple(float(v) for v in getattr(self, name)))
         self.validate()
 
     def validate(self) -> None:
@@ -167,6 +190,32 @@ class ModelConfig:
         unknown = sorted(set(self.prior_excluded_static) - set(self.static_features))
         if unknown:
             raise ValueError(f"prior_excluded_static {unknown} are not in static_features.")
+        if self.launch_curve:
+            for name in LAUNCH_GRIDS:
+                values = getattr(self, name)
+                if not values or min(values) <= 0:
+                    raise ValueError(f"{name} must hold at least one value, all > 0; got {values}.")
+            if self.launch_max_age_days <= 0:
+                raise ValueError(
+                    f"launch_max_age_days must be > 0 days, got {self.launch_max_age_days}."
+                )
+            if self.launch_draws < 16 or self.launch_fit_draws < 16:
+                raise ValueError(
+                    f"launch_draws and launch_fit_draws must be >= 16 paths, got "
+                    f"{self.launch_draws} and {self.launch_fit_draws}."
+                )
+            missing = [
+                name
+                for name in ("is_launched", "days_since_launch_log1p", "category_season_log",
+                             "category_season_known")
+                if name not in self.future_covariates
+            ] + [
+                name
+                for name in (LAUNCH_AGE_FEATURE, "category_recent_log")
+                if name not in self.static_features
+            ]  # fmt: skip
+            if missing:
+                raise ValueError(f"launch_curve needs the model inputs {missing}.")
         if self.zero_below < 0:
             raise ValueError(f"zero_below must be >= 0 units, got {self.zero_below}.")
         if self.scale_floor <= 0:

@@ -8,6 +8,7 @@ Saved folder layout (everything an MLflow pyfunc wrapper needs)::
                          adapters, or the whole encoder for "full")
     model_meta.json      format version and the text-encoder reference (source + fingerprint)
     encoder/             optional copy of the encoder folder (``save(..., copy_encoder=True)``)
+    launch_curve.json    the fitted launch curve (``model/launch.py``), when the config uses one
 
 Frozen encoder weights are not duplicated: they are reloaded from the referenced encoder folder,
 whose content fingerprint must match the one recorded at save time. That is what makes a loaded
@@ -21,12 +22,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ForecastSamples, TextInputs
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
+from inventory_pipeline.model.launch import LAUNCH_CURVE_FILE, LaunchCurve, LaunchInputs
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.predict import QuantileForecast, predict_quantiles
 from inventory_pipeline.model.runtime import torch_runtime
@@ -73,14 +76,24 @@ def frozen_encoder_keys(network: DemandNetwork) -> set[str]:
 
 
 class DemandForecaster:
-    """Config + network + text featurizer: everything needed to forecast from samples."""
+    """Config + network + text featurizer (+ launch curve): everything needed to forecast.
+
+    With ``config.launch_curve`` and a fitted ``launch_curve``, the rows of young products
+    (launched fewer than ``launch_max_age_days`` days before the origin, or not yet) are forecast
+    by the launch curve, all others by the network.
+    """
 
     def __init__(
-        self, config: ModelConfig, network: DemandNetwork, featurizer: TextFeaturizer
+        self,
+        config: ModelConfig,
+        network: DemandNetwork,
+        featurizer: TextFeaturizer,
+        launch_curve: LaunchCurve | None = None,
     ) -> None:
         self.config = config
         self.network = network
         self.featurizer = featurizer
+        self.launch_curve = launch_curve
 
     @classmethod
     def build(
@@ -107,9 +120,16 @@ class DemandForecaster:
                 text = TextInputs(row=torch.zeros(0, dtype=torch.int64))
             else:
                 text = self.featurizer.prepare(samples.texts)
-            return predict_quantiles(
+            forecast = predict_quantiles(
                 self.network, samples, text, batch_size or self.config.eval_batch_size
             )
+        if self.config.launch_curve and self.launch_curve is not None and len(samples):
+            inputs = LaunchInputs.from_samples(samples, self.config, self.launch_curve.max_age_days)
+            rows = np.flatnonzero(inputs.young)
+            daily, cumulative = self.launch_curve.predict(inputs, self.config.quantiles, rows)
+            forecast.daily[rows] = daily
+            forecast.cumulative[rows] = cumulative
+        return forecast
 
     def save(self, folder: str | Path, copy_encoder: bool = False) -> Path:
         """Write the model folder (see module docstring); returns its path.
@@ -129,6 +149,11 @@ class DemandForecaster:
         }
         save_file(state, str(folder / WEIGHTS_FILE))
         (folder / CONFIG_FILE).write_text(self.config.to_json())
+        curve_file = folder / LAUNCH_CURVE_FILE
+        if self.launch_curve is not None:
+            curve_file.write_text(self.launch_curve.to_json())
+        elif curve_file.exists():
+            curve_file.unlink()
         if copy_encoder:
             target = folder / ENCODER_COPY_DIR
             if target.exists():
@@ -188,4 +213,7 @@ class DemandForecaster:
                 f"{unexpected_missing[:5]}, unexpected {sorted(result.unexpected_keys)[:5]}."
             )
         forecaster.network.eval()
+        curve_file = folder / LAUNCH_CURVE_FILE
+        if curve_file.is_file():
+            forecaster.launch_curve = LaunchCurve.from_json(curve_file.read_text())
         return forecaster

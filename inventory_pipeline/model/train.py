@@ -29,6 +29,7 @@ from inventory_pipeline.model.data import ForecastSamples, TextInputs, make_batc
 from inventory_pipeline.model.distributed import current_world, local_index, worker_loss
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
+from inventory_pipeline.model.launch import LaunchCurve, fit_launch_curve
 from inventory_pipeline.model.losses import forecast_loss
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
@@ -147,8 +148,13 @@ def train(
     encoder_path: str | Path | None = None,
     on_epoch_end: EpochCallback | None = None,
     on_step: StepCallback | None = None,
+    on_launch_candidate: Callable[[int, int], None] | None = None,
+    launch_curve: LaunchCurve | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Fit a forecaster; early-stops on validation loss and keeps the best weights.
+
+    With ``config.launch_curve``, the launch curve is fitted afterwards on the young products of
+    the training and validation samples (``model/launch.py``).
 
     Args:
         config: every tunable number.
@@ -159,6 +165,9 @@ def train(
         encoder_path: overrides ``config.encoder_path``.
         on_epoch_end: called as ``(epoch, train_loss, val_loss, seconds)``.
         on_step: called with a :class:`StepInfo` after every optimiser step.
+        on_launch_candidate: called as ``(i, n)`` after each launch-curve candidate is scored.
+        launch_curve: a fitted launch curve to use instead of fitting one (it reads no text, so
+            a text ablation shares its model's).
 
     Returns:
         The fitted forecaster (eval mode, best weights) and the training history.
@@ -262,5 +271,10 @@ def train(
         if best_state is not None:
             network.load_state_dict(best_state)
         network.eval()
-        history.seconds = time.perf_counter() - start
+    if config.launch_curve and launch_curve is not None:
+        forecaster.launch_curve = launch_curve
+    elif config.launch_curve:
+        fitting = [train_samples] if val_samples is None else [train_samples, val_samples]
+        forecaster.launch_curve = fit_launch_curve(fitting, config, on_launch_candidate)
+    history.seconds = time.perf_counter() - start
     return forecaster, history

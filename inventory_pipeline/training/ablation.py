@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
 from inventory_pipeline.model.config import replace
+from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.train import EpochCallback, StepCallback
 from inventory_pipeline.training.backtest import add_forecaster
 from inventory_pipeline.training.fit import fit
@@ -38,6 +39,7 @@ def text_ablation(
     *,
     on_epoch_end: EpochCallback | None = None,
     on_step: StepCallback | None = None,
+    launch_curve: LaunchCurve | None = None,
 ) -> AblationResult:
     """Train ``model_config`` with ``use_text=False`` on the same windows and score it alongside.
 
@@ -47,8 +49,12 @@ def text_ablation(
         backtest_windows: the backtest block ``result`` was computed on.
         result: the model's backtest; the ablation is scored on the same cells.
         model_config: the model's config (everything but the text tower is kept).
+        launch_curve: the model's fitted launch curve (it reads no text); None fits one again.
     """
     config = replace(model_config, use_text=False)
-    forecaster, history = fit(train, validation, config, on_epoch_end=on_epoch_end, on_step=on_step)
+    forecaster, history = fit(
+        train, validation, config, on_epoch_end=on_epoch_end, on_step=on_step,
+        launch_curve=launch_curve,
+    )  # fmt: skip
     scored = add_forecaster(result, forecaster, backtest_windows, TEXT_ABLATION)
     return AblationResult(forecaster=forecaster, history=history, result=scored)

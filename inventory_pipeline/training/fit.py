@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from inventory_pipeline.model import DemandForecaster, EmbeddingCache, ModelConfig, TrainingHistory
 from inventory_pipeline.model import train as train_model
+from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.train import EpochCallback, StepCallback
 from inventory_pipeline.windows import Windows
 
@@ -18,6 +20,8 @@ def fit(
     embedding_cache: EmbeddingCache | None = None,
     on_epoch_end: EpochCallback | None = None,
     on_step: StepCallback | None = None,
+    on_launch_candidate: Callable[[int, int], None] | None = None,
+    launch_curve: LaunchCurve | None = None,
     save_to: str | Path | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Train on ``train`` windows; early-stop on ``validation`` (later origins) if given.
@@ -29,6 +33,8 @@ def fit(
         embedding_cache: share frozen text embeddings between runs (a folder under the data root).
         on_epoch_end: ``(epoch, train_loss, val_loss, seconds)`` after each epoch.
         on_step: a :class:`~inventory_pipeline.model.StepInfo` after each optimiser step.
+        on_launch_candidate: ``(i, n)`` after each launch-curve candidate is scored.
+        launch_curve: use this fitted launch curve instead of fitting one.
         save_to: also write the model folder (``DemandForecaster.save``) there.
 
     Returns:
@@ -41,6 +47,8 @@ def fit(
         embedding_cache=embedding_cache,
         on_epoch_end=on_epoch_end,
         on_step=on_step,
+        on_launch_candidate=on_launch_candidate,
+        launch_curve=launch_curve,
     )
     if save_to is not None:
         forecaster.save(save_to)

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # headless: never open a window, never need a display
 
@@ -24,7 +25,8 @@ import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
 
-from inventory_pipeline.model import TrainingHistory
+from inventory_pipeline.model import ForecastSamples, ModelConfig, TrainingHistory
+from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs, ramp
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.training.scoring import MODEL, BacktestResult
 
@@ -63,6 +65,54 @@ def loss_curves_png(
     if history.best_epoch:
         axis.axvline(history.best_epoch, color="grey", linestyle=":", label="kept weights")
     axis.set(xlabel="epoch", ylabel="loss (scaled pinball)", title=f"Loss curves: {title}")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    return _png(figure, cfg)
+
+
+def launch_curve_png(
+    curve: LaunchCurve,
+    samples: list[ForecastSamples],
+    config: ModelConfig,
+    cfg: PlotConfig = PlotConfig(),
+) -> bytes:
+    """The fitted launch curve against what the launches in ``samples`` sold, by days on sale.
+
+    Both in units per day relative to the category's level per product: the curve's mean
+    (``prior_ratio x ramp``) with the 10-90% band of its level prior, and the launches' mean
+    actuals per day since launch (target days of their young samples).
+    """
+    ages, ratios = [], []
+    for s in samples:
+        inputs = LaunchInputs.from_samples(s, config, curve.max_age_days)
+        rows = np.flatnonzero(inputs.young)
+        if s.target_units is None or len(rows) == 0:
+            continue
+        usable = inputs.future_age[rows] > 0
+        if s.target_censored is not None:
+            usable &= s.target_censored[rows] < 0.5
+        ratio = s.target_units[rows] / inputs.category_level[rows, None]
+        ages.append(inputs.future_age[rows][usable])
+        ratios.append(ratio[usable])
+    figure, axis = plt.subplots(figsize=cfg.curve_size)
+    top = int(curve.max_age_days) + config.horizon_days
+    days = np.arange(1, top + 1, dtype=np.float64)
+    shape = ramp(days, curve.ramp_days)
+    draws = np.random.default_rng(0).gamma(curve.prior_shape, 1.0 / curve.prior_shape, 4096)
+    low, high = np.quantile(draws, [0.1, 0.9]) * curve.prior_ratio
+    axis.fill_between(days, low * shape, high * shape, alpha=0.25, label="prior 10-90%")
+    axis.plot(days, curve.prior_ratio * shape, label=f"fitted mean (ramp {curve.ramp_days:g} d)")
+    if ages:
+        age, value = np.concatenate(ages), np.concatenate(ratios)
+        seen = np.unique(age)
+        seen = seen[seen <= top]
+        means = [value[age == a].mean() for a in seen]
+        axis.plot(seen, means, ".", color="black", alpha=0.6, label="launches, mean actual")
+    axis.set(
+        xlabel="days since launch",
+        ylabel="units / day per category level",
+        title="Launch curve",
+    )
     axis.legend()
     axis.grid(alpha=0.3)
     return _png(figure, cfg)

@@ -198,6 +198,10 @@ def demand_model(
                 f"lr {info.learning_rate:.2e}, elapsed {info.elapsed_seconds:.0f}s, ETA <= {info.eta_seconds:.0f}s"
             )
 
+    def on_launch_candidate(i: int, n: int) -> None:
+        if i == 1 or i == n or i % max(n // 5, 1) == 0:
+            context.log.info(f"launch curve: scored {i}/{n} candidates")
+
     with mlflow.start_run(run_name=f"retrain {plan.latest_export}") as run:
         mlflow.set_tags(
             {"code_version": _code_version(), "data_window": f"{plan.first_export}..{plan.latest_export}"}
@@ -216,8 +220,21 @@ def demand_model(
         forecaster, history = fit(
             splits.train, splits.validation, model_config,
             embedding_cache=cache, on_epoch_end=on_epoch_end, on_step=on_step,
+            on_launch_candidate=on_launch_candidate,
         )  # fmt: skip
         seconds = time.perf_counter() - started
+        launch = tracking.log_launch_curve(forecaster.launch_curve)
+        launch_plot = None
+        if forecaster.launch_curve is not None:
+            context.log.info(f"launch curve: {launch}")
+            launch_plot = training_plots.launch_curve_png(
+                forecaster.launch_curve,
+                [w.samples for w in (splits.train, splits.validation) if w is not None],
+                model_config,
+            )
+            launch_path = _training_dir(wh) / "launch_curve.png"
+            launch_path.write_bytes(launch_plot)
+            mlflow.log_artifact(str(launch_path), "plots")
         curves = training_plots.loss_curves_png(history, title="demand model")
         curve_path = _training_dir(wh) / "loss_curves.png"
         curve_path.write_bytes(curves)
@@ -244,6 +261,12 @@ def demand_model(
             "train_seconds": round(seconds, 1),
             "peak_rss_mib": round(_peak_rss_mib(), 1),
             "finetune": model_config.finetune,
+            "launch_curve": dg.MetadataValue.json(launch or {}),
+            **(
+                {"launch_curve_plot": dg.MetadataValue.md(plots.markdown_image(launch_plot, "launch curve"))}
+                if launch_plot is not None
+                else {}
+            ),
             "loss_curves": dg.MetadataValue.md(plots.markdown_image(curves, "loss curves")),
         }
     )
