@@ -60,17 +60,21 @@ class LaunchCurve:
         return cls(**json.loads(text))
 
     def predict(
-        self, inputs: LaunchInputs, quantiles: tuple[float, ...], rows: np.ndarray | None = None
+        self,
+        inputs: LaunchInputs,
+        quantiles: tuple[float, ...],
+        rows: np.ndarray | None = None,
+        cumulative: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Daily and cumulative quantiles, (n, H, Q) each, for ``rows`` of ``inputs`` (default:
-        its young rows)."""
+        its young rows); ``cumulative=False`` leaves the cumulative ones 0 (fitting needs none)."""
         rows = np.flatnonzero(inputs.young) if rows is None else rows
         H = inputs.future_exposure.shape[1]
         levels = np.asarray(quantiles, dtype=np.float64)
         daily = np.zeros((len(rows), H, len(levels)))
-        cumulative = np.zeros_like(daily)
+        sums = np.zeros_like(daily)
         if len(rows) == 0:
-            return daily, cumulative
+            return daily, sums
         shape = self.prior_shape + inputs.units_sold[rows]
         history_exposure = (
             ramp(inputs.history_age[rows], self.ramp_days) * inputs.usable[rows]
@@ -85,10 +89,11 @@ class LaunchCurve:
             noise = rng.gamma(self.dispersion, 1.0 / self.dispersion, size=(self.draws, H))
             paths = rng.poisson(level[:, None] * base[i][None, :] * noise).astype(np.float64)
             daily[i] = np.quantile(paths, levels, axis=0, method="inverted_cdf").T
-            cumulative[i] = np.quantile(
-                np.cumsum(paths, axis=1), levels, axis=0, method="inverted_cdf"
-            ).T
-        return daily, cumulative
+            if cumulative:
+                sums[i] = np.quantile(
+                    np.cumsum(paths, axis=1), levels, axis=0, method="inverted_cdf"
+                ).T
+        return daily, sums
 
 
 def ramp(age: np.ndarray, ramp_days: float) -> np.ndarray:
@@ -201,7 +206,9 @@ def fit_launch_curve(
             draws=config.launch_fit_draws,
             seed=config.seed,
         )
-        daily = np.concatenate([curve.predict(p[0], config.quantiles, p[1])[0] for p in parts])
+        daily = np.concatenate(
+            [curve.predict(p[0], config.quantiles, p[1], cumulative=False)[0] for p in parts]
+        )
         loss = pinball(daily, targets, censored, config.quantiles)
         if best is None or loss < best.fit_loss:
             best = LaunchCurve(**{**asdict(curve), "fit_loss": loss})
