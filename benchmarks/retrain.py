@@ -150,8 +150,9 @@ def main() -> None:
             lambda: fit(splits.train, splits.validation, model_config, on_epoch_end=epoch_line),
         )
         print(f"    best epoch {history.best_epoch} of {len(history.epochs)}")
-        if forecaster.launch_curve is not None:
-            print(f"    launch curve {forecaster.launch_curve}")
+        if history.launch_curve is not None:
+            used = "used" if forecaster.launch_curve is not None else "not used"
+            print(f"    launch curve ({used}) {history.launch_curve}")
         result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
         retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
         print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")

@@ -155,18 +155,24 @@ def log_model(forecaster: DemandForecaster, workdir: Path, input_example: pd.Dat
     return f"runs:/{run.info.run_id}/{MODEL_ARTIFACT}"
 
 
-def log_launch_curve(curve: LaunchCurve | None) -> dict[str, float]:
-    """Logs the fitted launch curve's numbers as run params; returns them ({} without one)."""
+def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float]:
+    """Logs the fitted launch curve's numbers, its validation against the network and whether the
+    model uses it, as run params; returns them ({} when none was fitted)."""
     if curve is None:
         return {}
-    numbers = {
+    numbers: dict[str, float] = {
+        "used": used,
         "ramp_days": curve.ramp_days,
         "prior_ratio": curve.prior_ratio,
         "prior_shape": curve.prior_shape,
         "dispersion": curve.dispersion,
-        "fit_loss": round(curve.fit_loss, 5) if curve.fit_loss is not None else float("nan"),
         "fit_samples": curve.fit_samples,
+        "validation_samples": curve.validation_samples,
     }
+    for name in ("fit_loss", "validation_loss", "network_validation_loss"):
+        value = getattr(curve, name)
+        if value is not None:
+            numbers[name] = round(value, 5)
     mlflow.log_params({f"launch_curve.{k}": v for k, v in numbers.items()})
     return numbers
 

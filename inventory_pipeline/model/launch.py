@@ -18,6 +18,9 @@ per sample: a product's forecast depends only on its own inputs.
 
 Plain numpy; the forecaster uses it for products launched fewer than ``launch_max_age_days``
 days before the origin (and those not launched yet) when ``ModelConfig.launch_curve`` is set.
+Training fits it on the training launches and keeps it only if it forecasts the validation
+launches better than the network does (``compare_on_validation``): on a shop whose launches do
+not follow this form, the network keeps serving them.
 """
 
 from __future__ import annotations
@@ -51,6 +54,16 @@ class LaunchCurve:
     seed: int = 0
     fit_loss: float | None = None  # pinball loss on the fitting samples (diagnostics)
     fit_samples: int = 0
+    validation_loss: float | None = None  # its pinball loss on the validation launches
+    network_validation_loss: float | None = None  # the network's, on the same windows
+    validation_samples: int = 0  # young validation windows compared (0: not validated)
+
+    @property
+    def beats_network(self) -> bool:
+        """True unless the validation launches were forecast better by the network."""
+        if self.validation_loss is None or self.network_validation_loss is None:
+            return True
+        return self.validation_loss < self.network_validation_loss
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -163,12 +176,48 @@ def pinball(
     return float(2 * (loss * keep).sum() / len(levels) / max((targets * keep).sum(), 1e-9))
 
 
+def compare_on_validation(
+    curve: LaunchCurve,
+    network_daily: np.ndarray,
+    samples: ForecastSamples,
+    config: ModelConfig,
+) -> LaunchCurve:
+    """``curve`` with its and the network's pinball loss on the young rows of ``samples``.
+
+    ``network_daily`` (N, H, Q) are the network's daily quantiles for all of ``samples``. With no
+    young row that has a usable target day, the curve comes back unvalidated.
+    """
+    if samples.target_units is None:
+        raise ValueError("compare_on_validation needs samples with targets")
+    inputs = LaunchInputs.from_samples(samples, config, curve.max_age_days)
+    rows = np.flatnonzero(inputs.young)
+    targets = samples.target_units[rows]
+    censored = (
+        samples.target_censored[rows]
+        if samples.target_censored is not None
+        else np.zeros_like(targets)
+    )
+    if len(rows) == 0 or (targets * (1 - censored)).sum() <= 0:
+        return curve
+    daily, _ = curve.predict(inputs, config.quantiles, rows, cumulative=False)
+    return LaunchCurve(
+        **{
+            **asdict(curve),
+            "validation_loss": pinball(daily, targets, censored, config.quantiles),
+            "network_validation_loss": pinball(
+                network_daily[rows], targets, censored, config.quantiles
+            ),
+            "validation_samples": len(rows),
+        }
+    )
+
+
 def fit_launch_curve(
     samples: list[ForecastSamples],
     config: ModelConfig,
     on_candidate: Callable[[int, int], None] | None = None,
 ) -> LaunchCurve | None:
-    """Grid-search the four numbers on the young samples of ``samples`` (training + validation).
+    """Grid-search the four numbers on the young samples of ``samples`` (the training windows).
 
     Minimises the pinball loss over ``config.quantiles`` on their uncensored target days. Returns
     None when the samples hold no young product with a usable target day (nothing to learn from).

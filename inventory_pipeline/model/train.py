@@ -29,7 +29,7 @@ from inventory_pipeline.model.data import ForecastSamples, TextInputs, make_batc
 from inventory_pipeline.model.distributed import current_world, local_index, worker_loss
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
-from inventory_pipeline.model.launch import LaunchCurve, fit_launch_curve
+from inventory_pipeline.model.launch import LaunchCurve, compare_on_validation, fit_launch_curve
 from inventory_pipeline.model.losses import forecast_loss
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
@@ -69,6 +69,7 @@ class TrainingHistory:
     best_val_loss: float | None = None
     stopped_early: bool = False
     seconds: float = 0.0
+    launch_curve: LaunchCurve | None = None  # the fitted launch curve, used or not
 
 
 class EpochCallback(Protocol):
@@ -154,7 +155,8 @@ def train(
     """Fit a forecaster; early-stops on validation loss and keeps the best weights.
 
     With ``config.launch_curve``, the launch curve is fitted afterwards on the young products of
-    the training and validation samples (``model/launch.py``).
+    the training samples and kept if it forecasts the validation samples' young products better
+    than the network (``model/launch.py``; ``history.launch_curve`` holds it either way).
 
     Args:
         config: every tunable number.
@@ -274,7 +276,11 @@ def train(
     if config.launch_curve and launch_curve is not None:
         forecaster.launch_curve = launch_curve
     elif config.launch_curve:
-        fitting = [train_samples] if val_samples is None else [train_samples, val_samples]
-        forecaster.launch_curve = fit_launch_curve(fitting, config, on_launch_candidate)
+        curve = fit_launch_curve([train_samples], config, on_launch_candidate)
+        if curve is not None and val_samples is not None:
+            network_daily = forecaster.predict(val_samples).daily  # no curve attached yet
+            curve = compare_on_validation(curve, network_daily, val_samples, config)
+        history.launch_curve = curve
+        forecaster.launch_curve = curve if curve is not None and curve.beats_network else None
     history.seconds = time.perf_counter() - start
     return forecaster, history

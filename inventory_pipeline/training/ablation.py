@@ -49,7 +49,8 @@ def text_ablation(
         backtest_windows: the backtest block ``result`` was computed on.
         result: the model's backtest; the ablation is scored on the same cells.
         model_config: the model's config (everything but the text tower is kept).
-        launch_curve: the model's fitted launch curve (it reads no text); None fits one again.
+        launch_curve: the model's launch curve, if it uses one (the curve reads no text); None
+            fits one again and validates it against the ablation's own network.
     """
     config = replace(model_config, use_text=False)
     forecaster, history = fit(

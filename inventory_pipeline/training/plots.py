@@ -108,11 +108,13 @@ def launch_curve_png(
         seen = seen[seen <= top]
         means = [value[age == a].mean() for a in seen]
         axis.plot(seen, means, ".", color="black", alpha=0.6, label="launches, mean actual")
-    axis.set(
-        xlabel="days since launch",
-        ylabel="units / day per category level",
-        title="Launch curve",
-    )
+    title = "Launch curve"
+    if curve.validation_loss is not None and curve.network_validation_loss is not None:
+        title += (
+            f"\nvalidation launches: pinball {curve.validation_loss:.3f}, network "
+            f"{curve.network_validation_loss:.3f} ({'used' if curve.beats_network else 'not used'})"
+        )
+    axis.set(xlabel="days since launch", ylabel="units / day per category level", title=title)
     axis.legend()
     axis.grid(alpha=0.3)
     return _png(figure, cfg)

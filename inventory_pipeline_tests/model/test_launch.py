@@ -11,6 +11,7 @@ from inventory_pipeline.model.launch import (
     LAUNCH_CURVE_FILE,
     LaunchCurve,
     LaunchInputs,
+    compare_on_validation,
     fit_launch_curve,
     ramp,
 )
@@ -167,6 +168,38 @@ def test_forecaster_serves_young_products_from_the_curve_and_saves_it(tmp_path) 
     loaded = DemandForecaster.load(tmp_path / "model")
     assert loaded.launch_curve == forecaster.launch_curve
     np.testing.assert_array_equal(loaded.predict(test_samples).daily, served.daily)
+
+
+def test_the_curve_is_kept_only_if_it_beats_the_network_on_validation_launches() -> None:
+    config = launch_config()
+    samples = launch_samples(config, np.array([-4, 2, 15, 30, 300]), seed=7)
+    curve = LaunchCurve(ramp_days=7.0, prior_ratio=0.5, prior_shape=2.0, dispersion=3.0)
+    assert curve.beats_network  # not validated yet
+    Q = len(config.quantiles)
+    perfect = np.repeat(samples.target_units[:, :, None], Q, axis=2)  # knows every actual
+    silent = np.zeros_like(perfect)  # forecasts nothing
+
+    against_perfect = compare_on_validation(curve, perfect, samples, config)
+    against_silent = compare_on_validation(curve, silent, samples, config)
+
+    assert against_perfect.validation_samples == 4  # the established product is not compared
+    assert against_perfect.network_validation_loss == 0.0
+    assert against_perfect.validation_loss > 0 and not against_perfect.beats_network
+    assert against_silent.network_validation_loss > against_silent.validation_loss
+    assert against_silent.beats_network
+
+
+def test_training_records_the_validation_of_its_launch_curve() -> None:
+    config = launch_config(max_epochs=1)
+    ages = np.concatenate([young_ages(64, seed=8), np.full(64, 300)])
+    forecaster, history = train(
+        config, launch_samples(config, ages, seed=8), launch_samples(config, ages[::2], seed=9)
+    )
+
+    fitted = history.launch_curve
+    assert fitted is not None and fitted.fit_samples == 64 and fitted.validation_samples == 32
+    assert fitted.validation_loss is not None and fitted.network_validation_loss is not None
+    assert (forecaster.launch_curve is fitted) == fitted.beats_network
 
 
 def test_launch_curve_config_names_what_is_missing() -> None:

@@ -223,12 +223,14 @@ def demand_model(
             on_launch_candidate=on_launch_candidate,
         )  # fmt: skip
         seconds = time.perf_counter() - started
-        launch = tracking.log_launch_curve(forecaster.launch_curve)
+        launch = tracking.log_launch_curve(history.launch_curve, forecaster.launch_curve is not None)
         launch_plot = None
-        if forecaster.launch_curve is not None:
-            context.log.info(f"launch curve: {launch}")
+        if history.launch_curve is not None:
+            context.log.info(
+                f"launch curve {'used' if launch['used'] else 'NOT used'} for young products: {launch}"
+            )
             launch_plot = training_plots.launch_curve_png(
-                forecaster.launch_curve,
+                history.launch_curve,
                 [w.samples for w in (splits.train, splits.validation) if w is not None],
                 model_config,
             )
