@@ -118,7 +118,8 @@ class ModelConfig:
     # prior (smaller: launches differ more from each other)
     launch_dispersion_grid: tuple[float, ...] = (0.5, 1.0, 3.0)  # candidate gamma shapes of the
     # day-to-day noise (smaller: more overdispersed days)
-    launch_fit_draws: int = 256  # Monte-Carlo paths per sample while fitting the grid
+    launch_fit_draws: int = 1024  # Monte-Carlo paths per sample while fitting the grid (256 let
+    # the Monte-Carlo noise pick a different grid point from one seed to the next)
     launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
 
     # --- loss ----------------------------------------------------------------------------------
