@@ -48,6 +48,15 @@ LAUNCH_GRIDS = (
     "launch_dispersion_grid",
 )
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
+LAUNCH_CURVE_INPUTS = {  # what the launch curve reads (model/launch.py), by input kind
+    "future_covariates": (
+        "is_launched",
+        "days_since_launch_log1p",
+        "category_season_log",
+        "category_season_known",
+    ),
+    "static_features": (LAUNCH_AGE_FEATURE, "category_recent_log"),
+}
 DEFAULT_STATIC_FEATURES: tuple[str, ...] = (
     "list_price_log",  # log of the list price
     "lead_time_days",  # supplier lead time
@@ -116,7 +125,7 @@ class ModelConfig:
     # a new product's level, relative to its category's level per product
     launch_prior_shape_grid: tuple[float, ...] = (0.5, 1.0, 2.0)  # candidate gamma shapes of that
     # prior (smaller: launches differ more from each other)
-    launch_dispersion_grid: tuple[float, ...] = (0.5, 1.0, 3.0)  # candidate gamma shapes of the
+    launch_dispersion_grid: tuple[float, ...] = (1.0, 3.0, 10.0)  # candidate gamma shapes of the
     # day-to-day noise (smaller: more overdispersed days)
     launch_fit_draws: int = 1024  # Monte-Carlo paths per sample while fitting the grid (256 let
     # the Monte-Carlo noise pick a different grid point from one seed to the next)
@@ -156,6 +165,15 @@ class ModelConfig:
         for name in LAUNCH_GRIDS:
             setattr(self, name, tuple(float(v) for v in getattr(self, name)))
         self.validate()
+
+    def missing_launch_curve_inputs(self) -> list[str]:
+        """The inputs of ``LAUNCH_CURVE_INPUTS`` this config's layout lacks."""
+        return [
+            name
+            for kind, names in LAUNCH_CURVE_INPUTS.items()
+            for name in names
+            if name not in getattr(self, kind)
+        ]
 
     def validate(self) -> None:
         """Fail early with a message naming the field, instead of deep inside a forward pass."""
@@ -205,16 +223,7 @@ class ModelConfig:
                     f"launch_draws and launch_fit_draws must be >= 16 paths, got "
                     f"{self.launch_draws} and {self.launch_fit_draws}."
                 )
-            missing = [
-                name
-                for name in ("is_launched", "days_since_launch_log1p", "category_season_log",
-                             "category_season_known")
-                if name not in self.future_covariates
-            ] + [
-                name
-                for name in (LAUNCH_AGE_FEATURE, "category_recent_log")
-                if name not in self.static_features
-            ]  # fmt: skip
+            missing = self.missing_launch_curve_inputs()
             if missing:
                 raise ValueError(f"launch_curve needs the model inputs {missing}.")
         if self.zero_below < 0:

@@ -36,9 +36,6 @@ from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 
 LAUNCH_CURVE_FILE = "launch_curve.json"
-FUTURE_CHANNELS = ("is_launched", "days_since_launch_log1p")
-SEASON_CHANNELS = ("category_season_log", "category_season_known")
-LEVEL_FEATURE = "category_recent_log"
 
 
 @dataclass(frozen=True)
@@ -130,12 +127,9 @@ class LaunchInputs:
     def from_samples(
         cls, samples: ForecastSamples, config: ModelConfig, max_age_days: float
     ) -> LaunchInputs:
-        for name in (*FUTURE_CHANNELS, *SEASON_CHANNELS):
-            if name not in config.future_covariates:
-                raise ValueError(f"the launch curve needs the future covariate {name!r}")
-        for name in (LAUNCH_AGE_FEATURE, LEVEL_FEATURE):
-            if name not in config.static_features:
-                raise ValueError(f"the launch curve needs the static feature {name!r}")
+        missing = config.missing_launch_curve_inputs()
+        if missing:
+            raise ValueError(f"the launch curve needs the model inputs {missing}")
         future = {
             n: samples.future_covariates[:, :, i] for i, n in enumerate(config.future_covariates)
         }
@@ -159,7 +153,7 @@ class LaunchInputs:
             history_age=history_age,
             usable=usable,
             units_sold=(samples.history_units * usable).sum(axis=1).astype(np.float64),
-            category_level=np.exp(static[LEVEL_FEATURE].astype(np.float64)),
+            category_level=np.exp(static["category_recent_log"].astype(np.float64)),
             future_age=future_age,
             future_exposure=season,
         )
