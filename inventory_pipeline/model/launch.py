@@ -28,10 +28,11 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from inventory_pipeline.metrics import weighted_quantile_loss
 from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 
@@ -49,9 +50,9 @@ class LaunchCurve:
     max_age_days: float = 56.0
     draws: int = 256
     seed: int = 0
-    fit_loss: float | None = None  # pinball loss on the fitting samples (diagnostics)
+    fit_loss: float | None = None  # weighted quantile loss on the fitting samples (diagnostics)
     fit_samples: int = 0
-    validation_loss: float | None = None  # its pinball loss on the validation launches
+    validation_loss: float | None = None  # its weighted quantile loss on the validation launches
     network_validation_loss: float | None = None  # the network's, on the same windows
     validation_samples: int = 0  # young validation windows compared (0: not validated)
 
@@ -159,15 +160,28 @@ class LaunchInputs:
         )
 
 
-def pinball(
-    daily: np.ndarray, targets: np.ndarray, censored: np.ndarray, quantiles: tuple[float, ...]
+def _young_targets(
+    samples: ForecastSamples, config: ModelConfig, max_age_days: float, role: str
+) -> tuple[LaunchInputs, np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs of ``samples``, their young rows, and those rows' targets and 0/1 censoring."""
+    if samples.target_units is None:
+        raise ValueError(f"{role} needs samples with targets")
+    inputs = LaunchInputs.from_samples(samples, config, max_age_days)
+    rows = np.flatnonzero(inputs.young)
+    targets = samples.target_units[rows]
+    censored = (
+        samples.target_censored[rows]
+        if samples.target_censored is not None
+        else np.zeros_like(targets)
+    )
+    return inputs, rows, targets, censored
+
+
+def _wql(
+    daily: np.ndarray, targets: np.ndarray, censored: np.ndarray, config: ModelConfig
 ) -> float:
-    """Mean pinball loss per unit of demand over uncensored days (the backtest's WQL, per level)."""
-    levels = np.asarray(quantiles)
-    error = targets[:, :, None] - daily
-    loss = np.maximum(levels * error, (levels - 1) * error).sum(-1)
-    keep = 1.0 - censored
-    return float(2 * (loss * keep).sum() / len(levels) / max((targets * keep).sum(), 1e-9))
+    """Weighted quantile loss over the uncensored days and every level of ``config``."""
+    return weighted_quantile_loss(targets, daily, config.quantiles, mask=1.0 - censored)
 
 
 def compare_on_validation(
@@ -176,33 +190,22 @@ def compare_on_validation(
     samples: ForecastSamples,
     config: ModelConfig,
 ) -> LaunchCurve:
-    """``curve`` with its and the network's pinball loss on the young rows of ``samples``.
+    """``curve`` with its and the network's weighted quantile loss on the young rows of ``samples``.
 
     ``network_daily`` (N, H, Q) are the network's daily quantiles for all of ``samples``. With no
     young row that has a usable target day, the curve comes back unvalidated.
     """
-    if samples.target_units is None:
-        raise ValueError("compare_on_validation needs samples with targets")
-    inputs = LaunchInputs.from_samples(samples, config, curve.max_age_days)
-    rows = np.flatnonzero(inputs.young)
-    targets = samples.target_units[rows]
-    censored = (
-        samples.target_censored[rows]
-        if samples.target_censored is not None
-        else np.zeros_like(targets)
+    inputs, rows, targets, censored = _young_targets(
+        samples, config, curve.max_age_days, "compare_on_validation"
     )
     if len(rows) == 0 or (targets * (1 - censored)).sum() <= 0:
         return curve
     daily, _ = curve.predict(inputs, config.quantiles, rows, cumulative=False)
-    return LaunchCurve(
-        **{
-            **asdict(curve),
-            "validation_loss": pinball(daily, targets, censored, config.quantiles),
-            "network_validation_loss": pinball(
-                network_daily[rows], targets, censored, config.quantiles
-            ),
-            "validation_samples": len(rows),
-        }
+    return replace(
+        curve,
+        validation_loss=_wql(daily, targets, censored, config),
+        network_validation_loss=_wql(network_daily[rows], targets, censored, config),
+        validation_samples=len(rows),
     )
 
 
@@ -213,19 +216,13 @@ def fit_launch_curve(
 ) -> LaunchCurve | None:
     """Grid-search the four numbers on the young samples of ``samples`` (the training windows).
 
-    Minimises the pinball loss over ``config.quantiles`` on their uncensored target days. Returns
+    Minimises the weighted quantile loss over ``config.quantiles`` on their uncensored target
+    days. Returns
     None when the samples hold no young product with a usable target day (nothing to learn from).
     """
-    parts = []
-    for s in samples:
-        if s.target_units is None:
-            raise ValueError("fit_launch_curve needs samples with targets")
-        inputs = LaunchInputs.from_samples(s, config, config.launch_max_age_days)
-        rows = np.flatnonzero(inputs.young)
-        censored = (
-            s.target_censored if s.target_censored is not None else np.zeros_like(s.target_units)
-        )
-        parts.append((inputs, rows, s.target_units[rows], censored[rows]))
+    parts = [
+        _young_targets(s, config, config.launch_max_age_days, "fit_launch_curve") for s in samples
+    ]
     targets = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, 0))
     censored = np.concatenate([p[3] for p in parts]) if parts else np.zeros((0, 0))
     if targets.size == 0 or (targets * (1 - censored)).sum() <= 0:
@@ -252,12 +249,10 @@ def fit_launch_curve(
         daily = np.concatenate(
             [curve.predict(p[0], config.quantiles, p[1], cumulative=False)[0] for p in parts]
         )
-        loss = pinball(daily, targets, censored, config.quantiles)
+        loss = _wql(daily, targets, censored, config)
         if best is None or loss < best.fit_loss:
-            best = LaunchCurve(**{**asdict(curve), "fit_loss": loss})
+            best = replace(curve, fit_loss=loss)
         if on_candidate is not None:
             on_candidate(k + 1, len(grid))
     assert best is not None
-    return LaunchCurve(
-        **{**asdict(best), "draws": config.launch_draws, "fit_samples": len(targets)}
-    )
+    return replace(best, draws=config.launch_draws, fit_samples=len(targets))
