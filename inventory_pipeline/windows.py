@@ -6,10 +6,19 @@ arrays the model learns from and the arrays it is served are built by the same c
 
 Review signals are known per SKU as of the origin; the history channels carry that value on every
 history day (a per-day trajectory would need one feature set per history day).
+
+Shop events: the model config names the events it reads (``event_<name>`` channels, see
+``model.config.with_events``) and each channel is the calendar's ``event_<name>`` column, i.e. the
+event as the shop's settings define it. A model is only served a calendar that has every one of its
+events: after an event is removed or renamed in the settings, the windows builder refuses to build
+its inputs and says to retrain (a missing event read as "no event" would silently forecast, say,
+Black Friday as an ordinary day). Events configured after training are not read until the next
+retraining; that is logged as a warning.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,11 +26,19 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.features.as_of import FeatureSet
-from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.model.config import (
+    ANY_EVENT_CHANNEL,
+    EVENT_CHANNEL_PREFIX,
+    ModelConfig,
+)
 from inventory_pipeline.model.data import ForecastSamples
 from inventory_pipeline.model.features import calendar_features, launch_features
 
 REVIEW_WINDOW = "28d"  # the review-signal window the model's review channels read
+LEGACY_EVENT_FLAG = "event_flag"  # the single all-events channel of models trained before
+# per-event channels existed
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,7 +83,7 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     history = features.history
     future = features.future
     calendar = features.calendar.sort("date")
-    is_event = calendar["is_event"].cast(pl.Float32).to_numpy()
+    events = event_days(calendar, config)  # channel -> (L + H,) 0/1 per day
     hist_days = _dates(origin - timedelta(days=L - 1), L)
     fut_days = _dates(origin + timedelta(days=1), H)
 
@@ -87,7 +104,7 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "dow_cos": hist_calendar[..., 1],
         "doy_sin": hist_calendar[..., 2],
         "doy_cos": hist_calendar[..., 3],
-        "event_flag": np.broadcast_to(is_event[:L], (n, L)),
+        **{name: np.broadcast_to(days[:L], (n, L)) for name, days in events.items()},
         "review_rating_mean": np.broadcast_to(rating[:, None], (n, L)),
         "review_negative_share": np.broadcast_to(negative[:, None], (n, L)),
         "review_count_log1p": np.broadcast_to(count[:, None], (n, L)),
@@ -101,12 +118,14 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "dow_cos": fut_calendar[..., 1],
         "doy_sin": fut_calendar[..., 2],
         "doy_cos": fut_calendar[..., 3],
-        "event_flag": np.broadcast_to(is_event[L : L + H], (n, H)),
+        **{name: np.broadcast_to(days[L : L + H], (n, H)) for name, days in events.items()},
         "is_launched": fut_launch[..., 0] * _pivot(future, "on_sale", skus, H),
         "days_since_launch_log1p": fut_launch[..., 1],
         "category_season_log": _pivot(future, "category_season_log", skus, H),
         "category_season_known": _pivot(future, "category_season_known", skus, H),
     }
+    if "sku_last_year_units" in future.columns:
+        future_channels.update(_last_year_channels(future, skus, units, stockout, observed, config))
     since_launch = (np.datetime64(origin, "D") - launched_at).astype(np.int64)
     history_length = observed.sum(axis=1)
     static_channels = {
@@ -130,6 +149,70 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     )
     samples.validate(config)
     return Windows(samples=samples, skus=skus, origins=[origin] * n)
+
+
+def _last_year_channels(
+    future: pl.DataFrame,
+    skus: list[str],
+    units: np.ndarray,
+    stockout: np.ndarray,
+    observed: np.ndarray,
+    config: ModelConfig,
+) -> dict[str, np.ndarray]:
+    """The SKU's units on the same days last year, as a log ratio to its recent level.
+
+    Recent level: mean units over the usable history days (on sale, not stockout-censored), as
+    the network's per-SKU scale; ``scale_floor`` units/day keep slow movers' ratios bounded.
+    """
+    H = config.horizon_days
+    known = _pivot(future, "sku_last_year_known", skus, H)  # (N, H)
+    last_year = _pivot(future, "sku_last_year_units", skus, H)  # (N, H)
+    usable = (observed > 0) & (stockout == 0)  # (N, L)
+    recent = (units * usable).sum(1) / np.maximum(usable.sum(1), 1)  # (N,)
+    floor = config.scale_floor
+    ratio = np.log((last_year + floor) / (recent[:, None] + floor))  # (N, H)
+    return {"sku_last_year_log": ratio * known, "sku_last_year_known": known}
+
+
+def event_days(calendar: pl.DataFrame, config: ModelConfig) -> dict[str, np.ndarray]:
+    """Per event channel of ``config``, its 0/1 value on each day of the date-sorted ``calendar``.
+
+    Raises when the calendar lacks one of the model's events: the model learned that event's
+    effect and would otherwise forecast its days as ordinary ones.
+    """
+    columns = set(calendar.columns)
+    wanted = [
+        c
+        for c in dict.fromkeys(config.history_covariates + config.future_covariates)
+        if c.startswith(EVENT_CHANNEL_PREFIX)
+    ]
+    missing = [c for c in wanted if c not in columns]
+    configured = sorted(
+        c[len(EVENT_CHANNEL_PREFIX) :] for c in columns if c.startswith(EVENT_CHANNEL_PREFIX)
+    )
+    if LEGACY_EVENT_FLAG in missing:
+        raise ValueError(
+            f"the model reads the single channel {LEGACY_EVENT_FLAG!r} of an earlier version, "
+            "which reads one channel per configured event instead: retrain the model"
+        )
+    if missing:
+        names = [c[len(EVENT_CHANNEL_PREFIX) :] for c in missing]
+        raise ValueError(
+            f"the model was trained with the shop event(s) {names}, which the calendar no longer "
+            f"has (configured events: {configured or 'none'}). Retrain the model after changing "
+            "the events in the shop settings, or configure those events again"
+        )
+    unused = sorted(set(configured) - {c[len(EVENT_CHANNEL_PREFIX) :] for c in wanted})
+    if unused:
+        log.warning(
+            "configured event(s) %s are not inputs of this model (trained without them): "
+            "retrain to forecast with them",
+            unused,
+        )
+    days = {c: calendar[c].cast(pl.Float32).to_numpy() for c in wanted}
+    if ANY_EVENT_CHANNEL in config.history_covariates + config.future_covariates:
+        days[ANY_EVENT_CHANNEL] = calendar["is_event"].cast(pl.Float32).to_numpy()
+    return days
 
 
 def _stack(channels: dict[str, np.ndarray], names: tuple[str, ...], kind: str) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Literal
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
@@ -17,14 +18,14 @@ CensoringMode = Literal["mask", "lower_bound"]
 CENSORING_MODES: tuple[str, ...] = ("mask", "lower_bound")
 
 # Recommended per-day covariate layouts. The model only relies on the *number* of channels, but the
-# names travel with the saved config so whoever builds the windows can check they match.
+# names travel with the saved config so whoever builds the windows can check they match. The shop's
+# own events are not listed here: :func:`with_events` appends one channel per configured event.
 DEFAULT_HISTORY_COVARIATES: tuple[str, ...] = (
     "discount_fraction",  # price reduction that day, 0..1
     "dow_sin",  # day of week on the unit circle
     "dow_cos",
     "doy_sin",  # day of year on the unit circle (season)
     "doy_cos",
-    "event_flag",  # 1 on a shopping event / holiday (11.11, Black Friday, Christmas, ...)
     "review_rating_mean",  # rolling mean rating, 1..5 (0 when there are no reviews yet)
     "review_negative_share",  # rolling share of ratings <= 2, 0..1
     "review_count_log1p",  # log1p of the rolling review count
@@ -35,12 +36,17 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
     "dow_cos",
     "doy_sin",
     "doy_cos",
-    "event_flag",
     "is_launched",  # 0 before the launch date, 1 from it: covers launches inside the horizon
     "days_since_launch_log1p",  # log1p(max(days since launch, 0))
     "category_season_log",  # the category's change from now to that day, as seen a year ago
     "category_season_known",  # 1 when the shop has last year's data for it
 )
+# Optional future channels (not in the default layout; docs/model.md, "Events"):
+# "any_event"            1 on a day of any configured event
+# "sku_last_year_log"    log of the SKU's units 364 days before that day over its recent level
+# "sku_last_year_known"  1 when that day last year is data (exported, SKU on sale)
+EVENT_CHANNEL_PREFIX = "event_"  # event_<name>: 1 on the days of the shop's event <name>, else 0
+ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
 LAUNCH_GRIDS = (
     "launch_ramp_days_grid",
     "launch_prior_ratio_grid",
@@ -232,6 +238,11 @@ class ModelConfig:
             raise ValueError(f"scale_floor must be > 0 units/day, got {self.scale_floor}.")
 
     @property
+    def event_names(self) -> tuple[str, ...]:
+        """The shop events this model reads (one ``event_<name>`` channel each), in layout order."""
+        return event_names(self.future_covariates + self.history_covariates)
+
+    @property
     def n_quantiles(self) -> int:
         """Q, the number of quantile levels."""
         return len(self.quantiles)
@@ -267,15 +278,54 @@ def replace(config: ModelConfig, **changes: Any) -> ModelConfig:
     return dataclasses.replace(config, **changes)
 
 
+def event_channel(name: str) -> str:
+    """The covariate channel of the shop event ``name`` (also its calendar column)."""
+    return f"{EVENT_CHANNEL_PREFIX}{name}"
+
+
+def event_names(channels: Sequence[str]) -> tuple[str, ...]:
+    """Event names behind the ``event_<name>`` channels of ``channels`` (first occurrence order)."""
+    names = [c[len(EVENT_CHANNEL_PREFIX) :] for c in channels if c.startswith(EVENT_CHANNEL_PREFIX)]
+    return tuple(dict.fromkeys(names))
+
+
+def with_events(config: ModelConfig, names: Sequence[str]) -> ModelConfig:
+    """``config`` reading exactly the events ``names``: one history and one future channel each.
+
+    Event channels already in the layout are dropped first, so the result depends only on the
+    other channels and ``names``; each event's channel is appended in ``names`` order. Nothing
+    about which events exist is fixed here: a shop with no configured events gets no event channel.
+    """
+    names = tuple(names)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"event names must be unique (each names a channel): {duplicates}")
+    channels = tuple(event_channel(n) for n in names)
+
+    def layout(current: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(c for c in current if not c.startswith(EVENT_CHANNEL_PREFIX)) + channels
+
+    return replace(
+        config,
+        history_covariates=layout(config.history_covariates),
+        future_covariates=layout(config.future_covariates),
+    )
+
+
 __all__ = [
+    "ANY_EVENT_CHANNEL",
     "CENSORING_MODES",
     "CensoringMode",
     "DEFAULT_FUTURE_COVARIATES",
     "DEFAULT_HISTORY_COVARIATES",
     "DEFAULT_STATIC_FEATURES",
+    "EVENT_CHANNEL_PREFIX",
     "FINETUNE_STRATEGIES",
     "FinetuneStrategy",
     "LAUNCH_AGE_FEATURE",
     "ModelConfig",
+    "event_channel",
+    "event_names",
     "replace",
+    "with_events",
 ]

@@ -8,11 +8,13 @@ the pipeline (see docs/model.md for the benchmark behind them).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from inventory_pipeline.baselines import BaselineConfig
-from inventory_pipeline.model.config import ModelConfig
+from inventory_pipeline.features.calendar import EventRule
+from inventory_pipeline.model.config import ModelConfig, with_events
 
 # Published daily quantiles of the forecasts table (p10 / p50 / p90): every method is scored on
 # exactly these levels, and the model must predict them.
@@ -98,15 +100,22 @@ class TrainingConfig:
         if unknown:
             raise ValueError(f"model_overrides has unknown ModelConfig fields {unknown}.")
 
-    def model_config(self, base: ModelConfig | None = None, **changes: Any) -> ModelConfig:
-        """``base`` (default: ModelConfig()) with the overrides and then ``changes`` applied.
+    def model_config(
+        self,
+        base: ModelConfig | None = None,
+        *,
+        events: Sequence[EventRule] = (),
+        **changes: Any,
+    ) -> ModelConfig:
+        """``base`` (default: ModelConfig()) with the overrides and then ``changes`` applied, and
+        one event channel per rule of ``events`` (the shop's ``FeatureConfig.events``).
 
         Raises if the result lacks a scored level: the backtest and the forecasts table need them.
         """
         values = (base or ModelConfig()).to_dict()
         values.update(self.model_overrides)
         values.update(changes)
-        config = ModelConfig.from_dict(values)
+        config = with_events(ModelConfig.from_dict(values), [e.name for e in events])
         check_levels(config.quantiles, self.scored_levels)
         return config
 

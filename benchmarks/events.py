@@ -1,0 +1,213 @@
+"""Event inputs of the demand model, compared on the VALIDATION block of a retraining run.
+
+Usage::
+
+    .venv/bin/python benchmarks/events.py --workdir /tmp/events-shop --skus 150 --days 850
+
+Builds (or reuses, in ``--workdir``) a sample shop, builds the training windows ONCE with every
+candidate channel (one per configured event, ``any_event``, the SKU's last-year channels), then
+fits one model per layout on the same windows and reports the best validation loss (the training
+loss: daily + cumulative pinball) and the daily validation WQL (p10 / p50 / p90) on all target
+days and on event days. Layouts:
+
+- ``flag``: one channel for all events (``any_event``), the layout before per-event channels;
+- ``per_event``: one channel per configured event (``model.config.with_events``);
+- ``none``: no event configured;
+- ``none_last_year`` / ``per_event_last_year``: the same plus the SKU's last-year channels.
+
+The sample shop's calendar is passed explicitly (``SAMPLE_SHOP_EVENTS``), as its settings file
+would: the code defaults configure no event. ``--days 850`` puts November and December of the
+second year in the validation block (with the default 745 days it covers August and September,
+where the sample shop has no event). The launch curve is off (it forecasts young products and
+does not read events) to keep each fit short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace as dc_replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from inventory_pipeline.features.calendar import EventRule
+from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.metrics import weighted_quantile_loss
+from inventory_pipeline.model import EmbeddingCache, ModelConfig
+from inventory_pipeline.model.config import ANY_EVENT_CHANNEL, replace, with_events
+from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.training import (
+    TrainingConfig,
+    WindowSplits,
+    build_splits,
+    plan_origins,
+    read_demand,
+)
+from inventory_pipeline.training.config import level_index
+from inventory_pipeline.training.fit import fit
+from inventory_pipeline.warehouse import Warehouse
+from inventory_pipeline.windows import Windows
+
+sys.path.insert(0, str(Path(__file__).parent))
+from retrain import Timer, build_shop  # noqa: E402
+
+THU, TUE = 3, 1
+SAMPLE_SHOP_EVENTS: tuple[EventRule, ...] = (  # the sample shop's calendar, as its settings say
+    EventRule("new_year", "fixed", month=1, day=1, kind="holiday"),
+    EventRule("valentines_day", "fixed", month=2, day=14),
+    EventRule("easter", "easter", offset_days=-2, length_days=4, kind="holiday"),
+    EventRule("mid_july_sale", "nth_weekday", month=7, weekday=TUE, nth=2, length_days=2),
+    EventRule("singles_day", "fixed", month=11, day=11),
+    EventRule("black_friday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=1),
+    EventRule("cyber_monday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=4),
+    EventRule("christmas_run_up", "fixed", month=12, day=1, length_days=24),
+    EventRule("christmas_holidays", "fixed", month=12, day=25, length_days=2, kind="holiday"),
+)
+LAST_YEAR = ("sku_last_year_log", "sku_last_year_known")
+
+
+def layouts(base: ModelConfig, names: list[str]) -> dict[str, ModelConfig]:
+    """Candidate layouts, all from the same base."""
+    flag = replace(
+        base,
+        history_covariates=base.history_covariates + (ANY_EVENT_CHANNEL,),
+        future_covariates=base.future_covariates + (ANY_EVENT_CHANNEL,),
+    )
+    per_event = with_events(base, names)
+
+    def last_year(config: ModelConfig) -> ModelConfig:
+        return replace(config, future_covariates=config.future_covariates + LAST_YEAR)
+
+    return {
+        "flag": flag,
+        "per_event": per_event,
+        "none": base,
+        "none_last_year": last_year(base),
+        "per_event_last_year": last_year(per_event),
+        "per_event_flag": replace(
+            per_event,
+            history_covariates=per_event.history_covariates + (ANY_EVENT_CHANNEL,),
+            future_covariates=per_event.future_covariates + (ANY_EVENT_CHANNEL,),
+        ),
+    }
+
+
+def union_layout(candidates: dict[str, ModelConfig]) -> ModelConfig:
+    """One layout holding every channel of every candidate (windows are built once)."""
+    first = next(iter(candidates.values()))
+    hist = tuple(dict.fromkeys(c for m in candidates.values() for c in m.history_covariates))
+    fut = tuple(dict.fromkeys(c for m in candidates.values() for c in m.future_covariates))
+    return replace(first, history_covariates=hist, future_covariates=fut)
+
+
+def project(windows: Windows, union: ModelConfig, layout: ModelConfig) -> Windows:
+    """The windows with only ``layout``'s channels, in its order."""
+    s = windows.samples
+    hist = [union.history_covariates.index(c) for c in layout.history_covariates]
+    fut = [union.future_covariates.index(c) for c in layout.future_covariates]
+    samples = dc_replace(
+        s,
+        history_covariates=np.ascontiguousarray(s.history_covariates[..., hist]),
+        future_covariates=np.ascontiguousarray(s.future_covariates[..., fut]),
+    )
+    return Windows(samples=samples, skus=windows.skus, origins=windows.origins)
+
+
+def daily_wql(
+    forecast: np.ndarray, samples: ForecastSamples, config: ModelConfig, days: np.ndarray | None
+) -> float:
+    """Daily WQL at p10 / p50 / p90 on the usable target days (``days``: (N, H) extra mask)."""
+    assert samples.target_units is not None and samples.target_censored is not None
+    levels = (0.1, 0.5, 0.9)
+    index = [level_index(config.quantiles, q) for q in levels]
+    mask = 1.0 - samples.target_censored
+    if days is not None:
+        mask = mask * days
+    return weighted_quantile_loss(samples.target_units, forecast[..., index], levels, mask)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, required=True, help="shop + windows kept here")
+    parser.add_argument("--skus", type=int, default=150)
+    parser.add_argument("--days", type=int, default=850)
+    parser.add_argument("--start", default="2024-01-01")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--model-seed", type=int, default=None)
+    parser.add_argument("--variants", default="flag,per_event,none,none_last_year")
+    parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
+    args = parser.parse_args()
+
+    root: Path = args.workdir
+    timer = Timer()
+    print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if not (root / "warehouse").exists():
+        build_shop(root, args, timer)
+    warehouse = Warehouse(root / "warehouse")
+    cfg = TrainingConfig()
+    overrides = {"launch_curve": False}
+    if args.model_seed is not None:
+        overrides["seed"] = args.model_seed
+    base = cfg.model_config(**overrides)
+    names = [e.name for e in SAMPLE_SHOP_EVENTS]
+    candidates = layouts(base, names)
+    union = union_layout(candidates)
+    folder = root / "windows_union"
+    if (folder / "train.npz").exists():
+        splits = WindowSplits.load(folder, union)
+    else:
+        plan = plan_origins(warehouse, cfg, union.horizon_days)
+        print(f"plan {json.dumps(plan.to_dict())}")
+        features = FeatureConfig(events=SAMPLE_SHOP_EVENTS)
+        splits = timer.run(
+            "windows",
+            lambda: build_splits(
+                warehouse, plan, union, read_demand(warehouse), feature_config=features
+            ),
+        )
+        splits.save(folder, union)
+    print(f"samples {splits.summary()}")
+    assert splits.validation is not None
+    val = splits.validation
+    any_event = val.samples.future_covariates[..., union.future_covariates.index(ANY_EVENT_CHANNEL)]
+    print(f"validation origins {sorted(set(val.origins))}; event target days "
+          f"{int((any_event[: 1] > 0).sum())} of {any_event.shape[1]} at the first origin")
+    cache = EmbeddingCache(root / "embeddings")
+    for name in args.variants.split(","):
+        layout = candidates[name]
+        started = time.perf_counter()
+        forecaster, history = fit(
+            project(splits.train, union, layout),
+            project(val, union, layout),
+            layout,
+            embedding_cache=cache,
+        )
+        projected = project(val, union, layout).samples
+        daily = forecaster.predict(projected).daily
+        row = {
+            "variant": name,
+            "best_val_loss": history.best_val_loss,
+            "best_epoch": history.best_epoch,
+            "epochs": len(history.epochs),
+            "val_wql": daily_wql(daily, projected, layout, None),
+            "val_wql_event_days": daily_wql(daily, projected, layout, any_event),
+            "val_wql_other_days": daily_wql(daily, projected, layout, 1.0 - any_event),
+            "seconds": time.perf_counter() - started,
+            "seed": layout.seed,
+            "skus": args.skus,
+            "days": args.days,
+            "at": date.today().isoformat(),
+        }
+        print(json.dumps(row), flush=True)
+        if args.out is not None:
+            with args.out.open("a") as out:
+                out.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
