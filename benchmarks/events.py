@@ -12,8 +12,11 @@ days and on event days. Layouts:
 
 - ``flag``: one channel for all events (``any_event``), the layout before per-event channels;
 - ``per_event``: one channel per configured event (``model.config.with_events``);
-- ``none``: no event configured;
-- ``none_last_year`` / ``per_event_last_year``: the same plus the SKU's last-year channels.
+- ``none``: no event configured; ``none_no_season`` also without the category's last-year
+  seasonal index (what that index gives a shop without events);
+- ``none_last_year`` / ``per_event_last_year``: the same plus the SKU's last-year channels;
+- ``direction`` / ``per_event_direction``: one channel per event direction (up / down, as the
+  settings would give them), alone or next to the per-event channels.
 
 The sample shop's calendar is passed explicitly (``SAMPLE_SHOP_EVENTS``), as its settings file
 would: the code defaults configure no event. ``--days 850`` puts November and December of the
@@ -69,6 +72,18 @@ SAMPLE_SHOP_EVENTS: tuple[EventRule, ...] = (  # the sample shop's calendar, as 
     EventRule("christmas_holidays", "fixed", month=12, day=25, length_days=2, kind="holiday"),
 )
 LAST_YEAR = ("sku_last_year_log", "sku_last_year_known")
+# The direction a shop would give each event in its settings (up: sales rise; down: they drop;
+# unlisted: unknown). Direction channels: 1 on a day of any event of that direction.
+DIRECTIONS = {
+    "valentines_day": "up",
+    "mid_july_sale": "up",
+    "singles_day": "up",
+    "black_friday": "up",
+    "cyber_monday": "up",
+    "christmas_run_up": "up",
+    "christmas_holidays": "down",
+}
+DIRECTION_CHANNELS = {"events_up": "up", "events_down": "down"}
 
 
 def layouts(base: ModelConfig, names: list[str]) -> dict[str, ModelConfig]:
@@ -87,8 +102,24 @@ def layouts(base: ModelConfig, names: list[str]) -> dict[str, ModelConfig]:
         "flag": flag,
         "per_event": per_event,
         "none": base,
+        "none_no_season": replace(
+            base,
+            future_covariates=tuple(
+                c for c in base.future_covariates if not c.startswith("category_season")
+            ),
+        ),
         "none_last_year": last_year(base),
         "per_event_last_year": last_year(per_event),
+        "direction": replace(
+            base,
+            history_covariates=base.history_covariates + tuple(DIRECTION_CHANNELS),
+            future_covariates=base.future_covariates + tuple(DIRECTION_CHANNELS),
+        ),
+        "per_event_direction": replace(
+            per_event,
+            history_covariates=per_event.history_covariates + tuple(DIRECTION_CHANNELS),
+            future_covariates=per_event.future_covariates + tuple(DIRECTION_CHANNELS),
+        ),
         "per_event_flag": replace(
             per_event,
             history_covariates=per_event.history_covariates + (ANY_EVENT_CHANNEL,),
@@ -98,22 +129,50 @@ def layouts(base: ModelConfig, names: list[str]) -> dict[str, ModelConfig]:
 
 
 def union_layout(candidates: dict[str, ModelConfig]) -> ModelConfig:
-    """One layout holding every channel of every candidate (windows are built once)."""
+    """One layout holding every channel of every candidate (windows are built once); the
+    direction channels are derived from the per-event ones (:func:`project`)."""
     first = next(iter(candidates.values()))
-    hist = tuple(dict.fromkeys(c for m in candidates.values() for c in m.history_covariates))
-    fut = tuple(dict.fromkeys(c for m in candidates.values() for c in m.future_covariates))
+    hist = tuple(
+        dict.fromkeys(
+            c for m in candidates.values() for c in m.history_covariates
+            if c not in DIRECTION_CHANNELS
+        )
+    )
+    fut = tuple(
+        dict.fromkeys(
+            c for m in candidates.values() for c in m.future_covariates
+            if c not in DIRECTION_CHANNELS
+        )
+    )
     return replace(first, history_covariates=hist, future_covariates=fut)
 
 
 def project(windows: Windows, union: ModelConfig, layout: ModelConfig) -> Windows:
     """The windows with only ``layout``'s channels, in its order."""
     s = windows.samples
-    hist = [union.history_covariates.index(c) for c in layout.history_covariates]
-    fut = [union.future_covariates.index(c) for c in layout.future_covariates]
+
+    def pick(values: np.ndarray, have: tuple[str, ...], want: tuple[str, ...]) -> np.ndarray:
+        out = []
+        for c in want:
+            if c in DIRECTION_CHANNELS:
+                parts = [
+                    values[..., have.index(f"event_{name}")]
+                    for name, d in DIRECTIONS.items()
+                    if d == DIRECTION_CHANNELS[c]
+                ]
+                out.append(np.max(np.stack(parts, -1), -1))
+            else:
+                out.append(values[..., have.index(c)])
+        return np.ascontiguousarray(np.stack(out, -1))
+
     samples = dc_replace(
         s,
-        history_covariates=np.ascontiguousarray(s.history_covariates[..., hist]),
-        future_covariates=np.ascontiguousarray(s.future_covariates[..., fut]),
+        history_covariates=pick(
+            s.history_covariates, union.history_covariates, layout.history_covariates
+        ),
+        future_covariates=pick(
+            s.future_covariates, union.future_covariates, layout.future_covariates
+        ),
     )
     return Windows(samples=samples, skus=windows.skus, origins=windows.origins)
 
