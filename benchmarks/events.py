@@ -5,16 +5,15 @@ Usage::
     .venv/bin/python benchmarks/events.py --workdir /tmp/events-shop --skus 150 --days 850
 
 Builds (or reuses, in ``--workdir``) a sample shop, builds the training windows ONCE with every
-candidate channel (one per configured event, ``any_event``, the SKU's last-year channels), then
-fits one model per layout on the same windows and reports the best validation loss (the training
-loss: daily + cumulative pinball) and the daily validation WQL (p10 / p50 / p90) on all target
-days and on event days. Layouts:
+candidate channel (one per configured event and ``any_event``), then fits one model per layout on
+the same windows and reports the best validation loss (the training loss: daily + cumulative
+pinball) and the daily validation WQL (p10 / p50 / p90) on all target days and on event days.
+Layouts:
 
 - ``flag``: one channel for all events (``any_event``), the layout before per-event channels;
 - ``per_event``: one channel per configured event (``model.config.with_events``);
 - ``none``: no event configured; ``none_no_season`` also without the category's last-year
   seasonal index (what that index gives a shop without events);
-- ``none_last_year`` / ``per_event_last_year``: the same plus the SKU's last-year channels;
 - ``direction`` / ``per_event_direction``: one channel per event direction (up / down, as the
   settings would give them), alone or next to the per-event channels.
 
@@ -28,6 +27,7 @@ does not read events) to keep each fit short.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -57,7 +57,7 @@ from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows
 
 sys.path.insert(0, str(Path(__file__).parent))
-from retrain import Timer, build_shop  # noqa: E402
+from retrain import Timer, build_shop
 
 THU, TUE = 3, 1
 SAMPLE_SHOP_EVENTS: tuple[EventRule, ...] = (  # the sample shop's calendar, as its settings say
@@ -71,7 +71,6 @@ SAMPLE_SHOP_EVENTS: tuple[EventRule, ...] = (  # the sample shop's calendar, as 
     EventRule("christmas_run_up", "fixed", month=12, day=1, length_days=24),
     EventRule("christmas_holidays", "fixed", month=12, day=25, length_days=2, kind="holiday"),
 )
-LAST_YEAR = ("sku_last_year_log", "sku_last_year_known")
 # The direction a shop would give each event in its settings (up: sales rise; down: they drop;
 # unlisted: unknown). Direction channels: 1 on a day of any event of that direction.
 DIRECTIONS = {
@@ -95,9 +94,6 @@ def layouts(base: ModelConfig, names: list[str]) -> dict[str, ModelConfig]:
     )
     per_event = with_events(base, names)
 
-    def last_year(config: ModelConfig) -> ModelConfig:
-        return replace(config, future_covariates=config.future_covariates + LAST_YEAR)
-
     return {
         "flag": flag,
         "per_event": per_event,
@@ -108,8 +104,6 @@ def layouts(base: ModelConfig, names: list[str]) -> dict[str, ModelConfig]:
                 c for c in base.future_covariates if not c.startswith("category_season")
             ),
         ),
-        "none_last_year": last_year(base),
-        "per_event_last_year": last_year(per_event),
         "direction": replace(
             base,
             history_covariates=base.history_covariates + tuple(DIRECTION_CHANNELS),
@@ -134,13 +128,17 @@ def union_layout(candidates: dict[str, ModelConfig]) -> ModelConfig:
     first = next(iter(candidates.values()))
     hist = tuple(
         dict.fromkeys(
-            c for m in candidates.values() for c in m.history_covariates
+            c
+            for m in candidates.values()
+            for c in m.history_covariates
             if c not in DIRECTION_CHANNELS
         )
     )
     fut = tuple(
         dict.fromkeys(
-            c for m in candidates.values() for c in m.future_covariates
+            c
+            for m in candidates.values()
+            for c in m.future_covariates
             if c not in DIRECTION_CHANNELS
         )
     )
@@ -198,7 +196,7 @@ def main() -> None:
     parser.add_argument("--start", default="2024-01-01")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--model-seed", type=int, default=None)
-    parser.add_argument("--variants", default="flag,per_event,none,none_last_year")
+    parser.add_argument("--variants", default="flag,per_event,none")
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
     args = parser.parse_args()
 
@@ -216,7 +214,8 @@ def main() -> None:
     names = [e.name for e in SAMPLE_SHOP_EVENTS]
     candidates = layouts(base, names)
     union = union_layout(candidates)
-    folder = root / "windows_union"
+    channels = json.dumps([union.history_covariates, union.future_covariates])
+    folder = root / f"windows_{hashlib.sha256(channels.encode()).hexdigest()[:12]}"
     if (folder / "train.npz").exists():
         splits = WindowSplits.load(folder, union)
     else:
@@ -234,8 +233,10 @@ def main() -> None:
     assert splits.validation is not None
     val = splits.validation
     any_event = val.samples.future_covariates[..., union.future_covariates.index(ANY_EVENT_CHANNEL)]
-    print(f"validation origins {sorted(set(val.origins))}; event target days "
-          f"{int((any_event[: 1] > 0).sum())} of {any_event.shape[1]} at the first origin")
+    print(
+        f"validation origins {sorted(set(val.origins))}; event target days "
+        f"{int((any_event[:1] > 0).sum())} of {any_event.shape[1]} at the first origin"
+    )
     cache = EmbeddingCache(root / "embeddings")
     for name in args.variants.split(","):
         layout = candidates[name]

@@ -124,8 +124,6 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "category_season_log": _pivot(future, "category_season_log", skus, H),
         "category_season_known": _pivot(future, "category_season_known", skus, H),
     }
-    if "sku_last_year_units" in future.columns:
-        future_channels.update(_last_year_channels(future, skus, units, stockout, observed, config))
     since_launch = (np.datetime64(origin, "D") - launched_at).astype(np.int64)
     history_length = observed.sum(axis=1)
     static_channels = {
@@ -149,29 +147,6 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     )
     samples.validate(config)
     return Windows(samples=samples, skus=skus, origins=[origin] * n)
-
-
-def _last_year_channels(
-    future: pl.DataFrame,
-    skus: list[str],
-    units: np.ndarray,
-    stockout: np.ndarray,
-    observed: np.ndarray,
-    config: ModelConfig,
-) -> dict[str, np.ndarray]:
-    """The SKU's units on the same days last year, as a log ratio to its recent level.
-
-    Recent level: mean units over the usable history days (on sale, not stockout-censored), as
-    the network's per-SKU scale; ``scale_floor`` units/day keep slow movers' ratios bounded.
-    """
-    H = config.horizon_days
-    known = _pivot(future, "sku_last_year_known", skus, H)  # (N, H)
-    last_year = _pivot(future, "sku_last_year_units", skus, H)  # (N, H)
-    usable = (observed > 0) & (stockout == 0)  # (N, L)
-    recent = (units * usable).sum(1) / np.maximum(usable.sum(1), 1)  # (N,)
-    floor = config.scale_floor
-    ratio = np.log((last_year + floor) / (recent[:, None] + floor))  # (N, H)
-    return {"sku_last_year_log": ratio * known, "sku_last_year_known": known}
 
 
 def event_days(calendar: pl.DataFrame, config: ModelConfig) -> dict[str, np.ndarray]:

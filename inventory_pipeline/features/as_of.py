@@ -36,7 +36,6 @@ from inventory_pipeline.features.season import (
     category_season,
     read_category_daily_units,
     season_ranges,
-    sku_last_year,
 )
 from inventory_pipeline.features.sources import (
     Scope,
@@ -63,9 +62,8 @@ class FeatureSet:
               (promotion in force), on_hand, on_order.
     future:   (sku, date) for days as_of+1 .. as_of+horizon (dense): horizon (1..H), on_sale
               (covers SKUs launching or discontinued inside the horizon), planned discount_pct /
-              promo_type as known on as_of, the category's seasonal index from last year
-              (category_season_log, category_season_known) and the SKU's own units on the same
-              days last year (sku_last_year_units, sku_last_year_known; features/season.py).
+              promo_type as known on as_of, and the category's seasonal index from last year
+              (category_season_log, category_season_known; features/season.py).
     calendar: (date) for history and future days: day-of-week fields and event flags.
     static:   (sku): catalog fields, price_tier, launched / discontinued flags, the latest
               inventory snapshot in the history window (snapshot_date, on_hand, on_order; a
@@ -253,7 +251,6 @@ def _with_category_season(
             tables=("orders",),
         )
         daily = read_category_daily_units(con, as_of, horizon, grid_start, config)
-        future = sku_last_year(con, future, static, as_of, horizon, grid_start, config)
     finally:
         con.close()
     season_future, season_static = category_season(daily, as_of, horizon, config)

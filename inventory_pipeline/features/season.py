@@ -13,10 +13,7 @@ from the orders and catalog known on the as-of day D (``sql/features/category_da
 - ``category_season_known``: 1 when both levels rest on data (0 in the shop's first year, and
   then the index is 0);
 - ``category_recent_log`` (per category, static): log units per product on sale over the recent
-  window, the category's current level;
-- ``sku_last_year_units`` / ``sku_last_year_known`` (per SKU and forecast day): the SKU's own units
-  on D+h-364 and whether that day is data (exported, SKU on sale). Unsmoothed, so a one-day
-  event of last year shows as a one-day peak; stockouts last year are not corrected for.
+  window, the category's current level.
 
 Everything is over the whole catalog, also when a caller asks for a few SKUs (one shard of the
 nightly forecast), and sums are of integers: re-runs give identical floats.
@@ -34,7 +31,6 @@ from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import query
 
 SEASON_FUTURE_COLUMNS: tuple[str, ...] = ("category_season_log", "category_season_known")
-SKU_LAST_YEAR_COLUMNS: tuple[str, ...] = ("sku_last_year_units", "sku_last_year_known")
 MIN_SHARE_OF_DAYS = 0.5  # a smoothed level needs data on at least this share of its days
 
 
@@ -150,53 +146,3 @@ def category_season(
         schema={"category": pl.String, "category_recent_log": pl.Float64},
     )
     return future, static
-
-
-def sku_last_year(
-    con: duckdb.DuckDBPyConnection,
-    future: pl.DataFrame,
-    static: pl.DataFrame,
-    as_of: date,
-    horizon: int,
-    grid_start: date,
-    config: FeatureConfig,
-) -> pl.DataFrame:
-    """``future`` (sku, date, ...) with each SKU's units ``season_lag_days`` before each day.
-
-    ``con`` must have the orders registered as for :func:`read_category_daily_units`; ``static``
-    gives each SKU's launch and discontinuation dates. A day before the first export, before the
-    SKU's launch or from its discontinuation is not known (0 units, known 0).
-    """
-    lag = timedelta(days=config.season_lag_days)
-    first = as_of + timedelta(days=1) - lag
-    last = min(as_of + timedelta(days=horizon) - lag, as_of)
-    units = pl.from_arrow(
-        query(con, "features/sku_last_year_units", {"start": first, "end": last})
-    )
-    assert isinstance(units, pl.DataFrame)
-    units = units.select(
-        "sku", pl.col("date").alias("last_year"), pl.col("units").cast(pl.Float64)
-    )
-    day = pl.col("last_year")
-    on_sale = (pl.col("launched_at") <= day) & (
-        pl.col("discontinued_at").is_null() | (day < pl.col("discontinued_at"))
-    )
-    return (
-        future.with_columns(last_year=pl.col("date") - lag)
-        .join(
-            static.select("sku", "launched_at", "discontinued_at"),
-            on="sku",
-            how="left",
-            maintain_order="left",
-        )
-        .join(units, on=["sku", "last_year"], how="left", maintain_order="left")
-        .with_columns(
-            sku_last_year_known=(on_sale & (day >= grid_start) & (day <= as_of))
-            .fill_null(False)
-            .cast(pl.Float64)
-        )
-        .with_columns(
-            sku_last_year_units=pl.col("units").fill_null(0.0) * pl.col("sku_last_year_known")
-        )
-        .drop("last_year", "launched_at", "discontinued_at", "units")
-    )

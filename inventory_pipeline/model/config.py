@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
@@ -41,10 +41,8 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
     "category_season_log",  # the category's change from now to that day, as seen a year ago
     "category_season_known",  # 1 when the shop has last year's data for it
 )
-# Optional future channels (not in the default layout; docs/model.md, "Events"):
-# "any_event"            1 on a day of any configured event
-# "sku_last_year_log"    log of the SKU's units 364 days before that day over its recent level
-# "sku_last_year_known"  1 when that day last year is data (exported, SKU on sale)
+# Optional channel, not in the default layouts (docs/model.md, "Events"): "any_event", 1 on a day
+# of any configured event.
 EVENT_CHANNEL_PREFIX = "event_"  # event_<name>: 1 on the days of the shop's event <name>, else 0
 ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
 LAUNCH_GRIDS = (

@@ -189,7 +189,12 @@ def build_splits(
 ) -> WindowSplits:
     """Windows for every origin of ``plan``, split into its three blocks."""
     windows = build_windows(
-        warehouse, plan.origins, model_config, demand, plan.latest_export, on_origin,
+        warehouse,
+        plan.origins,
+        model_config,
+        demand,
+        plan.latest_export,
+        on_origin,
         feature_config,
     )
     validation = at_origins(windows, plan.validation_origins) if plan.validation_origins else None
