@@ -167,8 +167,9 @@ def event_days(calendar: pl.DataFrame, config: ModelConfig) -> dict[str, np.ndar
     )
     if LEGACY_EVENT_FLAG in missing:
         raise ValueError(
-            f"the model reads the single channel {LEGACY_EVENT_FLAG!r} of an earlier version, "
-            "which reads one channel per configured event instead: retrain the model"
+            f"the model reads {LEGACY_EVENT_FLAG!r}, the single all-events channel of an earlier "
+            "version; this version reads one channel per event of the shop settings: retrain "
+            "the model"
         )
     if missing:
         names = [c[len(EVENT_CHANNEL_PREFIX) :] for c in missing]
