@@ -32,6 +32,7 @@ from inventory_pipeline.evaluation.forecasts import (
 )
 from inventory_pipeline.evaluation.replay import RECORDED, ReplayResult, replay
 from inventory_pipeline.evaluation.shop import ShopDays, read_demand_with_stock, read_shop_days
+from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import first_export, latest_export
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.training.backtest import BacktestResult, gap_table, score
@@ -140,6 +141,7 @@ def run_evaluation(
     truth_dir: str | Path | None = None,
     cfg: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
     on_progress: ProgressCallback | None = None,
+    feature_config: FeatureConfig | None = None,
 ) -> EvaluationResult:
     """Score the model and its peers over rolling origins in ``start .. end`` and replay the
     reorder policy each drives; write the report into ``out_dir``.
@@ -155,6 +157,7 @@ def run_evaluation(
             (observed units, stockout days excluded from scoring).
         cfg: every number of the run.
         on_progress: ``(stage, i, n)`` after each origin, peer fit and simulation.
+        feature_config: the shop's feature settings (its events); default: the defaults.
     """
     started = time.perf_counter()
     horizon = forecaster.config.horizon_days if forecaster is not None else cfg.horizon_days
@@ -180,8 +183,9 @@ def run_evaluation(
 
         forecasts.append(
             origin_forecasts(
-                warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method
-            )
+                warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method,
+                feature_config,
+            )  # fmt: skip
         )
         if on_progress is not None:
             on_progress("forecasts", i, len(origins))

@@ -20,10 +20,11 @@ from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import plots, tracking
 from inventory_pipeline.config import resolve_paths
-from inventory_pipeline.defs.features.assets import feature_assets
-from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.defs.features.assets import FEATURE_KEYS
+from inventory_pipeline.defs.resources import MlflowResource, ShopSettingsResource, WarehouseResource
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.train import StepInfo
+from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import plots as training_plots
 from inventory_pipeline.training.backtest import add_forecaster, backtest, backtest_inputs
 from inventory_pipeline.training.config import TrainingConfig
@@ -39,7 +40,6 @@ from inventory_pipeline.warehouse import Warehouse
 
 GATE_CHECK = "beats_champion_and_baselines"
 _LOG_EVERY_STEPS = 50
-FEATURE_KEYS = [key for a in feature_assets for key in a.keys]
 
 
 class TrainingRunConfig(dg.Config):
@@ -54,10 +54,13 @@ class TrainingRunConfig(dg.Config):
     training_overrides_json: str = ""  # JSON of TrainingConfig fields, e.g. {"backtest_days": 28}
     model_overrides_json: str = ""  # JSON of ModelConfig fields, e.g. {"d_model": 32}
 
-    def training_config(self) -> TrainingConfig:
+    def training_config(self, settings: ShopSettings | None = None) -> TrainingConfig:
+        """The run's training config; the model's horizon is the shop's unless overridden."""
         changes = json.loads(self.training_overrides_json) if self.training_overrides_json else {}
         base = TrainingConfig()
         model = dict(base.model_overrides)
+        if settings is not None:
+            model["horizon_days"] = settings.horizon_days
         model.update(json.loads(self.model_overrides_json) if self.model_overrides_json else {})
         if self.finetune:
             model["finetune"] = self.finetune
@@ -98,10 +101,14 @@ def _peak_rss_mib() -> float:
     description="Rolling-origin training, validation and backtest windows, features as known on each origin.",
 )
 def training_windows(
-    context: dg.AssetExecutionContext, config: TrainingRunConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: TrainingRunConfig,
+    warehouse: WarehouseResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
-    cfg = config.training_config()
+    settings = shop.settings()
+    cfg = config.training_config(settings)
     model_config = cfg.model_config()
     plan = plan_origins(wh, cfg, model_config.horizon_days)
     demand = read_demand(wh)
@@ -113,7 +120,10 @@ def training_windows(
             context.log.info(f"[{i}/{n}] windows as of {origin}")
 
     started = time.perf_counter()
-    splits = build_splits(wh, plan, model_config, demand, on_origin=on_origin)
+    splits = build_splits(
+        wh, plan, model_config, demand, on_origin=on_origin,
+        feature_config=settings.feature_config(),
+    )  # fmt: skip
     folder = _training_dir(wh) / "windows"
     splits.save(folder, model_config)
     _save_plan(plan, folder / "plan.json")
@@ -126,6 +136,8 @@ def training_windows(
             "data_window": f"{plan.first_export} .. {plan.latest_export}",
             "seconds": round(time.perf_counter() - started, 1),
             "path": dg.MetadataValue.path(str(folder)),
+            "horizon_days": model_config.horizon_days,
+            **shop.metadata(),
         }
     )
 
@@ -172,10 +184,11 @@ def demand_model(
     config: TrainingRunConfig,
     warehouse: WarehouseResource,
     mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
     mlflow_registry.configure()
-    model_config = config.training_config().model_config()
+    model_config = config.training_config(shop.settings()).model_config()
     splits = WindowSplits.load(_training_dir(wh) / "windows", model_config)
     plan = _load_plan(wh)
     cache = EmbeddingCache(wh.root / "embeddings")
@@ -217,6 +230,7 @@ def demand_model(
         )
         mlflow.log_dict(model_config.to_dict(), "config/model_config.json")
         mlflow.log_dict(plan.to_dict(), "config/training_plan.json")
+        mlflow.log_dict(shop.settings().summary(), "config/shop_settings.json")
         forecaster, history = fit(
             splits.train, splits.validation, model_config,
             embedding_cache=cache, on_epoch_end=on_epoch_end, on_step=on_step,
@@ -297,16 +311,18 @@ def model_backtest(
     config: TrainingRunConfig,
     warehouse: WarehouseResource,
     mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
     mlflow_registry.configure()
+    settings = shop.settings()
     folder = _training_dir(wh)
     candidate = json.loads((folder / "candidate.json").read_text())
     name = mlflow_registry.registered_model
     forecaster = tracking.load_forecaster(f"models:/{name}/{candidate['version']}")
     splits = WindowSplits.load(folder / "windows", forecaster.config)
     plan = _load_plan(wh)
-    cfg = config.training_config()
+    cfg = config.training_config(settings)
     truth = _truth_dir(config)
     demand = read_demand(wh)
     inputs = backtest_inputs(wh, plan, cfg, truth_dir=truth, demand=demand)
@@ -321,7 +337,10 @@ def model_backtest(
         champion_model = tracking.load_forecaster(f"models:/{name}/{champion}")
         windows = splits.backtest
         if champion_model.config.to_dict() != forecaster.config.to_dict():
-            windows = build_windows(wh, plan.backtest_origins, champion_model.config, demand, plan.latest_export)
+            windows = build_windows(
+                wh, plan.backtest_origins, champion_model.config, demand, plan.latest_export,
+                feature_config=settings.feature_config(),
+            )  # fmt: skip
         result = add_forecaster(result, champion_model, windows, "champion", learned=False)
     champion_wql = result.wql("champion") if "champion" in result.methods else None
     decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql())
@@ -375,7 +394,13 @@ def model_backtest(
     deps=[model_backtest],
     description="Moves the registry alias `champion` to the candidate that passed the gate.",
 )
-def champion_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_registry: MlflowResource) -> dg.MaterializeResult:
+def champion_model(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
+) -> dg.MaterializeResult:
+    del shop  # validated at run start, like every step's
     wh = warehouse.warehouse()
     mlflow_registry.configure()
     decision = json.loads((_training_dir(wh) / "decision.json").read_text())
