@@ -10,9 +10,12 @@ import polars as pl
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
 from inventory_pipeline.sampleshop import generate_shop
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(date(2024, 1, 1))
 
 
 def _run(job_name: str, start: str, end: str, resources: dict, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:

@@ -2,7 +2,10 @@
 
 import dagster as dg
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
+
+# the pipeline's definitions (partitions from the environment's shop)
+defs = build_definitions()
 
 
 def test_definitions_load_and_jobs_resolve() -> None:
