@@ -137,13 +137,14 @@ def check_backfill_range(start: date, end: date, first: date, last: date | None)
         raise SystemExit(f"--end {end} is before --start {start}")
     if start < first:
         raise SystemExit(
-            f"--start {start} is before the first export day {first} ({_first_day_source()}), where "
-            f"the daily partitions start. To backfill earlier days, set\n"
+            f"--start {start} is before the first export day {first} ({_first_day_source()}), "
+            f"where the daily partitions start. To backfill earlier days, set\n"
             f"  shop:\n    first_export_day: {start.isoformat()}\n"
-            f"in {resolve_paths().settings_path} (see the README, 'Shop settings'). Nothing was run."
+            f"in {resolve_paths().settings_path} (see the README, 'Shop settings'). "
+            f"Nothing was run."
         )
     if last is None or end > last:
-        ready = f"the last complete export day is {last}" if last else "no export day is complete yet"
+        ready = f"the last complete export day is {last}" if last else "no day is complete yet"
         raise SystemExit(
             f"--end {end} is not a partition yet: {ready} (a day's partition exists once the day "
             f"is over, UTC). Nothing was run."
@@ -167,7 +168,9 @@ def run_backfill(start: date, end: date, job_name: str) -> bool:
     job = defs.resolve_job_def(job_name)
     partitions = job.partitions_def
     if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
-        raise SystemExit(f"{job_name} is not partitioned by export day; run it without --start/--end")
+        raise SystemExit(
+            f"{job_name} is not partitioned by export day; run it without --start/--end"
+        )
     last = partitions.get_last_partition_key()
     check_backfill_range(
         start, end, partitions.start.date(), date.fromisoformat(last) if last else None

@@ -49,13 +49,19 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             *sharded.assets,
         ],
         jobs=[
-            ingest_job, daily_data_job, retrain_job, nightly_forecast_job, evaluation_job,
+            ingest_job,
+            daily_data_job,
+            retrain_job,
+            nightly_forecast_job,
+            evaluation_job,
             *sharded.jobs,
-        ],  # fmt: skip
+        ],
         schedules=[
-            ingest_schedule, nightly_forecast_schedule, weekly_retrain_schedule,
+            ingest_schedule,
+            nightly_forecast_schedule,
+            weekly_retrain_schedule,
             *sharded.schedules,
-        ],  # fmt: skip
+        ],
         sensors=sharded.sensors,
         resources={
             "landing": LandingZoneResource(),

@@ -25,8 +25,8 @@ import yaml
 from inventory_pipeline.features.calendar import (
     ANCHORS,
     DIRECTIONS,
-    EventRule,
     WEEKDAYS,
+    EventRule,
     weekday_number,
 )
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
@@ -40,14 +40,25 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "shop": ("name", "currency", "first_export_day"),
     "forecast": ("horizon_days",),
     "reorder": (
-        "service_level", "category_service_levels", "review_period_days", "holding_cost_rate",
-    ),  # fmt: skip
+        "service_level",
+        "category_service_levels",
+        "review_period_days",
+        "holding_cost_rate",
+    ),
     "events": (),
 }
 _EVENT_KEYS = (
-    "name", "rule", "month", "day", "weekday", "nth", "dates", "length_days", "offset_days",
+    "name",
+    "rule",
+    "month",
+    "day",
+    "weekday",
+    "nth",
+    "dates",
+    "length_days",
+    "offset_days",
     "direction",
-)  # fmt: skip
+)
 # The keys each rule reads (besides name, length_days, offset_days, direction).
 _RULE_KEYS: dict[str, tuple[str, ...]] = {
     "fixed": ("month", "day"),
@@ -133,7 +144,9 @@ def _event_dict(rule: EventRule) -> dict[str, Any]:
     out: dict[str, Any] = {"name": rule.name, "rule": rule.anchor}
     for key in _RULE_KEYS[rule.anchor]:
         value = getattr(rule, key)
-        out[key] = WEEKDAYS[int(value)] if key == "weekday" else list(value) if key == "dates" else value
+        out[key] = (
+            WEEKDAYS[int(value)] if key == "weekday" else list(value) if key == "dates" else value
+        )
     if rule.length_days != 1:
         out["length_days"] = rule.length_days
     if rule.offset_days:
@@ -171,8 +184,10 @@ class _Reader:
 
     def level(self, key: str, value: Any) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-            self.error(key, f"{value!r} is not a service level; use a probability between 0 and 1, "
-                            f"e.g. 0.95")  # fmt: skip
+            self.error(
+                key,
+                f"{value!r} is not a service level; use a probability between 0 and 1, e.g. 0.95",
+            )
             return None
         return float(value)
 
@@ -199,8 +214,9 @@ def _section(reader: _Reader, data: Mapping[str, Any], name: str) -> Mapping[str
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        reader.error(name, f"expected a mapping of keys ({', '.join(_SECTIONS[name])}), got "
-                           f"{value!r}")  # fmt: skip
+        reader.error(
+            name, f"expected a mapping of keys ({', '.join(_SECTIONS[name])}), got {value!r}"
+        )
         return {}
     reader.unknown_keys(f"{name}.", value, _SECTIONS[name])
     return value
@@ -215,20 +231,34 @@ def _parse_event(reader: _Reader, i: int, raw: Any) -> EventRule | None:
     reader.unknown_keys(f"{where}.", raw, _EVENT_KEYS)
     name = raw.get("name")
     if not isinstance(name, str) or not name.isidentifier():
-        reader.error(f"{where}.name", f"{name!r} is not an event name; use letters, digits and "
-                                      f"_ (it names the column event_<name>), e.g. summer_sale")  # fmt: skip
+        reader.error(
+            f"{where}.name",
+            f"{name!r} is not an event name; use letters, digits and "
+            f"_ (it names the column event_<name>), e.g. summer_sale",
+        )
     rule = raw.get("rule")
     if rule not in ANCHORS:
         reader.error(f"{where}.rule", f"{rule!r} is not a rule; use one of {', '.join(ANCHORS)}")
         return None
     for key in _RULE_KEYS[rule]:
         if key not in raw and not (key == "nth" and rule == "nth_weekday"):
-            reader.error(f"{where}.{key}", f"missing; rule {rule!r} needs {', '.join(_RULE_KEYS[rule])}")
-    extra = set(raw) & set(_EVENT_KEYS) - {"name", "rule", "length_days", "offset_days",
-                                           "direction", *_RULE_KEYS[rule]}  # fmt: skip
+            reader.error(
+                f"{where}.{key}", f"missing; rule {rule!r} needs {', '.join(_RULE_KEYS[rule])}"
+            )
+    extra = set(raw) & set(_EVENT_KEYS) - {
+        "name",
+        "rule",
+        "length_days",
+        "offset_days",
+        "direction",
+        *_RULE_KEYS[rule],
+    }
     for key in sorted(extra):
-        reader.error(f"{where}.{key}", f"rule {rule!r} does not use {key}; remove it "
-                                       f"(it reads {', '.join(_RULE_KEYS[rule]) or 'no date keys'})")  # fmt: skip
+        reader.error(
+            f"{where}.{key}",
+            f"rule {rule!r} does not use {key}; remove it "
+            f"(it reads {', '.join(_RULE_KEYS[rule]) or 'no date keys'})",
+        )
     values: dict[str, Any] = {}
     if "month" in raw and (m := reader.integer(f"{where}.month", raw["month"], 1)) is not None:
         if m > 12:
@@ -240,7 +270,9 @@ def _parse_event(reader: _Reader, i: int, raw: Any) -> EventRule | None:
         try:
             values["weekday"] = weekday_number(raw["weekday"])
         except (TypeError, ValueError):
-            reader.error(f"{where}.weekday", f"{raw['weekday']!r} is not a weekday; use monday..sunday")
+            reader.error(
+                f"{where}.weekday", f"{raw['weekday']!r} is not a weekday; use monday..sunday"
+            )
     if "nth" in raw:
         nth = raw["nth"]
         if isinstance(nth, bool) or nth not in (1, 2, 3, 4, 5, -1):
@@ -250,8 +282,10 @@ def _parse_event(reader: _Reader, i: int, raw: Any) -> EventRule | None:
     if "dates" in raw:
         listed = raw["dates"]
         if not isinstance(listed, list) or not listed:
-            reader.error(f"{where}.dates", f"{listed!r} is not a list of days; write e.g. "
-                                           f"[2024-07-16, 2025-07-15]")  # fmt: skip
+            reader.error(
+                f"{where}.dates",
+                f"{listed!r} is not a list of days; write e.g. [2024-07-16, 2025-07-15]",
+            )
         else:
             days = [reader.day(f"{where}.dates[{j}]", v) for j, v in enumerate(listed)]
             values["dates"] = tuple(d for d in days if d is not None)
@@ -261,8 +295,10 @@ def _parse_event(reader: _Reader, i: int, raw: Any) -> EventRule | None:
         values["offset_days"] = reader.integer(f"{where}.offset_days", raw["offset_days"])
     if "direction" in raw:
         if raw["direction"] not in DIRECTIONS:
-            reader.error(f"{where}.direction", f"{raw['direction']!r} is not a direction; use "
-                                               f"{', '.join(DIRECTIONS)}")  # fmt: skip
+            reader.error(
+                f"{where}.direction",
+                f"{raw['direction']!r} is not a direction; use {', '.join(DIRECTIONS)}",
+            )
         else:
             values["direction"] = raw["direction"]
     if len(reader.errors) > before:
@@ -277,9 +313,11 @@ def _parse_event(reader: _Reader, i: int, raw: Any) -> EventRule | None:
 def parse_text(text: str, label: str = SETTINGS_FILE) -> ShopSettings:
     """Settings from YAML text (dates as ``YYYY-MM-DD``)."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as err:
-        raise SettingsError(f"{label}: not valid YAML ({err}); see the README, 'Shop settings'") from err
+        raise SettingsError(
+            f"{label}: not valid YAML ({err}); see the README, 'Shop settings'"
+        ) from err
     return parse_settings(data, label)
 
 
@@ -300,13 +338,18 @@ def parse_settings(data: Any, label: str = SETTINGS_FILE) -> ShopSettings:
         if key in shop and (text := reader.text(f"shop.{key}", shop[key])) is not None:
             values[key] = text
     if values.get("currency") is not None and not re.fullmatch(r"[A-Z]{3}", values["currency"]):
-        reader.error("shop.currency", f"{values['currency']!r} is not a currency code; use three "
-                                      f"capital letters (ISO 4217), e.g. EUR, USD")  # fmt: skip
+        reader.error(
+            "shop.currency",
+            f"{values['currency']!r} is not a currency code; use three "
+            f"capital letters (ISO 4217), e.g. EUR, USD",
+        )
     if shop.get("first_export_day") is not None:
         values["first_export_day"] = reader.day("shop.first_export_day", shop["first_export_day"])
     forecast = _section(reader, data, "forecast")
     if "horizon_days" in forecast:
-        values["horizon_days"] = reader.integer("forecast.horizon_days", forecast["horizon_days"], 1)
+        values["horizon_days"] = reader.integer(
+            "forecast.horizon_days", forecast["horizon_days"], 1
+        )
     reorder = _section(reader, data, "reorder")
     if "service_level" in reorder:
         values["service_level"] = reader.level("reorder.service_level", reorder["service_level"])
@@ -317,15 +360,19 @@ def parse_settings(data: Any, label: str = SETTINGS_FILE) -> ShopSettings:
     if "holding_cost_rate" in reorder:
         rate = reorder["holding_cost_rate"]
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < math.inf:
-            reader.error("reorder.holding_cost_rate", f"{rate!r} is not a rate; use a share of "
-                                                      f"unit cost per year >= 0, e.g. 0.25")  # fmt: skip
+            reader.error(
+                "reorder.holding_cost_rate",
+                f"{rate!r} is not a rate; use a share of unit cost per year >= 0, e.g. 0.25",
+            )
         else:
             values["holding_cost_rate"] = float(rate)
     levels = reorder.get("category_service_levels")
     if levels is not None:
         if not isinstance(levels, Mapping):
-            reader.error("reorder.category_service_levels", f"{levels!r} is not a mapping; write "
-                                                            f"{{home/kitchen: 0.97}}")  # fmt: skip
+            reader.error(
+                "reorder.category_service_levels",
+                f"{levels!r} is not a mapping; write {{home/kitchen: 0.97}}",
+            )
         else:
             values["category_service_levels"] = {
                 str(prefix): reader.level(f"reorder.category_service_levels.{prefix}", level)
@@ -339,8 +386,11 @@ def parse_settings(data: Any, label: str = SETTINGS_FILE) -> ShopSettings:
         names = [r.name for r in rules if r is not None]
         for i, rule in enumerate(rules):
             if rule is not None and names.count(rule.name) > 1 and names.index(rule.name) != i:
-                reader.error(f"events[{i}].name", f"{rule.name!r} is listed twice; event names "
-                                                  f"must be unique (they name columns)")  # fmt: skip
+                reader.error(
+                    f"events[{i}].name",
+                    f"{rule.name!r} is listed twice; event names "
+                    f"must be unique (they name columns)",
+                )
         values["events"] = tuple(r for r in rules if r is not None)
     if reader.errors:
         raise SettingsError("\n".join(reader.errors))

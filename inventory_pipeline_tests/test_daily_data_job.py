@@ -8,7 +8,10 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import (
@@ -79,7 +82,9 @@ def _calendar(warehouse: Path) -> pl.DataFrame:
     return pl.read_parquet(warehouse / "features" / "calendar" / "*" / "data.parquet").sort("date")
 
 
-def test_settings_file_sets_the_calendar_and_a_change_rebuilds_it(shop: Path, tmp_path: Path) -> None:
+def test_settings_file_sets_the_calendar_and_a_change_rebuilds_it(
+    shop: Path, tmp_path: Path
+) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text(
         "events:\n"
@@ -95,12 +100,14 @@ def test_settings_file_sets_the_calendar_and_a_change_rebuilds_it(shop: Path, tm
         assert _run("daily_data_job", "2024-01-01", "2024-01-10", resources, instance).success
         calendar = _calendar(tmp_path / "wh")
         assert [c for c in calendar.columns if c.startswith("event_")] == ["event_january_sale"]
-        assert calendar.filter("event_january_sale")["date"].dt.day().unique().sort().to_list() == [5, 6]
+        sale = calendar.filter("event_january_sale")["date"]
+        assert sale.dt.day().unique().sort().to_list() == [5, 6]
         assert not calendar["is_holiday"].any()
 
         settings.write_text(
             "events:\n"
-            "  - {name: stocktaking, rule: dates, dates: [2024-01-08, 2025-01-06], direction: down}\n",
+            "  - name: stocktaking\n    rule: dates\n    dates: [2024-01-08, 2025-01-06]\n"
+            "    direction: down\n",
             encoding="utf-8",
         )
         nightly = _run("daily_data_job", "2024-01-11", "2024-01-11", resources, instance)
@@ -115,7 +122,9 @@ def test_settings_file_sets_the_calendar_and_a_change_rebuilds_it(shop: Path, tm
     assert meta["shop_settings"].value["source"] == str(settings)
 
 
-def test_a_bad_settings_file_stops_the_run_with_the_key_and_the_fix(shop: Path, tmp_path: Path) -> None:
+def test_a_bad_settings_file_stops_the_run_with_the_key_and_the_fix(
+    shop: Path, tmp_path: Path
+) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text("reorder:\n  service_level: 1.5\n", encoding="utf-8")
     resources = {
@@ -123,9 +132,11 @@ def test_a_bad_settings_file_stops_the_run_with_the_key_and_the_fix(shop: Path, 
         "warehouse": WarehouseResource(path=str(tmp_path / "wh")),
         "shop": ShopSettingsResource(path=str(settings)),
     }
-    with dg.DagsterInstance.ephemeral() as instance:
-        with pytest.raises(dg.DagsterResourceFunctionError) as err:
-            _run("daily_data_job", "2024-01-01", "2024-01-01", resources, instance)
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        pytest.raises(dg.DagsterResourceFunctionError) as err,
+    ):
+        _run("daily_data_job", "2024-01-01", "2024-01-01", resources, instance)
     assert isinstance(err.value.__cause__, SettingsError)
     assert "reorder.service_level: 1.5 is not a service level" in str(err.value.__cause__)
     assert not (tmp_path / "wh" / "raw").exists()

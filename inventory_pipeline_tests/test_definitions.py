@@ -37,7 +37,7 @@ def test_every_asset_has_group_and_description() -> None:
 def test_code_location_partitions_start_at_the_shops_first_export_day(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What `dagster dev` loads (workspace.yaml's module): built at load time from the environment."""
+    """What `dagster dev` loads (workspace.yaml's module), built at load time from the env."""
     monkeypatch.setenv("INVENTORY_DATA_DIR", str(tmp_path))
     (tmp_path / "landing" / "orders" / "date=2019-05-04").mkdir(parents=True)
     (targets,) = loadable_targets_from_python_module("inventory_pipeline.definitions", None)
@@ -49,7 +49,9 @@ def test_code_location_partitions_start_at_the_shops_first_export_day(
     again = targets.target_definition().resolve_job_def("nightly_forecast_job").partitions_def
     assert again.get_first_partition_key() == "2018-12-30"
     sharded = targets.target_definition().resolve_job_def("nightly_forecast_sharded_job")
-    assert sharded.partitions_def.get_first_partition_key().keys_by_dimension["date"] == "2018-12-30"
+    assert (
+        sharded.partitions_def.get_first_partition_key().keys_by_dimension["date"] == "2018-12-30"
+    )
 
 
 def test_fallback_first_export_day_without_settings_or_exports(
@@ -59,6 +61,9 @@ def test_fallback_first_export_day_without_settings_or_exports(
     partitions = build_definitions().resolve_job_def("ingest_job").partitions_def
     first = date.fromisoformat(partitions.get_first_partition_key())
     assert (first.month, first.day) == (1, 1)
-    assert build_definitions(date(1990, 1, 1)).resolve_job_def(
-        "ingest_job"
-    ).partitions_def.get_first_partition_key() == "1990-01-01"
+    assert (
+        build_definitions(date(1990, 1, 1))
+        .resolve_job_def("ingest_job")
+        .partitions_def.get_first_partition_key()
+        == "1990-01-01"
+    )

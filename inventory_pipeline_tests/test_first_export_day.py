@@ -46,12 +46,18 @@ def test_backfill_outside_the_partitions_is_refused_before_anything_is_written(
     assert "first_export_day: 1989-12-30" in message and str(shop_1990 / "settings.yaml") in message
     with pytest.raises(SystemExit, match="--end 2999-01-01 is not a partition yet"):
         main(["backfill", "--start", "1990-01-01", "--end", "2999-01-01"])
-    assert sorted(p.name for p in shop_1990.iterdir()) == ["ground_truth", "landing", "settings.yaml"]
+    assert sorted(p.name for p in shop_1990.iterdir()) == [
+        "ground_truth",
+        "landing",
+        "settings.yaml",
+    ]
 
 
 def test_settings_first_export_day_moves_the_partitions(shop_1990: Path) -> None:
     (shop_1990 / "settings.yaml").write_text("shop:\n  first_export_day: 1990-01-03\n")
-    with pytest.raises(SystemExit, match="before the first export day 1990-01-03 .shop.first_export_day"):
+    with pytest.raises(
+        SystemExit, match="before the first export day 1990-01-03 .shop.first_export_day"
+    ):
         main(["backfill", "--start", "1990-01-02", "--end", "1990-01-05"])
 
 

@@ -62,14 +62,23 @@ def test_valid_file(tmp_path: Path) -> None:
     assert (s.name, s.currency, s.first_export_day) == ("Corner shop", "USD", date(2023, 3, 1))
     assert (s.horizon_days, s.service_level, s.review_period_days) == (35, 0.9, 7)
     assert s.category_service_levels == {"home/kitchen": 0.97}
-    assert [e.name for e in s.events] == ["singles_day", "black_friday", "summer_sale", "closed_for_easter"]
+    assert [e.name for e in s.events] == [
+        "singles_day",
+        "black_friday",
+        "summer_sale",
+        "closed_for_easter",
+    ]
     assert s.events[1].weekday == 3 and s.events[1].nth == 4 and s.events[1].direction == "unknown"
     assert s.events[2].dates == (date(2024, 7, 16), date(2025, 7, 15))
     config = s.feature_config(DEFAULT_CONFIG)
     assert config.events == s.events and config.horizon_days == 35
     assert config.history_days == DEFAULT_CONFIG.history_days
     policy = s.reorder_config()
-    assert (policy.service_level, policy.review_period_days, policy.holding_cost_rate) == (0.9, 7, 0.3)
+    assert (policy.service_level, policy.review_period_days, policy.holding_cost_rate) == (
+        0.9,
+        7,
+        0.3,
+    )
     frame = calendar_frame(date(2024, 11, 28), date(2024, 11, 30), config.events)
     assert frame.filter("event_black_friday")["date"].to_list() == [date(2024, 11, 29)]
 
@@ -84,42 +93,69 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("events:\n  - {name: a, rule: nth_weekday, month: 11, weekday: thursdy}\n",
-         "events[0].weekday: 'thursdy' is not a weekday; use monday..sunday"),
+        (
+            "events:\n  - {name: a, rule: nth_weekday, month: 11, weekday: thursdy}\n",
+            "events[0].weekday: 'thursdy' is not a weekday; use monday..sunday",
+        ),
         ("shop: {currncy: EUR}\n", "shop.currncy: unknown key; did you mean 'currency'?"),
-        ("reorder: {service_levle: 0.9}\n", "reorder.service_levle: unknown key; did you mean 'service_level'?"),
+        (
+            "reorder: {service_levle: 0.9}\n",
+            "reorder.service_levle: unknown key; did you mean 'service_level'?",
+        ),
         ("evnts: []\n", "evnts: unknown key; did you mean 'events'?"),
-        ("reorder: {service_level: 95}\n",
-         "reorder.service_level: 95 is not a service level; use a probability between 0 and 1"),
-        ("reorder: {category_service_levels: {home: 1.2}}\n",
-         "reorder.category_service_levels.home: 1.2 is not a service level"),
+        (
+            "reorder: {service_level: 95}\n",
+            "reorder.service_level: 95 is not a service level; use a probability between 0 and 1",
+        ),
+        (
+            "reorder: {category_service_levels: {home: 1.2}}\n",
+            "reorder.category_service_levels.home: 1.2 is not a service level",
+        ),
         ("reorder: {review_period_days: 0}\n", "reorder.review_period_days: 0 is below 1"),
         ("forecast: {horizon_days: two}\n", "forecast.horizon_days: 'two' is not a whole number"),
-        ("shop: {first_export_day: 2024-02-30}\n",
-         "shop.first_export_day: '2024-02-30' is not a date; write YYYY-MM-DD"),
+        (
+            "shop: {first_export_day: 2024-02-30}\n",
+            "shop.first_export_day: '2024-02-30' is not a date; write YYYY-MM-DD",
+        ),
         ("shop: {currency: euro}\n", "shop.currency: 'euro' is not a currency code"),
-        ("events:\n  - {name: a, rule: fixd}\n",
-         "events[0].rule: 'fixd' is not a rule; use one of fixed, nth_weekday, easter, dates"),
+        (
+            "events:\n  - {name: a, rule: fixd}\n",
+            "events[0].rule: 'fixd' is not a rule; use one of fixed, nth_weekday, easter, dates",
+        ),
         ("events:\n  - {name: a, rule: fixed, month: 11}\n", "events[0].day: missing"),
-        ("events:\n  - {name: a, rule: easter, month: 3}\n",
-         "events[0].month: rule 'easter' does not use month; remove it"),
-        ("events:\n  - {name: a, rule: dates, dates: [2024-13-01]}\n",
-         "events[0].dates[0]: '2024-13-01' is not a date"),
-        ("events:\n  - {name: a, rule: easter, direction: upward}\n",
-         "events[0].direction: 'upward' is not a direction; use up, down, unknown"),
+        (
+            "events:\n  - {name: a, rule: easter, month: 3}\n",
+            "events[0].month: rule 'easter' does not use month; remove it",
+        ),
+        (
+            "events:\n  - {name: a, rule: dates, dates: [2024-13-01]}\n",
+            "events[0].dates[0]: '2024-13-01' is not a date",
+        ),
+        (
+            "events:\n  - {name: a, rule: easter, direction: upward}\n",
+            "events[0].direction: 'upward' is not a direction; use up, down, unknown",
+        ),
         ("events:\n  - {name: a b, rule: easter}\n", "events[0].name: 'a b' is not an event name"),
-        ("events:\n  - {name: a, rule: easter}\n  - {name: a, rule: easter}\n",
-         "events[1].name: 'a' is listed twice"),
-        ("events:\n  - {name: a, rule: nth_weekday, month: 5, weekday: monday, nth: 6}\n",
-         "events[0].nth: 6 is not a position; use 1..5, or -1 for the last"),
-        ("events:\n  - {name: a, rule: easter, lenght_days: 2}\n",
-         "events[0].lenght_days: unknown key; did you mean 'length_days'?"),
+        (
+            "events:\n  - {name: a, rule: easter}\n  - {name: a, rule: easter}\n",
+            "events[1].name: 'a' is listed twice",
+        ),
+        (
+            "events:\n  - {name: a, rule: nth_weekday, month: 5, weekday: monday, nth: 6}\n",
+            "events[0].nth: 6 is not a position; use 1..5, or -1 for the last",
+        ),
+        (
+            "events:\n  - {name: a, rule: easter, lenght_days: 2}\n",
+            "events[0].lenght_days: unknown key; did you mean 'length_days'?",
+        ),
         ("shop: [a, b]\n", "shop: expected a mapping"),
         ("events: {name: a}\n", "events: expected a list of events"),
         ("shop: {name: 'unclosed\n", "not valid YAML"),
     ],
 )
-def test_bad_values_name_the_key_the_value_and_the_fix(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_values_name_the_key_the_value_and_the_fix(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(SettingsError) as err:
         load_settings(path)

@@ -4,7 +4,6 @@ Each path field may be set explicitly (tests, deployments with run config); left
 at run time from the environment by :func:`inventory_pipeline.config.resolve_paths`.
 """
 
-
 import json
 from pathlib import Path
 
@@ -78,10 +77,9 @@ class ShopSettingsResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._settings = load_settings(self.file())
         if context.log is not None:
-            context.log.info(
-                f"shop settings from {self._settings.source or f'{self.file()} (missing: defaults)'}"
-                f": {json.dumps(self._settings.summary(), default=str)}"
-            )
+            source = self._settings.source or f"{self.file()} (missing: the defaults)"
+            summary = json.dumps(self._settings.summary(), default=str)
+            context.log.info(f"shop settings from {source}: {summary}")
 
     def settings(self) -> ShopSettings:
         """The validated settings (loaded at run start; loaded now when used outside a run)."""

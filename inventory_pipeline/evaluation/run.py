@@ -185,7 +185,7 @@ def run_evaluation(
             origin_forecasts(
                 warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method,
                 feature_config,
-            )  # fmt: skip
+            )
         )
         if on_progress is not None:
             on_progress("forecasts", i, len(origins))

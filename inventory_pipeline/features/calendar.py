@@ -68,7 +68,7 @@ def weekday_number(value: int | str) -> int:
 
 @dataclass(frozen=True)
 class EventRule:
-    """A recurring or listed event: anchor days, shifted by ``offset_days``, lasting ``length_days``.
+    """A recurring or listed event: anchor days shifted by ``offset_days``, ``length_days`` long.
 
     ``anchor``: ``fixed`` (``month``/``day`` every year), ``nth_weekday`` (``month``, ``weekday``
     Mon = 0 or its name, ``nth`` 1..5 or -1 for the last; a year without a 5th one has no event),
@@ -140,9 +140,8 @@ class EventRule:
     def days(self, year: int) -> list[date]:
         """Every event day whose anchor falls in ``year`` (offset and length applied)."""
         shift = timedelta(days=self.offset_days)
-        return [
-            a + shift + timedelta(days=i) for a in self.anchors(year) for i in range(self.length_days)
-        ]
+        length = range(self.length_days)
+        return [a + shift + timedelta(days=i) for a in self.anchors(year) for i in length]
 
 
 def _leap(year: int) -> bool:

@@ -23,7 +23,9 @@ EVENTS = (
 
 
 def days_of(name: str, year: int, events: tuple[EventRule, ...] = EVENTS) -> list[date]:
-    return [d for d, n in shopping_events(date(year, 1, 1), date(year, 12, 31), events) if n == name]
+    return [
+        d for d, n in shopping_events(date(year, 1, 1), date(year, 12, 31), events) if n == name
+    ]
 
 
 @pytest.mark.parametrize(
@@ -109,9 +111,9 @@ def test_calendar_columns_and_holidays_are_the_down_events() -> None:
     assert frame.filter("is_event")["date"].to_list() == [date(2024, 5, 12), date(2024, 5, 27)]
     assert frame.height == 31 and frame["day_of_week"][0] == 3  # 2024-05-01 is a Wednesday
     spring = calendar_frame(date(2024, 3, 28), date(2024, 4, 2), EVENTS)
-    assert spring.filter("is_holiday")["date"].to_list() == [date(2024, 3, 29 + i) for i in range(3)] + [
-        date(2024, 4, 1)
-    ]
+    assert spring.filter("is_holiday")["date"].to_list() == [
+        date(2024, 3, 29 + i) for i in range(3)
+    ] + [date(2024, 4, 1)]
     assert not calendar_frame(date(2024, 12, 1), date(2024, 12, 2), EVENTS)["is_holiday"].any()
 
 

@@ -9,11 +9,14 @@ import dagster as dg
 from inventory_pipeline import plots, tracking
 from inventory_pipeline.config import resolve_paths
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
-from inventory_pipeline.defs.resources import MlflowResource, ShopSettingsResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
 from inventory_pipeline.settings import ShopSettings
-
 
 
 class EvaluationRunConfig(dg.Config):

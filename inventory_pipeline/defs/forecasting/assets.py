@@ -15,7 +15,11 @@ from tqdm import tqdm
 from inventory_pipeline import forecasting, plots, tracking
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
-from inventory_pipeline.defs.resources import MlflowResource, ShopSettingsResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.warehouse import Warehouse
@@ -48,7 +52,7 @@ def _fan_skus(rows: pl.DataFrame) -> list[str]:
 class ReorderPlanConfig(dg.Config):
     """Overrides of the reorder policy for one run; an unset field takes the shop's settings."""
 
-    service_level: float | None = None  # target cycle service level (settings: reorder.service_level)
+    service_level: float | None = None  # target cycle service level (settings: service_level)
     category_service_levels: dict[str, float] | None = None  # category prefix -> service level
     use_cost_ratio: bool = False  # critical fractile from margin vs holding cost instead
     holding_cost_rate: float | None = None  # yearly holding cost as a share of unit cost
@@ -56,7 +60,9 @@ class ReorderPlanConfig(dg.Config):
 
     def policy(self, settings: ShopSettings) -> ReorderConfig:
         """The reorder policy: the shop's settings, with this run's explicit values on top."""
-        names = ("service_level", "category_service_levels", "holding_cost_rate", "review_period_days")
+        names = (
+            "service_level", "category_service_levels", "holding_cost_rate", "review_period_days",
+        )  # fmt: skip
         changes = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         if "category_service_levels" in changes:
             changes["category_service_levels"] = dict(changes["category_service_levels"])
@@ -158,18 +164,18 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
     ) -> dg.MaterializeResult:
         wh = warehouse.warehouse()
         settings = shop.settings()
+        features = settings.feature_config()
         policy = config.policy(settings)
         context.log.info(
             f"reorder policy: service level {policy.service_level}, by category "
-            f"{policy.category_service_levels or 'none'}, review period {policy.review_period_days} "
-            f"day(s), holding cost rate {policy.holding_cost_rate}"
+            f"{policy.category_service_levels or 'none'}, review period "
+            f"{policy.review_period_days} day(s), holding cost rate {policy.holding_cost_rate}"
         )
         days = partition_days(context)
         plan = None
         for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
-            plan = forecasting.plan_day(
-                forecasting.load_day_forecast(wh, d, feature_config=settings.feature_config()), policy
-            )
+            forecast = forecasting.load_day_forecast(wh, d, feature_config=features)
+            plan = forecasting.plan_day(forecast, policy)
             wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
             context.log.info(
                 f"[{i}/{len(days)}] plan {d}: {int((plan['order_qty'] > 0).sum())} orders, "

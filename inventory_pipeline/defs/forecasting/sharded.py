@@ -45,7 +45,11 @@ from inventory_pipeline.defs.partitions import (
     ShopPartitions,
     sku_shard_partitions,
 )
-from inventory_pipeline.defs.resources import MlflowResource, ShopSettingsResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.warehouse import Warehouse, memory_connection
 
 STAGING_FORECASTS = "staging/forecasts"

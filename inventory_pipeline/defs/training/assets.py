@@ -21,7 +21,11 @@ from mlflow.tracking import MlflowClient
 from inventory_pipeline import plots, tracking
 from inventory_pipeline.config import resolve_paths
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
-from inventory_pipeline.defs.resources import MlflowResource, ShopSettingsResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.train import StepInfo
 from inventory_pipeline.settings import ShopSettings
