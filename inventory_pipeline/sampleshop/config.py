@@ -82,7 +82,11 @@ def _campaign(event: str, first: int, last: int, **kw: object) -> Campaign:
 
 COOKWARE, BBQ, BOARD_GAMES = "home/kitchen/cookware", "garden/outdoor/bbq", "toys/games/board-games"
 JACKETS, HEADPHONES = "clothing/winter/jackets", "electronics/audio/headphones"
-SUNSCREEN, YOGA, XMAS_DECOR = "beauty/skincare/sunscreen", "sports/fitness/yoga", "home/decor/christmas"
+SUNSCREEN, YOGA, XMAS_DECOR = (
+    "beauty/skincare/sunscreen",
+    "sports/fitness/yoga",
+    "home/decor/christmas",
+)
 STATIONERY, PERFUME = "office/supplies/stationery", "beauty/fragrance/perfume"
 SEEDS, DOG_FOOD = "garden/plants/seeds", "pets/food/dog-food"
 
@@ -159,7 +163,14 @@ DEFAULT_SHOP_EVENTS: tuple[ShopEvent, ...] = (
     ),
     ShopEvent(
         EventRule("christmas_run_up", "fixed", month=12, day=1, length_days=24),
-        {COOKWARE: 1.5, BOARD_GAMES: 3.0, JACKETS: 1.3, HEADPHONES: 2.0, XMAS_DECOR: 2.5, PERFUME: 3.0},
+        {
+            COOKWARE: 1.5,
+            BOARD_GAMES: 3.0,
+            JACKETS: 1.3,
+            HEADPHONES: 2.0,
+            XMAS_DECOR: 2.5,
+            PERFUME: 3.0,
+        },
         ramp_power=1.5,
         campaign=_campaign("christmas_run_up", 0, 22, start_jitter_days=11, span_days=(5, 11)),
     ),

@@ -56,9 +56,7 @@ def scaled_categories(
         lo, hi = (
             max(1, min(max_lead_time_days, round(x * lead_time))) for x in spec.lead_time_days
         )
-        out.append(
-            replace(spec, elasticity=spec.elasticity * elasticity, lead_time_days=(lo, hi))
-        )
+        out.append(replace(spec, elasticity=spec.elasticity * elasticity, lead_time_days=(lo, hi)))
     return tuple(out)
 
 
@@ -85,22 +83,37 @@ REGIONAL_EVENTS: tuple[ShopEvent, ...] = (
         default_lift=0.3,
     ),
     ShopEvent(
-        EventRule("black_friday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=1,
-                  length_days=3),
+        EventRule(
+            "black_friday",
+            "nth_weekday",
+            month=11,
+            weekday=THU,
+            nth=4,
+            offset_days=1,
+            length_days=3,
+        ),
         {HEADPHONES: 2.5, JACKETS: 2.0},
         default_lift=1.5,
         campaign=_campaign("black_friday", -2, 2),
     ),
     ShopEvent(
-        EventRule("back_to_school", "nth_weekday", month=9, weekday=MON, nth=1, offset_days=-10,
-                  length_days=10),
+        EventRule(
+            "back_to_school",
+            "nth_weekday",
+            month=9,
+            weekday=MON,
+            nth=1,
+            offset_days=-10,
+            length_days=10,
+        ),
         {STATIONERY: 3.0, HEADPHONES: 1.3},
         ramp_power=1.0,
         campaign=_campaign("back_to_school", 0, 9),
     ),
     ShopEvent(
-        EventRule("mothers_day", "nth_weekday", month=5, weekday=SUN, nth=2, offset_days=-6,
-                  length_days=7),
+        EventRule(
+            "mothers_day", "nth_weekday", month=5, weekday=SUN, nth=2, offset_days=-6, length_days=7
+        ),
         {PERFUME: 3.0, SUNSCREEN: 1.3},
         ramp_power=1.0,
         campaign=_campaign("mothers_day", 0, 6),
