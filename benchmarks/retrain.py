@@ -326,9 +326,8 @@ def main() -> None:
     seeds = [args.seed + k for k in range(args.seeds)]
     print(f"load average before (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     cfg = TrainingConfig()
-    print(
-        f"model: {json.dumps({k: cfg.model_config().to_dict()[k] for k in sorted(cfg.model_overrides)})}"
-    )
+    model = cfg.model_config().to_dict()
+    print(f"model: {json.dumps({k: model[k] for k in sorted(cfg.model_overrides)})}")
 
     runs = []
     started = time.perf_counter()

@@ -470,13 +470,11 @@ def generate_shop(
     summary.faults_by_table = by_table
     summary.segments = dict(sorted(run.segments.items()))
     write_settings(settings_out, shop_profile.shop_name, shop_profile.name, config, start)
-    _write_summary(truth_out / "summary.json", summary, config, settings_out)
+    _write_summary(truth_out / "summary.json", summary, config)
     return summary
 
 
-def _write_summary(
-    path: Path, summary: ShopSummary, config: ShopConfig, settings_out: Path
-) -> None:
+def _write_summary(path: Path, summary: ShopSummary, config: ShopConfig) -> None:
     scalars = {
         f.name: getattr(config, f.name)
         for f in fields(config)
@@ -491,7 +489,6 @@ def _write_summary(
             "seed": summary.seed,
             "profile": summary.profile,
         },
-        "settings_file": str(settings_out),
         "events": [event_entry(e, tuple(c.name for c in config.categories)) for e in config.events],
         "config": scalars,
         "categories": [c.name for c in config.categories],

@@ -42,7 +42,7 @@ def _launch_curve(daily: pl.DataFrame, products: pl.DataFrame) -> dict[str, floa
     for age in LAUNCH_AGES:
         values = rel.filter(pl.col("age") == age)["rel"]
         if len(values):
-            out[f"day_{age}"] = round(float(values.median()), 3)  # type: ignore[arg-type]
+            out[f"day_{age}"] = round(_num(values.median()), 3)
     return out
 
 
@@ -60,15 +60,23 @@ def _promotions(daily: pl.DataFrame) -> dict[str, float]:
         dip=pl.col("expected_demand").filter(pl.col("since").is_between(1, DIP_DAYS)).mean(),
     )
     per_sku = per_sku.filter(pl.col("normal") > 0)
+    lift = per_sku["promo"] / per_sku["normal"]
+    dip = per_sku["dip"] / per_sku["normal"]
     promo_days = daily.filter(pl.col("on_promo"))
+    discount = promo_days["discount_pct"]
     return {
         "promo_day_share": round(promo_days.height / max(daily.height, 1), 4),
-        "discount_max_pct": float(promo_days["discount_pct"].max() or 0.0),  # type: ignore[arg-type]
-        "discount_mean_pct": round(float(promo_days["discount_pct"].mean() or 0.0), 1),  # type: ignore[arg-type]
-        "lift_median": round(float((per_sku["promo"] / per_sku["normal"]).median() or 0), 2),  # type: ignore[arg-type]
-        "lift_p90": round(float((per_sku["promo"] / per_sku["normal"]).quantile(0.9) or 0), 2),
-        "after_dip_median": round(float((per_sku["dip"] / per_sku["normal"]).median() or 0), 2),  # type: ignore[arg-type]
+        "discount_max_pct": _num(discount.max()),
+        "discount_mean_pct": round(_num(discount.mean()), 1),
+        "lift_median": round(_num(lift.median()), 2),
+        "lift_p90": round(_num(lift.quantile(0.9)), 2),
+        "after_dip_median": round(_num(dip.median()), 2),
     }
+
+
+def _num(value: object) -> float:
+    """A polars scalar as a float (NaN when there was nothing to aggregate)."""
+    return float(value) if value is not None else float("nan")  # type: ignore[arg-type]
 
 
 def _events(daily: pl.DataFrame) -> dict[str, float]:
@@ -77,15 +85,16 @@ def _events(daily: pl.DataFrame) -> dict[str, float]:
     )
     per_day = per_day.sort("date")
     plain = per_day.filter(pl.col("event").is_null())
+    span = EVENT_NEIGHBOURHOOD_DAYS
     out = {}
     for name in sorted(per_day["event"].drop_nulls().unique().to_list()):
         days = per_day.filter(pl.col("event") == name)
         near = set()
         for d in days["date"]:
-            near.update(d + timedelta(days=k) for k in range(-14, 15))
+            near.update(d + timedelta(days=k) for k in range(-span, span + 1))
         around = plain.filter(pl.col("date").is_in(sorted(near)))
         if around.height:
-            out[name] = round(float(days["total"].mean() / around["total"].mean()), 2)  # type: ignore[operator]
+            out[name] = round(_num(days["total"].mean()) / _num(around["total"].mean()), 2)
     return out
 
 
@@ -106,7 +115,7 @@ def shop_stats(truth: Path) -> dict[str, Any]:
         "lead_time_days": {"min": lead.min(), "median": lead.median(), "max": lead.max()},
         "promotions": _promotions(daily),
         "event_lift": _events(daily),
-        "zero_sales_day_share": round(float((daily["sales"] == 0).mean()), 3),  # type: ignore[arg-type]
+        "zero_sales_day_share": round(_num((daily["sales"] == 0).mean()), 3),
         "segments": dict(sorted(summary["summary"]["segments"].items())),
     }
 
