@@ -156,9 +156,12 @@ def build_shop(
 def gap_rows(result: BacktestResult) -> list[dict[str, Any]]:
     """The model's row per segment: its WQL, the best baseline's, the oracle's, gap closed."""
     rows = result.gap.filter(result.gap["method"] == MODEL)
+    metrics = result.metrics.filter(result.metrics["method"] == MODEL)
+    cells = dict(zip(metrics["segment"], metrics["cells"], strict=True))
     return [
         {
             "segment": r["segment"],
+            "cells": int(cells.get(r["segment"], 0)),
             "best_baseline": r["best_baseline"],
             "wql_model": r["wql_method"],
             "wql_best_baseline": r["wql_best_baseline"],
@@ -257,7 +260,8 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
 
 
 def across_seeds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per profile and segment: mean, min and max over the seeds of each figure."""
+    """Per profile and segment: mean, min and max over the seeds of each figure (segments
+    without a scored cell in any run are left out)."""
     out = []
     profiles = list(dict.fromkeys(r["profile"] for r in runs))
     for profile in profiles:
@@ -265,6 +269,8 @@ def across_seeds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         segments = list(dict.fromkeys(s["segment"] for r in mine for s in r["segments"]))
         for segment in segments:
             rows = [s for r in mine for s in r["segments"] if s["segment"] == segment]
+            if not any(s["cells"] for s in rows):
+                continue  # e.g. no incident in these shops
             entry: dict[str, Any] = {"profile": profile, "segment": segment, "seeds": len(rows)}
             for key in ("wql_model", "wql_best_baseline", "wql_oracle", "gap_closed"):
                 values = np.array([r[key] for r in rows], dtype=float)
