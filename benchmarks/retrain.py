@@ -291,7 +291,7 @@ def table_across(rows: list[dict[str, Any]]) -> str:
     def cell(v: dict[str, float]) -> str:
         return f"{v['mean']:.3f} ({v['min']:.3f}..{v['max']:.3f})"
 
-    width = 22
+    width = 26
     heads = ("model WQL", "best baseline WQL", "oracle WQL", "gap closed")
     lines = [
         f"{'profile':<13}{'segment':<15}{'n':>2}  "
