@@ -258,3 +258,13 @@ def test_cli_writes_a_profile_shop_and_its_settings(tmp_path: Path) -> None:
     assert cli_main([*args, "--overwrite", "--profile", "nope"]) == 2
     with pytest.raises(ValueError, match="unknown sample-shop profile 'nope'"):
         get_profile("nope")
+
+
+def test_event_lift_for_an_unknown_category_is_an_error(tmp_path: Path) -> None:
+    config = get_profile("regional").config
+    typo = replace(config.events[0], lifts={"garden/outdoor/bbqq": 0.7})
+    with pytest.raises(ValueError, match="lifts unknown categories \\['garden/outdoor/bbqq'\\]"):
+        generate_shop(
+            tmp_path / "landing", tmp_path / "truth", skus=2, days=3, progress=False,
+            config=replace(config, events=(typo, *config.events[1:])),
+        )  # fmt: skip

@@ -68,6 +68,14 @@ def event_lift_matrix(
     Events that share a date multiply. An event with a ramp (`ShopEvent.ramp_power`) rises to its
     full lift on its last day; a lift below 1 is a drop.
     """
+    names = {spec.name for spec in categories}
+    for event in events:
+        unknown = sorted(set(event.lifts) - names)
+        if unknown:
+            raise ValueError(
+                f"event {event.name!r} lifts unknown categories {unknown}; "
+                f"use the names of ShopConfig.categories ({sorted(names)})"
+            )
     lift = np.ones((len(categories), days))
     for d, rank, k in event_occurrences(start, start + timedelta(days=days - 1), events):
         event = events[rank]
