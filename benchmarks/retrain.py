@@ -119,6 +119,7 @@ def with_features(work: Callable[..., T], feature_config: FeatureConfig) -> Call
     """`work` given the shop's FeatureConfig when its signature takes one (`feature_config`)."""
     if "feature_config" in inspect.signature(work).parameters:
         return lambda *a, **kw: work(*a, feature_config=feature_config, **kw)
+    print(f"    note: {work.__name__} takes no feature_config; it reads the default events")
     return work
 
 
