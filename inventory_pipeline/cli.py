@@ -66,14 +66,20 @@ def _disable_telemetry() -> None:
 
 
 def cmd_sample_shop(args: argparse.Namespace) -> int:
-    from inventory_pipeline.sampleshop import generate_shop
+    from inventory_pipeline.sampleshop import PROFILES, generate_shop
 
+    if args.profile not in PROFILES:
+        print(f"unknown --profile {args.profile!r}; use one of {', '.join(sorted(PROFILES))}",
+              file=sys.stderr)
+        return 2
     out = Path(args.out).resolve()
     truth = Path(args.truth_out).resolve() if args.truth_out else out.parent / "ground_truth"
+    settings = Path(args.settings_out).resolve() if args.settings_out else None
     summary = generate_shop(
-        out, truth, skus=args.skus, days=args.days, start=args.start, seed=args.seed, progress=True
-    )
-    print(f"sample shop written to {out} (ground truth in {truth})")
+        out, truth, skus=args.skus, days=args.days, start=args.start, seed=args.seed, progress=True,
+        profile=args.profile, settings_out=settings, overwrite=args.overwrite,
+    )  # fmt: skip
+    print(f"sample shop ({args.profile}) written to {out} (ground truth in {truth})")
     print(summary)
     return 0
 
@@ -311,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_positive, default=DEFAULT_SHOP["days"])
     p.add_argument("--start", type=_date, default=_date(str(DEFAULT_SHOP["start"])))
     p.add_argument("--seed", type=int, default=DEFAULT_SHOP["seed"])
+    p.add_argument("--profile", default="default",
+                   help="kind of shop: default, or one of README 'The sample shop'")
+    p.add_argument("--settings-out", help="shop settings file (default: <out>/../settings.yaml)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier generated shop")
     p.set_defaults(func=cmd_sample_shop)
 
     p = sub.add_parser("backfill", help="materialise a range of export days (one run)")
