@@ -19,6 +19,7 @@ from inventory_pipeline import contract
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
+from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.config import ShopConfig
 from inventory_pipeline.training import (
@@ -64,6 +65,7 @@ CFG = TrainingConfig(
     train_stride=7,
     min_history_days=14,
     baseline_history_days=60,
+    lightgbm=LightGBMConfig(n_estimators=15, min_child_samples=5, lags=(1, 7), rolling_windows=(7,)),
     model_overrides={
         **DEFAULT_MODEL_OVERRIDES,
         "history_days": 14,

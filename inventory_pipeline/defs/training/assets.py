@@ -284,7 +284,7 @@ def _truth_dir(config: TrainingRunConfig) -> Path | None:
     kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
     deps=[demand_model],
-    description="Backtest of the candidate vs the champion, seasonal naive, AutoETS (and the oracle).",
+    description="Backtest of the candidate vs the champion, seasonal naive, AutoETS, LightGBM (and the oracle).",
     check_specs=[
         dg.AssetCheckSpec(
             GATE_CHECK, asset="model_backtest", blocking=True,
@@ -324,13 +324,17 @@ def model_backtest(
             windows = build_windows(wh, plan.backtest_origins, champion_model.config, demand, plan.latest_export)
         result = add_forecaster(result, champion_model, windows, "champion", learned=False)
     champion_wql = result.wql("champion") if "champion" in result.methods else None
-    decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql())
+    decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql(), result.flagged())
+    for warning in result.warnings():
+        context.log.warning(warning)
     report = folder / "backtest"
     result.save(report)
     plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
     run_id = candidate["run_id"]
     for key, value in result.headline().items():
         client.log_metric(run_id, key, value)
+    for key, value in result.flag_params().items():
+        client.log_param(run_id, key, value)
     client.log_artifacts(run_id, str(report), "backtest")
     client.set_model_version_tag(name, candidate["version"], "gate", "passed" if decision.promote else "failed")
     client.set_model_version_tag(name, candidate["version"], "backtest_wql", f"{decision.candidate_wql:.6f}")
@@ -362,6 +366,7 @@ def model_backtest(
                     "candidate_wql": decision.candidate_wql,
                     "champion_wql": decision.champion_wql if decision.champion_wql is not None else -1.0,
                     "best_baseline_wql": decision.best_baseline_wql,
+                    "flagged_baselines": dg.MetadataValue.json(decision.flagged),
                 },
             )
         ],
