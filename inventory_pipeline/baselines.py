@@ -23,8 +23,9 @@ the cold-start case the text model exists for.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -112,8 +113,9 @@ def _implausible(
     """``sku, fallback``: SKUs whose forecast is non-finite or above the history's range."""
     cols = quantile_columns(config.level)
     caps = frame.group_by("sku").agg(
-        (pl.max_horizontal(pl.col("units").max(), pl.lit(1.0)) * config.max_history_multiple)
-        .alias("cap")
+        (pl.max_horizontal(pl.col("units").max(), pl.lit(1.0)) * config.max_history_multiple).alias(
+            "cap"
+        )
     )
     finite = pl.all_horizontal([pl.col(c).is_finite() for c in cols])
     per_sku = (

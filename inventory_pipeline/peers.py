@@ -36,6 +36,7 @@ import pandas as pd
 import polars as pl
 
 from inventory_pipeline.features.as_of import FeatureSet
+from inventory_pipeline.features.season import season_key
 
 if TYPE_CHECKING:
     from lightgbm import LGBMRegressor
@@ -85,7 +86,9 @@ def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
         "date", *[pl.col(c).cast(pl.Float32) for c in calendar_cols]
     )
     static = features.static.select(
-        "sku", "category", pl.col("list_price").cast(pl.Float64).log().alias("log_price")
+        "sku",
+        season_key().alias("category"),  # no category: one shop-wide level
+        pl.col("list_price").cast(pl.Float64).log().alias("log_price"),
     )
     history = (
         features.history.select(

@@ -19,9 +19,9 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.evaluation.config import (
+    AUTO_ETS,
     CHAMPION,
     DEFAULT_EVALUATION_CONFIG,
-    AUTO_ETS,
     LIGHTGBM,
     ORACLE,
     SEASONAL_NAIVE,

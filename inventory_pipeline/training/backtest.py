@@ -14,13 +14,12 @@ A second forecaster (the current champion, a text ablation) is scored on the sam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-
-import time
 
 import numpy as np
 import polars as pl
@@ -28,12 +27,12 @@ import polars as pl
 from inventory_pipeline.baselines import baseline_forecast
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.model import DemandForecaster
+from inventory_pipeline.peers import lightgbm_forecast
 from inventory_pipeline.training.config import (
     DEFAULT_TRAINING_CONFIG,
     TrainingConfig,
     level_index,
 )
-from inventory_pipeline.peers import lightgbm_forecast
 from inventory_pipeline.training.history import check_history, history_rows
 from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.training.scoring import (
@@ -319,9 +318,7 @@ def backtest(
         parts.append(oracle_forecasts(cells, inputs.truth, levels))
         methods.append(ORACLE)
     forecasts = pl.concat(parts, how="diagonal_relaxed")
-    return build_result(
-        cells, forecasts, levels, tuple(methods), learned, cfg.absurd_wql_ratio
-    )
+    return build_result(cells, forecasts, levels, tuple(methods), learned, cfg.absurd_wql_ratio)
 
 
 def lightgbm_forecasts(windows: Windows, inputs: BacktestInputs) -> pl.DataFrame:

@@ -96,9 +96,7 @@ class TrainingConfig:
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainingConfig.{name} must be >= 1, got {getattr(self, name)}.")
-        unknown_baselines = sorted(
-            set(self.baselines) - {"seasonal_naive", "auto_ets", "lightgbm"}
-        )
+        unknown_baselines = sorted(set(self.baselines) - {"seasonal_naive", "auto_ets", "lightgbm"})
         if unknown_baselines or not self.baselines:
             raise ValueError(
                 f"TrainingConfig.baselines={self.baselines}: choose one or more of "
