@@ -41,6 +41,9 @@ ORACLE = "oracle"
 BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS, LIGHTGBM)
 STATISTICAL_BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS)  # statsforecast's
 DEFAULT_ABSURD_WQL_RATIO = 10.0  # TrainingConfig.absurd_wql_ratio's default
+FALLBACK_COLUMNS: dict[str, type[pl.DataType]] = {
+    "method": pl.String, "fallback": pl.String, "series": pl.Int64,
+}  # fmt: skip
 FLAG_COLUMNS: dict[str, type[pl.DataType]] = {
     "method": pl.String, "segment": pl.String, "wql": pl.Float64,
     "reference_wql": pl.Float64, "reason": pl.String,
@@ -181,9 +184,8 @@ def flag_baselines(
 
 def fallback_counts(forecasts: pl.DataFrame) -> pl.DataFrame:
     """``method, fallback, series``: forecasts (SKU x origin) a baseline replaced, by reason."""
-    schema = {"method": pl.String, "fallback": pl.String, "series": pl.Int64}
     if "fallback" not in forecasts.columns:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=FALLBACK_COLUMNS)
     return (
         forecasts.filter(pl.col("fallback").is_not_null())
         .group_by("method", "fallback")
@@ -258,7 +260,7 @@ class BacktestResult:
     flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAG_COLUMNS))
     # absurd baselines per segment (flag_baselines), left out of the gate and the gap closed
     fallbacks: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema={"method": pl.String})
+        default_factory=lambda: pl.DataFrame(schema=FALLBACK_COLUMNS)
     )  # method, fallback, series: baseline forecasts replaced by a simpler one (fallback_counts)
     absurd_wql_ratio: float = DEFAULT_ABSURD_WQL_RATIO
 
@@ -293,12 +295,11 @@ class BacktestResult:
             f"{r['reason']} (a numerical blow-up or broken input; see its forecasts)"
             for r in self.flags.iter_rows(named=True)
         ]
-        if "fallback" in self.fallbacks.columns:
-            out += [
-                f"baseline {r['method']}: {r['series']} SKU x origin forecasts fell back to a "
-                f"simpler method ({r['fallback']})"
-                for r in self.fallbacks.iter_rows(named=True)
-            ]
+        out += [
+            f"baseline {r['method']}: {r['series']} SKU x origin forecasts fell back to a "
+            f"simpler method ({r['fallback']})"
+            for r in self.fallbacks.iter_rows(named=True)
+        ]
         return out
 
     def flag_params(self) -> dict[str, str]:
@@ -307,13 +308,12 @@ class BacktestResult:
             f"baseline_flag.{r['method']}.{r['segment']}": r["reason"][:250]
             for r in self.flags.iter_rows(named=True)
         }
-        if "fallback" in self.fallbacks.columns:
-            out.update(
-                {
-                    f"baseline_fallback.{r['method']}.{r['fallback']}": str(r["series"])
-                    for r in self.fallbacks.iter_rows(named=True)
-                }
-            )
+        out.update(
+            {
+                f"baseline_fallback.{r['method']}.{r['fallback']}": str(r["series"])
+                for r in self.fallbacks.iter_rows(named=True)
+            }
+        )
         return out
 
     def headline(self) -> dict[str, float]:

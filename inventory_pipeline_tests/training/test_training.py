@@ -54,7 +54,7 @@ from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.fit import fit
-from inventory_pipeline.training.scoring import build_result, flag_baselines
+from inventory_pipeline.training.scoring import build_result, fallback_counts, flag_baselines
 from inventory_pipeline.warehouse import Warehouse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -306,6 +306,21 @@ def test_flagging_rule_on_hand_numbers() -> None:
     )
     row = gap_table(table.vstack(oracle), ["model"], flags).row(0, named=True)
     assert row["best_baseline"] == "lightgbm"  # auto_ets's 241185 would be no contender anyway
+
+
+def test_fallbacks_are_counted_per_series_and_reason() -> None:
+    day = date(2025, 1, 1)
+    forecasts = pl.DataFrame(
+        {
+            "method": ["auto_ets"] * 5 + ["model"],
+            "origin": [day] * 6,
+            "sku": ["a", "a", "b", "c", "d", "a"],
+            "fallback": ["above_history_range"] * 3 + ["non_finite", None, None],
+        }
+    )
+    counts = fallback_counts(forecasts)
+    assert counts.rows() == [("auto_ets", "above_history_range", 2), ("auto_ets", "non_finite", 1)]
+    assert fallback_counts(forecasts.drop("fallback")).is_empty()
 
 
 def test_a_blown_up_baseline_is_flagged_and_left_out_of_the_gate(result: BacktestResult) -> None:
