@@ -90,6 +90,11 @@ class TrainingConfig:
     segments: SegmentConfig = SegmentConfig()
 
     def __post_init__(self) -> None:
+        # JSON overrides (training_overrides_json) arrive as lists and dicts
+        object.__setattr__(self, "baselines", tuple(self.baselines))
+        if isinstance(self.lightgbm, dict):
+            values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.lightgbm.items()}
+            object.__setattr__(self, "lightgbm", LightGBMConfig(**values))
         for name in (
             "backtest_days", "backtest_stride", "validation_stride", "train_stride",
             "min_history_days", "baseline_history_days", "baseline_jobs",

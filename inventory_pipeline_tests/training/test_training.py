@@ -260,6 +260,14 @@ def test_backtest_without_truth_scores_observed_units(
     assert joined.height == scored.height and not joined["stockout"].any()
 
 
+def test_baselines_and_lightgbm_settings_come_from_json_overrides() -> None:
+    cfg = TrainingConfig(baselines=["seasonal_naive"], lightgbm={"lags": [1, 7], "seed": 3})
+    assert cfg.baselines == ("seasonal_naive",)
+    assert cfg.lightgbm == LightGBMConfig(lags=(1, 7), seed=3)
+    with pytest.raises(ValueError, match="choose one or more of"):
+        TrainingConfig(baselines=("prophet",))
+
+
 def test_gap_closed_on_hand_numbers() -> None:
     assert gap_closed(0.6, 0.45, 0.3) == pytest.approx(0.5)
     assert gap_closed(0.6, 0.3, 0.3) == pytest.approx(1.0)
