@@ -11,8 +11,8 @@ For each profile (``inventory-pipeline sample-shop --profile``) and seed (``--se
 ``--seed + 1``, ...; the seed varies the shop and the model), generates the shop (defaults: 300
 SKUs x 745 days from 2024-01-01) into a temporary folder with its settings.yaml, ingests it,
 builds the feature tables with the shop's events, then runs the retraining steps of
-``inventory_pipeline.training``: plan -> windows -> fit -> backtest (model, baselines, oracle)
--> text ablation. Prints seconds per step and per epoch, the peak RSS of this process, the load
+``inventory_pipeline.training``: plan -> windows -> fit -> backtest (model, seasonal naive,
+AutoETS, LightGBM, oracle) -> text ablation. Prints seconds per step and per epoch, the peak RSS of this process, the load
 average (other jobs on the machine inflate every figure), the backtest table per segment with the
 share of the baseline-to-oracle WQL gap closed, and at the end one table across runs: per profile
 and segment the model's, the best baseline's and the oracle's WQL and the gap closed, as mean and
@@ -203,6 +203,7 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
             warehouse, plan, cfg, root / "truth", demand
         ),
     )
+    print(f"    of which the LightGBM peer {inputs.lightgbm_seconds:.1f} s")
 
     def epoch_line(epoch: int, train: float, val: float | None, seconds: float) -> None:
         print(f"    epoch {epoch:>2}  train {train:.4f}  val {val:.4f}  {seconds:5.1f} s")
@@ -251,6 +252,7 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         "events": [e.name for e in feature_config.events],
         "seconds": timer.seconds,
         "retraining_seconds": retrain,
+        "lightgbm_seconds": inputs.lightgbm_seconds,
         "epoch_seconds": epochs,
         "plan": plan.to_dict(),
         "samples": splits.summary(),

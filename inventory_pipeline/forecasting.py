@@ -214,7 +214,7 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
     launched_at = static["launched_at"].to_list()
     inputs = PlanInputs(
         skus=day.skus,
-        categories=static["category"].to_list(),
+        categories=static["category"].fill_null("").to_list(),  # optional: no prefix matches
         on_hand=static["on_hand"].fill_null(0).to_numpy().astype(np.int64),
         on_order=static["on_order"].fill_null(0).to_numpy().astype(np.int64),
         lead_time_days=lead,

@@ -19,10 +19,12 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.evaluation.config import (
+    AUTO_ETS,
     CHAMPION,
     DEFAULT_EVALUATION_CONFIG,
     LIGHTGBM,
     ORACLE,
+    SEASONAL_NAIVE,
     EvaluationConfig,
 )
 from inventory_pipeline.evaluation.forecasts import (
@@ -229,6 +231,9 @@ def run_evaluation(
     return dataclasses.replace(result, files=files, seconds=time.perf_counter() - started)
 
 
+STATISTICAL = (SEASONAL_NAIVE, AUTO_ETS)  # the evaluation's gap closed is against these two
+
+
 def _accuracy(
     forecasts: list[OriginForecasts],
     horizon: int,
@@ -255,7 +260,8 @@ def _accuracy(
     learned = tuple(m for m in methods if m in (CHAMPION, LIGHTGBM))
     return BacktestResult(
         cells=cells, forecasts=frame, metrics=table, by_horizon=by_horizon,
-        gap=gap_table(table, learned), levels=levels, methods=methods, learned=learned,
+        gap=gap_table(table, learned, baselines=STATISTICAL), levels=levels, methods=methods,
+        learned=learned,
     )  # fmt: skip
 
 

@@ -302,7 +302,7 @@ def _truth_dir(config: TrainingRunConfig) -> Path | None:
     kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
     deps=[demand_model],
-    description="Backtest of the candidate vs the champion, seasonal naive, AutoETS (and the oracle).",
+    description="Backtest of the candidate vs the champion and the baselines (and the oracle).",
     check_specs=[
         dg.AssetCheckSpec(
             GATE_CHECK, asset="model_backtest", blocking=True,
@@ -329,7 +329,9 @@ def model_backtest(
     cfg = config.training_config(settings)
     truth = _truth_dir(config)
     demand = read_demand(wh)
-    inputs = backtest_inputs(wh, plan, cfg, truth_dir=truth, demand=demand)
+    inputs = backtest_inputs(
+        wh, plan, cfg, truth_dir=truth, demand=demand, feature_config=settings.feature_config()
+    )
     context.log.info(f"backtest over {len(plan.backtest_origins)} origins ({'ground truth' if truth else 'observed units'})")
     result = backtest(
         forecaster, splits.backtest, inputs, cfg,
@@ -347,13 +349,18 @@ def model_backtest(
             )  # fmt: skip
         result = add_forecaster(result, champion_model, windows, "champion", learned=False)
     champion_wql = result.wql("champion") if "champion" in result.methods else None
-    decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql())
+    flagged = result.flagged()  # absurd baselines: left out of the gate, named in its reason
+    decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql(), flagged)
+    for warning in result.warnings():
+        context.log.warning(warning)
     report = folder / "backtest"
     result.save(report)
     plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
     run_id = candidate["run_id"]
     for key, value in result.headline().items():
         client.log_metric(run_id, key, value)
+    for key, value in result.flag_params().items():
+        client.log_param(run_id, key, value)
     client.log_artifacts(run_id, str(report), "backtest")
     client.set_model_version_tag(name, candidate["version"], "gate", "passed" if decision.promote else "failed")
     client.set_model_version_tag(name, candidate["version"], "backtest_wql", f"{decision.candidate_wql:.6f}")
@@ -385,6 +392,7 @@ def model_backtest(
                     "candidate_wql": decision.candidate_wql,
                     "champion_wql": decision.champion_wql if decision.champion_wql is not None else -1.0,
                     "best_baseline_wql": decision.best_baseline_wql,
+                    "flagged_baselines": dg.MetadataValue.json(decision.flagged),
                 },
             )
         ],
