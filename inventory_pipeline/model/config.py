@@ -127,12 +127,15 @@ class ModelConfig:
     )
     launch_profile_prior_days: float = 30.0  # pseudo launch-days of the flat profile (the mean of
     # all launch days) each bucket is shrunk towards: few launches give a flat profile
+    launch_profile_smoothing: float = 10.0  # pseudo days on the profile's second differences
+    # over the buckets: larger bends it less from bucket to bucket
     launch_prior_shape_range: tuple[float, float] = (0.2, 50.0)  # bounds of the moment estimate
     # of the level prior's gamma shape (smaller: launches differ more from each other)
     launch_dispersion_range: tuple[float, float] = (0.5, 100.0)  # bounds of the moment estimate
     # of the day-to-day noise's gamma shape (smaller: more overdispersed days)
-    launch_min_validation_windows: int = 20  # fewer young validation windows with sales than
-    # this and the curve is not used (the network serves young products): too few to judge it
+    launch_min_validation_windows: int = 10  # fewer young validation windows with a scored day
+    # on sale than this and the curve is not used (the network serves young products): too few
+    # to judge it (the default sample shop has 16)
     launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
 
     # --- loss ----------------------------------------------------------------------------------
@@ -229,6 +232,11 @@ class ModelConfig:
                 raise ValueError(
                     f"launch_profile_prior_days must be > 0 days, got "
                     f"{self.launch_profile_prior_days}."
+                )
+            if self.launch_profile_smoothing < 0:
+                raise ValueError(
+                    f"launch_profile_smoothing must be >= 0 pseudo days, got "
+                    f"{self.launch_profile_smoothing}."
                 )
             if self.launch_min_validation_windows < 1:
                 raise ValueError(

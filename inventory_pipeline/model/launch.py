@@ -156,6 +156,7 @@ class LaunchInputs:
     young: np.ndarray  # (N,) bool: launched fewer than max_age days before the origin, or later
     history_age: np.ndarray  # (N, L) days since launch, launch day = 1; 0 before launch
     usable: np.ndarray  # (N, L) 1.0 on sale and not stockout-censored
+    history_units: np.ndarray  # (N, L) units sold per history day
     units_sold: np.ndarray  # (N,) units over the usable history days
     category_level: np.ndarray  # (N,) units per product on sale and day of the category, now
     future_age: np.ndarray  # (N, H) days since launch on day origin + h; 0 when not on sale
@@ -190,6 +191,7 @@ class LaunchInputs:
             young=~launched | (age < max_age_days),
             history_age=history_age,
             usable=usable,
+            history_units=samples.history_units.astype(np.float64),
             units_sold=(samples.history_units * usable).sum(axis=1).astype(np.float64),
             category_level=np.exp(static["category_recent_log"].astype(np.float64)),
             future_age=future_age,
@@ -232,9 +234,9 @@ def _young_days(
     return _YoungDays(inputs, rows, targets, censored)
 
 
-def _concat(parts: list[_YoungDays]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(age, exposure, units, weight) of every young target day, (n, H) each, over ``parts``:
-    exposure = category level x seasonal index, weight 1.0 on scored days on sale."""
+def _days(parts: list[_YoungDays]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(age, exposure, units, weight) of the young windows' target days, (n, H) each: exposure =
+    category level x seasonal index, weight 1.0 on scored days on sale."""
     age = np.concatenate([p.inputs.future_age[p.rows] for p in parts])
     exposure = np.concatenate(
         [p.inputs.category_level[p.rows, None] * p.inputs.future_exposure[p.rows] for p in parts]
@@ -249,20 +251,23 @@ def _profile(
     config: ModelConfig,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Bucket centres, the profile there (scaled to 1 once established) and the established
-    level relative to the category: closed-form ratio estimates, shrunk towards the flat mean."""
+    level relative to the category: per bucket the units over the exposure of all its launch
+    days (a ratio of sums: unbiased whatever each product's own level), smoothed (``_smooth``).
+
+    (Refitting it with each window at its own gamma-posterior level, EM-style, recovered drawn
+    shapes worse: a window's noisy days pull its level towards the profile's error.)
+    """
     edges = np.asarray(config.launch_age_buckets, dtype=np.float64)
+    B = len(edges)
     on = weight > 0
-    a, e, y = age[on], exposure[on], units[on]
-    bucket = np.searchsorted(edges, a, side="right") - 1  # ages below the first edge: bucket 0
-    bucket = np.clip(bucket, 0, len(edges) - 1)
-    n_b = np.bincount(bucket, minlength=len(edges)).astype(np.float64)
-    e_b = np.bincount(bucket, weights=e, minlength=len(edges))
-    y_b = np.bincount(bucket, weights=y, minlength=len(edges))
-    age_b = np.bincount(bucket, weights=a, minlength=len(edges))
-    flat = y.sum() / e.sum()
-    k = config.launch_profile_prior_days
+    bucket = np.clip(np.searchsorted(edges, age[on], side="right") - 1, 0, B - 1)
+    n_b = np.bincount(bucket, minlength=B).astype(np.float64)
+    e_b = np.bincount(bucket, weights=exposure[on], minlength=B)
+    y_b = np.bincount(bucket, weights=units[on], minlength=B)
+    age_b = np.bincount(bucket, weights=age[on], minlength=B)
+    flat = float(y_b.sum() / e_b.sum())
     mean_exposure = np.where(n_b > 0, e_b / np.maximum(n_b, 1.0), 1.0)
-    ratio = (y_b + k * flat * mean_exposure) / (e_b + k * mean_exposure)
+    ratio = _smooth(y_b, e_b, mean_exposure, flat, config)
     upper = np.append(edges[1:], edges[-1] + 1.0)
     centres = np.where(n_b > 0, age_b / np.maximum(n_b, 1.0), (edges + upper - 1.0) / 2.0)
     keep = np.concatenate([[True], np.diff(centres) > 0])  # centres of empty buckets can tie
@@ -271,8 +276,25 @@ def _profile(
     if established.any() and e_b[established].sum() > 0:
         level = float((ratio * e_b)[established].sum() / e_b[established].sum())
     else:
-        level = float(ratio[e_b > 0][-1]) if (e_b > 0).any() else float(flat)
+        level = float(ratio[e_b > 0][-1]) if (e_b > 0).any() else flat
     return centres, ratio / level, level
+
+
+def _smooth(
+    units: np.ndarray, exposure: np.ndarray, mean_exposure: np.ndarray, flat: float,
+    config: ModelConfig,
+) -> np.ndarray:
+    """Per-bucket ratios of ``units`` to ``exposure``, shrunk towards ``flat`` by
+    ``launch_profile_prior_days`` and towards a smooth line over the buckets by
+    ``launch_profile_smoothing`` (pseudo days on the second differences): one linear solve of a
+    weighted least-squares problem whose weights are each bucket's days."""
+    B = len(units)
+    days = exposure / mean_exposure  # each bucket's days, in units of its mean day's exposure
+    raw = np.where(exposure > 0, units / np.maximum(exposure, 1e-12), flat)
+    k, smooth = config.launch_profile_prior_days, config.launch_profile_smoothing
+    second = np.diff(np.eye(B), n=2, axis=0)  # (B - 2, B)
+    system = np.diag(days + k) + smooth * second.T @ second
+    return np.maximum(np.linalg.solve(system, days * raw + k * flat), 0.0)
 
 
 def _moments(
@@ -312,7 +334,7 @@ def fit_launch_curve(samples: list[ForecastSamples], config: ModelConfig) -> Lau
     parts = [p for p in parts if len(p.rows)]
     if not any(p.has_demand for p in parts):
         return None
-    age, exposure, units, weight = _concat(parts)
+    age, exposure, units, weight = _days(parts)
     if float((units * weight).sum()) <= 0:
         return None
     centres, profile, level = _profile(age, exposure, units, weight, config)
