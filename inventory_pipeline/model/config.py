@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
@@ -218,7 +219,7 @@ class ModelConfig:
             raise ValueError(f"prior_excluded_static {unknown} are not in static_features.")
         if self.launch_curve:
             buckets = self.launch_age_buckets
-            if not buckets or buckets[0] < 1 or any(b <= a for a, b in zip(buckets, buckets[1:])):
+            if not buckets or buckets[0] < 1 or any(b <= a for a, b in pairwise(buckets)):
                 raise ValueError(
                     f"launch_age_buckets must be increasing days since launch >= 1 (launch day "
                     f"= 1), e.g. (1, 2, 4, 8, 15, 29, 57); got {buckets}."
@@ -226,8 +227,9 @@ class ModelConfig:
             for name in ("launch_prior_shape_range", "launch_dispersion_range"):
                 low_high = getattr(self, name)
                 if len(low_high) != 2 or not 0 < low_high[0] <= low_high[1]:
-                    raise ValueError(f"{name} must be (low, high) with 0 < low <= high; got "
-                                     f"{low_high}.")
+                    raise ValueError(
+                        f"{name} must be (low, high) with 0 < low <= high; got {low_high}."
+                    )
             if self.launch_profile_prior_days <= 0:
                 raise ValueError(
                     f"launch_profile_prior_days must be > 0 days, got "

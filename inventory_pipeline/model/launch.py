@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -85,13 +86,12 @@ class LaunchCurve:
             raise ValueError("launch curve profile_ages must increase and profile be >= 0.")
 
     @classmethod
-    def exponential(cls, ramp_days: float, **numbers: float) -> LaunchCurve:
+    def exponential(cls, ramp_days: float, **numbers: Any) -> LaunchCurve:
         """The fixed form ``1 - exp(-age / ramp_days)`` as a profile (curves saved before the
         profile was learned, and comparisons with that form)."""
         ages = np.arange(1.0, _LEGACY_PROFILE_DAYS + 1)
-        return cls(
-            profile_ages=tuple(ages), profile=tuple(-np.expm1(-ages / ramp_days)), **numbers
-        )  # type: ignore[arg-type]
+        profile = tuple(-np.expm1(-ages / ramp_days))
+        return cls(profile_ages=tuple(ages), profile=profile, **numbers)
 
     def shape(self, age: np.ndarray) -> np.ndarray:
         """Share of its established level a product sells at ``age`` days (0 before launch)."""
@@ -247,7 +247,10 @@ def _days(parts: list[_YoungDays]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 def _profile(
-    age: np.ndarray, exposure: np.ndarray, units: np.ndarray, weight: np.ndarray,
+    age: np.ndarray,
+    exposure: np.ndarray,
+    units: np.ndarray,
+    weight: np.ndarray,
     config: ModelConfig,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Bucket centres, the profile there (scaled to 1 once established) and the established
@@ -281,7 +284,10 @@ def _profile(
 
 
 def _smooth(
-    units: np.ndarray, exposure: np.ndarray, mean_exposure: np.ndarray, flat: float,
+    units: np.ndarray,
+    exposure: np.ndarray,
+    mean_exposure: np.ndarray,
+    flat: float,
     config: ModelConfig,
 ) -> np.ndarray:
     """Per-bucket ratios of ``units`` to ``exposure``, shrunk towards ``flat`` by

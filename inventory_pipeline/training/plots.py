@@ -115,7 +115,8 @@ def launch_curve_png(
         title += (
             f"\nvalidation launches, WQL daily {curve.validation_loss:.3f} (network "
             f"{curve.network_validation_loss:.3f}), cumulative "
-            f"{curve.validation_cumulative_loss:.3f} ({curve.network_validation_cumulative_loss:.3f})"
+            f"{curve.validation_cumulative_loss:.3f} "
+            f"({curve.network_validation_cumulative_loss:.3f})"
         )
     title += f"\n{'used' if curve.used else 'not used'}"
     axis.set(xlabel="days since launch", ylabel="units / day per category level", title=title)

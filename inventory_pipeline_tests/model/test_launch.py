@@ -25,6 +25,7 @@ from inventory_pipeline.model.launch import (
     gate_on_validation,
     launch_losses,
 )
+from inventory_pipeline.training.plots import launch_curve_png
 from inventory_pipeline_tests.model.synthetic import product_text, small_config
 
 CATEGORY_LEVEL = 4.0  # units per product on sale and day in every sample's category
@@ -383,9 +384,9 @@ def test_mlflow_run_says_whether_the_curve_is_used_and_why(tmp_path: Path) -> No
     silent = np.zeros((len(samples), config.horizon_days, len(config.quantiles)))
     curve = fit_launch_curve([launch_samples(config, young_ages(200, seed=9), seed=9)], config)
     assert curve is not None
-    gated = gate_on_validation(curve, (silent, silent), samples, replace(
-        config, launch_min_validation_windows=50
-    ))
+    gated = gate_on_validation(
+        curve, (silent, silent), samples, replace(config, launch_min_validation_windows=50)
+    )
 
     tracking.configure(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts", "launch")
     try:
@@ -413,3 +414,16 @@ def test_launch_curve_config_names_what_is_missing() -> None:
         small_config(launch_curve=True, launch_min_validation_windows=0)
     with pytest.raises(ValueError, match="profile_ages"):
         replace_curve(flat_curve(), profile=(1.0,))
+
+
+def test_the_launch_plot_draws_the_learned_profile() -> None:
+    config = launch_config()
+    samples = gate_samples(config)
+    silent = np.zeros((len(samples), config.horizon_days, len(config.quantiles)))
+    curve = fit_launch_curve([launch_samples(config, young_ages(200, seed=9), seed=9)], config)
+    assert curve is not None
+    gated = gate_on_validation(curve, (silent, silent), samples, config)
+
+    for shown in (curve, gated):  # not validated yet; validated and used
+        png = launch_curve_png(shown, [samples], config)
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000
