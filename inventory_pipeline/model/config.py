@@ -137,6 +137,10 @@ class ModelConfig:
     launch_min_validation_windows: int = 10  # fewer young validation windows with a scored day
     # on sale than this and the curve is not used (the network serves young products): too few
     # to judge it (the default sample shop has 16)
+    launch_gate_noise_se: float = 1.0  # the curve counts as worse than the network on the
+    # validation launches only if its loss is higher by more than this many standard errors of
+    # the difference (paired bootstrap over windows); 0: by any amount
+    launch_gate_bootstrap: int = 1000  # bootstrap resamples of the validation windows
     launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
 
     # --- loss ----------------------------------------------------------------------------------
@@ -248,6 +252,11 @@ class ModelConfig:
             if self.launch_max_age_days <= 0:
                 raise ValueError(
                     f"launch_max_age_days must be > 0 days, got {self.launch_max_age_days}."
+                )
+            if self.launch_gate_noise_se < 0 or self.launch_gate_bootstrap < 2:
+                raise ValueError(
+                    f"launch_gate_noise_se must be >= 0 and launch_gate_bootstrap >= 2; got "
+                    f"{self.launch_gate_noise_se} and {self.launch_gate_bootstrap}."
                 )
             if self.launch_draws < 16:
                 raise ValueError(f"launch_draws must be >= 16 paths, got {self.launch_draws}.")

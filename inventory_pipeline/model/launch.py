@@ -389,13 +389,35 @@ def launch_losses(
         "cumulative": weighted_quantile_loss(sums, cumulative, q, mask=sum_mask),
     }
     if network is not None:
-        losses["network_daily"] = weighted_quantile_loss(
-            targets, network[0][rows], q, mask=daily_mask
+        pairs = (
+            ("daily", targets, daily, network[0][rows], daily_mask),
+            ("cumulative", sums, cumulative, network[1][rows], sum_mask),
         )
-        losses["network_cumulative"] = weighted_quantile_loss(
-            sums, network[1][rows], q, mask=sum_mask
-        )
+        for kind, actual, ours, theirs, mask in pairs:
+            losses[f"network_{kind}"] = weighted_quantile_loss(actual, theirs, q, mask=mask)
+            losses[f"{kind}_difference_se"] = _difference_se(actual, ours, theirs, mask, config)
     return len(rows), losses
+
+
+def _difference_se(
+    actual: np.ndarray,
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    mask: np.ndarray,
+    config: ModelConfig,
+) -> float:
+    """Standard error of (our WQL - their WQL) by a paired bootstrap over windows (seeded):
+    how far apart the two losses can land by which launches the block happens to hold."""
+    levels = np.asarray(config.quantiles)
+    error = actual[..., None] - np.stack([ours, theirs])  # (2, n, H, Q)
+    pinball = np.maximum(levels * error, (levels - 1.0) * error) * mask[..., None]
+    per_window = 2.0 * pinball.sum(axis=(2, 3)) / len(levels)  # (2, n)
+    scale = (np.abs(actual) * mask).sum(1)  # (n,)
+    rng = np.random.default_rng(config.seed)
+    picks = rng.integers(0, len(scale), size=(config.launch_gate_bootstrap, len(scale)))
+    total = np.maximum(scale[picks].sum(1), 1e-12)
+    gap = (per_window[0][picks].sum(1) - per_window[1][picks].sum(1)) / total
+    return float(gap.std())
 
 
 def gate_on_validation(
@@ -407,6 +429,11 @@ def gate_on_validation(
     """``curve`` with ``used`` and ``reason`` set: used only if the validation block holds at least
     ``config.launch_min_validation_windows`` young windows with a scored target day and the curve
     is not worse than the network there on the daily quantiles nor on the cumulative ones.
+
+    "Worse" means a weighted quantile loss above the network's by more than
+    ``launch_gate_noise_se`` standard errors of the difference (paired bootstrap over the
+    windows; 0 = any amount): with a few dozen launches, which ones the block holds moves both
+    losses by more than the forecasts differ.
 
     ``network`` = the network's (daily, cumulative) quantiles (N, H, Q) for all of ``samples``.
     """
@@ -435,10 +462,19 @@ def gate_on_validation(
         f"cumulative {losses['cumulative']:.4f} vs {losses['network_cumulative']:.4f} "
         f"on {n} young validation windows"
     )
+    allowed = {
+        kind: config.launch_gate_noise_se * losses[f"{kind}_difference_se"]
+        for kind in ("daily", "cumulative")
+    }
+    figures += (
+        f" (worse only beyond {allowed['daily']:.4f} / {allowed['cumulative']:.4f} = "
+        f"{config.launch_gate_noise_se:g} bootstrap SE of the difference)"
+    )
     worse = [
         kind
         for kind in ("daily", "cumulative")
-        if not losses[kind] <= losses[f"network_{kind}"]  # NaN (nothing scored) is not passing
+        # NaN (nothing scored) is not passing
+        if not losses[kind] <= losses[f"network_{kind}"] + allowed[kind]
     ]
     if worse:
         reason = f"worse than the network on the {' and '.join(worse)} quantiles: {figures}"

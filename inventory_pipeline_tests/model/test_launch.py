@@ -274,6 +274,26 @@ def test_the_gate_keeps_the_curve_only_if_not_worse_daily_and_cumulative() -> No
     assert "daily" not in only_daily.reason.split(":")[0]
 
 
+def test_the_gate_reads_a_gap_within_the_launches_noise_as_not_worse() -> None:
+    config = launch_config()
+    samples = gate_samples(config)
+    curve = flat_curve()
+    # a rival with other draws and a 3% higher level: as good as the curve, give or take noise
+    rival = replace_curve(curve, seed=3, prior_ratio=0.515)
+    network = rival.predict(
+        LaunchInputs.from_samples(samples, config, 56.0), config.quantiles, np.arange(len(samples))
+    )
+
+    strict = gate_on_validation(curve, network, samples, replace(config, launch_gate_noise_se=0.0))
+    noisy = gate_on_validation(curve, network, samples, config)
+
+    _, losses = launch_losses(curve, samples, config, network)
+    gap = losses["daily"] - losses["network_daily"]
+    assert 0 < gap < losses["daily_difference_se"]  # worse, by less than one standard error
+    assert not strict.used and "daily" in strict.reason
+    assert noisy.used and "1 bootstrap SE" in noisy.reason
+
+
 def test_the_gate_fails_closed_without_enough_validation_launches() -> None:
     config = launch_config(launch_min_validation_windows=20)
     samples = gate_samples(config, n=12)
