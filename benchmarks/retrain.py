@@ -216,6 +216,7 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     if history.launch_curve is not None:
         used = "used" if forecaster.launch_curve is not None else "not used"
         print(f"    launch curve ({used}) {history.launch_curve}")
+        print(f"    launch curve fitted in {history.launch_fit_seconds:.2f} s")
     result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
     retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
     print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")

@@ -12,6 +12,7 @@ forecast (sku, horizon, per-day quantiles, cumulative quantiles). The nightly jo
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,21 +156,30 @@ def log_model(forecaster: DemandForecaster, workdir: Path, input_example: pd.Dat
     return f"runs:/{run.info.run_id}/{MODEL_ARTIFACT}"
 
 
-def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float]:
-    """Logs the fitted launch curve's numbers, its validation against the network and whether the
-    model uses it, as run params; returns them ({} when none was fitted)."""
+def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float | str]:
+    """Logs the fitted launch curve (its profile, numbers, validation against the network), whether
+    the model uses it and why, as run params; returns them ({} when none was fitted)."""
     if curve is None:
         return {}
-    numbers: dict[str, float] = {
+    numbers: dict[str, float | str] = {
         "used": used,
-        "ramp_days": curve.ramp_days,
-        "prior_ratio": curve.prior_ratio,
-        "prior_shape": curve.prior_shape,
-        "dispersion": curve.dispersion,
+        "reason": curve.reason[:480],
+        "profile": json.dumps(
+            {f"{a:g}": round(v, 3) for a, v in zip(curve.profile_ages, curve.profile)}
+        )[:480],
+        "prior_ratio": round(curve.prior_ratio, 5),
+        "prior_shape": round(curve.prior_shape, 5),
+        "dispersion": round(curve.dispersion, 5),
         "fit_samples": curve.fit_samples,
+        "fit_days": curve.fit_days,
         "validation_samples": curve.validation_samples,
     }
-    for name in ("fit_loss", "validation_loss", "network_validation_loss"):
+    for name in (
+        "validation_loss",
+        "network_validation_loss",
+        "validation_cumulative_loss",
+        "network_validation_cumulative_loss",
+    ):
         value = getattr(curve, name)
         if value is not None:
             numbers[name] = round(value, 5)

@@ -39,9 +39,9 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     # levels by heart from their unique documents (docs/model.md, "Cold start, second round")
     "text_min_launch_age_days": 56.0,  # new products are forecast without their text: on
     # three seeds cold start WQL 0.615 against 0.633 (docs/model.md, "Cold start, third round")
-    "launch_curve": True,  # products in their first 56 days are forecast by the fitted launch
-    # curve (model/launch.py) if it beats the network on the validation launches: cold start
-    # WQL 0.543 against 0.607 (docs/model.md, "Cold start, fourth round")
+    "launch_curve": True,  # products in their first 56 days are forecast by the launch curve
+    # learned from the shop's launches (model/launch.py) if it is not worse than the network on
+    # the validation launches, daily and cumulative (docs/model.md, "Cold start, fifth round")
 }
 
 
