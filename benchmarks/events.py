@@ -17,10 +17,10 @@ Layouts:
 - ``direction`` / ``per_event_direction``: one channel per event direction (up / down, as the
   settings would give them), alone or next to the per-event channels.
 
-The sample shop's calendar is passed explicitly (``SAMPLE_SHOP_EVENTS``), as its settings file
-would: the code defaults configure no event. ``--days 850`` puts November and December of the
-second year in the validation block (with the default 745 days it covers August and September,
-where the sample shop has no event). The launch curve is off (it forecasts young products and
+The events are the generated shop's own, read from the settings.yaml it writes (the code
+defaults configure no event). ``--days 850`` puts November and December of the second year in
+the validation block (with the default 745 days it covers August and September, where the sample
+shop has no event). The launch curve is off (it forecasts young products and
 does not read events) to keep each fit short.
 """
 
@@ -38,8 +38,6 @@ from pathlib import Path
 
 import numpy as np
 
-from inventory_pipeline.features.calendar import EventRule
-from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.metrics import weighted_quantile_loss
 from inventory_pipeline.model import EmbeddingCache, ModelConfig
 from inventory_pipeline.model.config import ANY_EVENT_CHANNEL, replace, with_events
@@ -57,31 +55,9 @@ from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows
 
 sys.path.insert(0, str(Path(__file__).parent))
-from retrain import Timer, build_shop
+from retrain import Timer, build_shop, shop_feature_config
 
-THU, TUE = 3, 1
-SAMPLE_SHOP_EVENTS: tuple[EventRule, ...] = (  # the sample shop's calendar, as its settings say
-    EventRule("new_year", "fixed", month=1, day=1, kind="holiday"),
-    EventRule("valentines_day", "fixed", month=2, day=14),
-    EventRule("easter", "easter", offset_days=-2, length_days=4, kind="holiday"),
-    EventRule("mid_july_sale", "nth_weekday", month=7, weekday=TUE, nth=2, length_days=2),
-    EventRule("singles_day", "fixed", month=11, day=11),
-    EventRule("black_friday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=1),
-    EventRule("cyber_monday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=4),
-    EventRule("christmas_run_up", "fixed", month=12, day=1, length_days=24),
-    EventRule("christmas_holidays", "fixed", month=12, day=25, length_days=2, kind="holiday"),
-)
-# The direction a shop would give each event in its settings (up: sales rise; down: they drop;
-# unlisted: unknown). Direction channels: 1 on a day of any event of that direction.
-DIRECTIONS = {
-    "valentines_day": "up",
-    "mid_july_sale": "up",
-    "singles_day": "up",
-    "black_friday": "up",
-    "cyber_monday": "up",
-    "christmas_run_up": "up",
-    "christmas_holidays": "down",
-}
+# Direction channels: 1 on a day of any event of that direction (the settings' `direction:`).
 DIRECTION_CHANNELS = {"events_up": "up", "events_down": "down"}
 
 
@@ -145,7 +121,9 @@ def union_layout(candidates: dict[str, ModelConfig]) -> ModelConfig:
     return replace(first, history_covariates=hist, future_covariates=fut)
 
 
-def project(windows: Windows, union: ModelConfig, layout: ModelConfig) -> Windows:
+def project(
+    windows: Windows, union: ModelConfig, layout: ModelConfig, directions: dict[str, str]
+) -> Windows:
     """The windows with only ``layout``'s channels, in its order."""
     s = windows.samples
 
@@ -155,10 +133,10 @@ def project(windows: Windows, union: ModelConfig, layout: ModelConfig) -> Window
             if c in DIRECTION_CHANNELS:
                 parts = [
                     values[..., have.index(f"event_{name}")]
-                    for name, d in DIRECTIONS.items()
+                    for name, d in directions.items()
                     if d == DIRECTION_CHANNELS[c]
                 ]
-                out.append(np.max(np.stack(parts, -1), -1))
+                out.append(np.max(np.stack(parts, -1), -1) if parts else values[..., 0] * 0)
             else:
                 out.append(values[..., have.index(c)])
         return np.ascontiguousarray(np.stack(out, -1))
@@ -195,6 +173,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=850)
     parser.add_argument("--start", default="2024-01-01")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", default="default", help="sample shop profile")
     parser.add_argument("--model-seed", type=int, default=None)
     parser.add_argument("--variants", default="flag,per_event,none")
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
@@ -204,14 +183,17 @@ def main() -> None:
     timer = Timer()
     print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not (root / "warehouse").exists():
-        build_shop(root, args, timer)
+        build_shop(root, args.profile, args.seed, args, timer)
     warehouse = Warehouse(root / "warehouse")
     cfg = TrainingConfig()
     overrides = {"launch_curve": False}
     if args.model_seed is not None:
         overrides["seed"] = args.model_seed
     base = cfg.model_config(**overrides)
-    names = [e.name for e in SAMPLE_SHOP_EVENTS]
+    features = shop_feature_config(root / "settings.yaml")
+    names = [e.name for e in features.events]
+    directions = {e.name: e.direction for e in features.events}
+    print(f"events {directions}")
     candidates = layouts(base, names)
     union = union_layout(candidates)
     channels = json.dumps([union.history_covariates, union.future_covariates])
@@ -221,7 +203,6 @@ def main() -> None:
     else:
         plan = plan_origins(warehouse, cfg, union.horizon_days)
         print(f"plan {json.dumps(plan.to_dict())}")
-        features = FeatureConfig(events=SAMPLE_SHOP_EVENTS)
         splits = timer.run(
             "windows",
             lambda: build_splits(
@@ -242,12 +223,12 @@ def main() -> None:
         layout = candidates[name]
         started = time.perf_counter()
         forecaster, history = fit(
-            project(splits.train, union, layout),
-            project(val, union, layout),
+            project(splits.train, union, layout, directions),
+            project(val, union, layout, directions),
             layout,
             embedding_cache=cache,
         )
-        projected = project(val, union, layout).samples
+        projected = project(val, union, layout, directions).samples
         daily = forecaster.predict(projected).daily
         row = {
             "variant": name,

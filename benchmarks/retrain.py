@@ -1,16 +1,23 @@
-"""Retraining on the default sample shop, end to end: time per step, peak memory, backtest table.
+"""Retraining on sample shops, end to end: time per step, peak memory, backtest table per profile.
 
 Usage::
 
     .venv/bin/python benchmarks/retrain.py          # default shop, ~12 min on 2 busy cores
     .venv/bin/python benchmarks/retrain.py --no-ablation --out benchmarks/out/retrain
+    .venv/bin/python benchmarks/retrain.py --profiles all --seeds 3 --no-ablation --out DIR
+    .venv/bin/python benchmarks/retrain.py --profiles default,marketplace --skus 120 --days 500
 
-Generates the shop (``inventory-pipeline sample-shop`` defaults: 300 SKUs x 745 days from
-2024-01-01, seed 7) into a temporary folder, ingests it, builds the feature tables, then runs the
-retraining steps of ``inventory_pipeline.training``: plan -> windows -> fit -> backtest (model,
-seasonal naive, AutoETS, oracle) -> text ablation. Prints seconds per step and per epoch, the
-peak RSS of this process, the load average (other jobs on the machine inflate every figure) and
-the backtest table per segment with the share of the baseline-to-oracle WQL gap closed.
+For each profile (``inventory-pipeline sample-shop --profile``) and seed (``--seed``,
+``--seed + 1``, ...; the seed varies the shop and the model), generates the shop (defaults: 300
+SKUs x 745 days from 2024-01-01) into a temporary folder with its settings.yaml, ingests it,
+builds the feature tables with the shop's events, then runs the retraining steps of
+``inventory_pipeline.training``: plan -> windows -> fit -> backtest (model, seasonal naive,
+AutoETS, LightGBM, oracle) -> text ablation. Prints seconds per step and per epoch, the peak RSS of this process, the load
+average (other jobs on the machine inflate every figure), the backtest table per segment with the
+share of the baseline-to-oracle WQL gap closed, and at the end one table across runs: per profile
+and segment the model's, the best baseline's and the oracle's WQL and the gap closed, as mean and
+min..max over the seeds. The script only reports: every setting comes from the shop's settings
+file and the training config.
 
 "Retraining" (the weekly job's cost) = plan + windows + backtest inputs + fit + backtest; the
 ablation and the shop set-up are reported separately.
@@ -19,6 +26,7 @@ ablation and the shop set-up are reported separately.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -26,15 +34,23 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+import yaml
+
 from inventory_pipeline import contract
 from inventory_pipeline.features.build import build_all
+from inventory_pipeline.features.calendar import EventRule
+from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
-from inventory_pipeline.sampleshop import generate_shop
+from inventory_pipeline.sampleshop import PROFILES, generate_shop
+from inventory_pipeline.sampleshop.stats import shop_stats
 from inventory_pipeline.training import (
+    MODEL,
     TrainingConfig,
     backtest_inputs,
     build_splits,
@@ -45,10 +61,12 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.scoring import BacktestResult
 from inventory_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")
 RETRAIN_STEPS: tuple[str, ...] = ("plan", "windows", "backtest inputs", "fit", "backtest")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def peak_rss_mb() -> float:
@@ -74,8 +92,42 @@ class Timer:
             return work()
 
 
-def build_shop(root: Path, args: argparse.Namespace, timer: Timer) -> Warehouse:
-    """Landing zone + truth, raw tables, feature tables: what the daily jobs would have written."""
+def events_from_settings_yaml(path: Path) -> tuple[EventRule, ...]:
+    """The `events:` of a settings file as EventRules, for a tree without the settings loader."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rules = []
+    for e in doc.get("events") or []:
+        fields: dict[str, Any] = {
+            k: e[k] for k in ("month", "day", "nth", "length_days", "offset_days") if k in e
+        }
+        if "weekday" in e:
+            fields["weekday"] = WEEKDAYS.index(e["weekday"])
+        rules.append(EventRule(e["name"], e["rule"], **fields))
+    return tuple(rules)
+
+
+def shop_feature_config(settings_file: Path) -> FeatureConfig:
+    """The FeatureConfig the shop's settings file gives (its events)."""
+    try:
+        from inventory_pipeline.settings import load_settings  # type: ignore[import-not-found]
+    except ImportError:
+        return replace(DEFAULT_CONFIG, events=events_from_settings_yaml(settings_file))
+    return load_settings(settings_file).feature_config()  # type: ignore[no-any-return]
+
+
+def with_features(work: Callable[..., T], feature_config: FeatureConfig) -> Callable[..., T]:
+    """`work` given the shop's FeatureConfig when its signature takes one (`feature_config`)."""
+    if "feature_config" in inspect.signature(work).parameters:
+        return lambda *a, **kw: work(*a, feature_config=feature_config, **kw)
+    print(f"    note: {work.__name__} takes no feature_config; it reads the default events")
+    return work
+
+
+def build_shop(
+    root: Path, profile: str, seed: int, args: argparse.Namespace, timer: Timer
+) -> tuple[Warehouse, FeatureConfig]:
+    """Landing zone + truth + settings, raw tables, feature tables (with the shop's events)."""
+    settings_file = root / "settings.yaml"
     timer.run(
         "generate shop",
         lambda: generate_shop(
@@ -84,117 +136,233 @@ def build_shop(root: Path, args: argparse.Namespace, timer: Timer) -> Warehouse:
             skus=args.skus,
             days=args.days,
             start=date.fromisoformat(args.start),
-            seed=args.seed,
+            seed=seed,
             progress=False,
+            profile=profile,
+            settings_out=settings_file,
+            overwrite=True,
         ),
     )
+    feature_config = shop_feature_config(settings_file)
+    print(f"    events {[e.name for e in feature_config.events]}")
     warehouse = Warehouse(root / "warehouse")
     with timer.step("ingest"):
         for table in contract.TABLES.values():  # products first: the others check SKUs
             days = landing_dates(root / "landing", table.name)
             ingest_days(root / "landing", warehouse, table, days)
-    timer.run("features", lambda: build_all(warehouse))
-    return warehouse
+    timer.run("features", lambda: build_all(warehouse, feature_config))
+    return warehouse, feature_config
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skus", type=int, default=300)
-    parser.add_argument("--days", type=int, default=745)
-    parser.add_argument("--start", default="2024-01-01")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: config)")
-    parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
-    parser.add_argument("--model-seed", type=int, default=None, help="model seed (default: config)")
-    parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the shop here")
-    parser.add_argument("--out", type=Path, default=None, help="write report, plots, JSON here")
-    args = parser.parse_args()
+def gap_rows(result: BacktestResult) -> list[dict[str, Any]]:
+    """The model's row per segment: its WQL, the best baseline's, the oracle's, gap closed."""
+    rows = result.gap.filter(result.gap["method"] == MODEL)
+    metrics = result.metrics.filter(result.metrics["method"] == MODEL)
+    cells = dict(zip(metrics["segment"], metrics["cells"], strict=True))
+    return [
+        {
+            "segment": r["segment"],
+            "cells": int(cells.get(r["segment"], 0)),
+            "best_baseline": r["best_baseline"],
+            "wql_model": r["wql_method"],
+            "wql_best_baseline": r["wql_best_baseline"],
+            "wql_oracle": r["wql_oracle"],
+            "gap_closed": r["gap_closed"],
+        }
+        for r in rows.iter_rows(named=True)
+    ]
 
-    overrides: dict[str, Any] = {}
+
+def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Generate, ingest, build features, retrain and backtest one shop; its figures."""
+    overrides: dict[str, Any] = {"seed": seed}
     if args.threads is not None:
         overrides["num_threads"] = args.threads
     if args.epochs is not None:
         overrides["max_epochs"] = args.epochs
-    if args.model_seed is not None:
-        overrides["seed"] = args.model_seed
     cfg = TrainingConfig()
     model_config = cfg.model_config(**overrides)
-    print(f"load average before (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(
-        f"model: {json.dumps({k: model_config.to_dict()[k] for k in sorted(cfg.model_overrides)})}"
+    timer = Timer()
+    print(f"\n=== profile {profile}, seed {seed}: {args.skus} SKUs x {args.days} days in {root}")
+    warehouse, feature_config = build_shop(root, profile, seed, args, timer)
+    stats = shop_stats(root / "truth")
+    print(f"    shop {json.dumps(stats, default=str)}")
+
+    print("retraining")
+    plan = timer.run("plan", lambda: plan_origins(warehouse, cfg, model_config.horizon_days))
+    print(f"    {json.dumps(plan.to_dict())}")
+    demand = read_demand(warehouse)
+    splits = timer.run(
+        "windows",
+        lambda: with_features(build_splits, feature_config)(warehouse, plan, model_config, demand),
     )
+    print(f"    samples {splits.summary()}")
+    inputs = timer.run(
+        "backtest inputs",
+        lambda: with_features(backtest_inputs, feature_config)(
+            warehouse, plan, cfg, root / "truth", demand
+        ),
+    )
+    print(f"    of which the LightGBM peer {inputs.lightgbm_seconds:.1f} s")
 
+    def epoch_line(epoch: int, train: float, val: float | None, seconds: float) -> None:
+        print(f"    epoch {epoch:>2}  train {train:.4f}  val {val:.4f}  {seconds:5.1f} s")
+
+    forecaster, history = timer.run(
+        "fit",
+        lambda: fit(splits.train, splits.validation, model_config, on_epoch_end=epoch_line),
+    )
+    print(f"    best epoch {history.best_epoch} of {len(history.epochs)}")
+    if history.launch_curve is not None:
+        used = "used" if forecaster.launch_curve is not None else "not used"
+        print(f"    launch curve ({used}) {history.launch_curve}")
+        print(f"    launch curve fitted in {history.launch_fit_seconds:.2f} s")
+    result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
+    retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
+    print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")
+
+    if not args.no_ablation:
+        print("text ablation")
+        ablation = timer.run(
+            "ablation",
+            lambda: text_ablation(
+                splits.train,
+                splits.validation,
+                splits.backtest,
+                result,
+                model_config,
+                on_epoch_end=epoch_line,
+                launch_curve=forecaster.launch_curve,
+            ),
+        )
+        result = ablation.result
+
+    epochs = [r.seconds for r in history.epochs]
+    print(f"\nseconds per epoch: mean {sum(epochs) / len(epochs):.1f}, max {max(epochs):.1f}")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB\n")
+    print(result.table())
+    if args.out is not None:
+        out = args.out / f"{profile}-seed{seed}"
+        result.save(out / "backtest")
+        save_report_plots(out / "plots", result, inputs.history, history)
+        (out / "table.txt").write_text(result.table() + "\n")
+    return {
+        "profile": profile,
+        "seed": seed,
+        "shop": stats,
+        "events": [e.name for e in feature_config.events],
+        "seconds": timer.seconds,
+        "retraining_seconds": retrain,
+        "lightgbm_seconds": inputs.lightgbm_seconds,
+        "epoch_seconds": epochs,
+        "plan": plan.to_dict(),
+        "samples": splits.summary(),
+        "model_config": model_config.to_dict(),
+        "headline": result.headline(),
+        "segments": gap_rows(result),
+    }
+
+
+def across_seeds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per profile and segment: mean, min and max over the seeds of each figure (segments
+    without a scored cell in any run are left out)."""
+    out = []
+    profiles = list(dict.fromkeys(r["profile"] for r in runs))
+    for profile in profiles:
+        mine = [r for r in runs if r["profile"] == profile]
+        segments = list(dict.fromkeys(s["segment"] for r in mine for s in r["segments"]))
+        for segment in segments:
+            rows = [s for r in mine for s in r["segments"] if s["segment"] == segment]
+            if not any(s["cells"] for s in rows):
+                continue  # e.g. no incident in these shops
+            entry: dict[str, Any] = {"profile": profile, "segment": segment, "seeds": len(rows)}
+            for key in ("wql_model", "wql_best_baseline", "wql_oracle", "gap_closed"):
+                values = np.array([r[key] for r in rows], dtype=float)
+                finite = values[np.isfinite(values)]
+                entry[key] = {
+                    "mean": float(finite.mean()) if len(finite) else float("nan"),
+                    "min": float(finite.min()) if len(finite) else float("nan"),
+                    "max": float(finite.max()) if len(finite) else float("nan"),
+                }
+            entry["best_baselines"] = sorted({r["best_baseline"] for r in rows})
+            out.append(entry)
+    return out
+
+
+def table_across(rows: list[dict[str, Any]]) -> str:
+    """The cross-run table: mean (min..max) per profile and segment."""
+
+    def cell(v: dict[str, float]) -> str:
+        return f"{v['mean']:.3f} ({v['min']:.3f}..{v['max']:.3f})"
+
+    width = 26
+    heads = ("model WQL", "best baseline WQL", "oracle WQL", "gap closed")
+    lines = [
+        f"{'profile':<13}{'segment':<15}{'n':>2}  "
+        + "".join(f"{h:<{width}}" for h in heads)
+        + "best baseline"
+    ]
+    for r in rows:
+        lines.append(
+            f"{r['profile']:<13}{r['segment']:<15}{r['seeds']:>2}  {cell(r['wql_model']):<{width}}"
+            f"{cell(r['wql_best_baseline']):<{width}}{cell(r['wql_oracle']):<{width}}"
+            f"{cell(r['gap_closed']):<{width}}{', '.join(r['best_baselines'])}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--profiles", default="default", help=f"comma-separated, or all ({', '.join(PROFILES)})"
+    )
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per profile: --seed, +1, ...")
+    parser.add_argument("--skus", type=int, default=300, help="SKUs of every shop")
+    parser.add_argument("--days", type=int, default=745, help="days of every shop")
+    parser.add_argument("--start", default="2024-01-01")
+    parser.add_argument("--seed", type=int, default=7, help="first seed (shop and model)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: config)")
+    parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
+    parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here")
+    parser.add_argument("--out", type=Path, default=None, help="write reports, plots, JSON here")
+    args = parser.parse_args()
+
+    profiles = list(PROFILES) if args.profiles == "all" else args.profiles.split(",")
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown or args.seeds < 1:
+        parser.error(f"--profiles: unknown {unknown}; use all or some of {', '.join(PROFILES)}"
+                     if unknown else "--seeds must be >= 1")  # fmt: skip
+    seeds = [args.seed + k for k in range(args.seeds)]
+    print(f"load average before (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    cfg = TrainingConfig()
+    model = cfg.model_config().to_dict()
+    print(f"model: {json.dumps({k: model[k] for k in sorted(cfg.model_overrides)})}")
+
+    runs = []
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="retrain-bench-") as tmp:
-        root = args.workdir or Path(tmp)
-        timer = Timer()
-        print(f"shop {args.skus} SKUs x {args.days} days, seed {args.seed} in {root}")
-        warehouse = build_shop(root, args, timer)
-
-        print("retraining")
-        plan = timer.run("plan", lambda: plan_origins(warehouse, cfg, model_config.horizon_days))
-        print(f"    {json.dumps(plan.to_dict())}")
-        demand = read_demand(warehouse)
-        splits = timer.run("windows", lambda: build_splits(warehouse, plan, model_config, demand))
-        print(f"    samples {splits.summary()}")
-        inputs = timer.run(
-            "backtest inputs",
-            lambda: backtest_inputs(warehouse, plan, cfg, root / "truth", demand),
-        )
-
-        def epoch_line(epoch: int, train: float, val: float | None, seconds: float) -> None:
-            print(f"    epoch {epoch:>2}  train {train:.4f}  val {val:.4f}  {seconds:5.1f} s")
-
-        forecaster, history = timer.run(
-            "fit",
-            lambda: fit(splits.train, splits.validation, model_config, on_epoch_end=epoch_line),
-        )
-        print(f"    best epoch {history.best_epoch} of {len(history.epochs)}")
-        if history.launch_curve is not None:
-            used = "used" if forecaster.launch_curve is not None else "not used"
-            print(f"    launch curve ({used}) {history.launch_curve}")
-        result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
-        retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
-        print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")
-
-        if not args.no_ablation:
-            print("text ablation")
-            ablation = timer.run(
-                "ablation",
-                lambda: text_ablation(
-                    splits.train,
-                    splits.validation,
-                    splits.backtest,
-                    result,
-                    model_config,
-                    on_epoch_end=epoch_line,
-                    launch_curve=forecaster.launch_curve,
-                ),
-            )
-            result = ablation.result
-
-        epochs = [r.seconds for r in history.epochs]
-        print(f"\nseconds per epoch: mean {sum(epochs) / len(epochs):.1f}, max {max(epochs):.1f}")
-        print(f"peak RSS: {peak_rss_mb():.0f} MB")
-        print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
-        print(result.table())
-
-        if args.out is not None:
-            result.save(args.out / "backtest")
-            save_report_plots(args.out / "plots", result, inputs.history, history)
-            summary = {
-                "seconds": timer.seconds,
-                "retraining_seconds": retrain,
-                "epoch_seconds": epochs,
-                "peak_rss_mb": peak_rss_mb(),
-                "plan": plan.to_dict(),
-                "samples": splits.summary(),
-                "model_config": model_config.to_dict(),
-                "headline": result.headline(),
-            }
-            (args.out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
-            (args.out / "table.txt").write_text(result.table() + "\n")
-            print(f"\nwritten to {args.out}")
+        base = args.workdir or Path(tmp)
+        for profile in profiles:
+            for seed in seeds:
+                runs.append(run_one(profile, seed, base / f"{profile}-seed{seed}", args))
+    total = time.perf_counter() - started
+    across = across_seeds(runs)
+    print(f"\n{len(runs)} runs in {total / 60:.1f} min; peak RSS {peak_rss_mb():.0f} MB")
+    print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    print(table_across(across))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        doc = {
+            "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "seconds": total,
+            "peak_rss_mb": peak_rss_mb(),
+            "across_seeds": across,
+            "runs": runs,
+        }
+        (args.out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+        (args.out / "table.txt").write_text(table_across(across) + "\n")
+        print(f"\nwritten to {args.out}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,14 @@ Both come from ``statsforecast`` and produce the same quantile columns as the mo
 the outer quantiles (level 80 -> p10 / p90); the point forecast (ETS mean, naive value) is p50.
 Forecasts are clipped at 0 (demand is non-negative) and sorted so p10 <= p50 <= p90.
 
+Numerical blow-ups: AutoETS can pick a multiplicative trend on a short, spiky or exponentially
+growing history and forecast thousands of times the largest day the SKU ever sold (or NaN). A
+SKU whose statsforecast forecast is non-finite or exceeds ``max_history_multiple`` times its
+largest history day falls back to the next simpler method (AutoETS -> seasonal naive ->
+empirical quantiles); its rows carry that method and ``fallback`` = the reason
+(``non_finite`` / ``above_history_range``), so callers can count them. Rows without a
+fallback have ``fallback`` null.
+
 Short histories: statsforecast needs a few seasons to estimate a model, so a SKU with fewer than
 ``min_history_days`` days gets the empirical quantiles of the days it has, flat over the
 horizon (``method = "empirical_short_history"``). A SKU listed in ``skus`` without any history
@@ -15,14 +23,18 @@ the cold-start case the text model exists for.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import polars as pl
 
 BaselineMethod = Literal["seasonal_naive", "auto_ets"]
 STATSFORECAST_ALIASES: dict[str, str] = {"seasonal_naive": "SeasonalNaive", "auto_ets": "AutoETS"}
+FALLBACK_CHAIN: dict[str, str] = {"auto_ets": "seasonal_naive", "seasonal_naive": "empirical"}
+NON_FINITE = "non_finite"
+ABOVE_HISTORY_RANGE = "above_history_range"
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class BaselineConfig:
     level: int = 80  # central interval in percent; 80 -> p10 / p90
     min_history_days: int = 14  # fewer days -> empirical-quantile fallback
     n_jobs: int = 1  # statsforecast worker processes
+    max_history_multiple: float = 5.0  # a forecast quantile above this many times the SKU's
+    # largest history day (at least 1 unit) is a numerical blow-up: the SKU falls back
 
 
 def quantile_columns(level: int) -> tuple[str, str, str]:
@@ -89,11 +103,63 @@ def _statsforecast(
         pl.col(alias).alias(mid),
         pl.col(f"{alias}-hi-{config.level}").alias(high),
         pl.lit(method).alias("method"),
+        pl.lit(None, dtype=pl.String).alias("fallback"),
+    )
+
+
+def _implausible(
+    frame: pl.DataFrame, forecast: pl.DataFrame, config: BaselineConfig
+) -> pl.DataFrame:
+    """``sku, fallback``: SKUs whose forecast is non-finite or above the history's range."""
+    cols = quantile_columns(config.level)
+    caps = frame.group_by("sku").agg(
+        (pl.max_horizontal(pl.col("units").max(), pl.lit(1.0)) * config.max_history_multiple).alias(
+            "cap"
+        )
+    )
+    finite = pl.all_horizontal([pl.col(c).is_finite() for c in cols])
+    per_sku = (
+        forecast.join(caps, on="sku", how="left")
+        .group_by("sku")
+        .agg(
+            (~finite.fill_null(False)).any().alias("non_finite"),
+            (pl.max_horizontal(cols) > pl.col("cap")).fill_null(False).any().alias("above"),
+        )
+    )
+    return per_sku.filter(pl.col("non_finite") | pl.col("above")).select(
+        "sku",
+        pl.when(pl.col("non_finite"))
+        .then(pl.lit(NON_FINITE))
+        .otherwise(pl.lit(ABOVE_HISTORY_RANGE))
+        .alias("fallback"),
+    )
+
+
+def _sanitised(
+    frame: pl.DataFrame, method: str, forecast_date: dt.date, config: BaselineConfig
+) -> pl.DataFrame:
+    """Forecasts of ``method`` where every blown-up SKU uses the next method of the chain."""
+    if method == "empirical":
+        return _empirical(frame, forecast_date, config, "empirical")
+    forecast = _statsforecast(frame, method, config)  # type: ignore[arg-type]
+    bad = _implausible(frame, forecast, config)
+    if bad.is_empty():
+        return forecast
+    bad_skus = bad["sku"].implode()
+    simpler = _sanitised(
+        frame.filter(pl.col("sku").is_in(bad_skus)), FALLBACK_CHAIN[method], forecast_date, config
+    )
+    simpler = simpler.drop("fallback").join(bad, on="sku", how="left")  # why it was replaced
+    return pl.concat(
+        [forecast.filter(~pl.col("sku").is_in(bad_skus)), simpler.select(forecast.columns)]
     )
 
 
 def _empirical(
-    frame: pl.DataFrame, forecast_date: dt.date, config: BaselineConfig
+    frame: pl.DataFrame,
+    forecast_date: dt.date,
+    config: BaselineConfig,
+    method: str = "empirical_short_history",
 ) -> pl.DataFrame:
     low, mid, high = quantile_columns(config.level)
     lower = (100 - config.level) / 200
@@ -102,7 +168,7 @@ def _empirical(
         pl.col("units").quantile(0.5, interpolation="linear").alias(mid),
         pl.col("units").quantile(1 - lower, interpolation="linear").alias(high),
     )
-    return _expand(per_sku, forecast_date, config, "empirical_short_history")
+    return _expand(per_sku, forecast_date, config, method)
 
 
 def _expand(
@@ -115,6 +181,7 @@ def _expand(
         (pl.lit(forecast_date) + pl.duration(days=pl.col("horizon"))).alias("target_date"),
         *quantile_columns(config.level),
         pl.lit(method).alias("method"),
+        pl.lit(None, dtype=pl.String).alias("fallback"),
     )
 
 
@@ -135,8 +202,9 @@ def baseline_forecast(
         skus: SKUs that need a forecast even without history rows (new products).
 
     Returns:
-        Columns ``sku, forecast_date, target_date, horizon, p10, p50, p90, method``,
-        H rows per SKU, sorted by sku and horizon.
+        Columns ``sku, forecast_date, target_date, horizon, p10, p50, p90, method, fallback``
+        (the method that produced the row; why ``method`` was replaced, else null), H rows per
+        SKU, sorted by sku and horizon.
     """
     if method not in STATSFORECAST_ALIASES:
         raise ValueError(
@@ -158,7 +226,7 @@ def baseline_forecast(
     parts = []
     long_frame = frame.filter(pl.col("sku").is_in(long_skus.implode()))
     if not long_frame.is_empty():
-        parts.append(_statsforecast(long_frame, method, config))
+        parts.append(_sanitised(long_frame, method, forecast_date, config))
     short_frame = frame.filter(~pl.col("sku").is_in(long_skus.implode()))
     if not short_frame.is_empty():
         parts.append(_empirical(short_frame, forecast_date, config))
@@ -186,6 +254,7 @@ def baseline_forecast(
         pl.col(mid),
         pl.max_horizontal(high, mid).alias(high),
         "method",
+        "fallback",
     ).sort("sku", "horizon")
 
 

@@ -66,14 +66,20 @@ def _disable_telemetry() -> None:
 
 
 def cmd_sample_shop(args: argparse.Namespace) -> int:
-    from inventory_pipeline.sampleshop import generate_shop
+    from inventory_pipeline.sampleshop import PROFILES, generate_shop
 
+    if args.profile not in PROFILES:
+        print(f"unknown --profile {args.profile!r}; use one of {', '.join(sorted(PROFILES))}",
+              file=sys.stderr)
+        return 2
     out = Path(args.out).resolve()
     truth = Path(args.truth_out).resolve() if args.truth_out else out.parent / "ground_truth"
+    settings = Path(args.settings_out).resolve() if args.settings_out else None
     summary = generate_shop(
-        out, truth, skus=args.skus, days=args.days, start=args.start, seed=args.seed, progress=True
-    )
-    print(f"sample shop written to {out} (ground truth in {truth})")
+        out, truth, skus=args.skus, days=args.days, start=args.start, seed=args.seed, progress=True,
+        profile=args.profile, settings_out=settings, overwrite=args.overwrite,
+    )  # fmt: skip
+    print(f"sample shop ({args.profile}) written to {out} (ground truth in {truth})")
     print(summary)
     return 0
 
@@ -119,20 +125,63 @@ def recover_dead_runs(instance: DagsterInstance) -> list[str]:
     return recovered
 
 
+def _first_day_source() -> str:
+    """Where the partitions' first export day comes from, in words (for error messages)."""
+    from inventory_pipeline.settings import earliest_landing_day, load_settings
+
+    paths = resolve_paths()
+    if load_settings(paths.settings_path).first_export_day is not None:
+        return f"shop.first_export_day in {paths.settings_path}"
+    if earliest_landing_day(paths.landing_dir) is not None:
+        return f"the earliest day folder of the landing zone {paths.landing_dir}"
+    return f"no settings and no landing day folders under {paths.landing_dir}: January 1st"
+
+
+def check_backfill_range(start: date, end: date, first: date, last: date | None) -> None:
+    """Refuses a range outside the partitions ``first``..``last``, saying how to change them."""
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
+    if start < first:
+        raise SystemExit(
+            f"--start {start} is before the first export day {first} ({_first_day_source()}), "
+            f"where the daily partitions start. To backfill earlier days, set\n"
+            f"  shop:\n    first_export_day: {start.isoformat()}\n"
+            f"in {resolve_paths().settings_path} (see the README, 'Shop settings'). "
+            f"Nothing was run."
+        )
+    if last is None or end > last:
+        ready = f"the last complete export day is {last}" if last else "no day is complete yet"
+        raise SystemExit(
+            f"--end {end} is not a partition yet: {ready} (a day's partition exists once the day "
+            f"is over, UTC). Nothing was run."
+        )
+
+
 def run_backfill(start: date, end: date, job_name: str) -> bool:
-    """Runs ``job_name`` over export days start..end (inclusive) as one run in $DAGSTER_HOME."""
+    """Runs ``job_name`` over export days start..end (inclusive) as one run in $DAGSTER_HOME.
+
+    A range outside the shop's partitions is refused before anything is written.
+    """
     import dagster as dg
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from inventory_pipeline.definitions import defs
+    from inventory_pipeline.definitions import build_definitions
 
-    if end < start:
-        raise SystemExit(f"--end {end} is before --start {start}")
-    init_home()
+    defs = build_definitions()
     job = defs.resolve_job_def(job_name)
+    partitions = job.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        raise SystemExit(
+            f"{job_name} is not partitioned by export day; run it without --start/--end"
+        )
+    last = partitions.get_last_partition_key()
+    check_backfill_range(
+        start, end, partitions.start.date(), date.fromisoformat(last) if last else None
+    )
+    init_home()
     with dg.DagsterInstance.get() as instance:
         recover_dead_runs(instance)
         result = job.execute_in_process(
@@ -159,10 +208,10 @@ def run_job(job_name: str, run_config: dict | None = None) -> bool:
     """Runs an unpartitioned job once in $DAGSTER_HOME (it appears in the UI's Runs page)."""
     import dagster as dg
 
-    from inventory_pipeline.definitions import defs
+    from inventory_pipeline.definitions import build_definitions
 
     init_home()
-    job = defs.resolve_job_def(job_name)
+    job = build_definitions().resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     with dg.DagsterInstance.get() as instance:
         recover_dead_runs(instance)
@@ -268,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_positive, default=DEFAULT_SHOP["days"])
     p.add_argument("--start", type=_date, default=_date(str(DEFAULT_SHOP["start"])))
     p.add_argument("--seed", type=int, default=DEFAULT_SHOP["seed"])
+    p.add_argument("--profile", default="default",
+                   help="kind of shop: default, or one of README 'The sample shop'")
+    p.add_argument("--settings-out", help="shop settings file (default: <out>/../settings.yaml)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier generated shop")
     p.set_defaults(func=cmd_sample_shop)
 
     p = sub.add_parser("backfill", help="materialise a range of export days (one run)")

@@ -15,6 +15,7 @@ from pathlib import Path
 DATA_DIR_ENV = "INVENTORY_DATA_DIR"
 LANDING_DIR_ENV = "INVENTORY_LANDING_DIR"
 WAREHOUSE_DIR_ENV = "INVENTORY_WAREHOUSE_DIR"
+SETTINGS_ENV = "INVENTORY_SETTINGS"
 MLFLOW_TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 DEFAULT_DATA_DIR = "data"
@@ -28,6 +29,7 @@ class Paths:
     landing_dir: Path
     warehouse_dir: Path
     ground_truth_dir: Path
+    settings_path: Path  # the shop's settings.yaml (inventory_pipeline.settings)
     mlflow_tracking_uri: str
     mlflow_artifacts_dir: Path
     dagster_home: Path
@@ -47,6 +49,7 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
         landing_dir=_path(env.get(LANDING_DIR_ENV) or str(data_dir / "landing")),
         warehouse_dir=_path(env.get(WAREHOUSE_DIR_ENV) or str(data_dir / "warehouse")),
         ground_truth_dir=data_dir / "ground_truth",
+        settings_path=_path(env.get(SETTINGS_ENV) or str(data_dir / "settings.yaml")),
         mlflow_tracking_uri=env.get(MLFLOW_TRACKING_URI_ENV) or f"sqlite:///{mlflow_dir / 'mlflow.db'}",
         mlflow_artifacts_dir=mlflow_dir / "artifacts",
         dagster_home=_path(env.get(DAGSTER_HOME_ENV) or str(data_dir / "dagster_home")),

@@ -166,7 +166,7 @@ PRODUCTS = TableContract(
         Column("sku", "str"),
         Column("title", "text"),
         Column("description", "text", required=False, may_be_absent=True),
-        Column("category", "str"),
+        Column("category", "str", required=False, may_be_absent=True),  # else the shop level
         Column("brand", "text", required=False, may_be_absent=True),
         Column("list_price", "decimal", low=0, low_open=True),
         Column("unit_cost", "decimal", low=0),

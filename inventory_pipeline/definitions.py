@@ -1,32 +1,78 @@
-"""The Dagster code location: every asset, check, job, schedule and resource of the pipeline."""
+"""The Dagster code location: every asset, check, job, schedule and resource of the pipeline.
+
+Built when the code location loads (``@dg.definitions``), not at import: the daily partitions start
+at the shop's first export day (its settings file, else its earliest landing day folder), which a
+module-level definition could only hard-code. Reloading the location in the UI picks up a changed
+first export day. ``build_definitions(first_export_day=...)`` builds them for a given day (tests,
+tools).
+"""
+
+from datetime import date
 
 import dagster as dg
 
 from inventory_pipeline.defs.evaluation.assets import evaluation_job, evaluation_report
-from inventory_pipeline.defs.features.assets import feature_assets
-from inventory_pipeline.defs.forecasting.assets import forecasting_assets
-from inventory_pipeline.defs.forecasting.jobs import nightly_forecast_job, nightly_forecast_schedule
-from inventory_pipeline.defs.forecasting.sharded import (
-    sharded_forecasting_assets,
-    sharded_jobs,
-    sharded_schedules,
-    sharded_sensors,
+from inventory_pipeline.defs.features.assets import build_feature_assets
+from inventory_pipeline.defs.forecasting.assets import build_forecasting_assets
+from inventory_pipeline.defs.forecasting.jobs import build_nightly_jobs
+from inventory_pipeline.defs.forecasting.sharded import build_sharded
+from inventory_pipeline.defs.ingest.assets import build_ingest_assets
+from inventory_pipeline.defs.ingest.jobs import build_ingest_jobs
+from inventory_pipeline.defs.partitions import resolve_first_export_day, shop_partitions
+from inventory_pipeline.defs.resources import (
+    LandingZoneResource,
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
 )
-from inventory_pipeline.defs.ingest.assets import ingest_assets
-from inventory_pipeline.defs.ingest.jobs import daily_data_job, ingest_job, ingest_schedule
-from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
 from inventory_pipeline.defs.training.assets import training_assets
 from inventory_pipeline.defs.training.jobs import retrain_job, weekly_retrain_schedule
 
-defs = dg.Definitions(
-    assets=[*ingest_assets, *feature_assets, *training_assets, *forecasting_assets, evaluation_report,
-            *sharded_forecasting_assets],
-    jobs=[ingest_job, daily_data_job, retrain_job, nightly_forecast_job, evaluation_job, *sharded_jobs],
-    schedules=[ingest_schedule, nightly_forecast_schedule, weekly_retrain_schedule, *sharded_schedules],
-    sensors=sharded_sensors,
-    resources={
-        "landing": LandingZoneResource(),
-        "warehouse": WarehouseResource(),
-        "mlflow_registry": MlflowResource(),
-    },
-)
+
+def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
+    """The pipeline's definitions with daily partitions from ``first_export_day``.
+
+    ``None``: the shop's own first export day, from the settings file and landing zone that the
+    environment points at (``inventory_pipeline.config``).
+    """
+    parts = shop_partitions(first_export_day or resolve_first_export_day())
+    ingest_job, daily_data_job, ingest_schedule = build_ingest_jobs(parts.export_day)
+    nightly_forecast_job, nightly_forecast_schedule = build_nightly_jobs(parts.export_day)
+    sharded = build_sharded(parts, daily_data_job)
+    return dg.Definitions(
+        assets=[
+            *build_ingest_assets(parts.export_day),
+            *build_feature_assets(parts.export_day),
+            *training_assets,
+            *build_forecasting_assets(parts.export_day),
+            evaluation_report,
+            *sharded.assets,
+        ],
+        jobs=[
+            ingest_job,
+            daily_data_job,
+            retrain_job,
+            nightly_forecast_job,
+            evaluation_job,
+            *sharded.jobs,
+        ],
+        schedules=[
+            ingest_schedule,
+            nightly_forecast_schedule,
+            weekly_retrain_schedule,
+            *sharded.schedules,
+        ],
+        sensors=sharded.sensors,
+        resources={
+            "landing": LandingZoneResource(),
+            "warehouse": WarehouseResource(),
+            "mlflow_registry": MlflowResource(),
+            "shop": ShopSettingsResource(),
+        },
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location ``dagster dev`` / ``dagster-webserver`` / the daemon load."""
+    return build_definitions()

@@ -128,11 +128,15 @@ def forecast_day(
 
 
 def load_day_forecast(
-    warehouse: Warehouse, forecast_date: date, path: Path | None = None
+    warehouse: Warehouse,
+    forecast_date: date,
+    path: Path | None = None,
+    feature_config: FeatureConfig | None = None,
 ) -> DayForecast:
     """A written forecasts partition plus the features as of its date (what the plan needs).
 
     ``path``: read this forecasts file (e.g. one shard's) instead of the day's published partition.
+    ``feature_config``: the shop's (its events name the plan's reasons); default: the defaults.
     """
     path = path or warehouse.partition_path(FORECASTS, {"forecast_date": forecast_date})
     if not path.exists():
@@ -149,8 +153,9 @@ def load_day_forecast(
     horizon = int(rows["horizon"].max()) if rows.height else 1
     cumulative = rows.select(cum_columns).to_numpy().reshape(len(skus), horizon, len(cum_columns))
     features = features_as_of(
-        warehouse, forecast_date, skus=skus, history_days=7, horizon=horizon, category_season=False
-    )
+        warehouse, forecast_date, skus=skus, history_days=7, horizon=horizon, category_season=False,
+        **({"config": feature_config} if feature_config else {}),
+    )  # fmt: skip
     return DayForecast(forecast_date, rows, features, levels, cumulative, skus)
 
 
@@ -209,7 +214,7 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
     launched_at = static["launched_at"].to_list()
     inputs = PlanInputs(
         skus=day.skus,
-        categories=static["category"].to_list(),
+        categories=static["category"].fill_null("").to_list(),  # optional: no prefix matches
         on_hand=static["on_hand"].fill_null(0).to_numpy().astype(np.int64),
         on_order=static["on_order"].fill_null(0).to_numpy().astype(np.int64),
         lead_time_days=lead,

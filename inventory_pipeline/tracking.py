@@ -12,8 +12,9 @@ forecast (sku, horizon, per-day quantiles, cumulative quantiles). The nightly jo
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -155,21 +156,30 @@ def log_model(forecaster: DemandForecaster, workdir: Path, input_example: pd.Dat
     return f"runs:/{run.info.run_id}/{MODEL_ARTIFACT}"
 
 
-def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float]:
-    """Logs the fitted launch curve's numbers, its validation against the network and whether the
-    model uses it, as run params; returns them ({} when none was fitted)."""
+def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float | str]:
+    """Logs the fitted launch curve (its profile, numbers, validation against the network), whether
+    the model uses it and why, as run params; returns them ({} when none was fitted)."""
     if curve is None:
         return {}
-    numbers: dict[str, float] = {
+    numbers: dict[str, float | str] = {
         "used": used,
-        "ramp_days": curve.ramp_days,
-        "prior_ratio": curve.prior_ratio,
-        "prior_shape": curve.prior_shape,
-        "dispersion": curve.dispersion,
+        "reason": curve.reason[:480],
+        "profile": json.dumps(
+            {f"{a:g}": round(v, 3) for a, v in zip(curve.profile_ages, curve.profile)}
+        )[:480],
+        "prior_ratio": round(curve.prior_ratio, 5),
+        "prior_shape": round(curve.prior_shape, 5),
+        "dispersion": round(curve.dispersion, 5),
         "fit_samples": curve.fit_samples,
+        "fit_days": curve.fit_days,
         "validation_samples": curve.validation_samples,
     }
-    for name in ("fit_loss", "validation_loss", "network_validation_loss"):
+    for name in (
+        "validation_loss",
+        "network_validation_loss",
+        "validation_cumulative_loss",
+        "network_validation_cumulative_loss",
+    ):
         value = getattr(curve, name)
         if value is not None:
             numbers[name] = round(value, 5)
@@ -197,30 +207,60 @@ class GateDecision:
     reason: str
     candidate_wql: float
     champion_wql: float | None
-    best_baseline: str
-    best_baseline_wql: float
+    best_baseline: str  # "" when no baseline was valid
+    best_baseline_wql: float  # NaN when no baseline was valid
+    flagged: dict[str, str] = field(default_factory=dict)  # baselines left out -> why
 
 
-def decide(candidate_wql: float, champion_wql: float | None, baseline_wql: dict[str, float]) -> GateDecision:
-    """The candidate must beat every baseline and the current champion on the same backtest WQL."""
+def decide(
+    candidate_wql: float,
+    champion_wql: float | None,
+    baseline_wql: dict[str, float],
+    flagged: dict[str, str] | None = None,
+) -> GateDecision:
+    """The candidate must beat every valid baseline and the current champion on the same WQL.
+
+    ``flagged`` baselines (absurd scores, ``BacktestResult.flagged``) are not compared against;
+    the reason names them. Without any valid baseline the candidate is not promoted: there is
+    nothing sane to show it is better than.
+    """
     if not np.isfinite(candidate_wql):
         raise ValueError(f"candidate WQL is {candidate_wql}: the backtest produced no valid score")
-    best_name = min(baseline_wql, key=baseline_wql.__getitem__)
-    best = baseline_wql[best_name]
+    flagged = dict(flagged or {})
+    valid = {
+        name: wql for name, wql in baseline_wql.items()
+        if name not in flagged and np.isfinite(wql)
+    }  # fmt: skip
+    for name, wql in baseline_wql.items():
+        if name not in flagged and not np.isfinite(wql):
+            flagged[name] = f"WQL is {wql}"
+    note = (
+        "; left out as absurd: " + "; ".join(f"{n} ({r})" for n, r in sorted(flagged.items()))
+        if flagged
+        else ""
+    )
+    if not valid:
+        reason = f"WQL {candidate_wql:.4f}: no valid baseline to compare against{note}"
+        return GateDecision(
+            False, reason, candidate_wql, champion_wql, "", float("nan"), flagged
+        )
+    best_name = min(valid, key=valid.__getitem__)
+    best = valid[best_name]
     failures = []
-    losers = [name for name, wql in baseline_wql.items() if candidate_wql >= wql]
+    losers = [name for name, wql in valid.items() if candidate_wql >= wql]
     if losers:
         failures.append(f"does not beat baseline(s) {losers} (best {best_name} {best:.4f})")
     if champion_wql is not None and candidate_wql >= champion_wql:
         failures.append(f"does not beat the champion's {champion_wql:.4f} on the same windows")
     if failures:
-        reason = f"WQL {candidate_wql:.4f} " + "; ".join(failures)
-        return GateDecision(False, reason, candidate_wql, champion_wql, best_name, best)
+        reason = f"WQL {candidate_wql:.4f} " + "; ".join(failures) + note
+        return GateDecision(False, reason, candidate_wql, champion_wql, best_name, best, flagged)
     versus = "no champion yet" if champion_wql is None else f"champion {champion_wql:.4f}"
     return GateDecision(
         True,
-        f"WQL {candidate_wql:.4f} beats every baseline (best {best_name} {best:.4f}) and {versus}",
-        candidate_wql, champion_wql, best_name, best,
+        f"WQL {candidate_wql:.4f} beats every baseline (best {best_name} {best:.4f}) and "
+        f"{versus}{note}",
+        candidate_wql, champion_wql, best_name, best, flagged,
     )  # fmt: skip
 
 

@@ -1,8 +1,16 @@
 """The code location loads and every job and schedule resolves."""
 
-import dagster as dg
+from datetime import date
+from pathlib import Path
 
-from inventory_pipeline.definitions import defs
+import dagster as dg
+import pytest
+from dagster._core.workspace.autodiscovery import loadable_targets_from_python_module
+
+from inventory_pipeline.definitions import build_definitions
+
+# the pipeline's definitions (partitions from the environment's shop)
+defs = build_definitions()
 
 
 def test_definitions_load_and_jobs_resolve() -> None:
@@ -13,10 +21,49 @@ def test_definitions_load_and_jobs_resolve() -> None:
     for schedule in defs.schedules or []:
         assert isinstance(schedule, dg.ScheduleDefinition)
         assert defs.resolve_job_def(schedule.job_name)
-    assert {"ingest_job"} <= {job.name for job in repo.get_all_jobs()}
+    for sensor in defs.sensors or []:
+        assert defs.resolve_sensor_def(sensor.name)
+    assert {"ingest_job", "daily_data_job", "nightly_forecast_job", "retrain_job"} <= {
+        job.name for job in repo.get_all_jobs()
+    }
 
 
 def test_every_asset_has_group_and_description() -> None:
     for spec in defs.resolve_all_asset_specs():
         assert spec.group_name and spec.group_name != "default", spec.key
         assert spec.description, spec.key
+
+
+def test_code_location_partitions_start_at_the_shops_first_export_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `dagster dev` loads (workspace.yaml's module), built at load time from the env."""
+    monkeypatch.setenv("INVENTORY_DATA_DIR", str(tmp_path))
+    (tmp_path / "landing" / "orders" / "date=2019-05-04").mkdir(parents=True)
+    (targets,) = loadable_targets_from_python_module("inventory_pipeline.definitions", None)
+    loaded = targets.target_definition()
+    assert isinstance(loaded, dg.Definitions)
+    first = loaded.resolve_job_def("daily_data_job").partitions_def.get_first_partition_key()
+    assert first == "2019-05-04"
+    (tmp_path / "settings.yaml").write_text("shop:\n  first_export_day: 2018-12-30\n")
+    again = targets.target_definition().resolve_job_def("nightly_forecast_job").partitions_def
+    assert again.get_first_partition_key() == "2018-12-30"
+    sharded = targets.target_definition().resolve_job_def("nightly_forecast_sharded_job")
+    assert (
+        sharded.partitions_def.get_first_partition_key().keys_by_dimension["date"] == "2018-12-30"
+    )
+
+
+def test_fallback_first_export_day_without_settings_or_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INVENTORY_DATA_DIR", str(tmp_path))
+    partitions = build_definitions().resolve_job_def("ingest_job").partitions_def
+    first = date.fromisoformat(partitions.get_first_partition_key())
+    assert (first.month, first.day) == (1, 1)
+    assert (
+        build_definitions(date(1990, 1, 1))
+        .resolve_job_def("ingest_job")
+        .partitions_def.get_first_partition_key()
+        == "1990-01-01"
+    )

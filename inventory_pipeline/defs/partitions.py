@@ -1,16 +1,18 @@
-"""Partitions, defined once and imported everywhere."""
+"""Partitions of the code location, built when it loads from the shop's first export day.
+
+A shop's history starts when its history starts: ``shop.first_export_day`` of its settings file,
+else the earliest day folder of its landing zone (see ``inventory_pipeline.settings``). The
+partitions are part of the code location's definitions, so :func:`shop_partitions` is called by
+the definitions factory (``inventory_pipeline.definitions``) each time the location (re)loads.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
-# The first export day the pipeline knows about. Days before it cannot be materialised; a shop whose
-# history starts earlier changes this date (partitions are part of the code location's definition).
-FIRST_EXPORT_DAY = "2024-01-01"
-
-# One partition per export day (UTC). end_offset=0: a day's partition exists once the day is over,
-# so the 02:00 nightly run processes yesterday's export.
-export_day_partitions = dg.DailyPartitionsDefinition(
-    start_date=FIRST_EXPORT_DAY, timezone="UTC", fmt="%Y-%m-%d"
-)
+from inventory_pipeline.config import resolve_paths
+from inventory_pipeline.settings import first_export_day, load_settings
 
 # --- scale-out: the nightly forecast sharded by SKU (docs/scale-out.md) ----------------------------
 
@@ -22,9 +24,40 @@ SKU_SHARDS = 4
 sku_shard_partitions = dg.StaticPartitionsDefinition([str(i) for i in range(SKU_SHARDS)])
 
 # (date, shard): one forecast + plan step per export day and SKU shard. The date dimension is the
-# export-day partitioning above, so daily assets map onto it (MultiToSingleDimensionPartitionMapping).
+# export-day partitioning, so daily assets map onto it (MultiToSingleDimensionPartitionMapping).
 DATE_DIMENSION = "date"
 SHARD_DIMENSION = "shard"
-export_day_shard_partitions = dg.MultiPartitionsDefinition(
-    {DATE_DIMENSION: export_day_partitions, SHARD_DIMENSION: sku_shard_partitions}
-)
+
+
+@dataclass(frozen=True)
+class ShopPartitions:
+    """The partitions of one shop: export days from its first one, and (export day, SKU shard)."""
+
+    first_export_day: date
+    export_day: dg.DailyPartitionsDefinition
+    export_day_shard: dg.MultiPartitionsDefinition
+
+
+def shop_partitions(first_day: date) -> ShopPartitions:
+    """One partition per export day (UTC) from ``first_day``.
+
+    end_offset=0: a day's partition exists once the day is over, so the 02:00 nightly run
+    processes yesterday's export.
+    """
+    export_day = dg.DailyPartitionsDefinition(
+        start_date=first_day.isoformat(), timezone="UTC", fmt="%Y-%m-%d"
+    )
+    return ShopPartitions(
+        first_export_day=first_day,
+        export_day=export_day,
+        export_day_shard=dg.MultiPartitionsDefinition(
+            {DATE_DIMENSION: export_day, SHARD_DIMENSION: sku_shard_partitions}
+        ),
+    )
+
+
+def resolve_first_export_day() -> date:
+    """The shop's first export day from its settings file and landing zone (the environment's)."""
+    paths = resolve_paths()
+    settings = load_settings(paths.settings_path)
+    return first_export_day(settings, paths.landing_dir, datetime.now(UTC).date())

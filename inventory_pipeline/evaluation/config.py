@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.training.config import TrainingConfig
 
@@ -24,32 +25,6 @@ AUTO_ETS = "auto_ets"
 LIGHTGBM = "lightgbm"
 ORACLE = "oracle"
 PEERS: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS, LIGHTGBM)
-
-
-@dataclass(frozen=True)
-class LightGBMConfig:
-    """The global LightGBM peer (mlforecast): features and boosting settings."""
-
-    lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21, 28)  # daily lags of units
-    rolling_windows: tuple[int, ...] = (7, 28)  # rolling means of units ending yesterday
-    seasonal_weeks: int = 4  # mean of the same weekday over this many past weeks
-    date_features: tuple[str, ...] = ("dayofweek", "month")  # pandas date attributes
-    n_estimators: int = 200  # boosting rounds per model
-    learning_rate: float = 0.08
-    num_leaves: int = 31
-    min_child_samples: int = 50  # leaves need this many rows: smooths slow movers
-    subsample: float = 0.5  # row bagging share (each round); also halves the fitting time
-    colsample_bytree: float = 0.8  # feature share per tree
-    max_bin: int = 63  # histogram bins per feature (units and lags are small integers)
-    mean_objective: str = "tweedie"  # the point model that drives the recursion (count data)
-    threads: int = 1  # LightGBM threads (1 on a shared 2-core machine)
-    seed: int = 7
-
-    def __post_init__(self) -> None:
-        if not self.lags or min(self.lags) < 1:
-            raise ValueError(f"LightGBMConfig.lags must be positive, got {self.lags}")
-        if self.n_estimators < 1 or self.min_child_samples < 1 or self.threads < 1:
-            raise ValueError("LightGBMConfig n_estimators, min_child_samples, threads must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -117,5 +92,4 @@ class EvaluationConfig:
         return dataclasses.asdict(self)
 
 
-DEFAULT_LIGHTGBM_CONFIG = LightGBMConfig()  # the peer's defaults (immutable)
 DEFAULT_EVALUATION_CONFIG = EvaluationConfig()  # the evaluation's defaults (immutable)

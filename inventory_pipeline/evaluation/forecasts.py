@@ -42,6 +42,7 @@ from inventory_pipeline.evaluation.leadtime import (
 )
 from inventory_pipeline.evaluation.peers import MEAN, lightgbm_forecast
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
+from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.forecasting import ModelRef, forecast_day
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import ModelConfig
@@ -246,15 +247,18 @@ def origin_forecasts(
     truth: Truth | None,
     rng: np.random.Generator,
     on_progress: ProgressCallback | None = None,
+    feature_config: FeatureConfig | None = None,
 ) -> OriginForecasts:
     """Every configured method at ``origin`` (see the module docstring).
 
-    ``on_progress(method, 1, 1)`` after each peer (the slow part).
+    ``on_progress(method, 1, 1)`` after each peer (the slow part); ``feature_config``: the shop's
+    feature settings (its events), default: the defaults.
     """
     scored = cfg.training.scored_levels
     features = features_as_of(
-        warehouse, origin, history_days=cfg.training.baseline_history_days, horizon=horizon
-    )
+        warehouse, origin, history_days=cfg.training.baseline_history_days, horizon=horizon,
+        **({"config": feature_config} if feature_config else {}),
+    )  # fmt: skip
     skus, windows, champion = _model_windows(
         warehouse, origin, forecaster, model_version, features, horizon, scored
     )

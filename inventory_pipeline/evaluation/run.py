@@ -19,10 +19,12 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.evaluation.config import (
+    AUTO_ETS,
     CHAMPION,
     DEFAULT_EVALUATION_CONFIG,
     LIGHTGBM,
     ORACLE,
+    SEASONAL_NAIVE,
     EvaluationConfig,
 )
 from inventory_pipeline.evaluation.forecasts import (
@@ -32,6 +34,7 @@ from inventory_pipeline.evaluation.forecasts import (
 )
 from inventory_pipeline.evaluation.replay import RECORDED, ReplayResult, replay
 from inventory_pipeline.evaluation.shop import ShopDays, read_demand_with_stock, read_shop_days
+from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import first_export, latest_export
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.training.backtest import BacktestResult, gap_table, score
@@ -140,6 +143,7 @@ def run_evaluation(
     truth_dir: str | Path | None = None,
     cfg: EvaluationConfig = DEFAULT_EVALUATION_CONFIG,
     on_progress: ProgressCallback | None = None,
+    feature_config: FeatureConfig | None = None,
 ) -> EvaluationResult:
     """Score the model and its peers over rolling origins in ``start .. end`` and replay the
     reorder policy each drives; write the report into ``out_dir``.
@@ -155,6 +159,7 @@ def run_evaluation(
             (observed units, stockout days excluded from scoring).
         cfg: every number of the run.
         on_progress: ``(stage, i, n)`` after each origin, peer fit and simulation.
+        feature_config: the shop's feature settings (its events); default: the defaults.
     """
     started = time.perf_counter()
     horizon = forecaster.config.horizon_days if forecaster is not None else cfg.horizon_days
@@ -180,7 +185,8 @@ def run_evaluation(
 
         forecasts.append(
             origin_forecasts(
-                warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method
+                warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method,
+                feature_config,
             )
         )
         if on_progress is not None:
@@ -225,6 +231,9 @@ def run_evaluation(
     return dataclasses.replace(result, files=files, seconds=time.perf_counter() - started)
 
 
+STATISTICAL = (SEASONAL_NAIVE, AUTO_ETS)  # the evaluation's gap closed is against these two
+
+
 def _accuracy(
     forecasts: list[OriginForecasts],
     horizon: int,
@@ -251,7 +260,8 @@ def _accuracy(
     learned = tuple(m for m in methods if m in (CHAMPION, LIGHTGBM))
     return BacktestResult(
         cells=cells, forecasts=frame, metrics=table, by_horizon=by_horizon,
-        gap=gap_table(table, learned), levels=levels, methods=methods, learned=learned,
+        gap=gap_table(table, learned, baselines=STATISTICAL), levels=levels, methods=methods,
+        learned=learned,
     )  # fmt: skip
 
 

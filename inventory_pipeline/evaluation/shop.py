@@ -155,7 +155,7 @@ def read_shop_days(
         start=start,
         end=end,
         skus=skus,
-        categories=catalog["category"].to_list(),
+        categories=catalog["category"].fill_null("").to_list(),  # optional in the catalog
         lead_time_days=catalog["lead_time_days"].to_numpy().astype(np.int64),
         moq=catalog["moq"].to_numpy().astype(np.int64),
         pack_size=catalog["pack_size"].to_numpy().astype(np.int64),

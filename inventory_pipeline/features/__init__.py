@@ -17,7 +17,6 @@ reader for training and inference, and it runs the same SQL files as the tables.
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.build import build_all, build_table, update_all, update_table
 from inventory_pipeline.features.calendar import (
-    DEFAULT_EVENTS,
     EventDay,
     EventRule,
     calendar_frame,
@@ -35,7 +34,6 @@ from inventory_pipeline.features.demand import (
 from inventory_pipeline.features.product_docs import read_product_docs
 
 __all__ = [
-    "DEFAULT_EVENTS",
     "EventDay",
     "EventRule",
     "FeatureConfig",

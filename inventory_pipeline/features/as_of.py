@@ -35,6 +35,7 @@ from inventory_pipeline.features.season import (
     SEASON_FUTURE_COLUMNS,
     category_season,
     read_category_daily_units,
+    season_key,
     season_ranges,
 )
 from inventory_pipeline.features.sources import (
@@ -254,18 +255,25 @@ def _with_category_season(
     finally:
         con.close()
     season_future, season_static = category_season(daily, as_of, horizon, config)
-    static = static.join(season_static, on="category", how="left", maintain_order="left")
+    key = "_season_key"  # the category, or the shop level for products without one
+    season_static = season_static.rename({"category": key})
+    static = (
+        static.with_columns(season_key().alias(key))
+        .join(season_static, on=key, how="left", maintain_order="left")
+    )
     future = (
         future.join(
-            static.select("sku", "category").join(season_future, on="category", how="inner"),
+            static.select("sku", key).join(
+                season_future.rename({"category": key}), on=key, how="inner"
+            ),
             on=["sku", "date"],
             how="left",
             maintain_order="left",
         )
-        .drop("category")
+        .drop(key)
         .with_columns(pl.col(SEASON_FUTURE_COLUMNS).fill_null(0.0))
     )
-    return static, future
+    return static.drop(key), future
 
 
 def features_as_of(

@@ -1,9 +1,8 @@
 """Shopping events and holidays, and the ``calendar`` feature table built from them.
 
-One definition of the event dates for the whole project: the features use it and the sample-shop
-generator can reuse :func:`shopping_events`, so simulated event lifts and the model's event
-covariates fall on the same days. The list is configurable (:class:`EventRule` values in
-``FeatureConfig.events``); the defaults are documented in ``docs/features.md``.
+Every shop has its own calendar, so the code holds no event list: a shop lists its events in its
+settings file (``inventory_pipeline.settings``), they arrive here as :class:`EventRule` values in
+``FeatureConfig.events`` (default: none), and the rules are documented in ``docs/features.md``.
 """
 
 from __future__ import annotations
@@ -15,8 +14,14 @@ from typing import Literal, NamedTuple
 
 import polars as pl
 
-Anchor = Literal["fixed", "nth_weekday", "easter"]
-EventKind = Literal["shopping", "holiday"]
+Anchor = Literal["fixed", "nth_weekday", "easter", "dates"]
+Direction = Literal["up", "down", "unknown"]
+ANCHORS: tuple[str, ...] = ("fixed", "nth_weekday", "easter", "dates")
+DIRECTIONS: tuple[str, ...] = ("up", "down", "unknown")
+WEEKDAYS: tuple[str, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)  # fmt: skip
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Feb 29 only in leap years
 
 
 def easter_sunday(year: int) -> date:
@@ -49,68 +54,98 @@ def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
     return found
 
 
+def weekday_number(value: int | str) -> int:
+    """Mon = 0 .. Sun = 6 from a number or a (case-insensitive) English weekday name."""
+    if isinstance(value, str):
+        name = value.strip().lower()
+        if name not in WEEKDAYS:
+            raise ValueError(f"{value!r} is not a weekday; use monday..sunday")
+        return WEEKDAYS.index(name)
+    if isinstance(value, bool) or not 0 <= value <= 6:
+        raise ValueError(f"{value!r} is not a weekday; use monday..sunday (or 0..6, Monday = 0)")
+    return value
+
+
 @dataclass(frozen=True)
 class EventRule:
-    """A yearly event: an anchor day per year, shifted by ``offset_days``, lasting ``length_days``.
+    """A recurring or listed event: anchor days shifted by ``offset_days``, ``length_days`` long.
 
-    ``anchor``: ``fixed`` (``month``/``day``), ``nth_weekday`` (``month``, ``weekday`` Mon = 0,
-    ``nth`` 1..5 or -1 for the last) or ``easter`` (Western Easter Sunday).
+    ``anchor``: ``fixed`` (``month``/``day`` every year), ``nth_weekday`` (``month``, ``weekday``
+    Mon = 0 or its name, ``nth`` 1..5 or -1 for the last; a year without a 5th one has no event),
+    ``easter`` (Western Easter Sunday) or ``dates`` (the explicit first days in ``dates``, for
+    events that follow no rule). ``direction`` says which way the event moves demand: ``down``
+    events (closures, public holidays) make ``is_holiday``; ``unknown`` leaves it to the model.
     """
 
     name: str
     anchor: Anchor
     month: int = 1
     day: int = 1
-    weekday: int = 0
+    weekday: int | str = 0
     nth: int = 1
     offset_days: int = 0
     length_days: int = 1
-    kind: EventKind = "shopping"
+    direction: Direction = "unknown"
+    dates: tuple[date, ...] = ()
 
     def __post_init__(self) -> None:
+        where = f"event {self.name!r}"
         if not self.name.isidentifier():
             raise ValueError(
-                f"event name {self.name!r} must be a Python identifier (it names a column)"
+                f"event name {self.name!r} must be an identifier (letters, digits, _; it names "
+                f"the column event_<name>)"
+            )
+        if self.anchor not in ANCHORS:
+            raise ValueError(f"{where}: rule {self.anchor!r} is unknown; use one of {ANCHORS}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(
+                f"{where}: direction {self.direction!r} is unknown; use one of {DIRECTIONS}"
             )
         if self.length_days < 1:
+            raise ValueError(f"{where}: length_days must be >= 1, got {self.length_days}")
+        object.__setattr__(self, "weekday", weekday_number(self.weekday))
+        if self.anchor in ("fixed", "nth_weekday") and not 1 <= self.month <= 12:
+            raise ValueError(f"{where}: month must be 1..12, got {self.month}")
+        if self.anchor == "fixed" and not 1 <= self.day <= _MONTH_DAYS[self.month - 1]:
             raise ValueError(
-                f"event {self.name!r}: length_days must be >= 1, got {self.length_days}"
+                f"{where}: day {self.day} does not exist in month {self.month} "
+                f"(1..{_MONTH_DAYS[self.month - 1]})"
             )
+        if self.anchor == "nth_weekday" and self.nth not in (1, 2, 3, 4, 5, -1):
+            raise ValueError(f"{where}: nth must be 1..5 or -1 (the last), got {self.nth}")
+        object.__setattr__(self, "dates", tuple(sorted(set(self.dates))))
+        if self.anchor == "dates" and not self.dates:
+            raise ValueError(f"{where}: rule 'dates' needs a non-empty list of first days")
 
-    def first_day(self, year: int) -> date:
-        """First day of the event in ``year`` (before the offset may move it to another year)."""
+    @property
+    def is_holiday(self) -> bool:
+        """Whether the event lowers demand (it counts in the ``is_holiday`` column)."""
+        return self.direction == "down"
+
+    def anchors(self, year: int) -> list[date]:
+        """The event's anchor days in ``year``, before the offset (which may leave the year)."""
         if self.anchor == "fixed":
-            base = date(year, self.month, self.day)
-        elif self.anchor == "nth_weekday":
-            base = nth_weekday(year, self.month, self.weekday, self.nth)
-        elif self.anchor == "easter":
-            base = easter_sunday(year)
-        else:
-            raise ValueError(f"event {self.name!r}: unknown anchor {self.anchor!r}")
-        return base + timedelta(days=self.offset_days)
+            if self.month == 2 and self.day == 29 and not _leap(year):
+                return []
+            return [date(year, self.month, self.day)]
+        if self.anchor == "nth_weekday":
+            try:
+                return [nth_weekday(year, self.month, int(self.weekday), self.nth)]
+            except ValueError:  # no 5th such weekday this month this year
+                return []
+        if self.anchor == "easter":
+            return [easter_sunday(year)]
+        return [d for d in self.dates if d.year == year]
 
     def days(self, year: int) -> list[date]:
-        first = self.first_day(year)
-        return [first + timedelta(days=i) for i in range(self.length_days)]
+        """Every event day whose anchor falls in ``year`` (offset and length applied)."""
+        shift = timedelta(days=self.offset_days)
+        length = range(self.length_days)
+        return [a + shift + timedelta(days=i) for a in self.anchors(year) for i in length]
 
 
-THU, TUE = 3, 1
-
-DEFAULT_EVENTS: tuple[EventRule, ...] = (
-    EventRule("new_year", "fixed", month=1, day=1, kind="holiday"),
-    EventRule("valentines_day", "fixed", month=2, day=14),
-    # Good Friday .. Easter Monday.
-    EventRule("easter", "easter", offset_days=-2, length_days=4, kind="holiday"),
-    # Second Tuesday of July and the day after (the mid-summer marketplace sale).
-    EventRule("mid_july_sale", "nth_weekday", month=7, weekday=TUE, nth=2, length_days=2),
-    EventRule("singles_day", "fixed", month=11, day=11),
-    # The day after US Thanksgiving (4th Thursday of November), and the Monday after that.
-    EventRule("black_friday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=1),
-    EventRule("cyber_monday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=4),
-    EventRule("christmas_run_up", "fixed", month=12, day=1, length_days=24),
-    # Christmas Day and Boxing Day.
-    EventRule("christmas_holidays", "fixed", month=12, day=25, length_days=2, kind="holiday"),
-)
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 class EventDay(NamedTuple):
@@ -120,9 +155,7 @@ class EventDay(NamedTuple):
     name: str
 
 
-def shopping_events(
-    start: date, end: date, events: Sequence[EventRule] = DEFAULT_EVENTS
-) -> list[EventDay]:
+def shopping_events(start: date, end: date, events: Sequence[EventRule] = ()) -> list[EventDay]:
     """Event days between ``start`` and ``end`` (inclusive), sorted by date then list order.
 
     A day may carry several events (Cyber Monday inside the Christmas run-up); they come in the
@@ -133,7 +166,7 @@ def shopping_events(
     _check_unique(events)
     out: list[tuple[date, int, str]] = []
     # Neighbouring years too: an offset or a long event can cross New Year.
-    for year in range(start.year - 1, end.year + 2):
+    for year in range(max(start.year - 1, date.min.year), min(end.year + 2, date.max.year)):
         for rank, rule in enumerate(events):
             out.extend((d, rank, rule.name) for d in rule.days(year) if start <= d <= end)
     return [EventDay(d, name) for d, _, name in sorted(set(out))]
@@ -150,9 +183,7 @@ def event_column(name: str) -> str:
     return f"event_{name}"
 
 
-def calendar_frame(
-    start: date, end: date, events: Sequence[EventRule] = DEFAULT_EVENTS
-) -> pl.DataFrame:
+def calendar_frame(start: date, end: date, events: Sequence[EventRule] = ()) -> pl.DataFrame:
     """One row per day: day-of-week/year fields, one boolean column per event, any/holiday flags.
 
     Columns: ``date``, ``day_of_week`` (ISO, Mon = 1), ``is_weekend``, ``day_of_month``, ``month``,
@@ -173,7 +204,7 @@ def calendar_frame(
     by_event: dict[str, set[date]] = {e.name: set() for e in events}
     for day, name in shopping_events(start, end, events):
         by_event[name].add(day)
-    holidays = {e.name for e in events if e.kind == "holiday"}
+    holidays = [e.name for e in events if e.is_holiday]
     flags = [
         pl.col("date").is_in(sorted(by_event[e.name])).alias(event_column(e.name)) for e in events
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inventory_pipeline.features.calendar import DEFAULT_EVENTS, EventRule
+from inventory_pipeline.features.calendar import EventRule
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class FeatureConfig:
     price_tier_quantiles: tuple[float, float] = (1 / 3, 2 / 3)  # budget <= q1 < mid <= q2 < premium
     promo_lookahead_days: int = 90  # promo_calendar keeps plans this far past each known_on day
     calendar_lookahead_days: int = 400  # calendar table reaches this far past the latest export
-    events: tuple[EventRule, ...] = DEFAULT_EVENTS  # shopping events and holidays (calendar.py)
+    events: tuple[EventRule, ...] = ()  # the shop's events (its settings file); none by default
     known_chunk_days: int = 14  # known-on days per query when (re)building day-partitioned tables
     duckdb_threads: int | None = None  # None: DuckDB's default (all cores)
     season_lag_days: int = 364  # last year's same days (52 weeks: the same weekday)

@@ -1,7 +1,9 @@
 """product_docs: one text per SKU for the language model, as known on each day, with its sha256.
 
 The text holds title, category, brand, price tier (list price quantile within category among the
-catalog known that day), description and the most recent review snippets known that day.
+catalog known that day), description and the most recent review snippets known that day. The
+category is optional: a product without one has no Category line and is tiered among the whole
+catalog (the build's metadata says how many once, ``category_fallback``).
 Stored as a change log, ``features/product_docs/valid_from=YYYY-MM-DD/data.parquet``: a day's
 partition holds the documents that differ from the day before (new SKUs, catalog edits, new
 reviews, tier shifts). The document of a SKU as of D is its row with the greatest
@@ -92,6 +94,9 @@ def _write(warehouse: Warehouse, export_date: date | None, config: FeatureConfig
                     ).select("sku", pl.lit(day).alias(KEY), pl.exclude("sku"))
                     log.put(warehouse, TABLE, KEY, day.isoformat(), changed.to_arrow())
                 previous = current
+        uncategorised = con.execute(
+            "SELECT count(*) FROM products_current WHERE category IS NULL"
+        ).fetchone()
     finally:
         con.close()
     if export_date is None:
@@ -107,8 +112,25 @@ def _write(warehouse: Warehouse, export_date: date | None, config: FeatureConfig
         first_date=first,
         last_date=last,
         seconds=time.perf_counter() - started,
-        extra={"mode": "full_rebuild" if export_date is None else "incremental"},
+        extra={
+            "mode": "full_rebuild" if export_date is None else "incremental",
+            **_category_note(int(uncategorised[0]) if uncategorised else 0),
+        },
     )
+
+
+def _category_note(uncategorised: int) -> dict[str, object]:
+    """Said once per build, not per row: products without a category get the shop level."""
+    if not uncategorised:
+        return {}
+    return {
+        "products_without_category": uncategorised,
+        "category_fallback": (
+            f"{uncategorised} product(s) have no category: their documents have no Category "
+            "line, their price tier is among the whole catalog and their category features "
+            "(category_recent_log, category_season_*) are the shop's level"
+        ),
+    }
 
 
 def build_product_docs(warehouse: Warehouse, config: FeatureConfig = DEFAULT_CONFIG) -> TableUpdate:

@@ -17,6 +17,10 @@ from the orders and catalog known on the as-of day D (``sql/features/category_da
 
 Everything is over the whole catalog, also when a caller asks for a few SKUs (one shard of the
 nightly forecast), and sums are of integers: re-runs give identical floats.
+
+``category`` is optional in the catalog: a product without one gets the shop level, the same
+three columns computed over the whole catalog (the rows of category :data:`SHOP_KEY`, present
+only when some product lacks a category; :func:`season_key` picks the key of a product).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import query
 
 SEASON_FUTURE_COLUMNS: tuple[str, ...] = ("category_season_log", "category_season_known")
+SHOP_KEY = ""  # the whole catalog's level; no real category is empty (ingest nulls empty values)
 MIN_SHARE_OF_DAYS = 0.5  # a smoothed level needs data on at least this share of its days
 
 
@@ -84,11 +89,17 @@ def read_category_daily_units(
                 "recent_start": recent[0],
                 "end": as_of,
                 "grid_start": grid_start,
+                "shop_key": SHOP_KEY,
             },
         )
     )
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def season_key(category: str = "category") -> pl.Expr:
+    """The key a product's season and level are read under: its category, else the shop's."""
+    return pl.col(category).fill_null(SHOP_KEY)
 
 
 def category_season(

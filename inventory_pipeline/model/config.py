@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
@@ -45,11 +46,12 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
 # of any configured event.
 EVENT_CHANNEL_PREFIX = "event_"  # event_<name>: 1 on the days of the shop's event <name>, else 0
 ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
-LAUNCH_GRIDS = (
+RETIRED_LAUNCH_FIELDS = (  # the fixed-form launch curve's grid search; ignored when loading
     "launch_ramp_days_grid",
     "launch_prior_ratio_grid",
     "launch_prior_shape_grid",
     "launch_dispersion_grid",
+    "launch_fit_draws",
 )
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 LAUNCH_CURVE_INPUTS = {  # what the launch curve reads (model/launch.py), by input kind
@@ -123,16 +125,26 @@ class ModelConfig:
     launch_curve: bool = False  # forecast young products with the fitted launch curve instead of
     # the network: products launched fewer than launch_max_age_days before the origin, or later
     launch_max_age_days: float = 56.0  # the launch curve's reach, days since launch at the origin
-    launch_ramp_days_grid: tuple[float, ...] = (7.0, 12.0, 18.0, 25.0)  # candidate ramp time
-    # constants (days to reach 63% of the established level)
-    launch_prior_ratio_grid: tuple[float, ...] = (0.3, 0.5, 0.8, 1.2)  # candidate prior means of
-    # a new product's level, relative to its category's level per product
-    launch_prior_shape_grid: tuple[float, ...] = (0.5, 1.0, 2.0)  # candidate gamma shapes of that
-    # prior (smaller: launches differ more from each other)
-    launch_dispersion_grid: tuple[float, ...] = (1.0, 3.0, 10.0)  # candidate gamma shapes of the
-    # day-to-day noise (smaller: more overdispersed days)
-    launch_fit_draws: int = 1024  # Monte-Carlo paths per sample while fitting the grid (256 let
-    # the Monte-Carlo noise pick a different grid point from one seed to the next)
+    launch_age_buckets: tuple[float, ...] = (  # first day (days since launch, launch day = 1)
+        # of each bucket of the learned launch profile; the last bucket is open-ended. Daily at
+        # first, where a launch spike or the start of a ramp changes fastest
+        1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 29, 36, 43, 50, 57, 71,
+    )
+    launch_profile_prior_days: float = 30.0  # pseudo launch-days of the flat profile (the mean of
+    # all launch days) each bucket is shrunk towards: few launches give a flat profile
+    launch_profile_smoothing: float = 10.0  # pseudo days on the profile's second differences
+    # over the buckets: larger bends it less from bucket to bucket
+    launch_prior_shape_range: tuple[float, float] = (0.2, 50.0)  # bounds of the moment estimate
+    # of the level prior's gamma shape (smaller: launches differ more from each other)
+    launch_dispersion_range: tuple[float, float] = (0.5, 100.0)  # bounds of the moment estimate
+    # of the day-to-day noise's gamma shape (smaller: more overdispersed days)
+    launch_min_validation_windows: int = 10  # fewer young validation windows with a scored day
+    # on sale than this and the curve is not used (the network serves young products): too few
+    # to judge it (the default sample shop has 16)
+    launch_gate_noise_se: float = 1.0  # the curve counts as worse than the network on the
+    # validation launches only if its loss is higher by more than this many standard errors of
+    # the difference (paired bootstrap over windows); 0: by any amount
+    launch_gate_bootstrap: int = 1000  # bootstrap resamples of the validation windows
     launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
 
     # --- loss ----------------------------------------------------------------------------------
@@ -166,7 +178,7 @@ class ModelConfig:
         self.static_features = tuple(self.static_features)
         self.lora_target_modules = tuple(self.lora_target_modules)
         self.prior_excluded_static = tuple(self.prior_excluded_static)
-        for name in LAUNCH_GRIDS:
+        for name in ("launch_age_buckets", "launch_prior_shape_range", "launch_dispersion_range"):
             setattr(self, name, tuple(float(v) for v in getattr(self, name)))
         self.validate()
 
@@ -214,19 +226,44 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"prior_excluded_static {unknown} are not in static_features.")
         if self.launch_curve:
-            for name in LAUNCH_GRIDS:
-                values = getattr(self, name)
-                if not values or min(values) <= 0:
-                    raise ValueError(f"{name} must hold at least one value, all > 0; got {values}.")
+            buckets = self.launch_age_buckets
+            if not buckets or buckets[0] < 1 or any(b <= a for a, b in pairwise(buckets)):
+                raise ValueError(
+                    f"launch_age_buckets must be increasing days since launch >= 1 (launch day "
+                    f"= 1), e.g. (1, 2, 4, 8, 15, 29, 57); got {buckets}."
+                )
+            for name in ("launch_prior_shape_range", "launch_dispersion_range"):
+                low_high = getattr(self, name)
+                if len(low_high) != 2 or not 0 < low_high[0] <= low_high[1]:
+                    raise ValueError(
+                        f"{name} must be (low, high) with 0 < low <= high; got {low_high}."
+                    )
+            if self.launch_profile_prior_days <= 0:
+                raise ValueError(
+                    f"launch_profile_prior_days must be > 0 days, got "
+                    f"{self.launch_profile_prior_days}."
+                )
+            if self.launch_profile_smoothing < 0:
+                raise ValueError(
+                    f"launch_profile_smoothing must be >= 0 pseudo days, got "
+                    f"{self.launch_profile_smoothing}."
+                )
+            if self.launch_min_validation_windows < 1:
+                raise ValueError(
+                    f"launch_min_validation_windows must be >= 1, got "
+                    f"{self.launch_min_validation_windows}."
+                )
             if self.launch_max_age_days <= 0:
                 raise ValueError(
                     f"launch_max_age_days must be > 0 days, got {self.launch_max_age_days}."
                 )
-            if self.launch_draws < 16 or self.launch_fit_draws < 16:
+            if self.launch_gate_noise_se < 0 or self.launch_gate_bootstrap < 2:
                 raise ValueError(
-                    f"launch_draws and launch_fit_draws must be >= 16 paths, got "
-                    f"{self.launch_draws} and {self.launch_fit_draws}."
+                    f"launch_gate_noise_se must be >= 0 and launch_gate_bootstrap >= 2; got "
+                    f"{self.launch_gate_noise_se} and {self.launch_gate_bootstrap}."
                 )
+            if self.launch_draws < 16:
+                raise ValueError(f"launch_draws must be >= 16 paths, got {self.launch_draws}.")
             missing = self.missing_launch_curve_inputs()
             if missing:
                 raise ValueError(f"launch_curve needs the model inputs {missing}.")
@@ -258,6 +295,7 @@ class ModelConfig:
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         """Rebuild a config; unknown keys are an error so a typo never silently uses a default."""
         known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in data.items() if k not in RETIRED_LAUNCH_FIELDS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(

@@ -3,32 +3,44 @@
 A product launched ``a`` days ago (launch day: a = 1) sells, on a day whose category seasonal
 index is ``s``::
 
-    units ~ Poisson(level * ramp(a) * s * g),   ramp(a) = 1 - exp(-a / ramp_days),
+    units ~ Poisson(level * profile(a) * s * g),
     g ~ Gamma(dispersion, 1 / dispersion)        (day-to-day noise: negative binomial days)
     level ~ Gamma(prior_shape + units sold,      (what the product sells once established,
-                  rate = prior_shape / (prior_ratio * category level) + ramp exposure)
+                  rate = prior_shape / (prior_ratio * category level) + profile exposure)
 
-The prior says a new product sells ``prior_ratio`` times its category's current level per
-product, give or take a spread set by ``prior_shape``; every usable day the product has been on
-sale updates it (gamma-Poisson conjugacy, with the day's ramp as its exposure). Four numbers
-learned from the training launches describe every launch, so the few launches a shop has
-are enough to fit them, where the network has to learn a ramp, a level and their uncertainty
-per sample. Quantiles come from ``draws`` Monte-Carlo paths per sample, from a generator seeded
-per sample: a product's forecast depends only on its own inputs.
+``profile`` is learned from the shop's own launches, not assumed: the mean units per day of the
+young products of the training windows relative to their category's level per product and the
+day's seasonal index, per bucket of days since launch (``ModelConfig.launch_age_buckets``), each
+bucket shrunk towards the flat mean of all launch days by ``launch_profile_prior_days`` pseudo
+days (a shop with few launches gets a flatter profile), read between bucket centres by linear
+interpolation. It is scaled to 1 once established (its mean from ``max_age_days`` on, else its
+last bucket), so ``prior_ratio`` is the established level relative to the category and a launch
+spike shows as a profile above 1, a slow ramp as one below. Ramps that rise exponentially,
+linearly or spike and decay are all read off the data.
+
+The prior spread ``prior_shape`` and the day noise ``dispersion`` come in closed form from the
+same days (method of moments): the covariance of one window's days around the profile says how
+much launches differ in level, their variance beyond it how noisy single days are. Fitting is one
+pass over the young training windows, no search.
+
+Every usable day the product has been on sale updates the level prior (gamma-Poisson conjugacy,
+with the day's profile as its exposure). Quantiles come from ``draws`` Monte-Carlo paths per
+sample, from a generator seeded per sample: a product's forecast depends only on its own inputs;
+cumulative quantiles are read from the same paths.
 
 Plain numpy; the forecaster uses it for products launched fewer than ``launch_max_age_days``
 days before the origin (and those not launched yet) when ``ModelConfig.launch_curve`` is set.
-Training fits it on the training launches and keeps it only if it forecasts the validation
-launches better than the network does (``compare_on_validation``): on a shop whose launches do
-not follow this form, the network keeps serving them.
+Training fits it on the training launches and keeps it only if it is not worse than the network on
+the validation launches, on the daily and on the cumulative (lead-time) quantiles alike
+(``gate_on_validation``); with fewer than ``launch_min_validation_windows`` young validation
+windows it is not used (fails closed), and ``reason`` says why either way.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -37,38 +49,70 @@ from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 
 LAUNCH_CURVE_FILE = "launch_curve.json"
+_LEGACY_PROFILE_DAYS = 120  # ages at which a saved exponential ramp is tabulated when loaded
 
 
 @dataclass(frozen=True)
 class LaunchCurve:
-    """The four fitted numbers plus how quantiles are drawn (see the module docstring)."""
+    """The fitted profile and three numbers, plus how quantiles are drawn (module docstring)."""
 
-    ramp_days: float
+    profile_ages: tuple[float, ...]  # days since launch at which ``profile`` is given, ascending
+    profile: tuple[float, ...]  # share of its established level a product sells at those ages
     prior_ratio: float
     prior_shape: float
     dispersion: float
     max_age_days: float = 56.0
     draws: int = 256
     seed: int = 0
-    fit_loss: float | None = None  # weighted quantile loss on the fitting samples (diagnostics)
-    fit_samples: int = 0
-    validation_loss: float | None = None  # its weighted quantile loss on the validation launches
-    network_validation_loss: float | None = None  # the network's, on the same windows
+    fit_samples: int = 0  # young training windows fitted on
+    fit_days: int = 0  # their usable target days on sale
     validation_samples: int = 0  # young validation windows compared (0: not validated)
+    validation_loss: float | None = None  # its daily WQL on the validation launches
+    network_validation_loss: float | None = None  # the network's, on the same windows
+    validation_cumulative_loss: float | None = None  # its WQL of the cumulative quantiles
+    network_validation_cumulative_loss: float | None = None
+    used: bool = False  # set by the validation gate; a curve is used only when it passed
+    reason: str = "not validated"
 
-    @property
-    def beats_network(self) -> bool:
-        """True unless the validation launches were forecast better by the network."""
-        if self.validation_loss is None or self.network_validation_loss is None:
-            return True
-        return self.validation_loss < self.network_validation_loss
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "profile_ages", tuple(float(a) for a in self.profile_ages))
+        object.__setattr__(self, "profile", tuple(float(v) for v in self.profile))
+        if len(self.profile_ages) != len(self.profile) or not self.profile:
+            raise ValueError(
+                f"launch curve profile_ages ({len(self.profile_ages)}) and profile "
+                f"({len(self.profile)}) must be non-empty and of the same length."
+            )
+        if np.any(np.diff(self.profile_ages) <= 0) or min(self.profile) < 0:
+            raise ValueError("launch curve profile_ages must increase and profile be >= 0.")
+
+    @classmethod
+    def exponential(cls, ramp_days: float, **numbers: Any) -> LaunchCurve:
+        """The fixed form ``1 - exp(-age / ramp_days)`` as a profile (curves saved before the
+        profile was learned, and comparisons with that form)."""
+        ages = np.arange(1.0, _LEGACY_PROFILE_DAYS + 1)
+        profile = tuple(-np.expm1(-ages / ramp_days))
+        return cls(profile_ages=tuple(ages), profile=profile, **numbers)
+
+    def shape(self, age: np.ndarray) -> np.ndarray:
+        """Share of its established level a product sells at ``age`` days (0 before launch)."""
+        age = np.asarray(age, dtype=np.float64)
+        values = np.interp(age, self.profile_ages, self.profile)
+        return np.where(age > 0, values, 0.0)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> LaunchCurve:
-        return cls(**json.loads(text))
+        values = json.loads(text)
+        if "ramp_days" in values:  # saved by the fixed-form curve: the same forecasts
+            ramp_days = values.pop("ramp_days")
+            legacy = {"fit_loss", "beats_network"}
+            values = {k: v for k, v in values.items() if k not in legacy}
+            values.setdefault("used", True)  # it was saved only when used
+            values.setdefault("reason", "saved by the fixed-form launch curve")
+            return cls.exponential(ramp_days, **values)
+        return cls(**values)
 
     def predict(
         self,
@@ -78,7 +122,7 @@ class LaunchCurve:
         cumulative: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Daily and cumulative quantiles, (n, H, Q) each, for ``rows`` of ``inputs`` (default:
-        its young rows); ``cumulative=False`` leaves the cumulative ones 0 (fitting needs none)."""
+        its young rows); ``cumulative=False`` leaves the cumulative ones 0."""
         rows = np.flatnonzero(inputs.young) if rows is None else rows
         H = inputs.future_exposure.shape[1]
         levels = np.asarray(quantiles, dtype=np.float64)
@@ -87,13 +131,11 @@ class LaunchCurve:
         if len(rows) == 0:
             return daily, sums
         shape = self.prior_shape + inputs.units_sold[rows]
-        history_exposure = (
-            ramp(inputs.history_age[rows], self.ramp_days) * inputs.usable[rows]
-        ).sum(1)
+        history_exposure = (self.shape(inputs.history_age[rows]) * inputs.usable[rows]).sum(1)
         rate = (
             self.prior_shape / (self.prior_ratio * inputs.category_level[rows]) + history_exposure
         )
-        base = ramp(inputs.future_age[rows], self.ramp_days) * inputs.future_exposure[rows]
+        base = self.shape(inputs.future_age[rows]) * inputs.future_exposure[rows]
         for i in range(len(rows)):
             rng = np.random.default_rng(self.seed)
             level = rng.gamma(shape[i], 1.0 / rate[i], size=self.draws)
@@ -107,11 +149,6 @@ class LaunchCurve:
         return daily, sums
 
 
-def ramp(age: np.ndarray, ramp_days: float) -> np.ndarray:
-    """Share of its established level a product sells at ``age`` days (0 before launch)."""
-    return np.where(age > 0, -np.expm1(-np.maximum(age, 0.0) / ramp_days), 0.0)
-
-
 @dataclass
 class LaunchInputs:
     """What the launch curve reads from model samples (all numpy, N rows)."""
@@ -119,6 +156,7 @@ class LaunchInputs:
     young: np.ndarray  # (N,) bool: launched fewer than max_age days before the origin, or later
     history_age: np.ndarray  # (N, L) days since launch, launch day = 1; 0 before launch
     usable: np.ndarray  # (N, L) 1.0 on sale and not stockout-censored
+    history_units: np.ndarray  # (N, L) units sold per history day
     units_sold: np.ndarray  # (N,) units over the usable history days
     category_level: np.ndarray  # (N,) units per product on sale and day of the category, now
     future_age: np.ndarray  # (N, H) days since launch on day origin + h; 0 when not on sale
@@ -153,6 +191,7 @@ class LaunchInputs:
             young=~launched | (age < max_age_days),
             history_age=history_age,
             usable=usable,
+            history_units=samples.history_units.astype(np.float64),
             units_sold=(samples.history_units * usable).sum(axis=1).astype(np.float64),
             category_level=np.exp(static["category_recent_log"].astype(np.float64)),
             future_age=future_age,
@@ -160,99 +199,284 @@ class LaunchInputs:
         )
 
 
-def _young_targets(
+@dataclass
+class _YoungDays:
+    """The young rows of some samples with their targets, ready for fitting and scoring."""
+
+    inputs: LaunchInputs
+    rows: np.ndarray  # (n,) young rows of the samples
+    targets: np.ndarray  # (n, H) units
+    censored: np.ndarray  # (n, H) 1.0 on stockout-censored or unknown target days
+
+    @property
+    def scored(self) -> np.ndarray:
+        """(n, H) 1.0 on the target days a forecast is scored on: uncensored."""
+        return 1.0 - self.censored
+
+    @property
+    def has_demand(self) -> bool:
+        return len(self.rows) > 0 and float((self.targets * self.scored).sum()) > 0
+
+
+def _young_days(
     samples: ForecastSamples, config: ModelConfig, max_age_days: float, role: str
-) -> tuple[LaunchInputs, np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs of ``samples``, their young rows, and those rows' targets and 0/1 censoring."""
+) -> _YoungDays:
     if samples.target_units is None:
         raise ValueError(f"{role} needs samples with targets")
     inputs = LaunchInputs.from_samples(samples, config, max_age_days)
     rows = np.flatnonzero(inputs.young)
-    targets = samples.target_units[rows]
+    targets = samples.target_units[rows].astype(np.float64)
     censored = (
-        samples.target_censored[rows]
+        samples.target_censored[rows].astype(np.float64)
         if samples.target_censored is not None
         else np.zeros_like(targets)
     )
-    return inputs, rows, targets, censored
+    return _YoungDays(inputs, rows, targets, censored)
 
 
-def _wql(
-    daily: np.ndarray, targets: np.ndarray, censored: np.ndarray, config: ModelConfig
-) -> float:
-    """Weighted quantile loss over the uncensored days and every level of ``config``."""
-    return weighted_quantile_loss(targets, daily, config.quantiles, mask=1.0 - censored)
+def _days(parts: list[_YoungDays]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(age, exposure, units, weight) of the young windows' target days, (n, H) each: exposure =
+    category level x seasonal index, weight 1.0 on scored days on sale."""
+    age = np.concatenate([p.inputs.future_age[p.rows] for p in parts])
+    exposure = np.concatenate(
+        [p.inputs.category_level[p.rows, None] * p.inputs.future_exposure[p.rows] for p in parts]
+    )
+    units = np.concatenate([p.targets for p in parts])
+    weight = np.concatenate([p.scored for p in parts]) * (age > 0)
+    return age, exposure, units, weight
 
 
-def compare_on_validation(
-    curve: LaunchCurve,
-    network_daily: np.ndarray,
-    samples: ForecastSamples,
+def _profile(
+    age: np.ndarray,
+    exposure: np.ndarray,
+    units: np.ndarray,
+    weight: np.ndarray,
     config: ModelConfig,
-) -> LaunchCurve:
-    """``curve`` with its and the network's weighted quantile loss on the young rows of ``samples``.
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Bucket centres, the profile there (scaled to 1 once established) and the established
+    level relative to the category: per bucket the units over the exposure of all its launch
+    days (a ratio of sums: unbiased whatever each product's own level), smoothed (``_smooth``).
 
-    ``network_daily`` (N, H, Q) are the network's daily quantiles for all of ``samples``. With no
-    young row that has a usable target day, the curve comes back unvalidated.
+    (Refitting it with each window at its own gamma-posterior level, EM-style, recovered drawn
+    shapes worse: a window's noisy days pull its level towards the profile's error.)
     """
-    inputs, rows, targets, censored = _young_targets(
-        samples, config, curve.max_age_days, "compare_on_validation"
-    )
-    if len(rows) == 0 or (targets * (1 - censored)).sum() <= 0:
-        return curve
-    daily, _ = curve.predict(inputs, config.quantiles, rows, cumulative=False)
-    return replace(
-        curve,
-        validation_loss=_wql(daily, targets, censored, config),
-        network_validation_loss=_wql(network_daily[rows], targets, censored, config),
-        validation_samples=len(rows),
-    )
+    edges = np.asarray(config.launch_age_buckets, dtype=np.float64)
+    B = len(edges)
+    on = weight > 0
+    bucket = np.clip(np.searchsorted(edges, age[on], side="right") - 1, 0, B - 1)
+    n_b = np.bincount(bucket, minlength=B).astype(np.float64)
+    e_b = np.bincount(bucket, weights=exposure[on], minlength=B)
+    y_b = np.bincount(bucket, weights=units[on], minlength=B)
+    age_b = np.bincount(bucket, weights=age[on], minlength=B)
+    flat = float(y_b.sum() / e_b.sum())
+    mean_exposure = np.where(n_b > 0, e_b / np.maximum(n_b, 1.0), 1.0)
+    ratio = _smooth(y_b, e_b, mean_exposure, flat, config)
+    upper = np.append(edges[1:], edges[-1] + 1.0)
+    centres = np.where(n_b > 0, age_b / np.maximum(n_b, 1.0), (edges + upper - 1.0) / 2.0)
+    keep = np.concatenate([[True], np.diff(centres) > 0])  # centres of empty buckets can tie
+    centres, ratio, e_b = centres[keep], ratio[keep], e_b[keep]
+    established = centres >= config.launch_max_age_days
+    if established.any() and e_b[established].sum() > 0:
+        level = float((ratio * e_b)[established].sum() / e_b[established].sum())
+    else:
+        level = float(ratio[e_b > 0][-1]) if (e_b > 0).any() else flat
+    return centres, ratio / level, level
 
 
-def fit_launch_curve(
-    samples: list[ForecastSamples],
+def _smooth(
+    units: np.ndarray,
+    exposure: np.ndarray,
+    mean_exposure: np.ndarray,
+    flat: float,
     config: ModelConfig,
-    on_candidate: Callable[[int, int], None] | None = None,
-) -> LaunchCurve | None:
-    """Grid-search the four numbers on the young samples of ``samples`` (the training windows).
+) -> np.ndarray:
+    """Per-bucket ratios of ``units`` to ``exposure``, shrunk towards ``flat`` by
+    ``launch_profile_prior_days`` and towards a smooth line over the buckets by
+    ``launch_profile_smoothing`` (pseudo days on the second differences): one linear solve of a
+    weighted least-squares problem whose weights are each bucket's days."""
+    B = len(units)
+    days = exposure / mean_exposure  # each bucket's days, in units of its mean day's exposure
+    raw = np.where(exposure > 0, units / np.maximum(exposure, 1e-12), flat)
+    k, smooth = config.launch_profile_prior_days, config.launch_profile_smoothing
+    second = np.diff(np.eye(B), n=2, axis=0)  # (B - 2, B)
+    system = np.diag(days + k) + smooth * second.T @ second
+    return np.maximum(np.linalg.solve(system, days * raw + k * flat), 0.0)
 
-    Minimises the weighted quantile loss over ``config.quantiles`` on their uncensored target
-    days. Returns
-    None when the samples hold no young product with a usable target day (nothing to learn from).
+
+def _moments(
+    mean: np.ndarray, units: np.ndarray, weight: np.ndarray, config: ModelConfig
+) -> tuple[float, float]:
+    """(prior_shape, dispersion) by the method of moments on the young target days.
+
+    With level ~ Gamma(shape) around the profile and days ~ Gamma(dispersion) noise, a window's
+    days t != u covary by mean_t mean_u / shape, and a day varies by
+    mean + mean^2 ((1 + 1/shape)(1 + 1/dispersion) - 1).
+    """
+    d = (units - mean) * weight
+    m = mean * weight
+    cross = (d.sum(1) ** 2 - (d**2).sum(1)).sum()
+    cross_scale = (m.sum(1) ** 2 - (m**2).sum(1)).sum()
+    low_shape, high_shape = config.launch_prior_shape_range
+    low_disp, high_disp = config.launch_dispersion_range
+    inv_shape = cross / cross_scale if cross_scale > 0 else 1.0 / low_shape
+    inv_shape = float(np.clip(inv_shape, 1.0 / high_shape, 1.0 / low_shape))
+    excess = ((d**2 - m) * weight).sum() / max((m**2).sum(), 1e-12)
+    inv_disp = (1.0 + excess) / (1.0 + inv_shape) - 1.0
+    inv_disp = float(np.clip(inv_disp, 1.0 / high_disp, 1.0 / low_disp))
+    return 1.0 / inv_shape, 1.0 / inv_disp
+
+
+def fit_launch_curve(samples: list[ForecastSamples], config: ModelConfig) -> LaunchCurve | None:
+    """The launch curve of the young products of ``samples`` (the training windows).
+
+    Closed form (module docstring): the profile per age bucket, then the prior spread and the day
+    noise by moments around it. Returns None when the samples hold no young product with a
+    usable target day that sold (nothing to learn from). The curve comes back unused: only
+    :func:`gate_on_validation` can pass it.
     """
     parts = [
-        _young_targets(s, config, config.launch_max_age_days, "fit_launch_curve") for s in samples
+        _young_days(s, config, config.launch_max_age_days, "fit_launch_curve") for s in samples
     ]
-    targets = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, 0))
-    censored = np.concatenate([p[3] for p in parts]) if parts else np.zeros((0, 0))
-    if targets.size == 0 or (targets * (1 - censored)).sum() <= 0:
+    parts = [p for p in parts if len(p.rows)]
+    if not any(p.has_demand for p in parts):
         return None
-    grid = list(
-        itertools.product(
-            config.launch_ramp_days_grid,
-            config.launch_prior_ratio_grid,
-            config.launch_prior_shape_grid,
-            config.launch_dispersion_grid,
-        )
+    age, exposure, units, weight = _days(parts)
+    if float((units * weight).sum()) <= 0:
+        return None
+    centres, profile, level = _profile(age, exposure, units, weight, config)
+    curve = LaunchCurve(
+        profile_ages=tuple(centres),
+        profile=tuple(profile),
+        prior_ratio=level,
+        prior_shape=1.0,
+        dispersion=1.0,
+        max_age_days=config.launch_max_age_days,
+        draws=config.launch_draws,
+        seed=config.seed,
+        fit_samples=int(sum(len(p.rows) for p in parts)),
+        fit_days=int(weight.sum()),
+        reason="not validated",
     )
-    best: LaunchCurve | None = None
-    for k, (ramp_days, ratio, prior_shape, dispersion) in enumerate(grid):
-        curve = LaunchCurve(
-            ramp_days=float(ramp_days),
-            prior_ratio=float(ratio),
-            prior_shape=float(prior_shape),
-            dispersion=float(dispersion),
-            max_age_days=config.launch_max_age_days,
-            draws=config.launch_fit_draws,
-            seed=config.seed,
+    mean = level * curve.shape(age) * exposure
+    prior_shape, dispersion = _moments(mean, units, weight, config)
+    return replace(curve, prior_shape=prior_shape, dispersion=dispersion)
+
+
+def launch_losses(
+    curve: LaunchCurve,
+    samples: ForecastSamples,
+    config: ModelConfig,
+    network: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[int, dict[str, float]]:
+    """Young windows of ``samples`` with a scored target day, and the weighted quantile losses of
+    the curve's daily and cumulative quantiles on them (``daily``, ``cumulative``), and of
+    ``network`` = its (daily, cumulative) quantiles (N, H, Q) for all of ``samples`` if given
+    (``network_daily``, ``network_cumulative``). A cumulative quantile is scored up to the first
+    censored day of its window (after it the actual sum is only a lower bound)."""
+    young = _young_days(samples, config, curve.max_age_days, "launch_losses")
+    scored = young.scored * (young.inputs.future_age[young.rows] > 0)
+    windows = np.flatnonzero(scored.sum(1) > 0)
+    if len(windows) == 0 or float((young.targets[windows] * scored[windows]).sum()) <= 0:
+        return 0, {}
+    rows = young.rows[windows]
+    targets, daily_mask = young.targets[windows], young.scored[windows]
+    sums = np.cumsum(targets, axis=1)
+    sum_mask = (np.cumsum(young.censored[windows], axis=1) == 0).astype(np.float64)
+    daily, cumulative = curve.predict(young.inputs, config.quantiles, rows)
+    q = config.quantiles
+    losses = {
+        "daily": weighted_quantile_loss(targets, daily, q, mask=daily_mask),
+        "cumulative": weighted_quantile_loss(sums, cumulative, q, mask=sum_mask),
+    }
+    if network is not None:
+        pairs = (
+            ("daily", targets, daily, network[0][rows], daily_mask),
+            ("cumulative", sums, cumulative, network[1][rows], sum_mask),
         )
-        daily = np.concatenate(
-            [curve.predict(p[0], config.quantiles, p[1], cumulative=False)[0] for p in parts]
+        for kind, actual, ours, theirs, mask in pairs:
+            losses[f"network_{kind}"] = weighted_quantile_loss(actual, theirs, q, mask=mask)
+            losses[f"{kind}_difference_se"] = _difference_se(actual, ours, theirs, mask, config)
+    return len(rows), losses
+
+
+def _difference_se(
+    actual: np.ndarray,
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    mask: np.ndarray,
+    config: ModelConfig,
+) -> float:
+    """Standard error of (our WQL - their WQL) by a paired bootstrap over windows (seeded):
+    how far apart the two losses can land by which launches the block happens to hold."""
+    levels = np.asarray(config.quantiles)
+    error = actual[..., None] - np.stack([ours, theirs])  # (2, n, H, Q)
+    pinball = np.maximum(levels * error, (levels - 1.0) * error) * mask[..., None]
+    per_window = 2.0 * pinball.sum(axis=(2, 3)) / len(levels)  # (2, n)
+    scale = (np.abs(actual) * mask).sum(1)  # (n,)
+    rng = np.random.default_rng(config.seed)
+    picks = rng.integers(0, len(scale), size=(config.launch_gate_bootstrap, len(scale)))
+    total = np.maximum(scale[picks].sum(1), 1e-12)
+    gap = (per_window[0][picks].sum(1) - per_window[1][picks].sum(1)) / total
+    return float(gap.std())
+
+
+def gate_on_validation(
+    curve: LaunchCurve,
+    network: tuple[np.ndarray, np.ndarray] | None,
+    samples: ForecastSamples | None,
+    config: ModelConfig,
+) -> LaunchCurve:
+    """``curve`` with ``used`` and ``reason`` set: used only if the validation block holds at least
+    ``config.launch_min_validation_windows`` young windows with a scored target day and the curve
+    is not worse than the network there on the daily quantiles nor on the cumulative ones.
+
+    "Worse" means a weighted quantile loss above the network's by more than
+    ``launch_gate_noise_se`` standard errors of the difference (paired bootstrap over the
+    windows; 0 = any amount): with a few dozen launches, which ones the block holds moves both
+    losses by more than the forecasts differ.
+
+    ``network`` = the network's (daily, cumulative) quantiles (N, H, Q) for all of ``samples``.
+    """
+    minimum = config.launch_min_validation_windows
+    if samples is None or network is None:
+        return replace(curve, used=False, reason="no validation block to check it on")
+    n, losses = launch_losses(curve, samples, config, network)
+    if n < minimum:
+        return replace(
+            curve,
+            used=False,
+            validation_samples=n,
+            reason=f"{n} young validation windows with sales, fewer than "
+            f"launch_min_validation_windows={minimum}",
         )
-        loss = _wql(daily, targets, censored, config)
-        if best is None or loss < best.fit_loss:
-            best = replace(curve, fit_loss=loss)
-        if on_candidate is not None:
-            on_candidate(k + 1, len(grid))
-    assert best is not None
-    return replace(best, draws=config.launch_draws, fit_samples=len(targets))
+    curve = replace(
+        curve,
+        validation_samples=n,
+        validation_loss=losses["daily"],
+        network_validation_loss=losses["network_daily"],
+        validation_cumulative_loss=losses["cumulative"],
+        network_validation_cumulative_loss=losses["network_cumulative"],
+    )
+    figures = (
+        f"daily WQL {losses['daily']:.4f} vs network {losses['network_daily']:.4f}, "
+        f"cumulative {losses['cumulative']:.4f} vs {losses['network_cumulative']:.4f} "
+        f"on {n} young validation windows"
+    )
+    allowed = {
+        kind: config.launch_gate_noise_se * losses[f"{kind}_difference_se"]
+        for kind in ("daily", "cumulative")
+    }
+    figures += (
+        f" (worse only beyond {allowed['daily']:.4f} / {allowed['cumulative']:.4f} = "
+        f"{config.launch_gate_noise_se:g} bootstrap SE of the difference)"
+    )
+    worse = [
+        kind
+        for kind in ("daily", "cumulative")
+        # NaN (nothing scored) is not passing
+        if not losses[kind] <= losses[f"network_{kind}"] + allowed[kind]
+    ]
+    if worse:
+        reason = f"worse than the network on the {' and '.join(worse)} quantiles: {figures}"
+        return replace(curve, used=False, reason=reason)
+    return replace(curve, used=True, reason=f"not worse than the network: {figures}")

@@ -219,7 +219,8 @@ class TextFeaturizer:
     def encoder_version(self) -> str:
         """Cache namespace: same weights, token budget, pooling and precision -> same vector."""
         precision = "bf16" if self.use_bf16 else "fp32"
-        return f"{self.fingerprint[:16]}-t{self.config.max_tokens}-mean-{precision}"
+        batch = self.config.text_batch_size
+        return f"{self.fingerprint[:16]}-t{self.config.max_tokens}-b{batch}-mean-{precision}"
 
     def tokenize(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids and mask (U, T), padded to ``max_tokens``: shapes never depend on the batch."""
@@ -250,12 +251,19 @@ class TextFeaturizer:
                 self._frozen_encoder = load_encoder(self.encoder_path).eval()
             documents = list(missing.values())
             vectors = []
+            step = self.config.text_batch_size
             for part in self._batches(len(documents)):
-                ids, mask = self.tokenize(documents[part])
+                batch = documents[part]
+                # Every forward pass has the same shape (step, T): the kernels oneDNN picks (and
+                # so the rounding under bf16) depend on the batch size, and a product's vector
+                # must not depend on how many other documents were encoded with it.
+                padded = batch + [batch[-1]] * (step - len(batch))
+                ids, mask = self.tokenize(padded)
                 with torch.no_grad(), autocast(self.use_bf16):
                     output = self._frozen_encoder(input_ids=ids, attention_mask=mask)
-                hidden = output.last_hidden_state  # (b, T, E)
-                vectors.append(mean_pool(hidden.float(), mask).numpy())  # (b, E)
+                hidden = output.last_hidden_state  # (step, T, E)
+                pooled = mean_pool(hidden.float(), mask).numpy()  # (step, E)
+                vectors.append(pooled[: len(batch)])
             self.cache.put_many(self.encoder_version, list(missing), np.concatenate(vectors))
             cached = self.cache.get_many(self.encoder_version, keys)
         return torch.from_numpy(np.stack([np.asarray(v, dtype=np.float32) for v in cached]))

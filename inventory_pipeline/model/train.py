@@ -29,7 +29,7 @@ from inventory_pipeline.model.data import ForecastSamples, TextInputs, make_batc
 from inventory_pipeline.model.distributed import current_world, local_index, worker_loss
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
-from inventory_pipeline.model.launch import LaunchCurve, compare_on_validation, fit_launch_curve
+from inventory_pipeline.model.launch import LaunchCurve, fit_launch_curve, gate_on_validation
 from inventory_pipeline.model.losses import forecast_loss
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
@@ -70,6 +70,7 @@ class TrainingHistory:
     stopped_early: bool = False
     seconds: float = 0.0
     launch_curve: LaunchCurve | None = None  # the fitted launch curve, used or not
+    launch_fit_seconds: float = 0.0  # fitting the launch curve (not its validation)
 
 
 class EpochCallback(Protocol):
@@ -155,8 +156,9 @@ def train(
     """Fit a forecaster; early-stops on validation loss and keeps the best weights.
 
     With ``config.launch_curve``, the launch curve is fitted afterwards on the young products of
-    the training samples and kept if it forecasts the validation samples' young products better
-    than the network (``model/launch.py``; ``history.launch_curve`` holds it either way).
+    the training samples and kept only if it is not worse than the network on the validation
+    samples' young products, daily and cumulative; without validation samples it is not kept
+    (``model/launch.py``; ``history.launch_curve`` holds it either way, with the reason).
 
     Args:
         config: every tunable number.
@@ -167,7 +169,8 @@ def train(
         encoder_path: overrides ``config.encoder_path``.
         on_epoch_end: called as ``(epoch, train_loss, val_loss, seconds)``.
         on_step: called with a :class:`StepInfo` after every optimiser step.
-        on_launch_candidate: called as ``(i, n)`` after each launch-curve candidate is scored.
+        on_launch_candidate: called as ``(1, 1)`` once the launch curve is fitted (it is fitted
+            in closed form; the callback remains for callers that report progress).
         launch_curve: a fitted launch curve to use instead of fitting one (it reads no text, so
             a text ablation shares its model's).
 
@@ -276,11 +279,18 @@ def train(
     if config.launch_curve and launch_curve is not None:
         forecaster.launch_curve = launch_curve
     elif config.launch_curve:
-        curve = fit_launch_curve([train_samples], config, on_launch_candidate)
-        if curve is not None and val_samples is not None:
-            network_daily = forecaster.predict(val_samples).daily  # no curve attached yet
-            curve = compare_on_validation(curve, network_daily, val_samples, config)
+        fit_start = time.perf_counter()
+        curve = fit_launch_curve([train_samples], config)
+        history.launch_fit_seconds = time.perf_counter() - fit_start
+        if on_launch_candidate is not None:
+            on_launch_candidate(1, 1)
+        if curve is not None:
+            network = None
+            if val_samples is not None:
+                forecast = forecaster.predict(val_samples)  # no curve attached yet
+                network = (forecast.daily, forecast.cumulative)
+            curve = gate_on_validation(curve, network, val_samples, config)
         history.launch_curve = curve
-        forecaster.launch_curve = curve if curve is not None and curve.beats_network else None
+        forecaster.launch_curve = curve if curve is not None and curve.used else None
     history.seconds = time.perf_counter() - start
     return forecaster, history

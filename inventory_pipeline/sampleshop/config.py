@@ -1,29 +1,182 @@
 """Tunable numbers of the sample shop: the one place where they live.
 
-`ShopConfig` holds the shop-wide knobs (volumes, shares, rates); `CategorySpec` holds what makes
-categories behave differently (seasonality, weekly pattern, event lifts, price level, elasticity,
-supplier terms). Product text vocabulary lives in `vocab.py`.
+`ShopConfig` holds the shop-wide knobs (volumes, shares, rates, its event calendar);
+`CategorySpec` holds what makes categories behave differently (seasonality, weekly pattern, price
+level, elasticity, supplier terms); `ShopEvent` is one calendar event with its per-category demand
+lift and promotion campaign. Product text vocabulary lives in `vocab.py`; whole shops that differ
+from the default (other calendars, launches, promotions) are in `profiles.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
+
+from inventory_pipeline.features.calendar import EventRule
+from inventory_pipeline.sampleshop.vocab import EVENT_CAMPAIGN_NAMES
 
 TABLES: tuple[str, ...] = ("orders", "reviews", "promotions", "products", "inventory")
 """Landing tables, in the order they are generated."""
 
 TIERS: tuple[str, ...] = ("budget", "standard", "premium")
 
-EVENT_NAMES: tuple[str, ...] = (
-    "black_friday",
-    "cyber_monday",
-    "singles_day",
-    "prime_day",
-    "valentines_day",
-    "christmas_holidays",
-    "christmas_run_up",
+LaunchShape = Literal["exponential", "linear", "spike"]
+Direction = Literal["up", "down", "unknown"]
+THU, TUE = 3, 1
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """The promotion campaign a shop runs around an event, relative to the event's first day.
+
+    Without jitter the window is `first`..`last`; with `start_jitter_days` > 0 each year's window
+    starts 0..jitter-1 days after `first`, ends `span_days` (lo..hi-1) days later, never after
+    `last` (a campaign somewhere inside a long event such as the Christmas run-up).
+    """
+
+    first: int
+    last: int
+    names: tuple[str, ...]  # campaign texts; "{pct}" is replaced by the discount
+    start_jitter_days: int = 0
+    span_days: tuple[int, int] = (0, 1)
+    promo_type: str | None = None  # every campaign promotion has this type; None = drawn
+
+
+@dataclass(frozen=True)
+class ShopEvent:
+    """One calendar event: when (an `EventRule`), how demand reacts per category, its campaign.
+
+    `lifts` maps a category name to the demand multiplier on the event's days (below 1 the event
+    depresses sales, e.g. a holiday week); categories not listed get `default_lift`. With
+    `ramp_power` > 0 the effect grows over the event to the full lift on its last day (day k of n
+    gets ((k + 1) / n) ** ramp_power of it), like a run-up to a holiday.
+    """
+
+    rule: EventRule
+    lifts: Mapping[str, float]
+    default_lift: float = 1.0
+    ramp_power: float = 0.0
+    campaign: Campaign | None = None
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    def lift(self, category: str) -> float:
+        return self.lifts.get(category, self.default_lift)
+
+    def direction(self, categories: tuple[str, ...]) -> Direction:
+        """`up` if no category sells less and one sells more, `down` the reverse, else unknown."""
+        lifts = [self.lift(c) for c in categories]
+        if all(x >= 1.0 for x in lifts) and any(x > 1.0 for x in lifts):
+            return "up"
+        if all(x <= 1.0 for x in lifts) and any(x < 1.0 for x in lifts):
+            return "down"
+        return "unknown"
+
+
+def _campaign(event: str, first: int, last: int, **kw: object) -> Campaign:
+    return Campaign(first, last, EVENT_CAMPAIGN_NAMES[event], **kw)  # type: ignore[arg-type]
+
+
+COOKWARE, BBQ, BOARD_GAMES = "home/kitchen/cookware", "garden/outdoor/bbq", "toys/games/board-games"
+JACKETS, HEADPHONES = "clothing/winter/jackets", "electronics/audio/headphones"
+SUNSCREEN, YOGA, XMAS_DECOR = (
+    "beauty/skincare/sunscreen",
+    "sports/fitness/yoga",
+    "home/decor/christmas",
 )
-"""Shopping events, highest priority first (the truth's `event` column keeps the first match)."""
+STATIONERY, PERFUME = "office/supplies/stationery", "beauty/fragrance/perfume"
+SEEDS, DOG_FOOD = "garden/plants/seeds", "pets/food/dog-food"
+
+DEFAULT_SHOP_EVENTS: tuple[ShopEvent, ...] = (
+    ShopEvent(
+        EventRule("black_friday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=1),
+        {
+            COOKWARE: 2.5,
+            BBQ: 1.4,
+            BOARD_GAMES: 2.2,
+            JACKETS: 3.0,
+            HEADPHONES: 4.0,
+            YOGA: 2.0,
+            XMAS_DECOR: 1.5,
+            STATIONERY: 1.3,
+            PERFUME: 2.2,
+            DOG_FOOD: 1.3,
+        },
+        campaign=_campaign("black_friday", -3, 2),
+    ),
+    ShopEvent(
+        EventRule("cyber_monday", "nth_weekday", month=11, weekday=THU, nth=4, offset_days=4),
+        {COOKWARE: 1.8, BOARD_GAMES: 1.6, JACKETS: 2.0, HEADPHONES: 3.5, YOGA: 1.7, PERFUME: 1.5},
+        campaign=_campaign("cyber_monday", 0, 0, promo_type="flash_sale"),
+    ),
+    ShopEvent(
+        EventRule("singles_day", "fixed", month=11, day=11),
+        {
+            COOKWARE: 1.6,
+            BOARD_GAMES: 1.5,
+            JACKETS: 2.0,
+            HEADPHONES: 2.5,
+            SUNSCREEN: 1.3,
+            XMAS_DECOR: 1.3,
+            PERFUME: 1.8,
+        },
+        campaign=_campaign("singles_day", -1, 0),
+    ),
+    ShopEvent(
+        # second Tuesday of July and the day after
+        EventRule("prime_day", "nth_weekday", month=7, weekday=TUE, nth=2, length_days=2),
+        {
+            COOKWARE: 1.8,
+            BBQ: 2.0,
+            BOARD_GAMES: 1.5,
+            HEADPHONES: 3.0,
+            SUNSCREEN: 1.8,
+            YOGA: 1.8,
+            STATIONERY: 1.4,
+            DOG_FOOD: 1.5,
+        },
+        campaign=_campaign("prime_day", 0, 1),
+    ),
+    ShopEvent(
+        EventRule("valentines_day", "fixed", month=2, day=14),
+        {PERFUME: 3.5},
+        campaign=_campaign("valentines_day", -6, 0),
+    ),
+    ShopEvent(
+        EventRule("christmas_holidays", "fixed", month=12, day=25, length_days=2),
+        {
+            COOKWARE: 0.6,
+            BBQ: 0.5,
+            BOARD_GAMES: 0.4,
+            JACKETS: 0.7,
+            HEADPHONES: 0.7,
+            YOGA: 0.8,
+            XMAS_DECOR: 0.05,
+            STATIONERY: 0.4,
+            PERFUME: 0.5,
+            SEEDS: 0.5,
+            DOG_FOOD: 0.8,
+        },
+    ),
+    ShopEvent(
+        EventRule("christmas_run_up", "fixed", month=12, day=1, length_days=24),
+        {
+            COOKWARE: 1.5,
+            BOARD_GAMES: 3.0,
+            JACKETS: 1.3,
+            HEADPHONES: 2.0,
+            XMAS_DECOR: 2.5,
+            PERFUME: 3.0,
+        },
+        ramp_power=1.5,
+        campaign=_campaign("christmas_run_up", 0, 22, start_jitter_days=11, span_days=(5, 11)),
+    ),
+)
+"""The default shop's calendar, highest priority first (the truth's `event` column keeps the
+first event of a day)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +196,6 @@ class CategorySpec:
     season_floor: float  # seasonality level outside the bumps (curve is normalised to mean 1)
     season_bumps: tuple[SeasonBump, ...]
     weekly: tuple[float, float, float, float, float, float, float]  # Mon..Sun, normalised to mean 1
-    event_lifts: dict[str, float]  # event name -> demand multiplier (missing = 1.0)
     level_mu: float  # log of the median base demand (units/day) of a standard-tier SKU
     price_median: float  # list price (EUR) of a standard-tier SKU
     elasticity: float  # price elasticity: demand multiplier (price ratio) ** -elasticity
@@ -64,14 +216,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=1.0,
         season_bumps=(SeasonBump(350, 8.0, 0.5),),
         weekly=_w(0.95, 0.92, 0.92, 0.95, 1.0, 1.1, 1.16),
-        event_lifts={
-            "black_friday": 2.5,
-            "cyber_monday": 1.8,
-            "singles_day": 1.6,
-            "prime_day": 1.8,
-            "christmas_run_up": 1.5,
-            "christmas_holidays": 0.6,
-        },
         level_mu=-0.2,
         price_median=45.0,
         elasticity=2.0,
@@ -85,7 +229,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.08,
         season_bumps=(SeasonBump(178, 3.0, 1.0),),
         weekly=_w(0.85, 0.85, 0.9, 1.0, 1.15, 1.25, 1.0),
-        event_lifts={"prime_day": 2.0, "black_friday": 1.4, "christmas_holidays": 0.5},
         level_mu=-0.6,
         price_median=120.0,
         elasticity=1.8,
@@ -98,14 +241,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.55,
         season_bumps=(SeasonBump(345, 6.0, 1.0),),
         weekly=_w(0.9, 0.9, 0.92, 0.95, 1.05, 1.18, 1.1),
-        event_lifts={
-            "black_friday": 2.2,
-            "cyber_monday": 1.6,
-            "singles_day": 1.5,
-            "christmas_run_up": 3.0,
-            "christmas_holidays": 0.4,
-            "prime_day": 1.5,
-        },
         level_mu=-0.3,
         price_median=30.0,
         elasticity=2.2,
@@ -118,13 +253,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.06,
         season_bumps=(SeasonBump(330, 2.5, 1.0),),
         weekly=_w(1.05, 1.0, 0.98, 0.97, 0.98, 1.0, 1.02),
-        event_lifts={
-            "black_friday": 3.0,
-            "cyber_monday": 2.0,
-            "singles_day": 2.0,
-            "christmas_run_up": 1.3,
-            "christmas_holidays": 0.7,
-        },
         level_mu=-0.4,
         price_median=110.0,
         elasticity=2.5,
@@ -137,14 +265,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=1.0,
         season_bumps=(),
         weekly=_w(1.0, 0.98, 0.98, 1.0, 1.02, 1.02, 1.0),
-        event_lifts={
-            "black_friday": 4.0,
-            "cyber_monday": 3.5,
-            "singles_day": 2.5,
-            "prime_day": 3.0,
-            "christmas_run_up": 2.0,
-            "christmas_holidays": 0.7,
-        },
         level_mu=-0.1,
         price_median=80.0,
         elasticity=2.8,
@@ -158,7 +278,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.07,
         season_bumps=(SeasonBump(185, 4.0, 1.0),),
         weekly=_w(1.0, 0.95, 0.95, 1.0, 1.1, 1.05, 0.95),
-        event_lifts={"prime_day": 1.8, "singles_day": 1.3},
         level_mu=0.2,
         price_median=15.0,
         elasticity=1.5,
@@ -171,12 +290,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.7,
         season_bumps=(SeasonBump(12, 5.0, 1.2), SeasonBump(120, 3.0, 0.3)),
         weekly=_w(1.25, 1.1, 1.0, 0.95, 0.88, 0.85, 0.97),
-        event_lifts={
-            "black_friday": 2.0,
-            "cyber_monday": 1.7,
-            "prime_day": 1.8,
-            "christmas_holidays": 0.8,
-        },
         level_mu=-0.3,
         price_median=35.0,
         elasticity=2.0,
@@ -189,12 +302,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.015,
         season_bumps=(SeasonBump(335, 15.0, 1.0),),
         weekly=_w(0.9, 0.9, 0.95, 1.0, 1.05, 1.15, 1.05),
-        event_lifts={
-            "christmas_run_up": 2.5,
-            "christmas_holidays": 0.05,
-            "black_friday": 1.5,
-            "singles_day": 1.3,
-        },
         level_mu=-0.9,
         price_median=20.0,
         elasticity=1.8,
@@ -207,7 +314,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.85,
         season_bumps=(SeasonBump(240, 7.0, 1.0),),
         weekly=_w(1.25, 1.2, 1.15, 1.1, 1.0, 0.6, 0.7),
-        event_lifts={"black_friday": 1.3, "prime_day": 1.4, "christmas_holidays": 0.4},
         level_mu=0.4,
         price_median=8.0,
         elasticity=1.6,
@@ -220,14 +326,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=1.0,
         season_bumps=(SeasonBump(128, 20.0, 0.6),),
         weekly=_w(0.95, 0.95, 0.97, 1.0, 1.08, 1.05, 1.0),
-        event_lifts={
-            "valentines_day": 3.5,
-            "christmas_run_up": 3.0,
-            "black_friday": 2.2,
-            "cyber_monday": 1.5,
-            "singles_day": 1.8,
-            "christmas_holidays": 0.5,
-        },
         level_mu=-0.5,
         price_median=60.0,
         elasticity=1.7,
@@ -240,7 +338,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=0.05,
         season_bumps=(SeasonBump(100, 5.0, 1.0), SeasonBump(250, 8.0, 0.25)),
         weekly=_w(0.9, 0.85, 0.85, 0.95, 1.05, 1.3, 1.1),
-        event_lifts={"christmas_holidays": 0.5},
         level_mu=0.1,
         price_median=5.0,
         elasticity=1.4,
@@ -253,7 +350,6 @@ CATEGORIES: tuple[CategorySpec, ...] = (
         season_floor=1.0,
         season_bumps=(),
         weekly=_w(1.1, 1.05, 1.0, 1.0, 0.98, 0.92, 0.95),
-        event_lifts={"prime_day": 1.5, "black_friday": 1.3, "christmas_holidays": 0.8},
         level_mu=0.5,
         price_median=25.0,
         elasticity=1.2,
@@ -272,6 +368,7 @@ class ShopConfig:
     chunk_size: int = 2000  # SKUs simulated together; bounds peak memory
     truth_skus_per_row_group: int = 250  # SKUs per row group of daily.parquet
     categories: tuple[CategorySpec, ...] = CATEGORIES
+    events: tuple[ShopEvent, ...] = DEFAULT_SHOP_EVENTS  # the calendar, highest priority first
 
     # --- catalog ------------------------------------------------------------------------------
     tier_shares: tuple[float, float, float] = (0.35, 0.45, 0.20)  # budget, standard, premium
@@ -296,7 +393,11 @@ class ShopConfig:
     bestseller_share: float = 0.03  # established SKUs with a bestseller badge in the text
     bestseller_boost: tuple[float, float] = (4.0, 10.0)  # their demand multiplier range
     announce_lead_days: tuple[int, int] = (14, 45)  # catalog row appears this long before launch
-    launch_ramp_tau_days: tuple[float, float] = (7.0, 30.0)  # demand ramp-up time constant
+    launch_shape: LaunchShape = "exponential"
+    # ^ exponential: 1 - exp(-age / tau); linear: age / tau up to 1 (tau = ramp length);
+    #   spike: launch_spike_height x the settled level on day one, decaying with time constant tau
+    launch_ramp_tau_days: tuple[float, float] = (7.0, 30.0)  # tau range of the launch shape
+    launch_spike_height: float = 3.0
     discontinue_share: float = 0.08
     discontinue_min_age_days: int = 60
     discontinue_notice_days: tuple[int, int] = (0, 14)  # catalog re-delivery before the date

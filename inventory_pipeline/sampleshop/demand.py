@@ -1,6 +1,6 @@
 """Expected daily demand per SKU and the negative-binomial draw around it.
 
-Expected demand = base level x yearly season x weekday x shopping events x trend x launch ramp
+Expected demand = base level x yearly season x weekday x shopping events x trend x launch curve
 x promotion lift x post-promotion dip x list-price change x quality incident, and zero while the
 SKU is not on sale. Daily demand ~ NegativeBinomial(mean = mu, size = k): variance = mu + mu^2 / k,
 so (expected_demand, nb_dispersion) in the ground truth define the exact distribution.
@@ -69,6 +69,22 @@ def promotion_effects(
     return discount, on_promo, mult
 
 
+def launch_curve(config: ShopConfig, age: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Demand multiplier by age on sale (1 = launch day; 0 before it), per `config.launch_shape`."""
+    a = np.maximum(age, 0)
+    if config.launch_shape == "exponential":
+        curve = 1.0 - np.exp(-a / tau)
+    elif config.launch_shape == "linear":
+        curve = np.minimum(a / tau, 1.0)
+    elif config.launch_shape == "spike":
+        curve = 1.0 + (config.launch_spike_height - 1.0) * np.exp(-np.maximum(a - 1, 0) / tau)
+    else:
+        raise ValueError(
+            f"launch_shape {config.launch_shape!r} is unknown; use exponential, linear or spike"
+        )
+    return np.where(age > 0, curve, 0.0)
+
+
 def expected_demand(
     config: ShopConfig,
     cat: ChunkCatalog,
@@ -85,8 +101,7 @@ def expected_demand(
     mu = cat.level[:, None] * season[c] * weekly[c] * event_lift[c]
     mu *= np.exp(cat.trend[:, None] * d / DAYS_PER_YEAR)
 
-    age = d - cat.launch_day[:, None] + 1
-    mu *= np.where(age > 0, 1.0 - np.exp(-np.maximum(age, 0) / cat.ramp_tau[:, None]), 0.0)
+    mu *= launch_curve(config, d - cat.launch_day[:, None] + 1, cat.ramp_tau[:, None])
 
     discount, on_promo, promo_mult = promotion_effects(config, cat, plan, days)
     mu *= promo_mult

@@ -1,91 +1,90 @@
 """Calendar effects: shopping events, yearly seasonality and weekly patterns.
 
-`shopping_events` is the single definition of the event dates, so the pipeline's calendar
-feature can reuse it and agree with the demand the generator simulated.
+The event dates come from the shop's `ShopEvent` list (`ShopConfig.events`), each an
+`inventory_pipeline.features.calendar.EventRule`: the same rules the shop's settings file gives
+the pipeline, so simulated event effects and the model's event inputs fall on the same days.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
 
-from inventory_pipeline.sampleshop.config import EVENT_NAMES, CategorySpec
-
-CHRISTMAS_RUN_UP_START_DAY = 1  # December day on which the run-up begins
-CHRISTMAS_RUN_UP_POWER = 1.5  # shape of the rise towards Dec 24
+from inventory_pipeline.sampleshop.config import DEFAULT_SHOP_EVENTS, CategorySpec, ShopEvent
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """The n-th (1-based) given weekday (Mon = 0) of a month."""
-    first = date(year, month, 1)
-    offset = (weekday - first.weekday()) % 7
-    return first + timedelta(days=offset + 7 * (n - 1))
+def event_occurrences(
+    start: date, end: date, events: Sequence[ShopEvent]
+) -> list[tuple[date, int, int]]:
+    """(day, event index, day index within the event) between start and end (inclusive),
+    sorted by date then event order (= priority)."""
+    names = [e.name for e in events]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"shop event names must be unique, got duplicates {duplicates}")
+    out: set[tuple[date, int, int]] = set()
+    # neighbouring years too: an offset or a long event can cross New Year
+    for year in range(start.year - 1, end.year + 2):
+        for rank, event in enumerate(events):
+            out.update(
+                (d, rank, k) for k, d in enumerate(event.rule.days(year)) if start <= d <= end
+            )
+    return sorted(out)
 
 
-def _events_of_year(year: int) -> list[tuple[date, str]]:
-    thanksgiving = _nth_weekday(year, 11, 3, 4)
-    black_friday = thanksgiving + timedelta(days=1)
-    prime_day = _nth_weekday(year, 7, 1, 2)  # second Tuesday of July, two days
-    events = [
-        (date(year, 2, 14), "valentines_day"),
-        (prime_day, "prime_day"),
-        (prime_day + timedelta(days=1), "prime_day"),
-        (date(year, 11, 11), "singles_day"),
-        (black_friday, "black_friday"),
-        (black_friday + timedelta(days=3), "cyber_monday"),
-        (date(year, 12, 25), "christmas_holidays"),
-        (date(year, 12, 26), "christmas_holidays"),
-    ]
-    events += [
-        (date(year, 12, d), "christmas_run_up") for d in range(CHRISTMAS_RUN_UP_START_DAY, 25)
-    ]
-    return events
-
-
-def shopping_events(start: date, end: date) -> list[tuple[date, str]]:
-    """Shopping-event days between start and end (both inclusive), sorted by date then priority.
+def shopping_events(
+    start: date, end: date, events: Sequence[ShopEvent] = DEFAULT_SHOP_EVENTS
+) -> list[tuple[date, str]]:
+    """Event days between start and end (both inclusive), sorted by date then priority.
 
     A date may carry two events (Cyber Monday inside the Christmas run-up); the higher-priority
-    one (order of `EVENT_NAMES`) comes first.
+    one (earlier in `events`) comes first.
     """
-    priority = {name: i for i, name in enumerate(EVENT_NAMES)}
-    out = [
-        (d, name)
-        for year in range(start.year, end.year + 1)
-        for d, name in _events_of_year(year)
-        if start <= d <= end
-    ]
-    return sorted(out, key=lambda e: (e[0], priority[e[1]]))
+    return [(d, events[r].name) for d, r, _ in event_occurrences(start, end, events)]
 
 
-def event_names_by_day(start: date, days: int) -> list[str | None]:
+def event_names_by_day(
+    start: date, days: int, events: Sequence[ShopEvent] = DEFAULT_SHOP_EVENTS
+) -> list[str | None]:
     """The highest-priority event name of each day (None on ordinary days)."""
     names: list[str | None] = [None] * days
-    for d, name in shopping_events(start, start + timedelta(days=days - 1)):
+    for d, name in shopping_events(start, start + timedelta(days=days - 1), events):
         i = (d - start).days
         if names[i] is None:
             names[i] = name
     return names
 
 
-def event_lift_matrix(categories: tuple[CategorySpec, ...], start: date, days: int) -> np.ndarray:
-    """Demand multiplier per category and day from shopping events, shape (n_categories, days).
+def event_lift_matrix(
+    categories: tuple[CategorySpec, ...],
+    start: date,
+    days: int,
+    events: Sequence[ShopEvent] = DEFAULT_SHOP_EVENTS,
+) -> np.ndarray:
+    """Demand multiplier per category and day from the events, shape (n_categories, days).
 
-    Events that share a date multiply. The Christmas run-up rises through December and peaks on
-    Dec 24 at the category's lift; the holidays after it are a drop (lift < 1).
+    Events that share a date multiply. An event with a ramp (`ShopEvent.ramp_power`) rises to its
+    full lift on its last day; a lift below 1 is a drop.
     """
+    names = {spec.name for spec in categories}
+    for event in events:
+        unknown = sorted(set(event.lifts) - names)
+        if unknown:
+            raise ValueError(
+                f"event {event.name!r} lifts unknown categories {unknown}; "
+                f"use the names of ShopConfig.categories ({sorted(names)})"
+            )
     lift = np.ones((len(categories), days))
-    for d, name in shopping_events(start, start + timedelta(days=days - 1)):
+    for d, rank, k in event_occurrences(start, start + timedelta(days=days - 1), events):
+        event = events[rank]
         i = (d - start).days
-        if name == "christmas_run_up":
-            progress = (
-                (d.day - CHRISTMAS_RUN_UP_START_DAY + 1) / (25 - CHRISTMAS_RUN_UP_START_DAY)
-            ) ** CHRISTMAS_RUN_UP_POWER
-        else:
-            progress = 1.0
+        progress = (
+            ((k + 1) / event.rule.length_days) ** event.ramp_power if event.ramp_power else 1.0
+        )
         for c, spec in enumerate(categories):
-            peak = spec.event_lifts.get(name, 1.0)
+            peak = event.lift(spec.name)
             lift[c, i] *= 1.0 + (peak - 1.0) * progress
     return lift
 

@@ -39,9 +39,11 @@ from inventory_pipeline.sampleshop.events import (
 from inventory_pipeline.sampleshop.faults import FAULT_KINDS, FaultMaker, FaultRow, garbage_bytes
 from inventory_pipeline.sampleshop.orders import LineBatch, make_day_orders
 from inventory_pipeline.sampleshop.outbox import Outbox
+from inventory_pipeline.sampleshop.profiles import ShopProfile, get_profile
 from inventory_pipeline.sampleshop.rand import pick
 from inventory_pipeline.sampleshop.reviews import ReviewBatch, ReviewMaker
 from inventory_pipeline.sampleshop.schema import COLUMNS
+from inventory_pipeline.sampleshop.settings_file import SETTINGS_FILE, event_entry, write_settings
 from inventory_pipeline.sampleshop.truth import (
     FAULTS_SCHEMA,
     daily_tables,
@@ -73,6 +75,7 @@ class ShopSummary:
     days: int
     start: date
     seed: int
+    profile: str = "default"
     rows: dict[str, int] = field(default_factory=dict)  # data rows per table, bad rows included
     files: dict[str, int] = field(default_factory=dict)  # files per table, bad files included
     faults: dict[str, int] = field(default_factory=dict)  # injected faults per rule
@@ -366,7 +369,7 @@ def _columns(table: str) -> list[str]:
     return list(COLUMNS[table])
 
 
-def _prepare(out: Path, truth_out: Path, overwrite: bool) -> None:
+def _prepare(out: Path, truth_out: Path, settings_out: Path, overwrite: bool) -> None:
     o, t = out.resolve(), truth_out.resolve()
     if o == t or o in t.parents or t in o.parents:
         raise ValueError(
@@ -386,6 +389,11 @@ def _prepare(out: Path, truth_out: Path, overwrite: bool) -> None:
             else:
                 p.unlink()
         root.mkdir(parents=True, exist_ok=True)
+    if settings_out.exists() and not overwrite:
+        raise FileExistsError(
+            f"{settings_out} already exists; pass overwrite=True (--overwrite) to replace it, "
+            "or write the generated shop's settings elsewhere (settings_out / --settings-out)"
+        )
 
 
 def generate_shop(
@@ -399,26 +407,34 @@ def generate_shop(
     progress: bool = True,
     config: ShopConfig | None = None,
     overwrite: bool = False,
+    profile: str | ShopProfile = "default",
+    settings_out: Path | None = None,
 ) -> ShopSummary:
     """Write a landing zone (DATA_CONTRACT.md) under `out` and its ground truth under `truth_out`.
 
-    Same arguments give byte-identical files. `overwrite=True` replaces the table folders and
-    truth files of an earlier run; otherwise existing generated data is an error.
+    `profile` picks the kind of shop (`profiles.PROFILES`); `config`, when given, replaces the
+    profile's config (to tweak single knobs: `dataclasses.replace(profile.config, ...)`). The
+    shop's settings file (its calendar and first export day) goes to `settings_out`, by default
+    `<out>/../settings.yaml`. Same arguments give byte-identical files. `overwrite=True` replaces
+    the table folders, truth files and settings file of an earlier run; otherwise existing
+    generated data is an error.
     """
     if skus < 1 or days < 1:
         raise ValueError(f"skus and days must be >= 1, got skus={skus}, days={days}")
-    config = config or ShopConfig()
+    shop_profile = get_profile(profile) if isinstance(profile, str) else profile
+    config = config or shop_profile.config
     out, truth_out = Path(out), Path(truth_out)
-    _prepare(out, truth_out, overwrite)
+    settings_out = Path(settings_out) if settings_out else out.parent / SETTINGS_FILE
+    _prepare(out, truth_out, settings_out, overwrite)
 
     calendar = CalendarEffects(
         season=season_matrix(config.categories, start, days),
         weekly=weekly_matrix(config.categories, start, days),
-        events=event_lift_matrix(config.categories, start, days),
+        events=event_lift_matrix(config.categories, start, days, config.events),
     )
-    event_by_day = event_names_by_day(start, days)
+    event_by_day = event_names_by_day(start, days, config.events)
     brands = make_brands(config, np.random.default_rng([seed, GLOBAL_STREAMS, STREAM_BRANDS]))
-    summary = ShopSummary(skus=skus, days=days, start=start, seed=seed)
+    summary = ShopSummary(skus=skus, days=days, start=start, seed=seed, profile=shop_profile.name)
     run = _Run(out, truth_out, config, summary)
     n_chunks = -(-skus // config.chunk_size)
     first: ChunkCatalog | None = None
@@ -453,6 +469,7 @@ def generate_shop(
     summary.faults = dict(sorted(by_rule.items()))
     summary.faults_by_table = by_table
     summary.segments = dict(sorted(run.segments.items()))
+    write_settings(settings_out, shop_profile.shop_name, shop_profile.name, config, start)
     _write_summary(truth_out / "summary.json", summary, config)
     return summary
 
@@ -462,7 +479,7 @@ def _write_summary(path: Path, summary: ShopSummary, config: ShopConfig) -> None
         f.name: getattr(config, f.name)
         for f in fields(config)
         if isinstance(getattr(config, f.name), (int, float, str, bool, tuple, dict))
-        and f.name != "categories"
+        and f.name not in ("categories", "events")
     }
     doc = {
         "arguments": {
@@ -470,7 +487,9 @@ def _write_summary(path: Path, summary: ShopSummary, config: ShopConfig) -> None
             "days": summary.days,
             "start": summary.start.isoformat(),
             "seed": summary.seed,
+            "profile": summary.profile,
         },
+        "events": [event_entry(e, tuple(c.name for c in config.categories)) for e in config.events],
         "config": scalars,
         "categories": [c.name for c in config.categories],
         "summary": summary.to_json(),

@@ -13,14 +13,10 @@ from datetime import date, timedelta
 import numpy as np
 
 from inventory_pipeline.sampleshop.catalog import ChunkCatalog
-from inventory_pipeline.sampleshop.config import ShopConfig
-from inventory_pipeline.sampleshop.events import shopping_events
+from inventory_pipeline.sampleshop.config import ShopConfig, ShopEvent
+from inventory_pipeline.sampleshop.events import event_occurrences
 from inventory_pipeline.sampleshop.rand import pick
-from inventory_pipeline.sampleshop.vocab import (
-    EVENT_CAMPAIGN_NAMES,
-    PROMO_NAMES_BY_MONTH,
-    PROMO_TYPE_NAMES,
-)
+from inventory_pipeline.sampleshop.vocab import PROMO_NAMES_BY_MONTH, PROMO_TYPE_NAMES
 
 PROMO_TYPES: tuple[str, ...] = ("discount", "flash_sale", "bundle", "free_shipping")
 REPLAN_MAX_SHIFT_DAYS = 5
@@ -46,29 +42,27 @@ class PromoPlan:
         return {k: v[lo:hi] for k, v in self.deliveries.items() if k != "export_day"}
 
 
-def _event_windows(start: date, days: int, rng: np.random.Generator) -> list[tuple[str, int, int]]:
-    """Campaign windows (event, first day, last day) around the shopping events."""
+def _event_windows(
+    events: tuple[ShopEvent, ...], start: date, days: int, rng: np.random.Generator
+) -> list[tuple[ShopEvent, int, int]]:
+    """Campaign windows (event, first day, last day) around the events that have a campaign."""
     end = start + timedelta(days=days - 1)
-    windows: list[tuple[str, int, int]] = []
-    seen: set[tuple[str, int]] = set()
-    for d, name in shopping_events(start, end):
-        if name == "christmas_holidays" or (name, d.year) in seen:
+    windows: list[tuple[ShopEvent, int, int]] = []
+    seen: set[tuple[str, date]] = set()
+    for d, rank, k in event_occurrences(start, end, events):
+        event = events[rank]
+        campaign = event.campaign
+        occurrence = (event.name, d - timedelta(days=k))  # one campaign per occurrence
+        if campaign is None or occurrence in seen:
             continue
-        seen.add((name, d.year))
-        i = (d - start).days
-        if name == "singles_day":
-            windows.append((name, i - 1, i))
-        elif name == "black_friday":
-            windows.append((name, i - 3, i + 2))
-        elif name == "cyber_monday":
-            windows.append((name, i, i))
-        elif name == "prime_day":
-            windows.append((name, i, i + 1))
-        elif name == "valentines_day":
-            windows.append((name, i - 6, i))
-        elif name == "christmas_run_up":
-            first = i + int(rng.integers(0, 11))
-            windows.append((name, first, min(first + int(rng.integers(5, 11)), i + 22)))
+        seen.add(occurrence)
+        i = (d - start).days  # its first day inside the period
+        if campaign.start_jitter_days > 0:
+            first = i + campaign.first + int(rng.integers(0, campaign.start_jitter_days))
+            last = min(first + int(rng.integers(*campaign.span_days)), i + campaign.last)
+            windows.append((event, first, last))
+        else:
+            windows.append((event, i + campaign.first, i + campaign.last))
     return windows
 
 
@@ -86,10 +80,12 @@ def _discount(rng: np.random.Generator, config: ShopConfig, ptype: int) -> float
     return pct
 
 
-def _name_template(rng: np.random.Generator, start: date, ptype: int, event: str | None) -> str:
+def _name_template(
+    rng: np.random.Generator, start: date, ptype: int, event: ShopEvent | None
+) -> str:
     """Campaign text with a "{pct}" slot, filled per version (a re-plan may change the discount)."""
-    if event is not None:
-        names = EVENT_CAMPAIGN_NAMES[event]
+    if event is not None and event.campaign is not None:
+        names = event.campaign.names
         if PROMO_TYPES[ptype] == "free_shipping":  # no discount to advertise
             names = tuple(n for n in names if "{pct}" not in n)
         return pick(rng, names)
@@ -112,13 +108,15 @@ def plan_promotions(
     type_p = np.array(config.promo_type_shares)
 
     # (sku, start, end, type, event) candidates
-    cands: list[tuple[int, int, int, int, str | None]] = []
-    for event, lo, hi in _event_windows(start, days, rng):
+    cands: list[tuple[int, int, int, int, ShopEvent | None]] = []
+    for event, lo, hi in _event_windows(config.events, start, days, rng):
+        assert event.campaign is not None
+        fixed = event.campaign.promo_type
         joins = np.flatnonzero(rng.random(n) < config.event_campaign_share)
         for i in joins:
-            if config.categories[int(cat.category[i])].event_lifts.get(event, 1.0) <= 1.0:
+            if event.lift(config.categories[int(cat.category[i])].name) <= 1.0:
                 continue
-            ptype = 1 if event == "cyber_monday" else pick(rng, (0, 0, 0, 2, 3))
+            ptype = PROMO_TYPES.index(fixed) if fixed else pick(rng, (0, 0, 0, 2, 3))
             cands.append((int(i), lo, hi, ptype, event))
     years = np.maximum(last_day - first_day + 1, 0) / 365.25
     counts = rng.poisson(config.random_promos_per_year * years)

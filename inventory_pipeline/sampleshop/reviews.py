@@ -19,7 +19,14 @@ from inventory_pipeline.sampleshop.timefmt import format_timestamps, random_time
 from inventory_pipeline.sampleshop.vocab import REVIEW_TEXT
 
 MS_PER_DAY = 86_400_000
-UPDATE_WORD = {"en": "Update:", "de": "Nachtrag:", "fr": "Mise à jour :", "es": "Actualización:"}
+UPDATE_WORD = {
+    "en": "Update:",
+    "de": "Nachtrag:",
+    "fr": "Mise à jour :",
+    "es": "Actualización:",
+    "it": "Aggiornamento:",
+    "nl": "Update:",
+}
 
 
 @dataclass
@@ -61,6 +68,12 @@ class ReviewMaker:
         self.last_day = last_day
         self.next_id = 0
         self.languages = list(config.language_shares)
+        unknown = sorted(set(self.languages) - set(REVIEW_TEXT))
+        if unknown:
+            raise ValueError(
+                f"language_shares names languages without review text: {unknown}; "
+                f"use some of {sorted(REVIEW_TEXT)} (vocab.REVIEW_TEXT)"
+            )
         w = np.array(list(config.language_shares.values()))
         self.language_p = w / w.sum()
 

@@ -527,6 +527,12 @@ EVENT_CAMPAIGN_NAMES: dict[str, tuple[str, ...]] = {
     "prime_day": ("Prime Days", "Summer deal days"),
     "valentines_day": ("Valentine's special", "For your Valentine, with love"),
     "christmas_run_up": ("Christmas countdown", "Advent calendar deals"),
+    "winter_sales": ("Winter sales", "Saldi invernali, up to {pct}% off"),
+    "summer_sales": ("Summer sales", "Saldi estivi, {pct}% off"),
+    "back_to_school": ("Back to school", "Ready for school: {pct}% off"),
+    "mothers_day": ("Mother's Day gifts", "For Mum, with love"),
+    "mid_year_sale": ("6.18 mid-year sale", "Mid-year mega deals, {pct}% off"),
+    "new_year_sale": ("New Year sale", "New year, new deals: {pct}% off"),
 }
 
 # Review phrases per language: (titles, bodies) per sentiment; "{noun}" is the product noun.
@@ -638,6 +644,56 @@ REVIEW_TEXT: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
             (
                 "Se rompió a los dos días. Defectuoso, dinero tirado.",
                 "Llegó defectuoso, el de reemplazo también.\n¿Lote malo?",
+            ),
+        ),
+    },
+    "it": {
+        "positive": (
+            ("Fantastico!", "Ottimo acquisto", "Qualità top", "Consigliatissimo"),
+            (
+                "Molto soddisfatto, ottima qualità e spedizione veloce.",
+                "Comprato come regalo, è piaciuto tantissimo.\nLo ricomprerei!",
+                "Ottimo rapporto qualità-prezzo, lo consiglio.",
+            ),
+        ),
+        "neutral": (
+            ("Nella media", "Discreto", "Così così"),
+            ("Fa il suo lavoro, niente di più.", "Accettabile per il prezzo."),
+        ),
+        "negative": (
+            ("Deluso", "Pessima qualità", "Non lo consiglio"),
+            ("Materiali scadenti, sembra fragile.", "Non corrisponde alla descrizione, lo rendo."),
+        ),
+        "defect": (
+            ("Difettoso!", "Rotto dopo due giorni", "Da evitare"),
+            (
+                "Rotto dopo due giorni. Difettoso, soldi buttati.",
+                "Arrivato difettoso, anche il sostituto.\nProblema di lotto?",
+            ),
+        ),
+    },
+    "nl": {
+        "positive": (
+            ("Top!", "Uitstekend", "Zeer tevreden", "Prijs-kwaliteit prima"),
+            (
+                "Erg tevreden, goede kwaliteit en snel geleverd.",
+                "Gekocht als cadeau, viel heel goed in de smaak.\nZou het zo weer kopen!",
+                "Mooie kwaliteit voor deze prijs, aanrader.",
+            ),
+        ),
+        "neutral": (
+            ("Prima", "Gaat wel", "Gemiddeld"),
+            ("Doet wat het moet doen, meer niet.", "Redelijk voor de prijs."),
+        ),
+        "negative": (
+            ("Teleurgesteld", "Slechte kwaliteit", "Niet aan te raden"),
+            ("Goedkoop materiaal, voelt wankel.", "Niet zoals beschreven, gaat retour."),
+        ),
+        "defect": (
+            ("Defect!", "Na twee dagen kapot", "Niet kopen"),
+            (
+                "Na twee dagen kapot. Defect, weggegooid geld.",
+                "Kwam defect aan, de vervanger ook.\nIets mis met deze partij?",
             ),
         ),
     },

@@ -37,6 +37,7 @@ from inventory_pipeline.training.plots import (
 from inventory_pipeline.training.scoring import (
     AUTO_ETS,
     BASELINES,
+    LIGHTGBM,
     MODEL,
     ORACLE,
     SEASONAL_NAIVE,
@@ -56,6 +57,7 @@ from inventory_pipeline.training.windows_io import (
 __all__ = [
     "AUTO_ETS",
     "BASELINES",
+    "LIGHTGBM",
     "MODEL",
     "ORACLE",
     "PIPELINE_QUANTILES",

@@ -1,8 +1,11 @@
-"""Backtest: the model against seasonal naive, AutoETS and (on a generated shop) the oracle.
+"""Backtest: the model against its baselines and (on a generated shop) the oracle.
 
-Every method forecasts the same cells (SKU x backtest origin x horizon day) from what was known
-on the origin: the model from its windows, the baselines from the demand history as known on
-each origin, the oracle from the true demand distribution. ``scoring.py`` turns the forecasts into
+The baselines are seasonal naive, AutoETS and the global LightGBM quantile peer
+(:mod:`inventory_pipeline.peers`, with the promotions known on the origin); the gate's best
+baseline is the lowest WQL among them (``TrainingConfig.baselines`` picks them). Every method
+forecasts the same cells (SKU x backtest origin x horizon day) from what was known on the origin:
+the model from its windows, the baselines from the feature set as known on each origin, the
+oracle from the true demand distribution. ``scoring.py`` turns the forecasts into
 metrics per segment and horizon and the share of the baseline-to-oracle gap the model closes.
 
 A second forecaster (the current champion, a text ablation) is scored on the same cells with
@@ -11,6 +14,7 @@ A second forecaster (the current champion, a text ablation) is scored on the sam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,20 +25,25 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.baselines import baseline_forecast
+from inventory_pipeline.features.as_of import FeatureSet, features_as_of
+from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.model import DemandForecaster
+from inventory_pipeline.peers import lightgbm_forecast
 from inventory_pipeline.training.config import (
     DEFAULT_TRAINING_CONFIG,
     TrainingConfig,
     level_index,
 )
-from inventory_pipeline.training.history import check_history, origin_history
+from inventory_pipeline.training.history import check_history, history_rows
 from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.training.scoring import (
     AUTO_ETS,
     BASELINES,
+    LIGHTGBM,
     MODEL,
     ORACLE,
     SEASONAL_NAIVE,
+    STATISTICAL_BASELINES,
     BacktestResult,
     build_result,
     gap_closed,
@@ -60,9 +69,11 @@ ProgressCallback = Callable[[str, int, int], None]  # (stage, i 1-based, n)
 __all__ = [  # scoring names stay importable from here (the backtest's public home)
     "AUTO_ETS",
     "BASELINES",
+    "LIGHTGBM",
     "MODEL",
     "ORACLE",
     "SEASONAL_NAIVE",
+    "STATISTICAL_BASELINES",
     "BacktestInputs",
     "BacktestResult",
     "ProgressCallback",
@@ -90,6 +101,9 @@ class BacktestInputs:
     promotion_days: pl.DataFrame  # sku, date (realised promotions in the backtest period)
     truth: Truth | None  # ground truth of a generated shop, else None
     planned_promotions: pl.DataFrame | None = None  # origin, sku, date announced by the origin
+    lightgbm: pl.DataFrame | None = None  # method, origin, sku, horizon, p10, p50, p90 of the
+    # LightGBM peer for every catalog SKU (None when TrainingConfig.baselines leaves it out)
+    lightgbm_seconds: float = 0.0  # time spent fitting and forecasting the LightGBM peer
 
 
 def backtest_inputs(
@@ -99,25 +113,68 @@ def backtest_inputs(
     truth_dir: str | Path | None = None,
     demand: pl.DataFrame | None = None,
     on_origin: OriginCallback | None = None,
+    feature_config: FeatureConfig | None = None,
 ) -> BacktestInputs:
     """Reads the backtest's inputs for ``plan.backtest_origins``.
 
-    The baselines' history is read as known on each origin (``baseline_history_days`` long);
-    ``truth_dir`` may be None or missing (a real shop).
+    One feature set per origin, as known on it (``baseline_history_days`` long, the known future
+    over the horizon), gives the statistical baselines their history and, when configured,
+    trains and forecasts the LightGBM peer (its forecasts are inputs: a champion scored later
+    reuses them). ``truth_dir`` may be None or missing (a real shop). ``feature_config``: the
+    shop's feature settings (its events reach the LightGBM peer's calendar); default: the defaults.
     """
     origins = plan.backtest_origins
+    if not origins:
+        raise ValueError("the plan has no backtest origins")
     first = min(origins)
     last = max(origins)
+    with_lightgbm = LIGHTGBM in cfg.baselines
+    levels = cfg.scored_levels
+    histories, peers = [], []
+    seconds = 0.0
+    for i, origin in enumerate(origins, start=1):
+        features = features_as_of(
+            warehouse,
+            origin,
+            history_days=cfg.baseline_history_days,
+            horizon=plan.horizon_days,
+            category_season=False,
+            **({"config": feature_config} if feature_config else {}),
+        )
+        histories.append(history_rows(features))
+        if with_lightgbm:
+            started = time.perf_counter()
+            peers.append(_lightgbm_origin(features, plan.horizon_days, levels, cfg))
+            seconds += time.perf_counter() - started
+        if on_origin is not None:
+            on_origin(i, len(origins), origin)
     return BacktestInputs(
         latest=plan.latest_export,
         demand=read_demand(warehouse) if demand is None else demand,
-        history=origin_history(warehouse, origins, cfg.baseline_history_days, on_origin),
+        history=pl.concat(histories),
         launches=read_launches(warehouse),
         promotion_days=read_promotion_days(
             warehouse, first + timedelta(days=1), last + timedelta(days=plan.horizon_days)
         ),
         truth=read_truth(truth_dir),
         planned_promotions=read_planned_promotions(warehouse, origins, plan.horizon_days),
+        lightgbm=pl.concat(peers) if with_lightgbm else None,
+        lightgbm_seconds=seconds,
+    )
+
+
+def _lightgbm_origin(
+    features: FeatureSet, horizon: int, levels: tuple[float, float, float], cfg: TrainingConfig
+) -> pl.DataFrame:
+    """The LightGBM peer's forecasts of every catalog SKU known on the feature set's origin."""
+    skus = features.static["sku"].to_list()
+    frame = lightgbm_forecast(features, skus, horizon, levels, cfg.lightgbm)
+    return frame.select(
+        pl.lit(LIGHTGBM).alias("method"),
+        pl.lit(features.as_of).alias("origin"),
+        "sku",
+        pl.col("horizon").cast(pl.Int32),
+        *[pl.col(c).cast(pl.Float64) for c in quantile_columns(levels)],
     )
 
 
@@ -154,10 +211,13 @@ def baseline_forecasts(
     history: pl.DataFrame,
     cfg: TrainingConfig,
     horizon: int,
-    methods: Sequence[str] = BASELINES,
+    methods: Sequence[str] = STATISTICAL_BASELINES,
     on_progress: ProgressCallback | None = None,
 ) -> pl.DataFrame:
-    """Seasonal naive / AutoETS per origin, for the windows' SKUs, from the history known then."""
+    """Seasonal naive / AutoETS per origin, for the windows' SKUs, from the history known then.
+
+    ``fallback`` names why a SKU's forecast is a simpler method's (baselines.py), else null.
+    """
     check_history(history)
     bcfg = cfg.baseline_config(horizon)
     levels = cfg.scored_levels
@@ -180,6 +240,7 @@ def baseline_forecasts(
                     "sku",
                     pl.col("horizon").cast(pl.Int32),
                     *[pl.col(c).cast(pl.Float64) for c in columns],
+                    "fallback",
                 )
             )
             step += 1
@@ -220,7 +281,7 @@ def backtest(
     horizon: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> BacktestResult:
-    """Forecast every backtest cell with the model, both baselines and (with truth) the oracle.
+    """Forecast every backtest cell with the model, the baselines and (with truth) the oracle.
 
     Args:
         forecaster: the trained model, or None to score only the references.
@@ -247,12 +308,35 @@ def backtest(
         parts.append(model_forecasts(forecaster, windows, levels, method))
         methods.append(method)
         learned = (method,)
-    parts.append(baseline_forecasts(windows, inputs.history, cfg, horizon, on_progress=on_progress))
-    methods += list(BASELINES)
+    statistical = [b for b in STATISTICAL_BASELINES if b in cfg.baselines]
+    if statistical:
+        parts.append(
+            baseline_forecasts(
+                windows, inputs.history, cfg, horizon, statistical, on_progress=on_progress
+            )
+        )
+    if LIGHTGBM in cfg.baselines:
+        parts.append(lightgbm_forecasts(windows, inputs))
+    methods += [b for b in BASELINES if b in cfg.baselines]
     if inputs.truth is not None:
         parts.append(oracle_forecasts(cells, inputs.truth, levels))
         methods.append(ORACLE)
-    return build_result(cells, pl.concat(parts), levels, tuple(methods), learned)
+    forecasts = pl.concat(parts, how="diagonal_relaxed")
+    return build_result(cells, forecasts, levels, tuple(methods), learned, cfg.absurd_wql_ratio)
+
+
+def lightgbm_forecasts(windows: Windows, inputs: BacktestInputs) -> pl.DataFrame:
+    """The LightGBM peer's forecasts of the windows' SKUs and origins (from the inputs)."""
+    if inputs.lightgbm is None:
+        raise ValueError(
+            "the backtest inputs hold no LightGBM forecasts: read them with backtest_inputs(..., "
+            "cfg) where cfg.baselines includes 'lightgbm', or leave it out of cfg.baselines"
+        )
+    keys = pl.DataFrame(
+        {"origin": list(windows.origins), "sku": list(windows.skus)},
+        schema={"origin": pl.Date, "sku": pl.String},
+    ).unique()
+    return inputs.lightgbm.join(keys, on=["origin", "sku"], how="semi")
 
 
 def add_forecaster(
@@ -270,7 +354,9 @@ def add_forecaster(
     if method in result.methods:
         raise ValueError(f"method {method!r} is already in the backtest ({result.methods})")
     extra = model_forecasts(forecaster, windows, result.levels, method)
-    forecasts = pl.concat([result.forecasts, extra])
+    forecasts = pl.concat([result.forecasts, extra], how="diagonal_relaxed")
     methods = (*result.methods, method)
     learned_methods = result.learned + ((method,) if learned else ())
-    return build_result(result.cells, forecasts, result.levels, methods, learned_methods)
+    return build_result(
+        result.cells, forecasts, result.levels, methods, learned_methods, result.absurd_wql_ratio
+    )

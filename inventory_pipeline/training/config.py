@@ -15,6 +15,7 @@ from typing import Any
 from inventory_pipeline.baselines import BaselineConfig
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.model.config import ModelConfig, with_events
+from inventory_pipeline.peers import LightGBMConfig
 
 # Published daily quantiles of the forecasts table (p10 / p50 / p90): every method is scored on
 # exactly these levels, and the model must predict them.
@@ -40,9 +41,9 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     # levels by heart from their unique documents (docs/model.md, "Cold start, second round")
     "text_min_launch_age_days": 56.0,  # new products are forecast without their text: on
     # three seeds cold start WQL 0.615 against 0.633 (docs/model.md, "Cold start, third round")
-    "launch_curve": True,  # products in their first 56 days are forecast by the fitted launch
-    # curve (model/launch.py) if it beats the network on the validation launches: cold start
-    # WQL 0.543 against 0.607 (docs/model.md, "Cold start, fourth round")
+    "launch_curve": True,  # products in their first 56 days are forecast by the launch curve
+    # learned from the shop's launches (model/launch.py) if it is not worse than the network on
+    # the validation launches, daily and cumulative (docs/model.md, "Cold start, fifth round")
 }
 
 
@@ -81,15 +82,38 @@ class TrainingConfig:
     scored_levels: tuple[float, float, float] = SCORED_LEVELS  # WQL levels; (lo, mid, hi)
     baseline_history_days: int = 365  # history the baselines get, as known on each origin
     baseline_jobs: int = 1  # statsforecast worker processes (1 on a shared 2-core machine)
+    baselines: tuple[str, ...] = ("seasonal_naive", "auto_ets", "lightgbm")  # scored next to
+    # the model; the gate's best baseline and the gap closed use the lowest WQL among them
+    lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)  # the LightGBM peer
+    baseline_max_history_multiple: float = 5.0  # a statistical baseline forecasting more than
+    # this many times a SKU's largest history day blew up: that SKU falls back (baselines.py)
+    absurd_wql_ratio: float = 10.0  # a baseline whose WQL exceeds this many times the
+    # reference (min of seasonal naive and the zero forecast) is flagged and left out of the gate
     segments: SegmentConfig = SegmentConfig()
 
     def __post_init__(self) -> None:
+        # JSON overrides (training_overrides_json) arrive as lists and dicts
+        object.__setattr__(self, "baselines", tuple(self.baselines))
+        if isinstance(self.lightgbm, dict):
+            values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.lightgbm.items()}
+            object.__setattr__(self, "lightgbm", LightGBMConfig(**values))
         for name in (
             "backtest_days", "backtest_stride", "validation_stride", "train_stride",
             "min_history_days", "baseline_history_days", "baseline_jobs",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainingConfig.{name} must be >= 1, got {getattr(self, name)}.")
+        unknown_baselines = sorted(set(self.baselines) - {"seasonal_naive", "auto_ets", "lightgbm"})
+        if unknown_baselines or not self.baselines:
+            raise ValueError(
+                f"TrainingConfig.baselines={self.baselines}: choose one or more of "
+                "seasonal_naive, auto_ets, lightgbm."
+            )
+        if self.absurd_wql_ratio <= 1.0 or self.baseline_max_history_multiple <= 1.0:
+            raise ValueError(
+                "TrainingConfig.absurd_wql_ratio and baseline_max_history_multiple must be > 1, "
+                f"got {self.absurd_wql_ratio} and {self.baseline_max_history_multiple}."
+            )
         if self.validation_origins < 0:
             raise ValueError(f"validation_origins must be >= 0, got {self.validation_origins}.")
         lo, mid, hi = self.scored_levels
@@ -128,7 +152,12 @@ class TrainingConfig:
                 f"scored_levels {self.scored_levels} must be a central interval with a whole "
                 "percent level (e.g. 0.1, 0.5, 0.9) for the statsforecast baselines."
             )
-        return BaselineConfig(horizon_days=horizon_days, level=level, n_jobs=self.baseline_jobs)
+        return BaselineConfig(
+            horizon_days=horizon_days,
+            level=level,
+            n_jobs=self.baseline_jobs,
+            max_history_multiple=self.baseline_max_history_multiple,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Flat-ish JSON-ready dict, for run parameters and artifacts."""

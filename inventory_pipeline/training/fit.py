@@ -33,7 +33,7 @@ def fit(
         embedding_cache: share frozen text embeddings between runs (a folder under the data root).
         on_epoch_end: ``(epoch, train_loss, val_loss, seconds)`` after each epoch.
         on_step: a :class:`~inventory_pipeline.model.StepInfo` after each optimiser step.
-        on_launch_candidate: ``(i, n)`` after each launch-curve candidate is scored.
+        on_launch_candidate: ``(1, 1)`` once the launch curve is fitted (closed form, one step).
         launch_curve: use this fitted launch curve instead of fitting one.
         save_to: also write the model folder (``DemandForecaster.save``) there.
 

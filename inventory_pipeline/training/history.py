@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from inventory_pipeline.features.as_of import features_as_of
+from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.training.windows_io import OriginCallback
 from inventory_pipeline.warehouse import Warehouse
 
@@ -38,22 +38,25 @@ def origin_history(
         features = features_as_of(
             warehouse, origin, skus=skus, history_days=days, horizon=1, category_season=False
         )
-        history = features.history.filter(pl.col("observed") | pl.col("stockout"))
-        parts.append(
-            history.select(
-                pl.lit(origin).alias("origin"),
-                "sku",
-                "date",
-                pl.col("units").cast(pl.Float64),
-                "stockout",
-                "observed",
-            )
-        )
+        parts.append(history_rows(features))
         if on_origin is not None:
             on_origin(i, len(origins), origin)
     if not parts:
         raise ValueError("origin_history needs at least one origin")
     return pl.concat(parts)
+
+
+def history_rows(features: FeatureSet) -> pl.DataFrame:
+    """The frame above for one origin, from its feature set (days on sale or sold)."""
+    history = features.history.filter(pl.col("observed") | pl.col("stockout"))
+    return history.select(
+        pl.lit(features.as_of).alias("origin"),
+        "sku",
+        "date",
+        pl.col("units").cast(pl.Float64),
+        "stockout",
+        "observed",
+    )
 
 
 def history_from_demand(demand: pl.DataFrame, origins: Sequence[date], days: int) -> pl.DataFrame:

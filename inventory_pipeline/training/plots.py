@@ -26,7 +26,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from inventory_pipeline.model import ForecastSamples, ModelConfig, TrainingHistory
-from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs, ramp
+from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.training.scoring import MODEL, BacktestResult
 
@@ -79,8 +79,9 @@ def launch_curve_png(
     """The fitted launch curve against what the launches in ``samples`` sold, by days on sale.
 
     Both in units per day relative to the category's level per product: the curve's mean
-    (``prior_ratio x ramp``) with the 10-90% band of its level prior, and the launches' mean
-    actuals per day since launch (target days of their young samples).
+    (``prior_ratio x profile``, the profile learned per age bucket) with the 10-90% band of its
+    level prior, and the launches' mean actuals per day since launch (target days of their young
+    samples, divided by the day's seasonal index too, as the profile is).
     """
     ages, ratios = [], []
     for s in samples:
@@ -91,17 +92,18 @@ def launch_curve_png(
         usable = inputs.future_age[rows] > 0
         if s.target_censored is not None:
             usable &= s.target_censored[rows] < 0.5
-        ratio = s.target_units[rows] / inputs.category_level[rows, None]
+        exposure = inputs.category_level[rows, None] * inputs.future_exposure[rows]
+        ratio = s.target_units[rows] / exposure
         ages.append(inputs.future_age[rows][usable])
         ratios.append(ratio[usable])
     figure, axis = plt.subplots(figsize=cfg.curve_size)
     top = int(curve.max_age_days) + config.horizon_days
     days = np.arange(1, top + 1, dtype=np.float64)
-    shape = ramp(days, curve.ramp_days)
+    shape = curve.shape(days)
     draws = np.random.default_rng(0).gamma(curve.prior_shape, 1.0 / curve.prior_shape, 4096)
     low, high = np.quantile(draws, [0.1, 0.9]) * curve.prior_ratio
     axis.fill_between(days, low * shape, high * shape, alpha=0.25, label="prior 10-90%")
-    axis.plot(days, curve.prior_ratio * shape, label=f"fitted mean (ramp {curve.ramp_days:g} d)")
+    axis.plot(days, curve.prior_ratio * shape, label="learned profile x prior level")
     if ages:
         age, value = np.concatenate(ages), np.concatenate(ratios)
         seen = np.unique(age)
@@ -111,9 +113,12 @@ def launch_curve_png(
     title = "Launch curve"
     if curve.validation_loss is not None and curve.network_validation_loss is not None:
         title += (
-            f"\nvalidation launches: pinball {curve.validation_loss:.3f}, network "
-            f"{curve.network_validation_loss:.3f} ({'used' if curve.beats_network else 'not used'})"
+            f"\nvalidation launches, WQL daily {curve.validation_loss:.3f} (network "
+            f"{curve.network_validation_loss:.3f}), cumulative "
+            f"{curve.validation_cumulative_loss:.3f} "
+            f"({curve.network_validation_cumulative_loss:.3f})"
         )
+    title += f"\n{'used' if curve.used else 'not used'}"
     axis.set(xlabel="days since launch", ylabel="units / day per category level", title=title)
     axis.legend()
     axis.grid(alpha=0.3)

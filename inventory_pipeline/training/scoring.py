@@ -10,6 +10,13 @@ p90):
 
 "Gap closed" per segment = (WQL_best_baseline - WQL_model) / (WQL_best_baseline - WQL_oracle):
 0 is no better than the best baseline, 1 is as good as knowing the true demand distribution.
+The best baseline is the lowest WQL of seasonal naive, AutoETS and the LightGBM peer.
+
+Absurd baselines: a baseline whose WQL on a segment is non-finite or more than
+``absurd_wql_ratio`` times the reference (the lower of the seasonal naive's WQL and the WQL of
+forecasting zero on the same cells) is *flagged* (:func:`flag_baselines`): it is left out of the
+best baseline, the gap closed and the gate, and the result lists it in :attr:`BacktestResult.flags`
+and :meth:`BacktestResult.warnings`, so a numerical blow-up is never compared against silently.
 """
 
 from __future__ import annotations
@@ -29,8 +36,18 @@ from inventory_pipeline.training.segments import CELL_KEYS, Cells
 MODEL = "model"
 SEASONAL_NAIVE = "seasonal_naive"
 AUTO_ETS = "auto_ets"
+LIGHTGBM = "lightgbm"
 ORACLE = "oracle"
-BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS)
+BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS, LIGHTGBM)
+STATISTICAL_BASELINES: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS)  # statsforecast's
+DEFAULT_ABSURD_WQL_RATIO = 10.0  # TrainingConfig.absurd_wql_ratio's default
+FALLBACK_COLUMNS: dict[str, type[pl.DataType]] = {
+    "method": pl.String, "fallback": pl.String, "series": pl.Int64,
+}  # fmt: skip
+FLAG_COLUMNS: dict[str, type[pl.DataType]] = {
+    "method": pl.String, "segment": pl.String, "wql": pl.Float64,
+    "reference_wql": pl.Float64, "reason": pl.String,
+}  # fmt: skip
 
 
 def quantile_columns(levels: Sequence[float]) -> list[str]:
@@ -116,25 +133,102 @@ def score(
     return pl.DataFrame(rows), pl.DataFrame(by_h)
 
 
-def gap_table(table: pl.DataFrame, learned: Sequence[str]) -> pl.DataFrame:
-    """Gap closed per learned method and segment (empty without the oracle)."""
-    methods = set(table["method"].to_list())
-    baselines = [b for b in BASELINES if b in methods]
-    if ORACLE not in methods or not baselines:
-        return pl.DataFrame(
-            schema={
-                "method": pl.String, "segment": pl.String, "best_baseline": pl.String,
-                "wql_best_baseline": pl.Float64, "wql_method": pl.Float64,
-                "wql_oracle": pl.Float64, "gap_closed": pl.Float64,
-            }
+def zero_forecast_wql(cells: Cells, levels: Sequence[float]) -> dict[str, float]:
+    """WQL of forecasting 0 units everywhere, per segment (1.0 wherever demand is positive)."""
+    actual = cells.frame["actual"].to_numpy().astype(np.float64)
+    zeros = np.zeros((len(actual), len(levels)))
+    scored = cells.frame["scored"].to_numpy()
+    return {
+        segment: metrics.weighted_quantile_loss(
+            actual, zeros, list(levels), (scored & cells.frame[segment].to_numpy()).astype(float)
+        )
+        for segment in cells.segments
+    }
+
+
+def flag_baselines(
+    table: pl.DataFrame, zero_wql: dict[str, float], ratio: float = DEFAULT_ABSURD_WQL_RATIO
+) -> pl.DataFrame:
+    """Baselines whose WQL is absurd, per segment (``method, segment, wql, reference_wql, reason``).
+
+    Reference per segment: the lower of the seasonal naive's and the zero forecast's WQL (both
+    finite and positive; the zero forecast alone judges the seasonal naive). A baseline is flagged
+    when its WQL is non-finite or above ``ratio`` x the reference. Segments without scored demand
+    (zero-forecast WQL not finite) flag nothing.
+    """
+    if ratio <= 1.0:
+        raise ValueError(f"absurd_wql_ratio={ratio} must be > 1 (a multiple of the reference)")
+    wql = {(r["method"], r["segment"]): r["wql"] for r in table.iter_rows(named=True)}
+    rows = []
+    for (method, segment), value in wql.items():
+        if method not in BASELINES:
+            continue
+        zero = zero_wql.get(segment, float("nan"))
+        if not (np.isfinite(zero) and zero > 0):
+            continue
+        naive = wql.get((SEASONAL_NAIVE, segment), float("nan"))
+        usable_naive = method != SEASONAL_NAIVE and np.isfinite(naive) and naive > 0
+        reference = min(zero, naive) if usable_naive else zero
+        if not np.isfinite(value):
+            reason = f"WQL is {value}"
+        elif value > ratio * reference:
+            reason = f"WQL {value:.4g} is more than {ratio:g} x the reference {reference:.4g}"
+        else:
+            continue
+        rows.append(
+            {"method": method, "segment": segment, "wql": float(value),
+             "reference_wql": float(reference), "reason": reason}
         )  # fmt: skip
+    return pl.DataFrame(rows, schema=FLAG_COLUMNS)
+
+
+def fallback_counts(forecasts: pl.DataFrame) -> pl.DataFrame:
+    """``method, fallback, series``: forecasts (SKU x origin) a baseline replaced, by reason."""
+    if "fallback" not in forecasts.columns:
+        return pl.DataFrame(schema=FALLBACK_COLUMNS)
+    return (
+        forecasts.filter(pl.col("fallback").is_not_null())
+        .group_by("method", "fallback")
+        .agg(pl.struct("origin", "sku").n_unique().cast(pl.Int64).alias("series"))
+        .sort("method", "fallback")
+    )
+
+
+GAP_SCHEMA: dict[str, type[pl.DataType]] = {
+    "method": pl.String, "segment": pl.String, "best_baseline": pl.String,
+    "wql_best_baseline": pl.Float64, "wql_method": pl.Float64,
+    "wql_oracle": pl.Float64, "gap_closed": pl.Float64,
+}  # fmt: skip
+
+
+def gap_table(
+    table: pl.DataFrame,
+    learned: Sequence[str],
+    flags: pl.DataFrame | None = None,
+    baselines: Sequence[str] = BASELINES,
+) -> pl.DataFrame:
+    """Gap closed per learned method and segment (empty without the oracle).
+
+    The best baseline per segment is the lowest WQL among ``baselines`` that were scored, are
+    not the learned method itself and are not in ``flags``.
+    """
+    methods = set(table["method"].to_list())
+    baselines = [b for b in baselines if b in methods]
+    flagged = set() if flags is None else set(flags.select("method", "segment").iter_rows())
+    if ORACLE not in methods or not baselines:
+        return pl.DataFrame(schema=GAP_SCHEMA)
     wql = {(r["method"], r["segment"]): r["wql"] for r in table.iter_rows(named=True)}
     segments = table["segment"].unique(maintain_order=True).to_list()
     rows = []
     for method in learned:
         for segment in segments:
-            finite = [b for b in baselines if np.isfinite(wql[(b, segment)])]
-            best = min(finite, key=lambda b: wql[(b, segment)]) if finite else baselines[0]
+            valid = [
+                b for b in baselines
+                if b != method and np.isfinite(wql[(b, segment)]) and (b, segment) not in flagged
+            ]  # fmt: skip
+            if not valid:
+                continue
+            best = min(valid, key=lambda b: wql[(b, segment)])
             rows.append(
                 {
                     "method": method,
@@ -148,7 +242,7 @@ def gap_table(table: pl.DataFrame, learned: Sequence[str]) -> pl.DataFrame:
                     ),
                 }
             )
-    return pl.DataFrame(rows)
+    return pl.DataFrame(rows, schema=GAP_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -163,6 +257,12 @@ class BacktestResult:
     levels: tuple[float, ...]  # scored quantile levels (lo, mid, hi)
     methods: tuple[str, ...]  # in report order
     learned: tuple[str, ...] = field(default=(MODEL,))  # methods that get a gap-closed figure
+    flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAG_COLUMNS))
+    # absurd baselines per segment (flag_baselines), left out of the gate and the gap closed
+    fallbacks: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=FALLBACK_COLUMNS)
+    )  # method, fallback, series: baseline forecasts replaced by a simpler one (fallback_counts)
+    absurd_wql_ratio: float = DEFAULT_ABSURD_WQL_RATIO
 
     @property
     def actuals(self) -> str:
@@ -177,8 +277,44 @@ class BacktestResult:
         return float(found["wql"][0])
 
     def baseline_wql(self, segment: str = "all") -> dict[str, float]:
-        """WQL of each baseline (the gate's reference)."""
-        return {b: self.wql(b, segment) for b in BASELINES if b in self.methods}
+        """WQL of each baseline not flagged on ``segment`` (the gate's reference)."""
+        flagged = self.flagged(segment)
+        return {
+            b: self.wql(b, segment) for b in BASELINES if b in self.methods and b not in flagged
+        }
+
+    def flagged(self, segment: str = "all") -> dict[str, str]:
+        """Baselines flagged as absurd on ``segment``: name -> reason."""
+        part = self.flags.filter(pl.col("segment") == segment)
+        return dict(zip(part["method"].to_list(), part["reason"].to_list(), strict=True))
+
+    def warnings(self) -> list[str]:
+        """One sentence per flagged baseline x segment and per baseline fallback reason."""
+        out = [
+            f"baseline {r['method']} is left out of the comparison on segment {r['segment']}: "
+            f"{r['reason']} (a numerical blow-up or broken input; see its forecasts)"
+            for r in self.flags.iter_rows(named=True)
+        ]
+        out += [
+            f"baseline {r['method']}: {r['series']} SKU x origin forecasts fell back to a "
+            f"simpler method ({r['fallback']})"
+            for r in self.fallbacks.iter_rows(named=True)
+        ]
+        return out
+
+    def flag_params(self) -> dict[str, str]:
+        """Run parameters naming the flagged baselines and fallback counts (empty when none)."""
+        out = {
+            f"baseline_flag.{r['method']}.{r['segment']}": r["reason"][:250]
+            for r in self.flags.iter_rows(named=True)
+        }
+        out.update(
+            {
+                f"baseline_fallback.{r['method']}.{r['fallback']}": str(r["series"])
+                for r in self.fallbacks.iter_rows(named=True)
+            }
+        )
+        return out
 
     def headline(self) -> dict[str, float]:
         """Flat metric names for MLflow (non-finite values are left out).
@@ -213,6 +349,8 @@ class BacktestResult:
                     f"{label}  {method:<16}{row['wql']:>8.3f}{row['wape']:>8.3f}"
                     f"{row['coverage']:>8.3f}{row['bias']:>+8.3f}"
                 )
+        for warning in self.warnings():
+            lines.append(f"warning: {warning}")
         if not self.gap.is_empty():
             lines.append("")
             lines.append(f"{'gap closed':<15}{'method':<16}{'best baseline':<16}{'share':>8}")
@@ -233,8 +371,10 @@ class BacktestResult:
             "metrics": folder / "metrics.parquet",
             "by_horizon": folder / "by_horizon.parquet",
             "gap_closed": folder / "gap_closed.parquet",
+            "baseline_flags": folder / "baseline_flags.parquet",
             "headline": folder / "headline.json",
         }
+        self.flags.write_parquet(paths["baseline_flags"])
         self.cells.frame.write_parquet(paths["cells"])
         self.forecasts.write_parquet(paths["forecasts"])
         self.metrics.write_parquet(paths["metrics"])
@@ -242,7 +382,12 @@ class BacktestResult:
         self.gap.write_parquet(paths["gap_closed"])
         paths["headline"].write_text(
             json.dumps(
-                {"actuals": self.actuals, "levels": list(self.levels), "metrics": self.headline()},
+                {
+                    "actuals": self.actuals,
+                    "levels": list(self.levels),
+                    "metrics": self.headline(),
+                    "warnings": self.warnings(),
+                },
                 indent=2,
                 sort_keys=True,
             )
@@ -256,16 +401,21 @@ def build_result(
     levels: tuple[float, ...],
     methods: tuple[str, ...],
     learned: tuple[str, ...],
+    absurd_wql_ratio: float = DEFAULT_ABSURD_WQL_RATIO,
 ) -> BacktestResult:
     """Score ``forecasts`` of ``methods`` on ``cells`` into a :class:`BacktestResult`."""
     table, by_horizon = score(cells, forecasts, levels, methods)
+    flags = flag_baselines(table, zero_forecast_wql(cells, levels), absurd_wql_ratio)
     return BacktestResult(
         cells=cells,
         forecasts=forecasts,
         metrics=table,
         by_horizon=by_horizon,
-        gap=gap_table(table, learned),
+        gap=gap_table(table, learned, flags),
         levels=levels,
         methods=methods,
         learned=learned,
+        flags=flags,
+        fallbacks=fallback_counts(forecasts),
+        absurd_wql_ratio=absurd_wql_ratio,
     )

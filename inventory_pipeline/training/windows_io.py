@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.features.as_of import features_as_of
-from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
+from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 from inventory_pipeline.training.plan import TrainingPlan
@@ -88,7 +88,7 @@ def build_windows(
     demand: pl.DataFrame,
     latest: date,
     on_origin: OriginCallback | None = None,
-    feature_config: FeatureConfig = DEFAULT_CONFIG,
+    feature_config: FeatureConfig | None = None,
 ) -> Windows:
     """Samples with targets for every catalog SKU at every origin, stacked in origin order.
 
@@ -99,8 +99,7 @@ def build_windows(
         demand: :func:`read_demand`; targets after ``latest`` are marked censored.
         latest: the latest export day.
         on_origin: progress, called as ``(i, n, origin)`` after each origin.
-        feature_config: the shop's feature settings; its ``events`` must include every event
-            channel of ``model_config`` (build both from the same settings).
+        feature_config: the shop's feature settings (its events); default: the defaults.
     """
     if not origins:
         raise ValueError("build_windows needs at least one origin")
@@ -111,7 +110,7 @@ def build_windows(
             origin,
             history_days=model_config.history_days,
             horizon=model_config.horizon_days,
-            config=feature_config,
+            **({"config": feature_config} if feature_config else {}),
         )
         windows = samples_from_features(features, model_config)
         parts.append(attach_targets(windows, demand, model_config.horizon_days, latest))
@@ -185,18 +184,13 @@ def build_splits(
     model_config: ModelConfig,
     demand: pl.DataFrame,
     on_origin: OriginCallback | None = None,
-    feature_config: FeatureConfig = DEFAULT_CONFIG,
+    feature_config: FeatureConfig | None = None,
 ) -> WindowSplits:
     """Windows for every origin of ``plan``, split into its three blocks."""
     windows = build_windows(
-        warehouse,
-        plan.origins,
-        model_config,
-        demand,
-        plan.latest_export,
-        on_origin,
+        warehouse, plan.origins, model_config, demand, plan.latest_export, on_origin,
         feature_config,
-    )
+    )  # fmt: skip
     validation = at_origins(windows, plan.validation_origins) if plan.validation_origins else None
     return WindowSplits(
         train=at_origins(windows, plan.train_origins),

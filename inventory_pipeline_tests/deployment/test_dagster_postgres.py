@@ -16,11 +16,14 @@ import dagster as dg
 import pytest
 from dagster._core.errors import DagsterInvalidConfigError
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline_tests.deployment.conftest import POSTGRES_DAGSTER_YAML, dagster_pg_env
 from inventory_pipeline_tests.deployment.servers import PgServer
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(date(2024, 1, 1))
 
 DAYS = ("2024-01-01", "2024-01-02")
 

@@ -17,7 +17,7 @@ import yaml
 
 from inventory_pipeline import cli
 from inventory_pipeline import contract as c
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import MlflowResource
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
@@ -31,6 +31,9 @@ from inventory_pipeline_tests.conftest import (
     product_row,
 )
 from inventory_pipeline_tests.deployment.conftest import REPO_ROOT
+
+# the pipeline's definitions (partitions from the environment's shop)
+defs = build_definitions()
 
 SECRET_NAME = re.compile(r"pass(word)?|secret|token|credential|api_?key", re.IGNORECASE)
 EVIL_SKU = "x'; DROP TABLE raw_orders; --"

@@ -103,3 +103,26 @@ def test_a_correction_that_moves_a_line_out_of_the_read_days_takes_it_out(
     assert recent_level(D("2024-03-09")) == pytest.approx(
         math.log(0 / 2 + config.season_level_epsilon)
     )
+
+
+def test_a_product_without_category_reads_the_shop_level(warehouse: Warehouse) -> None:
+    """E has no category: its level is the whole catalog's, A keeps its category's."""
+    exports = tiny_shop()
+    first = min(exports)
+    exports[first]["products"] = [
+        {**row, "category": None} if row["sku"] == "E" else row
+        for row in exports[first]["products"]
+    ]
+    write_shop(warehouse, exports)
+    config = FeatureConfig(season_lag_days=3, season_smooth_days=1, season_recent_days=2)
+    features = features_as_of(warehouse, D("2024-03-09"), history_days=3, horizon=2, config=config)
+    levels = dict(features.static.select("sku", "category_recent_log").iter_rows())
+    # recent days 03-08..03-09: on sale A and E both days (B discontinued 03-08, C launches
+    # 03-14): 4 product days; E's 4 units on 03-09. home/kitchen: A alone, 0 units in 2 days.
+    assert levels["E"] == pytest.approx(math.log(4 / 4 + config.season_level_epsilon))
+    assert levels["A"] == pytest.approx(math.log(0 / 2 + config.season_level_epsilon))
+    assert features.future.filter(sku="E")["category_season_known"].is_not_null().all()
+    docs = dict(features.docs.select("sku", "text").iter_rows())
+    assert "Category:" not in docs["E"] and "Category: home > kitchen" in docs["A"]
+    # E's price tier is among the whole catalog (12, 20, 30, 50): the most expensive
+    assert "Price tier: premium" in docs["E"]

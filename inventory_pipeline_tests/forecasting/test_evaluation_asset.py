@@ -4,8 +4,11 @@ from datetime import timedelta
 
 import dagster as dg
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline_tests.forecasting.conftest import START, Shop
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(START)
 
 
 def test_evaluation_report_writes_the_report_and_logs_it(shop: Shop) -> None:

@@ -10,8 +10,11 @@ import polars as pl
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline_tests.forecasting.conftest import START, Shop
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(START)
 
 SELECTION = ["sku_forecasts", "reorder_plan", "forecast_accuracy"]
 

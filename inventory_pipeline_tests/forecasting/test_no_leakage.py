@@ -8,9 +8,12 @@ import dagster as dg
 import polars as pl
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
 from inventory_pipeline_tests.forecasting.conftest import MODEL_NAME, START, Shop
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(START)
 
 
 def _run(shop: Shop, job: str, landing: Path, warehouse: Path, start: str, end: str) -> None:

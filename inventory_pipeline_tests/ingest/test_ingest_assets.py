@@ -1,15 +1,25 @@
 """The ingest assets, materialised for real with Dagster over a tiny landing zone."""
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from inventory_pipeline.defs.ingest.assets import ingest_assets
-from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
+from inventory_pipeline.defs.ingest.assets import build_ingest_assets
+from inventory_pipeline.defs.partitions import shop_partitions
+from inventory_pipeline.defs.resources import (
+    LandingZoneResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline_tests.conftest import ORDERS_HEADER, PRODUCTS_HEADER, WriteFile, order_row, product_row
+
+
+# the ingest assets on daily partitions from the test shops' first export day
+ingest_assets = build_ingest_assets(shop_partitions(date(2024, 1, 1)).export_day)
 
 
 def _materialize(landing: Path, warehouse: Path, partition: str, selection: str = "*") -> dg.ExecuteInProcessResult:
@@ -20,6 +30,7 @@ def _materialize(landing: Path, warehouse: Path, partition: str, selection: str 
         resources={
             "landing": LandingZoneResource(path=str(landing)),
             "warehouse": WarehouseResource(path=str(warehouse)),
+            "shop": ShopSettingsResource(path=str(landing.parent / "settings.yaml")),
         },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

@@ -77,3 +77,46 @@ def test_history_after_the_origin_is_ignored() -> None:
 def test_missing_columns_fail_clearly() -> None:
     with pytest.raises(ValueError, match="lacks columns"):
         baseline_forecast(pl.DataFrame({"sku": ["a"], "day": [ORIGIN]}), "auto_ets")
+
+
+# A short history that grows exponentially with one spike: AutoETS picks a multiplicative trend
+# and forecasts a p90 of ~2.7 million units/day from a largest day of 62 units (found by search).
+BLOW_UP = [1, 1, 2, 3, 3, 5, 6, 9, 12, 16, 62, 30, 40, 55]
+
+
+def _blow_up_history() -> pl.DataFrame:
+    rows = [
+        ("blow_up", ORIGIN - dt.timedelta(days=len(BLOW_UP) - 1 - i), units)
+        for i, units in enumerate(BLOW_UP)
+    ]
+    steady = [("steady", ORIGIN - dt.timedelta(days=27 - i), 2 + i % 3) for i in range(28)]
+    return pl.DataFrame(rows + steady, schema=["sku", "date", "units"], orient="row")
+
+
+def test_auto_ets_blow_up_falls_back_to_seasonal_naive_with_a_reason() -> None:
+    history = _blow_up_history()
+    config = BaselineConfig(horizon_days=28)
+    unguarded = BaselineConfig(horizon_days=28, max_history_multiple=1e12)
+    raw = baseline_forecast(history, "auto_ets", unguarded)
+    assert raw.filter(pl.col("sku") == "blow_up")["p90"].max() > 1000 * max(BLOW_UP)
+    assert raw["fallback"].null_count() == raw.height  # nothing replaced without the guard
+
+    forecast = baseline_forecast(history, "auto_ets", config)
+    blow_up = forecast.filter(pl.col("sku") == "blow_up")
+    assert set(blow_up["method"]) == {"seasonal_naive"}
+    assert set(blow_up["fallback"]) == {"above_history_range"}
+    assert blow_up["p90"].max() <= config.max_history_multiple * max(BLOW_UP)
+    naive = baseline_forecast(history, "seasonal_naive", config).filter(pl.col("sku") == "blow_up")
+    assert blow_up.select("p10", "p50", "p90").equals(naive.select("p10", "p50", "p90"))
+    steady = forecast.filter(pl.col("sku") == "steady")
+    assert set(steady["method"]) == {"auto_ets"} and steady["fallback"].null_count() == 28
+
+
+def test_fallback_chain_ends_in_the_history_quantiles() -> None:
+    """With a guard no statsforecast model passes, every SKU ends on empirical quantiles."""
+    config = BaselineConfig(horizon_days=7, max_history_multiple=0.01)
+    forecast = baseline_forecast(_blow_up_history(), "auto_ets", config)
+    assert set(forecast["method"]) == {"empirical"}
+    assert set(forecast["fallback"]) == {"above_history_range"}
+    steady = forecast.filter(pl.col("sku") == "steady")
+    assert steady["p50"].to_list() == [3.0] * 7  # median of 2, 3, 4 repeated

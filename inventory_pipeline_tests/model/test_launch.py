@@ -1,23 +1,56 @@
-"""The launch curve (model/launch.py): fitting, forecasting young products, saving with the model."""
+"""The launch curve (model/launch.py): a profile learned from the launches, the validation gate,
+forecasting young products, saving with the model, logging to MLflow."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import replace as replace_curve
+from pathlib import Path
+
+import mlflow
 import numpy as np
 import pytest
+from mlflow.tracking import MlflowClient
 
+from inventory_pipeline import tracking
+from inventory_pipeline.metrics import weighted_quantile_loss
 from inventory_pipeline.model import DemandForecaster, ForecastSamples, ModelConfig, train
 from inventory_pipeline.model.config import replace
 from inventory_pipeline.model.launch import (
     LAUNCH_CURVE_FILE,
     LaunchCurve,
     LaunchInputs,
-    compare_on_validation,
     fit_launch_curve,
-    ramp,
+    gate_on_validation,
+    launch_losses,
 )
+from inventory_pipeline.training.plots import launch_curve_png
 from inventory_pipeline_tests.model.synthetic import product_text, small_config
 
 CATEGORY_LEVEL = 4.0  # units per product on sale and day in every sample's category
+PRIOR_RATIO = 0.5  # launches settle at half the category's level per product, on average
+Shape = Callable[[np.ndarray], np.ndarray]
+
+
+def exponential(age: np.ndarray) -> np.ndarray:
+    return -np.expm1(-age / 10.0)
+
+
+def spike_then_decay(age: np.ndarray) -> np.ndarray:
+    """Launch marketing: three times the established level on launch day, fading in weeks."""
+    return 1.0 + 2.0 * np.exp(-(age - 1.0) / 7.0)
+
+
+def linear_two_months(age: np.ndarray) -> np.ndarray:
+    return np.minimum(age / 60.0, 1.0)
+
+
+SHAPES: dict[str, Shape] = {
+    "exponential": exponential,
+    "spike_then_decay": spike_then_decay,
+    "linear_two_months": linear_two_months,
+}
 
 
 def launch_config(**changes: object) -> ModelConfig:
@@ -25,12 +58,8 @@ def launch_config(**changes: object) -> ModelConfig:
         "history_days": 28,
         "horizon_days": 14,
         "launch_curve": True,
-        "launch_ramp_days_grid": (7.0, 25.0),
-        "launch_prior_ratio_grid": (0.5, 2.0),
-        "launch_prior_shape_grid": (2.0,),
-        "launch_dispersion_grid": (3.0,),
-        "launch_fit_draws": 128,
         "launch_draws": 256,
+        "launch_min_validation_windows": 5,
     }
     values.update(changes)
     return small_config(**values)
@@ -39,22 +68,27 @@ def launch_config(**changes: object) -> ModelConfig:
 def launch_samples(
     config: ModelConfig,
     ages: np.ndarray,
-    ramp_days: float = 7.0,
-    prior_ratio: float = 0.5,
+    shape: Shape = exponential,
     seed: int = 0,
     history_units: np.ndarray | None = None,
 ) -> ForecastSamples:
-    """Samples drawn from the launch process itself; ``ages`` are days since launch at the origin
-    (negative: launching that many days after it)."""
+    """Samples drawn from a launch process of the given shape (gamma level prior of shape 2,
+    negative-binomial days of shape 3); ``ages`` are days since launch at the origin (negative:
+    launching that many days after it)."""
     rng = np.random.default_rng(seed)
     n, L, H = len(ages), config.history_days, config.horizon_days
-    level = rng.gamma(2.0, prior_ratio * CATEGORY_LEVEL / 2.0, n)
+    level = rng.gamma(2.0, PRIOR_RATIO * CATEGORY_LEVEL / 2.0, n)
     since_hist = ages[:, None] - np.arange(L - 1, -1, -1)[None, :]  # days since launch, per day
     since_fut = ages[:, None] + np.arange(1, H + 1)[None, :]
+
+    def draw(since: np.ndarray) -> np.ndarray:
+        mean = level[:, None] * np.where(since >= 0, shape(since + 1.0), 0.0)
+        return rng.poisson(mean * rng.gamma(3.0, 1.0 / 3.0, since.shape))
+
     observed = (since_hist >= 0).astype(np.float32)
     if history_units is None:
-        history_units = rng.poisson(level[:, None] * ramp(since_hist + 1.0, ramp_days))
-    targets = rng.poisson(level[:, None] * ramp(since_fut + 1.0, ramp_days))
+        history_units = draw(since_hist)
+    targets = draw(since_fut)
 
     future = np.zeros((n, H, len(config.future_covariates)), dtype=np.float32)
     future_channels = {
@@ -83,26 +117,94 @@ def launch_samples(
 
 
 def young_ages(n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(-10, 40, n)
+    return np.random.default_rng(seed).integers(-10, 56, n)
 
 
-@pytest.mark.parametrize("ramp_days", [7.0, 25.0])
-def test_fit_recovers_the_ramp_and_the_prior_of_the_launches(ramp_days: float) -> None:
+def fixed_form_best(
+    fitted: LaunchCurve, samples: ForecastSamples, config: ModelConfig
+) -> LaunchCurve:
+    """The old fixed form ``1 - exp(-age / ramp_days)`` at its best ramp and prior ratio on
+    ``samples`` (daily WQL), with the fitted curve's spread and noise: what it could do at most."""
+    candidates = [
+        LaunchCurve.exponential(
+            ramp_days,
+            prior_ratio=ratio,
+            prior_shape=fitted.prior_shape,
+            dispersion=fitted.dispersion,
+            draws=fitted.draws,
+        )
+        for ramp_days in (7.0, 12.0, 18.0, 25.0)  # the grid it searched
+        for ratio in (0.3, 0.5, 0.8, 1.2)
+    ]
+    return min(candidates, key=lambda c: launch_losses(c, samples, config)[1]["daily"])
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_fit_recovers_the_shape_of_the_launches(name: str) -> None:
     config = launch_config()
-    samples = launch_samples(config, young_ages(400, seed=1), ramp_days=ramp_days, seed=1)
+    shape = SHAPES[name]
+    samples = launch_samples(config, young_ages(1500, seed=1), shape=shape, seed=1)
 
     curve = fit_launch_curve([samples], config)
 
-    assert curve is not None
-    assert (curve.ramp_days, curve.prior_ratio) == (ramp_days, 0.5)
-    assert curve.fit_samples == 400 and curve.draws == config.launch_draws
+    assert curve is not None and curve.fit_samples == 1500 and not curve.used
+    ages = np.arange(1.0, 71.0)
+    truth = PRIOR_RATIO * shape(ages)
+    fitted = curve.prior_ratio * curve.shape(ages)
+    assert np.abs(fitted - truth).mean() < 0.08 * PRIOR_RATIO, np.round(fitted - truth, 2)
+    other = [PRIOR_RATIO * s(ages) for n, s in SHAPES.items() if n != name]
+    assert all(np.abs(fitted - o).mean() > 2 * np.abs(fitted - truth).mean() for o in other)
+    # the level prior's spread (shape 2) and the day noise (shape 3) come back roughly too
+    assert 1.0 < curve.prior_shape < 4.0 and 1.5 < curve.dispersion < 6.0
+
+
+@pytest.mark.parametrize("name", ["spike_then_decay", "linear_two_months"])
+def test_learned_profile_beats_the_fixed_form_on_other_shapes(name: str) -> None:
+    config = launch_config()
+    shape = SHAPES[name]
+    fitting = launch_samples(config, young_ages(1000, seed=2), shape=shape, seed=2)
+    held_out = launch_samples(config, young_ages(400, seed=3), shape=shape, seed=3)
+
+    learned = fit_launch_curve([fitting], config)
+    assert learned is not None
+    fixed = fixed_form_best(learned, fitting.subset(np.arange(300)), config)
+
+    _, learned_loss = launch_losses(learned, held_out, config)
+    _, fixed_loss = launch_losses(fixed, held_out, config)
+    assert learned_loss["daily"] < fixed_loss["daily"]
+    assert learned_loss["cumulative"] < fixed_loss["cumulative"]
+
+
+def test_few_launches_give_a_profile_shrunk_towards_flat() -> None:
+    config = launch_config()
+    few = launch_samples(config, young_ages(6, seed=4), shape=spike_then_decay, seed=4)
+    many = launch_samples(config, young_ages(1000, seed=4), shape=spike_then_decay, seed=4)
+
+    few_curve = fit_launch_curve([few], config)
+    many_curve = fit_launch_curve([many], config)
+
+    assert few_curve is not None and many_curve is not None
+    assert np.ptp(few_curve.profile) < 0.5 * np.ptp(many_curve.profile)
 
 
 def test_fit_needs_young_products_with_targets() -> None:
     config = launch_config()
-    established = launch_samples(config, np.full(20, 400), seed=2)
+    established = launch_samples(config, np.full(20, 400), seed=5)
 
     assert fit_launch_curve([established], config) is None
+
+
+def flat_curve(**numbers: object) -> LaunchCurve:
+    values: dict[str, object] = {
+        "profile_ages": (1.0, 10.0, 60.0),
+        "profile": (0.3, 0.8, 1.0),
+        "prior_ratio": 0.5,
+        "prior_shape": 2.0,
+        "dispersion": 3.0,
+        "draws": 256,
+    }
+    values.update(numbers)
+    return LaunchCurve(**values)  # type: ignore[arg-type]
 
 
 def test_own_sales_move_a_young_products_forecast() -> None:
@@ -111,9 +213,8 @@ def test_own_sales_move_a_young_products_forecast() -> None:
     sold = np.zeros((2, L))
     sold[0, -10:] = 6.0  # 10 days on sale: 60 units against none
     samples = launch_samples(config, np.array([9, 9]), history_units=sold)
-    curve = LaunchCurve(ramp_days=7.0, prior_ratio=0.5, prior_shape=2.0, dispersion=3.0)
 
-    daily, cumulative = curve.predict(
+    daily, cumulative = flat_curve().predict(
         LaunchInputs.from_samples(samples, config, 56.0), config.quantiles
     )
 
@@ -126,7 +227,7 @@ def test_forecast_is_zero_before_the_launch_and_depends_only_on_its_own_row() ->
     config = launch_config()
     ages = np.array([-5, 3, 20, -30])  # launches on day 5; on sale; on sale; after the horizon
     samples = launch_samples(config, ages, seed=3)
-    curve = LaunchCurve(ramp_days=7.0, prior_ratio=2.0, prior_shape=2.0, dispersion=3.0)
+    curve = flat_curve(prior_ratio=2.0)
     inputs = LaunchInputs.from_samples(samples, config, 56.0)
 
     daily, cumulative = curve.predict(inputs, config.quantiles)
@@ -137,18 +238,103 @@ def test_forecast_is_zero_before_the_launch_and_depends_only_on_its_own_row() ->
     assert (np.diff(daily, axis=-1) >= 0).all() and (np.diff(cumulative, axis=-1) >= 0).all()
     assert (np.diff(cumulative, axis=1) >= 0).all()
     reordered = np.array([2, 0])
-    alone, _ = curve.predict(inputs, config.quantiles, rows=reordered)
+    alone, alone_cumulative = curve.predict(inputs, config.quantiles, rows=reordered)
     np.testing.assert_array_equal(alone, daily[reordered])
+    np.testing.assert_array_equal(alone_cumulative, cumulative[reordered])
 
 
-def test_forecaster_serves_young_products_from_the_curve_and_saves_it(tmp_path) -> None:
+def gate_samples(config: ModelConfig, n: int = 40) -> ForecastSamples:
+    ages = np.concatenate([young_ages(n, seed=7), [300]])  # one established product
+    return launch_samples(config, ages, seed=7)
+
+
+def test_the_gate_keeps_the_curve_only_if_not_worse_daily_and_cumulative() -> None:
+    config = launch_config()
+    samples = gate_samples(config)
+    assert samples.target_units is not None
+    Q = len(config.quantiles)
+    actual = np.repeat(samples.target_units[:, :, None], Q, axis=2).astype(np.float64)
+    actual_sums = np.cumsum(actual, axis=1)
+    silent = np.zeros_like(actual)  # forecasts nothing
+    curve = flat_curve()
+
+    perfect = gate_on_validation(curve, (actual, actual_sums), samples, config)
+    assert perfect.network_validation_loss == 0.0 and not perfect.used
+    assert "daily and cumulative" in perfect.reason
+
+    beaten = gate_on_validation(curve, (silent, silent), samples, config)
+    assert beaten.used and beaten.reason.startswith("not worse")
+    assert beaten.validation_samples == 40  # every young window has days on sale; not the old
+    assert beaten.validation_cumulative_loss < beaten.network_validation_cumulative_loss
+
+    # better day by day, worse over the lead time: not used
+    only_daily = gate_on_validation(curve, (silent, actual_sums), samples, config)
+    assert only_daily.validation_loss < only_daily.network_validation_loss
+    assert not only_daily.used and "cumulative" in only_daily.reason
+    assert "daily" not in only_daily.reason.split(":")[0]
+
+
+def test_the_gate_reads_a_gap_within_the_launches_noise_as_not_worse() -> None:
+    config = launch_config()
+    samples = gate_samples(config)
+    curve = flat_curve()
+    # a rival with other draws and a 3% higher level: as good as the curve, give or take noise
+    rival = replace_curve(curve, seed=3, prior_ratio=0.515)
+    network = rival.predict(
+        LaunchInputs.from_samples(samples, config, 56.0), config.quantiles, np.arange(len(samples))
+    )
+
+    strict = gate_on_validation(curve, network, samples, replace(config, launch_gate_noise_se=0.0))
+    noisy = gate_on_validation(curve, network, samples, config)
+
+    _, losses = launch_losses(curve, samples, config, network)
+    gap = losses["daily"] - losses["network_daily"]
+    assert 0 < gap < losses["daily_difference_se"]  # worse, by less than one standard error
+    assert not strict.used and "daily" in strict.reason
+    assert noisy.used and "1 bootstrap SE" in noisy.reason
+
+
+def test_the_gate_fails_closed_without_enough_validation_launches() -> None:
+    config = launch_config(launch_min_validation_windows=20)
+    samples = gate_samples(config, n=12)
+    silent = np.zeros((len(samples), config.horizon_days, len(config.quantiles)))
+
+    too_few = gate_on_validation(flat_curve(), (silent, silent), samples, config)
+    none = gate_on_validation(flat_curve(), None, None, config)
+
+    assert not too_few.used and "launch_min_validation_windows=20" in too_few.reason
+    assert too_few.validation_loss is None
+    assert not none.used and "no validation" in none.reason
+
+
+def test_cumulative_losses_stop_at_the_first_censored_day() -> None:
+    config = launch_config()
+    samples = gate_samples(config)
+    assert samples.target_units is not None and samples.target_censored is not None
+    curve = flat_curve()
+    _, before = launch_losses(curve, samples, config)
+    samples.target_censored[:, 3] = 1.0  # a stockout on day 4 of every window
+    samples.target_units[:, 3:] += 50.0  # days from then on no longer count in the sums
+
+    _, after = launch_losses(curve, samples, config)
+
+    assert after["daily"] != before["daily"]  # days after the stockout still count per day
+    inputs = LaunchInputs.from_samples(samples, config, 56.0)
+    _, cumulative = curve.predict(inputs, config.quantiles)
+    sums = np.cumsum(samples.target_units[inputs.young], axis=1)
+    first_three = weighted_quantile_loss(sums[:, :3], cumulative[:, :3], config.quantiles)
+    assert after["cumulative"] == pytest.approx(first_three)
+
+
+def test_forecaster_serves_young_products_from_the_curve_and_saves_it(tmp_path: Path) -> None:
     config = launch_config(max_epochs=2)
     ages = np.concatenate([young_ages(96, seed=4), np.full(96, 300)])
     train_samples = launch_samples(config, ages, seed=4)
-    val_samples = launch_samples(config, ages[::4], seed=5)
+    val_samples = launch_samples(config, ages[::2], seed=5)
 
-    forecaster, _ = train(config, train_samples, val_samples)
-    assert forecaster.launch_curve is not None
+    forecaster, history = train(config, train_samples, val_samples)
+    assert history.launch_curve is not None
+    assert forecaster.launch_curve is not None, history.launch_curve.reason
 
     test_samples = launch_samples(config, np.array([-3, 10, 300, 500]), seed=6)
     served = forecaster.predict(test_samples)
@@ -167,44 +353,96 @@ def test_forecaster_serves_young_products_from_the_curve_and_saves_it(tmp_path) 
     assert (tmp_path / "model" / LAUNCH_CURVE_FILE).is_file()
     loaded = DemandForecaster.load(tmp_path / "model")
     assert loaded.launch_curve == forecaster.launch_curve
-    np.testing.assert_array_equal(loaded.predict(test_samples).daily, served.daily)
+    reloaded = loaded.predict(test_samples)
+    np.testing.assert_array_equal(reloaded.daily, served.daily)
+    np.testing.assert_array_equal(reloaded.cumulative, served.cumulative)
 
 
-def test_the_curve_is_kept_only_if_it_beats_the_network_on_validation_launches() -> None:
-    config = launch_config()
-    samples = launch_samples(config, np.array([-4, 2, 15, 30, 300]), seed=7)
-    curve = LaunchCurve(ramp_days=7.0, prior_ratio=0.5, prior_shape=2.0, dispersion=3.0)
-    assert curve.beats_network  # not validated yet
-    Q = len(config.quantiles)
-    perfect = np.repeat(samples.target_units[:, :, None], Q, axis=2)  # knows every actual
-    silent = np.zeros_like(perfect)  # forecasts nothing
-
-    against_perfect = compare_on_validation(curve, perfect, samples, config)
-    against_silent = compare_on_validation(curve, silent, samples, config)
-
-    assert against_perfect.validation_samples == 4  # the established product is not compared
-    assert against_perfect.network_validation_loss == 0.0
-    assert against_perfect.validation_loss > 0 and not against_perfect.beats_network
-    assert against_silent.network_validation_loss > against_silent.validation_loss
-    assert against_silent.beats_network
-
-
-def test_training_records_the_validation_of_its_launch_curve() -> None:
+def test_training_without_validation_leaves_young_products_to_the_network() -> None:
     config = launch_config(max_epochs=1)
     ages = np.concatenate([young_ages(64, seed=8), np.full(64, 300)])
-    forecaster, history = train(
-        config, launch_samples(config, ages, seed=8), launch_samples(config, ages[::2], seed=9)
+    forecaster, history = train(config, launch_samples(config, ages, seed=8))
+
+    assert history.launch_curve is not None and not history.launch_curve.used
+    assert "no validation" in history.launch_curve.reason
+    assert forecaster.launch_curve is None
+
+
+def test_a_curve_saved_by_the_fixed_form_loads_as_the_same_ramp() -> None:
+    saved = {
+        "ramp_days": 12.0,
+        "prior_ratio": 0.8,
+        "prior_shape": 1.0,
+        "dispersion": 3.0,
+        "max_age_days": 56.0,
+        "draws": 1024,
+        "seed": 1337,
+        "fit_loss": 0.4,
+        "fit_samples": 1249,
+        "validation_loss": 0.377,
+        "network_validation_loss": 0.413,
+        "validation_samples": 105,
+    }
+
+    curve = LaunchCurve.from_json(json.dumps(saved))
+
+    ages = np.arange(1.0, 100.0)
+    np.testing.assert_allclose(curve.shape(ages), -np.expm1(-ages / 12.0))
+    assert curve.used and (curve.prior_ratio, curve.draws) == (0.8, 1024)
+    assert LaunchCurve.from_json(curve.to_json()) == curve
+    old_config = json.loads(small_config().to_json()) | {
+        "launch_ramp_days_grid": [7.0],
+        "launch_fit_draws": 1024,
+    }
+    assert ModelConfig.from_dict(old_config) == small_config()
+
+
+def test_mlflow_run_says_whether_the_curve_is_used_and_why(tmp_path: Path) -> None:
+    config = launch_config()
+    samples = gate_samples(config, n=12)
+    silent = np.zeros((len(samples), config.horizon_days, len(config.quantiles)))
+    curve = fit_launch_curve([launch_samples(config, young_ages(200, seed=9), seed=9)], config)
+    assert curve is not None
+    gated = gate_on_validation(
+        curve, (silent, silent), samples, replace(config, launch_min_validation_windows=50)
     )
 
-    fitted = history.launch_curve
-    assert fitted is not None and fitted.fit_samples == 64 and fitted.validation_samples == 32
-    assert fitted.validation_loss is not None and fitted.network_validation_loss is not None
-    assert (forecaster.launch_curve is fitted) == fitted.beats_network
+    tracking.configure(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts", "launch")
+    try:
+        with mlflow.start_run() as run:
+            logged = tracking.log_launch_curve(gated, gated.used)
+        params = MlflowClient().get_run(run.info.run_id).data.params
+    finally:
+        mlflow.set_tracking_uri("")
+
+    assert params["launch_curve.used"] == "False" and logged["used"] is False
+    assert "launch_min_validation_windows=50" in params["launch_curve.reason"]
+    profile = json.loads(params["launch_curve.profile"])
+    assert len(profile) == len(curve.profile) and "1" in profile
 
 
 def test_launch_curve_config_names_what_is_missing() -> None:
     static = tuple(f for f in small_config().static_features if f != "category_recent_log")
     with pytest.raises(ValueError, match="category_recent_log"):
         small_config(launch_curve=True, static_features=static)
-    with pytest.raises(ValueError, match="launch_ramp_days_grid"):
-        small_config(launch_curve=True, launch_ramp_days_grid=(0.0,))
+    with pytest.raises(ValueError, match="launch_age_buckets"):
+        small_config(launch_curve=True, launch_age_buckets=(1.0, 8.0, 4.0))
+    with pytest.raises(ValueError, match="launch_dispersion_range"):
+        small_config(launch_curve=True, launch_dispersion_range=(5.0, 1.0))
+    with pytest.raises(ValueError, match="launch_min_validation_windows"):
+        small_config(launch_curve=True, launch_min_validation_windows=0)
+    with pytest.raises(ValueError, match="profile_ages"):
+        replace_curve(flat_curve(), profile=(1.0,))
+
+
+def test_the_launch_plot_draws_the_learned_profile() -> None:
+    config = launch_config()
+    samples = gate_samples(config)
+    silent = np.zeros((len(samples), config.horizon_days, len(config.quantiles)))
+    curve = fit_launch_curve([launch_samples(config, young_ages(200, seed=9), seed=9)], config)
+    assert curve is not None
+    gated = gate_on_validation(curve, (silent, silent), samples, config)
+
+    for shown in (curve, gated):  # not validated yet; validated and used
+        png = launch_curve_png(shown, [samples], config)
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000

@@ -42,3 +42,17 @@ def test_trainable_strategies_get_fixed_length_tokens() -> None:
     assert inputs.input_ids is not None and inputs.attention_mask is not None
     assert inputs.input_ids.shape == (2, config.max_tokens)
     assert inputs.attention_mask.sum() > 0
+
+
+def test_a_documents_embedding_does_not_depend_on_the_other_documents_encoded_with_it() -> None:
+    # Under bf16 autocast oneDNN picks kernels by batch size: without fixed-shape batches a
+    # product's vector (and so its forecast) changed with the number of products encoded with it.
+    config = small_config(text_batch_size=8)
+    path = resolve_encoder_path(None)
+    docs = [f"product {i} | steel pan {i * 3} cm | premium brand, good reviews" for i in range(20)]
+    alone = TextFeaturizer(config, path).embed(docs[5:6])
+    few = TextFeaturizer(config, path).embed(docs[3:9])
+    many = TextFeaturizer(config, path).embed(docs)
+    assert torch.equal(few[2], alone[0])
+    assert torch.equal(many[5], alone[0])
+    assert torch.equal(many[3:9], few)

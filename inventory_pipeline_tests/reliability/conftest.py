@@ -19,7 +19,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.warehouse import PARTITION_FILE
@@ -27,6 +27,10 @@ from inventory_pipeline.warehouse import PARTITION_FILE
 START = date(2024, 1, 1)
 SHOP_DAYS = 40
 END = START + timedelta(days=SHOP_DAYS - 1)
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(START)
+
 RAW_TABLES = ("products", "orders", "reviews", "promotions", "inventory")
 CLI = [sys.executable, "-m", "inventory_pipeline.cli"]
 

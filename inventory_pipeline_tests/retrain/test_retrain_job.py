@@ -9,12 +9,15 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import tracking
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
 from inventory_pipeline.defs.training.assets import TrainingRunConfig
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.windows_io import WindowSplits
 from inventory_pipeline_tests.forecasting.conftest import build_warehouse
+
+# the pipeline's definitions (partitions from the environment's shop)
+defs = build_definitions()
 
 NAME = "demand_model"
 RUN_CONFIG = {

@@ -5,8 +5,11 @@ from pathlib import Path
 
 import yaml
 
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.forecasting.sharded import SHARD_POD_CONFIG
+
+# the pipeline's definitions (partitions from the environment's shop)
+defs = build_definitions()
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 

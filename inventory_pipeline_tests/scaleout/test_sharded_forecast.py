@@ -11,11 +11,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from inventory_pipeline import forecasting
-from inventory_pipeline.definitions import defs
+from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.forecasting.sharded import (
     STAGING_FORECASTS,
     STAGING_PLAN,
-    assemble_forecasts_sensor,
     catalog_skus,
     shard_keys,
     shard_label,
@@ -24,6 +23,10 @@ from inventory_pipeline.defs.forecasting.sharded import (
 )
 from inventory_pipeline.defs.partitions import SKU_SHARDS
 from inventory_pipeline_tests.forecasting.conftest import START, Shop
+
+# the pipeline's definitions with partitions from the test shop's first export day
+defs = build_definitions(START)
+assemble_forecasts_sensor = defs.resolve_sensor_def("assemble_forecasts_sensor")
 
 DAY = START + timedelta(days=45)
 

@@ -6,6 +6,7 @@ encoder model is trained on it with tiny epochs, and every test reads those shar
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, timedelta
 from itertools import pairwise
@@ -19,10 +20,13 @@ from inventory_pipeline import contract
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
+from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.config import ShopConfig
+from inventory_pipeline.tracking import decide
 from inventory_pipeline.training import (
     BASELINES,
+    LIGHTGBM,
     MODEL,
     ORACLE,
     BacktestInputs,
@@ -50,6 +54,7 @@ from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.scoring import build_result, fallback_counts, flag_baselines
 from inventory_pipeline.warehouse import Warehouse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -64,6 +69,9 @@ CFG = TrainingConfig(
     train_stride=7,
     min_history_days=14,
     baseline_history_days=60,
+    lightgbm=LightGBMConfig(
+        n_estimators=15, min_child_samples=5, lags=(1, 7), rolling_windows=(7,)
+    ),
     model_overrides={
         **DEFAULT_MODEL_OVERRIDES,
         "history_days": 14,
@@ -252,6 +260,14 @@ def test_backtest_without_truth_scores_observed_units(
     assert joined.height == scored.height and not joined["stockout"].any()
 
 
+def test_baselines_and_lightgbm_settings_come_from_json_overrides() -> None:
+    cfg = TrainingConfig(baselines=["seasonal_naive"], lightgbm={"lags": [1, 7], "seed": 3})
+    assert cfg.baselines == ("seasonal_naive",)
+    assert cfg.lightgbm == LightGBMConfig(lags=(1, 7), seed=3)
+    with pytest.raises(ValueError, match="choose one or more of"):
+        TrainingConfig(baselines=("prophet",))
+
+
 def test_gap_closed_on_hand_numbers() -> None:
     assert gap_closed(0.6, 0.45, 0.3) == pytest.approx(0.5)
     assert gap_closed(0.6, 0.3, 0.3) == pytest.approx(1.0)
@@ -267,6 +283,95 @@ def test_gap_closed_on_hand_numbers() -> None:
     row = gap_table(table, ["model"]).row(0, named=True)
     assert row["best_baseline"] == "auto_ets"
     assert row["gap_closed"] == pytest.approx((0.7 - 0.5) / (0.7 - 0.3))
+
+
+def test_flagging_rule_on_hand_numbers() -> None:
+    table = pl.DataFrame(
+        {
+            "method": ["model", "seasonal_naive", "auto_ets", "lightgbm"] * 2,
+            "segment": ["all"] * 4 + ["promo"] * 4,
+            "wql": [0.5, 0.8, 241185.0, 0.6, 0.5, 0.9, 0.85, math.nan],
+        }
+    )
+    flags = flag_baselines(table, {"all": 1.0, "promo": 1.0}, ratio=10.0)
+    assert sorted(flags.select("method", "segment").iter_rows()) == [
+        ("auto_ets", "all"),
+        ("lightgbm", "promo"),
+    ]
+    assert flags.filter(pl.col("method") == "auto_ets")["reference_wql"].item() == 0.8
+    # the zero forecast is the reference of the seasonal naive itself (and when it is lower)
+    naive_bad = table.with_columns(
+        pl.when(pl.col("method") == "seasonal_naive").then(20.0).otherwise("wql").alias("wql")
+    )
+    flagged = flag_baselines(naive_bad, {"all": 1.0, "promo": 1.0}, ratio=10.0)
+    assert {("seasonal_naive", "all"), ("seasonal_naive", "promo")} <= set(
+        flagged.select("method", "segment").iter_rows()
+    )
+    # a segment without demand (zero-forecast WQL undefined) flags nothing
+    assert flag_baselines(table, {"all": math.nan, "promo": math.nan}).is_empty()
+    oracle = pl.DataFrame(
+        {"method": ["oracle"] * 2, "segment": ["all", "promo"], "wql": [0.3, 0.4]}
+    )
+    row = gap_table(table.vstack(oracle), ["model"], flags).row(0, named=True)
+    assert row["best_baseline"] == "lightgbm"  # auto_ets's 241185 would be no contender anyway
+
+
+def test_fallbacks_are_counted_per_series_and_reason() -> None:
+    day = date(2025, 1, 1)
+    forecasts = pl.DataFrame(
+        {
+            "method": ["auto_ets"] * 5 + ["model"],
+            "origin": [day] * 6,
+            "sku": ["a", "a", "b", "c", "d", "a"],
+            "fallback": ["above_history_range"] * 3 + ["non_finite", None, None],
+        }
+    )
+    counts = fallback_counts(forecasts)
+    assert counts.rows() == [("auto_ets", "above_history_range", 2), ("auto_ets", "non_finite", 1)]
+    assert fallback_counts(forecasts.drop("fallback")).is_empty()
+
+
+def test_a_blown_up_baseline_is_flagged_and_left_out_of_the_gate(result: BacktestResult) -> None:
+    forecasts = result.forecasts.with_columns(
+        pl.when(pl.col("method") == "auto_ets")
+        .then(pl.col(c) * 1e5 + 1e3)
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in ("p10", "p50", "p90")
+    )
+    garbage = build_result(result.cells, forecasts, result.levels, result.methods, result.learned)
+    assert set(garbage.flags["method"]) == {"auto_ets"}
+    assert set(garbage.flags["segment"]) == set(result.cells.segments)
+    assert "auto_ets" not in garbage.baseline_wql() and "auto_ets" in garbage.flagged()
+    assert "auto_ets" not in garbage.gap["best_baseline"].to_list()
+    assert any("auto_ets" in w and "left out" in w for w in garbage.warnings())
+    assert "baseline_flag.auto_ets.all" in garbage.flag_params()
+    assert "warning: baseline auto_ets" in garbage.table()
+    decision = decide(garbage.wql(MODEL), None, garbage.baseline_wql(), garbage.flagged())
+    assert decision.best_baseline != "auto_ets" and "auto_ets" in decision.flagged
+    assert result.flags.is_empty()  # the real backtest has no absurd baseline
+
+
+def test_lightgbm_is_a_baseline_with_deterministic_forecasts(
+    shop: tuple[Warehouse, Path],
+    plan: TrainingPlan,
+    splits: WindowSplits,
+    inputs: BacktestInputs,
+    result: BacktestResult,
+) -> None:
+    assert inputs.lightgbm is not None and LIGHTGBM in result.methods
+    again = backtest_inputs(shop[0], plan, CFG, truth_dir=shop[1], demand=inputs.demand)
+    assert again.lightgbm is not None and again.lightgbm.equals(inputs.lightgbm)
+    assert set(result.baseline_wql()) == {"seasonal_naive", "auto_ets", LIGHTGBM}
+    for row in result.gap.iter_rows(named=True):
+        best = min(result.baseline_wql(row["segment"]).values())
+        assert row["wql_best_baseline"] == pytest.approx(best)
+    lightgbm = result.forecasts.filter(pl.col("method") == LIGHTGBM)
+    ordered = (pl.col("p10") <= pl.col("p50")) & (pl.col("p50") <= pl.col("p90"))
+    assert lightgbm.height > 0 and lightgbm.select(ordered).to_series().all()
+    naive_only = dataclasses.replace(CFG, baselines=("seasonal_naive",))
+    without = backtest(None, splits.backtest, inputs, naive_only, horizon=plan.horizon_days)
+    assert without.methods == ("seasonal_naive", ORACLE)
 
 
 def test_result_saves_its_frames(result: BacktestResult, tmp_path: Path) -> None:

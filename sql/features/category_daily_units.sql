@@ -5,7 +5,18 @@
 -- row: nothing was exported then. features/season.py turns these integer counts into the
 -- category's seasonal index for the forecast horizon. The caller registers raw_orders with the
 -- lines placed in these ranges only (sources.Scope.order_days).
-WITH ranges AS (
+-- Products without a category (the column is optional) belong to no category; when there are
+-- any, the rows of category $shop_key count the whole catalog (the shop level they fall back to).
+WITH grouped AS (
+    SELECT sku, launched_at, discontinued_at, category
+    FROM products_current
+    WHERE category IS NOT NULL
+    UNION ALL
+    SELECT sku, launched_at, discontinued_at, CAST($shop_key AS VARCHAR) AS category
+    FROM products_current
+    WHERE EXISTS (SELECT 1 FROM products_current WHERE category IS NULL)
+),
+ranges AS (
     SELECT greatest(CAST($year_ago_start AS DATE), CAST($grid_start AS DATE)) AS first,
            CAST($year_ago_end AS DATE) AS last
     UNION ALL
@@ -18,7 +29,7 @@ days AS (
 ),
 on_sale AS (
     SELECT p.category, d.date, count(*) AS skus_on_sale
-    FROM products_current AS p
+    FROM grouped AS p
     JOIN days AS d
       ON p.launched_at <= d.date AND (p.discontinued_at IS NULL OR d.date < p.discontinued_at)
     GROUP BY p.category, d.date
@@ -26,7 +37,7 @@ on_sale AS (
 units AS (
     SELECT p.category, CAST(o.ordered_at AS DATE) AS date, sum(o.quantity) AS units
     FROM orders_current AS o
-    JOIN products_current AS p ON o.sku = p.sku
+    JOIN grouped AS p ON o.sku = p.sku
     WHERE o.status = 'placed'
     GROUP BY p.category, CAST(o.ordered_at AS DATE)
 )

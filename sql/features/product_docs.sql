@@ -3,7 +3,8 @@
 -- Catalog rows and reviews are versions valid from their export day until the next version of the
 -- same key ((export_date, _source_file, _row_number) order), so each day sees exactly the exports
 -- on or before it. Price tier: list price quantile within category ($low_quantile, $high_quantile)
--- among all catalog rows known that day. Snippets: the $snippet_count most recent reviews created
+-- among all catalog rows known that day; a product without a category (the column is optional)
+-- is placed among the whole catalog, and its text has no "Category:" line. Snippets: the $snippet_count most recent reviews created
 -- and exported on or before the day, whitespace collapsed, body cut to $snippet_chars characters.
 WITH days AS (
     SELECT CAST(unnest(generate_series(
@@ -23,11 +24,11 @@ known_products AS (
     JOIN product_versions AS v ON v.known_from <= d.day AND d.day < v.known_until
 ),
 tier_bounds AS (
-    SELECT day, category,
+    SELECT day, category, grouping(category) = 1 AS whole_catalog,
            quantile_cont(list_price, CAST($low_quantile AS DOUBLE)) AS low,
            quantile_cont(list_price, CAST($high_quantile AS DOUBLE)) AS high
     FROM known_products
-    GROUP BY day, category
+    GROUP BY GROUPING SETS ((day, category), (day))
 ),
 products AS (
     SELECT k.*,
@@ -35,7 +36,10 @@ products AS (
                 WHEN k.list_price > b.high THEN 'premium'
                 ELSE 'mid' END AS price_tier
     FROM known_products AS k
-    JOIN tier_bounds AS b ON k.day = b.day AND k.category = b.category
+    JOIN tier_bounds AS b
+      ON k.day = b.day
+     AND CASE WHEN k.category IS NULL THEN b.whole_catalog
+              ELSE k.category = b.category AND NOT b.whole_catalog END
     WHERE k.sku IN (SELECT sku FROM sku_scope)
 ),
 review_versions AS (

@@ -8,12 +8,15 @@ import dagster as dg
 
 from inventory_pipeline import plots, tracking
 from inventory_pipeline.config import resolve_paths
-from inventory_pipeline.defs.features.assets import feature_assets
-from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.defs.features.assets import FEATURE_KEYS
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
-
-FEATURE_KEYS = [key for a in feature_assets for key in a.keys]
+from inventory_pipeline.settings import ShopSettings
 
 
 class EvaluationRunConfig(dg.Config):
@@ -26,8 +29,19 @@ class EvaluationRunConfig(dg.Config):
     stride_days: int = 0  # days between forecast origins; 0: the default
 
 
-def evaluation_config(stride_days: int) -> EvaluationConfig:
+def evaluation_config(stride_days: int, settings: ShopSettings | None = None) -> EvaluationConfig:
+    """The evaluation defaults with the shop's reorder policy and horizon (and a stride)."""
     base = EvaluationConfig()
+    if settings is not None:
+        level = settings.service_level
+        base = dataclasses.replace(
+            base,
+            reorder=settings.reorder_config(base.reorder),
+            horizon_days=settings.horizon_days,
+            # the headline is the shop's own target (the trade-off curve gains it if missing)
+            service_levels=tuple(sorted({*base.service_levels, level})),
+            headline_service_level=level,
+        )
     return dataclasses.replace(base, origin_stride_days=stride_days) if stride_days else base
 
 
@@ -48,8 +62,10 @@ def evaluation_report(
     config: EvaluationRunConfig,
     warehouse: WarehouseResource,
     mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
+    settings = shop.settings()
     mlflow_registry.configure()
     start, end = date.fromisoformat(config.start), date.fromisoformat(config.end)
     forecaster, version = None, None
@@ -58,8 +74,9 @@ def evaluation_report(
     out = wh.root / "evaluation" / f"{start.isoformat()}_{end.isoformat()}"
     result = run_evaluation(
         wh, start, end, out, forecaster, version, truth_folder(config.truth_dir),
-        evaluation_config(config.stride_days),
+        evaluation_config(config.stride_days, settings),
         lambda stage, i, n: context.log.info(f"{stage} {i}/{n}") if i == n or i % 5 == 0 else None,
+        settings.feature_config(),
     )  # fmt: skip
     run_id = log_to_mlflow(result)
     summary = (out / "summary.md").read_text(encoding="utf-8")

@@ -10,10 +10,10 @@ from datetime import date
 
 import dagster as dg
 
-from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, ingest_assets, partition_days
-from inventory_pipeline.defs.partitions import export_day_partitions
-from inventory_pipeline.defs.resources import WarehouseResource
+from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, INGEST_KEYS, partition_days
+from inventory_pipeline.defs.resources import ShopSettingsResource, WarehouseResource
 from inventory_pipeline.features.build import build_table, update_table
+from inventory_pipeline.features.calendar import event_column
 from inventory_pipeline.features.catalog import FEATURE_TABLES
 from inventory_pipeline.features.common import TableUpdate
 
@@ -22,10 +22,9 @@ DESCRIPTIONS = {
     "promo_calendar": "Discount and promotion type per SKU and day as known on each export day.",
     "review_signals": "Rolling review counts, mean rating, negative share and recency per SKU and day.",
     "product_docs": "One text per SKU for the language model, as known on each day, with a content hash.",
-    "calendar": "Day-of-week fields, shopping events and holidays.",
+    "calendar": "Day-of-week fields and the shop's events and holidays (from its settings file).",
 }
-
-INGEST_KEYS = [key for a in ingest_assets for key in a.keys]
+FEATURE_KEYS = [dg.AssetKey(name) for name in FEATURE_TABLES]
 
 
 class FeaturesConfig(dg.Config):
@@ -47,32 +46,38 @@ def _metadata(updates: list[TableUpdate], mode: str) -> dict[str, object]:
     return meta
 
 
-def build_feature_asset(name: str) -> dg.AssetsDefinition:
+def build_feature_asset(name: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The asset of one feature table; its numbers and events come from the shop's settings."""
+
     @dg.asset(
         name=name,
         group_name="features",
         kinds={"duckdb", "parquet"},
         owners=["team:data-engineering"],
         tags={"layer": "features"},
-        partitions_def=export_day_partitions,
+        partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=CATALOG_POOL,
         deps=INGEST_KEYS,
         description=DESCRIPTIONS[name],
     )
     def _feature(
-        context: dg.AssetExecutionContext, config: FeaturesConfig, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext,
+        config: FeaturesConfig,
+        warehouse: WarehouseResource,
+        shop: ShopSettingsResource,
     ) -> dg.MaterializeResult:
         wh = warehouse.warehouse()
+        features = shop.settings().feature_config()
         days: list[date] = partition_days(context)
         if config.full_rebuild or len(days) > config.incremental_max_days:
             context.log.info(f"{name}: full rebuild from all raw partitions ({len(days)} day(s) in the run)")
-            updates = [build_table(wh, name)]
+            updates = [build_table(wh, name, features)]
             mode = "full_rebuild"
         else:
             updates = []
             for i, day in enumerate(days, start=1):
-                update = update_table(wh, name, day)
+                update = update_table(wh, name, day, features)
                 context.log.info(
                     f"[{i}/{len(days)}] {name} {day}: {update.rows} rows in {len(update.written)} "
                     f"partition(s), {update.seconds:.2f}s"
@@ -80,9 +85,20 @@ def build_feature_asset(name: str) -> dg.AssetsDefinition:
                 updates.append(update)
             mode = "incremental"
         context.log.info(f"{name}: wrote {sum(u.rows for u in updates)} rows ({mode})")
-        return dg.MaterializeResult(metadata=_metadata(updates, mode))
+        metadata = _metadata(updates, mode)
+        if name == "calendar":
+            if any(u.extra.get("mode") == "events_changed" for u in updates):
+                context.log.info("calendar: the settings' events changed, every year rebuilt")
+                metadata["mode"] = "events_changed"
+            metadata["event_columns"] = dg.MetadataValue.json(
+                [event_column(e.name) for e in features.events]
+            )
+            metadata.update(shop.metadata())
+        return dg.MaterializeResult(metadata=metadata)
 
     return _feature
 
 
-feature_assets = [build_feature_asset(name) for name in FEATURE_TABLES]
+def build_feature_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One asset per feature table."""
+    return [build_feature_asset(name, partitions_def) for name in FEATURE_TABLES]

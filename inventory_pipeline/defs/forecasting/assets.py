@@ -4,6 +4,7 @@ Partitioned by export day: partition D uses only what was exported up to D (the 
 Backfills run as one run over the range and load the champion model once.
 """
 
+import dataclasses
 import sys
 from datetime import date, timedelta
 
@@ -12,14 +13,17 @@ import polars as pl
 from tqdm import tqdm
 
 from inventory_pipeline import forecasting, plots, tracking
-from inventory_pipeline.defs.features.assets import feature_assets
+from inventory_pipeline.defs.features.assets import FEATURE_KEYS
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
-from inventory_pipeline.defs.partitions import export_day_partitions
-from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.reorder import ReorderConfig
+from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.warehouse import Warehouse
 
-FEATURE_KEYS = [key for a in feature_assets for key in a.keys]
 _FAN_SKUS = 4
 _TOP_ORDERS = 10
 _ACCURACY_CHECK = "accuracy_within_drift_threshold"
@@ -45,73 +49,34 @@ def _fan_skus(rows: pl.DataFrame) -> list[str]:
     return [totals["sku"][round(i * step)] for i in range(_FAN_SKUS)]
 
 
-@dg.asset(
-    group_name="forecasting",
-    kinds={"pytorch", "mlflow", "parquet"},
-    owners=["team:forecasting"],
-    partitions_def=export_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=CATALOG_POOL,
-    deps=FEATURE_KEYS,
-    description="Daily demand quantiles per SKU for the next 28 days from the champion model.",
-)
-def sku_forecasts(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_registry: MlflowResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    mlflow_registry.configure()
-    forecaster, version = tracking.load_champion(
-        mlflow_registry.registered_model, embedding_cache_dir=wh.root / "embeddings"
-    )
-    model = forecasting.ModelRef(mlflow_registry.registered_model, version)
-    context.log.info(f"forecasting with {model.name} version {version} (alias champion)")
-    days = partition_days(context)
-    day = None
-    for i, d in enumerate(_progress(days, "sku_forecasts"), start=1):
-        day = forecasting.forecast_day(wh, forecaster, d, model)
-        wh.write_partition(forecasting.FORECASTS, {"forecast_date": d}, day.rows.to_arrow())
-        context.log.info(f"[{i}/{len(days)}] forecasts {d}: {len(day.skus)} SKUs, {day.rows.height} rows")
-    _publish(wh, forecasting.FORECASTS)
-    assert day is not None
-    skus = _fan_skus(day.rows)
-    png = plots.fan_chart(
-        day.features.history.filter(pl.col("date") > day.forecast_date - timedelta(days=56)),
-        day.rows, skus, f"Forecasts of {day.forecast_date} ({model.name} v{version})",
-    )
-    chart = wh.root / "plots" / f"fan_{day.forecast_date.isoformat()}.png"
-    chart.parent.mkdir(parents=True, exist_ok=True)
-    chart.write_bytes(png)
-    return dg.MaterializeResult(
-        metadata={
-            "model_name": model.name,
-            "model_version": version,
-            "skus": len(day.skus),
-            "rows": day.rows.height,
-            "days": len(days),
-            "fan_chart": dg.MetadataValue.md(plots.markdown_image(png, "fan chart")),
-            "fan_chart_path": dg.MetadataValue.path(str(chart)),
-        }
-    )
-
-
 class ReorderPlanConfig(dg.Config):
-    """Service-level settings of the reorder policy (see inventory_pipeline.reorder)."""
+    """Overrides of the reorder policy for one run; an unset field takes the shop's settings."""
 
-    service_level: float = 0.95  # target cycle service level
-    category_service_levels: dict[str, float] = {}  # category prefix -> service level
+    service_level: float | None = None  # target cycle service level (settings: service_level)
+    category_service_levels: dict[str, float] | None = None  # category prefix -> service level
     use_cost_ratio: bool = False  # critical fractile from margin vs holding cost instead
-    holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
-    review_period_days: int = 1  # nightly review
+    holding_cost_rate: float | None = None  # yearly holding cost as a share of unit cost
+    review_period_days: int | None = None  # days between reviews (settings: 1, nightly)
 
-    def policy(self) -> ReorderConfig:
-        """The reorder policy these settings describe."""
-        return ReorderConfig(
-            review_period_days=self.review_period_days,
-            service_level=self.service_level,
-            category_service_levels=dict(self.category_service_levels),
-            use_cost_ratio=self.use_cost_ratio,
-            holding_cost_rate=self.holding_cost_rate,
+    def policy(self, settings: ShopSettings) -> ReorderConfig:
+        """The reorder policy: the shop's settings, with this run's explicit values on top."""
+        names = (
+            "service_level", "category_service_levels", "holding_cost_rate", "review_period_days",
+        )  # fmt: skip
+        changes = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        if "category_service_levels" in changes:
+            changes["category_service_levels"] = dict(changes["category_service_levels"])
+        return dataclasses.replace(
+            settings.reorder_config(), use_cost_ratio=self.use_cost_ratio, **changes
         )
+
+
+class AccuracyConfig(dg.Config):
+    """When forecast accuracy counts as drifting."""
+
+    horizon_days: int = 0  # forecasts made up to this many days before are scored; 0: settings
+    drift_factor: float = 1.5  # warn when today's WQL exceeds this × the trailing median
+    trailing_days: int = 28  # days of earlier scores the median is taken over
 
 
 def _orders_markdown(plan: pl.DataFrame) -> str:
@@ -125,101 +90,167 @@ def _orders_markdown(plan: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-@dg.asset(
-    group_name="forecasting",
-    kinds={"polars", "parquet"},
-    owners=["team:purchasing"],
-    partitions_def=export_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=CATALOG_POOL,
-    deps=[sku_forecasts],
-    description="Units to order today per SKU (order-up-to policy on cumulative quantiles) with a reason.",
-)
-def reorder_plan(
-    context: dg.AssetExecutionContext, config: ReorderPlanConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    policy = config.policy()
-    days = partition_days(context)
-    plan = None
-    for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
-        plan = forecasting.plan_day(forecasting.load_day_forecast(wh, d), policy)
-        wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
-        context.log.info(
-            f"[{i}/{len(days)}] plan {d}: {int((plan['order_qty'] > 0).sum())} orders, "
-            f"value {plan['order_value'].sum():.2f}"
-        )
-    _publish(wh, forecasting.REORDER_PLAN)
-    assert plan is not None
-    return dg.MaterializeResult(
-        metadata={
-            "skus": plan.height,
-            "orders": int((plan["order_qty"] > 0).sum()),
-            "units_ordered": int(plan["order_qty"].sum()),
-            "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum())),
-            "model_version": plan["model_version"][0] if plan.height else "",
-            "largest_orders": dg.MetadataValue.md(_orders_markdown(plan)),
-        }
+
+def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """``sku_forecasts``, ``reorder_plan`` and ``forecast_accuracy`` on the shop's export days."""
+
+    @dg.asset(
+        group_name="forecasting",
+        kinds={"pytorch", "mlflow", "parquet"},
+        owners=["team:forecasting"],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=CATALOG_POOL,
+        deps=FEATURE_KEYS,
+        description="Daily demand quantiles per SKU over the shop's horizon from the champion model.",
     )
-
-
-class AccuracyConfig(dg.Config):
-    """When forecast accuracy counts as drifting."""
-
-    horizon_days: int = 28  # forecasts made up to this many days before are scored
-    drift_factor: float = 1.5  # warn when today's WQL exceeds this × the trailing median
-    trailing_days: int = 28  # days of earlier scores the median is taken over
-
-
-@dg.asset(
-    group_name="forecasting",
-    kinds={"polars", "parquet"},
-    owners=["team:forecasting"],
-    partitions_def=export_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=CATALOG_POOL,
-    deps=[sku_forecasts, *FEATURE_KEYS],
-    description="Scores earlier forecasts whose target days are now observed (WAPE, WQL, coverage).",
-    check_specs=[
-        dg.AssetCheckSpec(
-            _ACCURACY_CHECK, asset="forecast_accuracy",
-            description="Weighted quantile loss within drift_factor of its trailing median.",
+    def sku_forecasts(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        mlflow_registry: MlflowResource,
+        shop: ShopSettingsResource,
+    ) -> dg.MaterializeResult:
+        wh = warehouse.warehouse()
+        features = shop.settings().feature_config()
+        mlflow_registry.configure()
+        forecaster, version = tracking.load_champion(
+            mlflow_registry.registered_model, embedding_cache_dir=wh.root / "embeddings"
         )
-    ],
-)
-def forecast_accuracy(
-    context: dg.AssetExecutionContext, config: AccuracyConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    days = partition_days(context)
-    scores = None
-    for d in _progress(days, "forecast_accuracy"):
-        scores = forecasting.score_forecasts(wh, d, config.horizon_days)
-        wh.write_partition(forecasting.ACCURACY, {"scored_on": d}, scores.to_arrow())
-    _publish(wh, forecasting.ACCURACY)
-    assert scores is not None
-    last = days[-1]
-    today = _weighted(scores)
-    trailing = _trailing_median(wh, last, config.trailing_days)
-    drifting = today is not None and trailing is not None and today["wql"] > config.drift_factor * trailing
-    metadata = {
-        "scored_on": last.isoformat(),
-        "cells_scored": int(scores["n"].sum()) if scores.height else 0,
-        **({k: dg.MetadataValue.float(v) for k, v in today.items()} if today else {}),
-        "trailing_median_wql": dg.MetadataValue.float(trailing) if trailing is not None else "n/a",
-    }
-    context.log.info(f"accuracy on {last}: {today or 'nothing to score yet'}")
-    return dg.MaterializeResult(
-        metadata=metadata,
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=_ACCURACY_CHECK,
-                passed=not drifting,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"wql": today["wql"] if today else -1.0, "trailing_median": trailing or -1.0},
+        model = forecasting.ModelRef(mlflow_registry.registered_model, version)
+        context.log.info(f"forecasting with {model.name} version {version} (alias champion)")
+        days = partition_days(context)
+        day = None
+        for i, d in enumerate(_progress(days, "sku_forecasts"), start=1):
+            day = forecasting.forecast_day(wh, forecaster, d, model, feature_config=features)
+            wh.write_partition(forecasting.FORECASTS, {"forecast_date": d}, day.rows.to_arrow())
+            context.log.info(f"[{i}/{len(days)}] forecasts {d}: {len(day.skus)} SKUs, {day.rows.height} rows")
+        _publish(wh, forecasting.FORECASTS)
+        assert day is not None
+        skus = _fan_skus(day.rows)
+        png = plots.fan_chart(
+            day.features.history.filter(pl.col("date") > day.forecast_date - timedelta(days=56)),
+            day.rows, skus, f"Forecasts of {day.forecast_date} ({model.name} v{version})",
+        )
+        chart = wh.root / "plots" / f"fan_{day.forecast_date.isoformat()}.png"
+        chart.parent.mkdir(parents=True, exist_ok=True)
+        chart.write_bytes(png)
+        return dg.MaterializeResult(
+            metadata={
+                "model_name": model.name,
+                "model_version": version,
+                "skus": len(day.skus),
+                "rows": day.rows.height,
+                "days": len(days),
+                "fan_chart": dg.MetadataValue.md(plots.markdown_image(png, "fan chart")),
+                "fan_chart_path": dg.MetadataValue.path(str(chart)),
+            }
+        )
+
+    @dg.asset(
+        group_name="forecasting",
+        kinds={"polars", "parquet"},
+        owners=["team:purchasing"],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=CATALOG_POOL,
+        deps=[sku_forecasts],
+        description="Units to order today per SKU (order-up-to policy on cumulative quantiles) with a reason.",
+    )
+    def reorder_plan(
+        context: dg.AssetExecutionContext,
+        config: ReorderPlanConfig,
+        warehouse: WarehouseResource,
+        shop: ShopSettingsResource,
+    ) -> dg.MaterializeResult:
+        wh = warehouse.warehouse()
+        settings = shop.settings()
+        features = settings.feature_config()
+        policy = config.policy(settings)
+        context.log.info(
+            f"reorder policy: service level {policy.service_level}, by category "
+            f"{policy.category_service_levels or 'none'}, review period "
+            f"{policy.review_period_days} day(s), holding cost rate {policy.holding_cost_rate}"
+        )
+        days = partition_days(context)
+        plan = None
+        for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
+            forecast = forecasting.load_day_forecast(wh, d, feature_config=features)
+            plan = forecasting.plan_day(forecast, policy)
+            wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
+            context.log.info(
+                f"[{i}/{len(days)}] plan {d}: {int((plan['order_qty'] > 0).sum())} orders, "
+                f"value {plan['order_value'].sum():.2f}"
+            )
+        _publish(wh, forecasting.REORDER_PLAN)
+        assert plan is not None
+        return dg.MaterializeResult(
+            metadata={
+                "skus": plan.height,
+                "orders": int((plan["order_qty"] > 0).sum()),
+                "units_ordered": int(plan["order_qty"].sum()),
+                "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum())),
+                "model_version": plan["model_version"][0] if plan.height else "",
+                "largest_orders": dg.MetadataValue.md(_orders_markdown(plan)),
+                "service_level": dg.MetadataValue.float(policy.service_level),
+                "review_period_days": policy.review_period_days,
+            }
+        )
+
+    @dg.asset(
+        group_name="forecasting",
+        kinds={"polars", "parquet"},
+        owners=["team:forecasting"],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=CATALOG_POOL,
+        deps=[sku_forecasts, *FEATURE_KEYS],
+        description="Scores earlier forecasts whose target days are now observed (WAPE, WQL, coverage).",
+        check_specs=[
+            dg.AssetCheckSpec(
+                _ACCURACY_CHECK, asset="forecast_accuracy",
+                description="Weighted quantile loss within drift_factor of its trailing median.",
             )
         ],
     )
+    def forecast_accuracy(
+        context: dg.AssetExecutionContext,
+        config: AccuracyConfig,
+        warehouse: WarehouseResource,
+        shop: ShopSettingsResource,
+    ) -> dg.MaterializeResult:
+        wh = warehouse.warehouse()
+        horizon = config.horizon_days or shop.settings().horizon_days
+        days = partition_days(context)
+        scores = None
+        for d in _progress(days, "forecast_accuracy"):
+            scores = forecasting.score_forecasts(wh, d, horizon)
+            wh.write_partition(forecasting.ACCURACY, {"scored_on": d}, scores.to_arrow())
+        _publish(wh, forecasting.ACCURACY)
+        assert scores is not None
+        last = days[-1]
+        today = _weighted(scores)
+        trailing = _trailing_median(wh, last, config.trailing_days)
+        drifting = today is not None and trailing is not None and today["wql"] > config.drift_factor * trailing
+        metadata = {
+            "scored_on": last.isoformat(),
+            "cells_scored": int(scores["n"].sum()) if scores.height else 0,
+            **({k: dg.MetadataValue.float(v) for k, v in today.items()} if today else {}),
+            "trailing_median_wql": dg.MetadataValue.float(trailing) if trailing is not None else "n/a",
+        }
+        context.log.info(f"accuracy on {last}: {today or 'nothing to score yet'}")
+        return dg.MaterializeResult(
+            metadata=metadata,
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=_ACCURACY_CHECK,
+                    passed=not drifting,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"wql": today["wql"] if today else -1.0, "trailing_median": trailing or -1.0},
+                )
+            ],
+        )
+
+    return [sku_forecasts, reorder_plan, forecast_accuracy]
 
 
 def _weighted(scores: pl.DataFrame) -> dict[str, float] | None:
@@ -244,6 +275,3 @@ def _trailing_median(wh: Warehouse, day: date, trailing_days: int) -> float | No
             if weighted:
                 values.append(weighted["wql"])
     return float(pl.Series(values).median()) if values else None
-
-
-forecasting_assets = [sku_forecasts, reorder_plan, forecast_accuracy]

@@ -20,10 +20,14 @@ Shard of a SKU: ``blake2b(sku) mod SKU_SHARDS``, the same on every run, machine 
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
 import polars as pl
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition as AssetJob,
+)
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -31,22 +35,21 @@ from dagster._core.storage.tags import (
 )
 
 from inventory_pipeline import forecasting, tracking
-from inventory_pipeline.defs.forecasting.assets import (
-    FEATURE_KEYS,
-    ReorderPlanConfig,
-    _publish,
-    forecast_accuracy,
-)
+from inventory_pipeline.defs.features.assets import FEATURE_KEYS
+from inventory_pipeline.defs.forecasting.assets import ReorderPlanConfig, _publish
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
-from inventory_pipeline.defs.ingest.jobs import daily_data_job
 from inventory_pipeline.defs.partitions import (
     DATE_DIMENSION,
     SHARD_DIMENSION,
     SKU_SHARDS,
-    export_day_partitions,
-    export_day_shard_partitions,
+    ShopPartitions,
+    sku_shard_partitions,
 )
-from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.warehouse import Warehouse, memory_connection
 
 STAGING_FORECASTS = "staging/forecasts"
@@ -118,80 +121,6 @@ def _staged(key: str, day: date, shard: int) -> dict[str, str | date]:
     return {key: day, "shard": shard_label(shard)}
 
 
-# ---------------------------------------------------------------------------------- shard assets
-
-
-@dg.asset(
-    group_name="forecasting_sharded",
-    kinds={"pytorch", "mlflow", "parquet"},
-    owners=["team:forecasting"],
-    partitions_def=export_day_shard_partitions,
-    deps=[dg.AssetDep(key, partition_mapping=_BY_DATE) for key in FEATURE_KEYS],
-    description="One SKU shard's demand quantiles for the next days (staging; assembled into forecasts).",
-)
-def sku_forecasts_shard(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_registry: MlflowResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    day, shard = _keys(context)
-    skus = shard_skus(catalog_skus(wh, day), shard)
-    mlflow_registry.configure()
-    forecaster, version = tracking.load_champion(
-        mlflow_registry.registered_model, embedding_cache_dir=wh.root / "embeddings"
-    )
-    model = forecasting.ModelRef(mlflow_registry.registered_model, version)
-    if skus:
-        rows = forecasting.forecast_day(wh, forecaster, day, model, skus=skus).rows
-    else:  # a small catalog can leave a shard empty: an empty file still marks it done
-        rows = pl.DataFrame()
-    path = wh.write_partition(
-        STAGING_FORECASTS, _staged("forecast_date", day, shard), rows.to_arrow()
-    )
-    forecast_skus = rows["sku"].n_unique() if rows.height else 0
-    context.log.info(
-        f"forecasts {day} shard {shard_label(shard)}: {forecast_skus} SKUs, {rows.height} rows"
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "model_version": version,
-            "catalog_skus_in_shard": len(skus),
-            "skus": forecast_skus,
-            "rows": rows.height,
-            "path": dg.MetadataValue.path(str(path)),
-        }
-    )
-
-
-@dg.asset(
-    group_name="forecasting_sharded",
-    kinds={"polars", "parquet"},
-    owners=["team:purchasing"],
-    partitions_def=export_day_shard_partitions,
-    deps=[sku_forecasts_shard],
-    description="One SKU shard's reorder plan (staging; assembled into reorder_plan).",
-)
-def reorder_plan_shard(
-    context: dg.AssetExecutionContext, config: ReorderPlanConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    day, shard = _keys(context)
-    source = wh.partition_path(STAGING_FORECASTS, _staged("forecast_date", day, shard))
-    if not source.exists():
-        raise FileNotFoundError(
-            f"no forecasts of shard {shard_label(shard)} for {day}: materialise sku_forecasts_shard first"
-        )
-    if pl.read_parquet_schema(source):
-        plan = forecasting.plan_day(
-            forecasting.load_day_forecast(wh, day, path=source), config.policy()
-        )
-    else:
-        plan = pl.DataFrame()
-    wh.write_partition(STAGING_PLAN, _staged("plan_date", day, shard), plan.to_arrow())
-    orders = int((plan["order_qty"] > 0).sum()) if plan.height else 0
-    context.log.info(f"plan {day} shard {shard_label(shard)}: {plan.height} SKUs, {orders} orders")
-    return dg.MaterializeResult(metadata={"skus": plan.height, "orders": orders})
-
-
 # -------------------------------------------------------------------------------------- assembly
 
 
@@ -226,95 +155,6 @@ def assemble(
     return pl.concat(frames, how="vertical").sort(list(sort_by), maintain_order=True)
 
 
-@dg.asset(
-    group_name="forecasting_sharded",
-    kinds={"polars", "parquet"},
-    owners=["team:forecasting"],
-    partitions_def=export_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(sku_forecasts_shard, partition_mapping=_BY_DATE)],
-    pool=CATALOG_POOL,  # publishes the catalog view
-    description="Publishes the day's forecasts partition: the union of every SKU shard, written atomically.",
-)
-def assembled_forecasts(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    days = partition_days(context)
-    for day in days:
-        rows = assemble(wh, STAGING_FORECASTS, "forecast_date", day, ["sku", "horizon"])
-        wh.write_partition(forecasting.FORECASTS, {"forecast_date": day}, rows.to_arrow())
-        context.log.info(f"forecasts {day}: {rows['sku'].n_unique()} SKUs from {SKU_SHARDS} shards")
-    _publish(wh, forecasting.FORECASTS)
-    return dg.MaterializeResult(
-        metadata={"skus": rows["sku"].n_unique(), "rows": rows.height, "shards": SKU_SHARDS,
-                  "days": len(days), "model_version": rows["model_version"][0]}
-    )  # fmt: skip
-
-
-@dg.asset(
-    group_name="forecasting_sharded",
-    kinds={"polars", "parquet"},
-    owners=["team:purchasing"],
-    partitions_def=export_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(reorder_plan_shard, partition_mapping=_BY_DATE), assembled_forecasts],
-    pool=CATALOG_POOL,  # publishes the catalog view
-    description="Publishes the day's reorder_plan partition: the union of every SKU shard, written atomically.",
-)
-def assembled_reorder_plan(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    wh = warehouse.warehouse()
-    for day in partition_days(context):
-        plan = assemble(wh, STAGING_PLAN, "plan_date", day, ["sku"])
-        wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": day}, plan.to_arrow())
-        orders = int((plan["order_qty"] > 0).sum())
-        context.log.info(f"plan {day}: {orders} orders, value {plan['order_value'].sum():.2f}")
-    _publish(wh, forecasting.REORDER_PLAN)
-    return dg.MaterializeResult(
-        metadata={"skus": plan.height, "orders": orders,
-                  "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum()))}
-    )  # fmt: skip
-
-
-sharded_forecasting_assets = [
-    sku_forecasts_shard,
-    reorder_plan_shard,
-    assembled_forecasts,
-    assembled_reorder_plan,
-]
-
-# ------------------------------------------------------------------------------- jobs, automation
-
-nightly_forecast_sharded_job = dg.define_asset_job(
-    name="nightly_forecast_sharded_job",
-    selection=dg.AssetSelection.assets(sku_forecasts_shard, reorder_plan_shard),
-    partitions_def=export_day_shard_partitions,
-    description="Forecast and plan one SKU shard of one export day (run once per shard, in parallel).",
-    # read by the K8sRunLauncher only (deploy/k8s/values.yaml): each shard run's pod requests
-    tags={"dagster-k8s/config": SHARD_POD_CONFIG},
-)
-
-assemble_forecasts_job = dg.define_asset_job(
-    name="assemble_forecasts_job",
-    selection=dg.AssetSelection.assets(
-        assembled_forecasts, assembled_reorder_plan, forecast_accuracy
-    ),
-    partitions_def=export_day_partitions,
-    description="Publish a day's forecasts and reorder plan from its SKU shards, then score accuracy.",
-)
-
-sharded_nightly_data_schedule = dg.build_schedule_from_partitioned_job(
-    daily_data_job,
-    name="sharded_nightly_data_schedule",
-    hour_of_day=2,
-    minute_of_hour=0,
-    description="Sharded nights: at 02:00 UTC ingest the day that just ended and update features "
-    "(the sensors then run the shards and the assembly). Use instead of nightly_forecast_schedule.",
-)
-
-
 def _single_day(run: dg.DagsterRun) -> str | None:
     """The export day of a run over one day (a partition key or a one-day range), else None."""
     tags = run.tags
@@ -331,47 +171,224 @@ def _single_day(run: dg.DagsterRun) -> str | None:
 def shard_keys(day: str) -> list[dg.MultiPartitionKey]:
     return [
         dg.MultiPartitionKey({DATE_DIMENSION: day, SHARD_DIMENSION: shard})
-        for shard in export_day_shard_partitions.get_partitions_def_for_dimension(
-            SHARD_DIMENSION
-        ).get_partition_keys()
+        for shard in sku_shard_partitions.get_partition_keys()
     ]
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[daily_data_job],
-    request_job=nightly_forecast_sharded_job,
-    name="shard_forecasts_sensor",
-    description="After daily_data_job succeeds for one export day, forecast + plan every SKU shard of it.",
-)
-def shard_forecasts_sensor(context: dg.RunStatusSensorContext):
-    day = _single_day(context.dagster_run)
-    if day is None:
-        return dg.SkipReason("not a one-day run (a history backfill): launch the shards explicitly")
-    return [
-        dg.RunRequest(run_key=f"{context.dagster_run.run_id}:{key}", partition_key=key)
-        for key in shard_keys(day)
-    ]
+@dataclass(frozen=True)
+class ShardedDefinitions:
+    """The sharded night's assets, jobs, schedules and sensors for one shop's partitions."""
+
+    assets: list[dg.AssetsDefinition]
+    jobs: list[AssetJob]
+    schedules: list[dg.ScheduleDefinition]
+    sensors: list[dg.SensorDefinition]
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[nightly_forecast_sharded_job],
-    request_job=assemble_forecasts_job,
-    name="assemble_forecasts_sensor",
-    description="When the last SKU shard of a day has its plan, publish the day (assemble_forecasts_job).",
-)
-def assemble_forecasts_sensor(context: dg.RunStatusSensorContext):
-    day = _single_day(context.dagster_run)
-    if day is None:
-        return dg.SkipReason("not a sharded run")
-    done = context.instance.get_materialized_partitions(reorder_plan_shard.key)
-    missing = [str(k) for k in shard_keys(day) if str(k) not in done]
-    if missing:
-        return dg.SkipReason(f"{day}: waiting for shard(s) {', '.join(missing)}")
-    return dg.RunRequest(run_key=f"{day}:{context.dagster_run.run_id}", partition_key=day)
+def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDefinitions:
+    """The sharded nightly forecast on the shop's (export day, SKU shard) partitions."""
 
+    # ------------------------------------------------------------------------------ shard assets
 
-sharded_jobs = [nightly_forecast_sharded_job, assemble_forecasts_job]
-sharded_schedules = [sharded_nightly_data_schedule]
-sharded_sensors = [shard_forecasts_sensor, assemble_forecasts_sensor]
+    @dg.asset(
+        group_name="forecasting_sharded",
+        kinds={"pytorch", "mlflow", "parquet"},
+        owners=["team:forecasting"],
+        partitions_def=parts.export_day_shard,
+        deps=[dg.AssetDep(key, partition_mapping=_BY_DATE) for key in FEATURE_KEYS],
+        description="One SKU shard's demand quantiles for the next days (staging; assembled into forecasts).",
+    )
+    def sku_forecasts_shard(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        mlflow_registry: MlflowResource,
+        shop: ShopSettingsResource,
+    ) -> dg.MaterializeResult:
+        wh = warehouse.warehouse()
+        features = shop.settings().feature_config()
+        day, shard = _keys(context)
+        skus = shard_skus(catalog_skus(wh, day), shard)
+        mlflow_registry.configure()
+        forecaster, version = tracking.load_champion(
+            mlflow_registry.registered_model, embedding_cache_dir=wh.root / "embeddings"
+        )
+        model = forecasting.ModelRef(mlflow_registry.registered_model, version)
+        if skus:
+            rows = forecasting.forecast_day(
+                wh, forecaster, day, model, feature_config=features, skus=skus
+            ).rows
+        else:  # a small catalog can leave a shard empty: an empty file still marks it done
+            rows = pl.DataFrame()
+        path = wh.write_partition(
+            STAGING_FORECASTS, _staged("forecast_date", day, shard), rows.to_arrow()
+        )
+        forecast_skus = rows["sku"].n_unique() if rows.height else 0
+        context.log.info(
+            f"forecasts {day} shard {shard_label(shard)}: {forecast_skus} SKUs, {rows.height} rows"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "model_version": version,
+                "catalog_skus_in_shard": len(skus),
+                "skus": forecast_skus,
+                "rows": rows.height,
+                "path": dg.MetadataValue.path(str(path)),
+            }
+        )
+
+    @dg.asset(
+        group_name="forecasting_sharded",
+        kinds={"polars", "parquet"},
+        owners=["team:purchasing"],
+        partitions_def=parts.export_day_shard,
+        deps=[sku_forecasts_shard],
+        description="One SKU shard's reorder plan (staging; assembled into reorder_plan).",
+    )
+    def reorder_plan_shard(
+        context: dg.AssetExecutionContext,
+        config: ReorderPlanConfig,
+        warehouse: WarehouseResource,
+        shop: ShopSettingsResource,
+    ) -> dg.MaterializeResult:
+        settings = shop.settings()
+        wh = warehouse.warehouse()
+        day, shard = _keys(context)
+        source = wh.partition_path(STAGING_FORECASTS, _staged("forecast_date", day, shard))
+        if not source.exists():
+            raise FileNotFoundError(
+                f"no forecasts of shard {shard_label(shard)} for {day}: materialise sku_forecasts_shard first"
+            )
+        if pl.read_parquet_schema(source):
+            forecast = forecasting.load_day_forecast(
+                wh, day, path=source, feature_config=settings.feature_config()
+            )
+            plan = forecasting.plan_day(forecast, config.policy(settings))
+        else:
+            plan = pl.DataFrame()
+        wh.write_partition(STAGING_PLAN, _staged("plan_date", day, shard), plan.to_arrow())
+        orders = int((plan["order_qty"] > 0).sum()) if plan.height else 0
+        context.log.info(f"plan {day} shard {shard_label(shard)}: {plan.height} SKUs, {orders} orders")
+        return dg.MaterializeResult(metadata={"skus": plan.height, "orders": orders})
+
+    # ------------------------------------------------------------------- assembly assets
+
+    @dg.asset(
+        group_name="forecasting_sharded",
+        kinds={"polars", "parquet"},
+        owners=["team:forecasting"],
+        partitions_def=parts.export_day,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[dg.AssetDep(sku_forecasts_shard, partition_mapping=_BY_DATE)],
+        pool=CATALOG_POOL,  # publishes the catalog view
+        description="Publishes the day's forecasts partition: the union of every SKU shard, written atomically.",
+    )
+    def assembled_forecasts(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, shop: ShopSettingsResource
+    ) -> dg.MaterializeResult:
+        del shop  # validated at run start, like every step's
+        wh = warehouse.warehouse()
+        days = partition_days(context)
+        for day in days:
+            rows = assemble(wh, STAGING_FORECASTS, "forecast_date", day, ["sku", "horizon"])
+            wh.write_partition(forecasting.FORECASTS, {"forecast_date": day}, rows.to_arrow())
+            context.log.info(f"forecasts {day}: {rows['sku'].n_unique()} SKUs from {SKU_SHARDS} shards")
+        _publish(wh, forecasting.FORECASTS)
+        return dg.MaterializeResult(
+            metadata={"skus": rows["sku"].n_unique(), "rows": rows.height, "shards": SKU_SHARDS,
+                      "days": len(days), "model_version": rows["model_version"][0]}
+        )  # fmt: skip
+
+    @dg.asset(
+        group_name="forecasting_sharded",
+        kinds={"polars", "parquet"},
+        owners=["team:purchasing"],
+        partitions_def=parts.export_day,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[dg.AssetDep(reorder_plan_shard, partition_mapping=_BY_DATE), assembled_forecasts],
+        pool=CATALOG_POOL,  # publishes the catalog view
+        description="Publishes the day's reorder_plan partition: the union of every SKU shard, written atomically.",
+    )
+    def assembled_reorder_plan(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, shop: ShopSettingsResource
+    ) -> dg.MaterializeResult:
+        del shop  # validated at run start, like every step's
+        wh = warehouse.warehouse()
+        for day in partition_days(context):
+            plan = assemble(wh, STAGING_PLAN, "plan_date", day, ["sku"])
+            wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": day}, plan.to_arrow())
+            orders = int((plan["order_qty"] > 0).sum())
+            context.log.info(f"plan {day}: {orders} orders, value {plan['order_value'].sum():.2f}")
+        _publish(wh, forecasting.REORDER_PLAN)
+        return dg.MaterializeResult(
+            metadata={"skus": plan.height, "orders": orders,
+                      "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum()))}
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------------------- jobs, automation
+
+    nightly_forecast_sharded_job = dg.define_asset_job(
+        name="nightly_forecast_sharded_job",
+        selection=dg.AssetSelection.assets(sku_forecasts_shard, reorder_plan_shard),
+        partitions_def=parts.export_day_shard,
+        description="Forecast and plan one SKU shard of one export day (run once per shard, in parallel).",
+        # read by the K8sRunLauncher only (deploy/k8s/values.yaml): each shard run's pod requests
+        tags={"dagster-k8s/config": SHARD_POD_CONFIG},
+    )
+
+    assemble_forecasts_job = dg.define_asset_job(
+        name="assemble_forecasts_job",
+        selection=dg.AssetSelection.assets(
+            assembled_forecasts, assembled_reorder_plan, dg.AssetKey("forecast_accuracy")
+        ),
+        partitions_def=parts.export_day,
+        description="Publish a day's forecasts and reorder plan from its SKU shards, then score accuracy.",
+    )
+
+    sharded_nightly_data_schedule = dg.build_schedule_from_partitioned_job(
+        daily_data_job,
+        name="sharded_nightly_data_schedule",
+        hour_of_day=2,
+        minute_of_hour=0,
+        description="Sharded nights: at 02:00 UTC ingest the day that just ended and update features "
+        "(the sensors then run the shards and the assembly). Use instead of nightly_forecast_schedule.",
+    )
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[daily_data_job],
+        request_job=nightly_forecast_sharded_job,
+        name="shard_forecasts_sensor",
+        description="After daily_data_job succeeds for one export day, forecast + plan every SKU shard of it.",
+    )
+    def shard_forecasts_sensor(context: dg.RunStatusSensorContext):
+        day = _single_day(context.dagster_run)
+        if day is None:
+            return dg.SkipReason("not a one-day run (a history backfill): launch the shards explicitly")
+        return [
+            dg.RunRequest(run_key=f"{context.dagster_run.run_id}:{key}", partition_key=key)
+            for key in shard_keys(day)
+        ]
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[nightly_forecast_sharded_job],
+        request_job=assemble_forecasts_job,
+        name="assemble_forecasts_sensor",
+        description="When the last SKU shard of a day has its plan, publish the day (assemble_forecasts_job).",
+    )
+    def assemble_forecasts_sensor(context: dg.RunStatusSensorContext):
+        day = _single_day(context.dagster_run)
+        if day is None:
+            return dg.SkipReason("not a sharded run")
+        done = context.instance.get_materialized_partitions(reorder_plan_shard.key)
+        missing = [str(k) for k in shard_keys(day) if str(k) not in done]
+        if missing:
+            return dg.SkipReason(f"{day}: waiting for shard(s) {', '.join(missing)}")
+        return dg.RunRequest(run_key=f"{day}:{context.dagster_run.run_id}", partition_key=day)
+
+    return ShardedDefinitions(
+        assets=[sku_forecasts_shard, reorder_plan_shard, assembled_forecasts, assembled_reorder_plan],
+        jobs=[nightly_forecast_sharded_job, assemble_forecasts_job],
+        schedules=[sharded_nightly_data_schedule],
+        sensors=[shard_forecasts_sensor, assemble_forecasts_sensor],
+    )

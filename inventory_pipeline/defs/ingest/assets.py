@@ -17,8 +17,11 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from inventory_pipeline import contract as c
-from inventory_pipeline.defs.partitions import export_day_partitions
-from inventory_pipeline.defs.resources import LandingZoneResource, WarehouseResource
+from inventory_pipeline.defs.resources import (
+    LandingZoneResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.ingest.load import DayLoad, ingest_days
 from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 
@@ -78,8 +81,10 @@ def _schema_ok(warehouse: Warehouse, contract: c.TableContract, days: list[date]
     return bad
 
 
-def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
-    """The ingest asset of one landing table."""
+def build_ingest_asset(
+    contract: c.TableContract, partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    """The ingest asset of one landing table, partitioned by the shop's export days."""
     asset_name = f"raw_{contract.name}"
     key = dg.AssetKey(asset_name)
 
@@ -89,7 +94,7 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
         kinds={"parquet", "polars"},
         owners=["team:data-engineering"],
         tags={"layer": "raw"},
-        partitions_def=export_day_partitions,
+        partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=CATALOG_POOL,
         deps=[] if not contract.checks_sku else [dg.AssetKey("raw_products")],
@@ -109,6 +114,7 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
         config: IngestConfig,
         landing: LandingZoneResource,
         warehouse: WarehouseResource,
+        shop: ShopSettingsResource,  # validated at run start: a bad file stops the run first
     ) -> dg.MaterializeResult:
         landing_root = landing.root()
         wh = warehouse.warehouse()
@@ -183,4 +189,9 @@ def build_ingest_asset(contract: c.TableContract) -> dg.AssetsDefinition:
     return _ingest
 
 
-ingest_assets = [build_ingest_asset(t) for t in c.TABLES.values()]
+INGEST_KEYS = [dg.AssetKey(f"raw_{name}") for name in c.TABLES]
+
+
+def build_ingest_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One ingest asset per landing table."""
+    return [build_ingest_asset(t, partitions_def) for t in c.TABLES.values()]

@@ -1,28 +1,33 @@
-"""Jobs and schedules of the ingest group."""
+"""Jobs and schedules of the ingest group (built with the shop's partitions)."""
 
 import dagster as dg
-
-from inventory_pipeline.defs.partitions import export_day_partitions
-
-ingest_job = dg.define_asset_job(
-    name="ingest_job",
-    selection=dg.AssetSelection.groups("ingest"),
-    partitions_def=export_day_partitions,
-    description="Load the landing zone's export days into raw Parquet tables and rejects.",
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition as AssetJob,
 )
 
-# Ingest + features of export days: what a backfill of history runs.
-daily_data_job = dg.define_asset_job(
-    name="daily_data_job",
-    selection=dg.AssetSelection.groups("ingest", "features"),
-    partitions_def=export_day_partitions,
-    description="Ingest export days and bring the feature tables up to date.",
-)
 
-ingest_schedule = dg.build_schedule_from_partitioned_job(
-    ingest_job,
-    name="ingest_schedule",
-    hour_of_day=1,
-    minute_of_hour=0,
-    description="Each night at 01:00 UTC, ingest the export day that just ended.",
-)
+def build_ingest_jobs(
+    partitions_def: dg.PartitionsDefinition,
+) -> tuple[AssetJob, AssetJob, dg.ScheduleDefinition]:
+    """``ingest_job``, ``daily_data_job`` (ingest + features: what a history backfill runs) and
+    ``ingest_schedule``."""
+    ingest_job = dg.define_asset_job(
+        name="ingest_job",
+        selection=dg.AssetSelection.groups("ingest"),
+        partitions_def=partitions_def,
+        description="Load the landing zone's export days into raw Parquet tables and rejects.",
+    )
+    daily_data_job = dg.define_asset_job(
+        name="daily_data_job",
+        selection=dg.AssetSelection.groups("ingest", "features"),
+        partitions_def=partitions_def,
+        description="Ingest export days and bring the feature tables up to date.",
+    )
+    ingest_schedule = dg.build_schedule_from_partitioned_job(
+        ingest_job,
+        name="ingest_schedule",
+        hour_of_day=1,
+        minute_of_hour=0,
+        description="Each night at 01:00 UTC, ingest the export day that just ended.",
+    )
+    return ingest_job, daily_data_job, ingest_schedule

@@ -20,10 +20,15 @@ from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import plots, tracking
 from inventory_pipeline.config import resolve_paths
-from inventory_pipeline.defs.features.assets import feature_assets
-from inventory_pipeline.defs.resources import MlflowResource, WarehouseResource
+from inventory_pipeline.defs.features.assets import FEATURE_KEYS
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.train import StepInfo
+from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import plots as training_plots
 from inventory_pipeline.training.backtest import add_forecaster, backtest, backtest_inputs
 from inventory_pipeline.training.config import TrainingConfig
@@ -39,7 +44,6 @@ from inventory_pipeline.warehouse import Warehouse
 
 GATE_CHECK = "beats_champion_and_baselines"
 _LOG_EVERY_STEPS = 50
-FEATURE_KEYS = [key for a in feature_assets for key in a.keys]
 
 
 class TrainingRunConfig(dg.Config):
@@ -54,10 +58,13 @@ class TrainingRunConfig(dg.Config):
     training_overrides_json: str = ""  # JSON of TrainingConfig fields, e.g. {"backtest_days": 28}
     model_overrides_json: str = ""  # JSON of ModelConfig fields, e.g. {"d_model": 32}
 
-    def training_config(self) -> TrainingConfig:
+    def training_config(self, settings: ShopSettings | None = None) -> TrainingConfig:
+        """The run's training config; the model's horizon is the shop's unless overridden."""
         changes = json.loads(self.training_overrides_json) if self.training_overrides_json else {}
         base = TrainingConfig()
         model = dict(base.model_overrides)
+        if settings is not None:
+            model["horizon_days"] = settings.horizon_days
         model.update(json.loads(self.model_overrides_json) if self.model_overrides_json else {})
         if self.finetune:
             model["finetune"] = self.finetune
@@ -98,10 +105,14 @@ def _peak_rss_mib() -> float:
     description="Rolling-origin training, validation and backtest windows, features as known on each origin.",
 )
 def training_windows(
-    context: dg.AssetExecutionContext, config: TrainingRunConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: TrainingRunConfig,
+    warehouse: WarehouseResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
-    cfg = config.training_config()
+    settings = shop.settings()
+    cfg = config.training_config(settings)
     model_config = cfg.model_config()
     plan = plan_origins(wh, cfg, model_config.horizon_days)
     demand = read_demand(wh)
@@ -113,7 +124,10 @@ def training_windows(
             context.log.info(f"[{i}/{n}] windows as of {origin}")
 
     started = time.perf_counter()
-    splits = build_splits(wh, plan, model_config, demand, on_origin=on_origin)
+    splits = build_splits(
+        wh, plan, model_config, demand, on_origin=on_origin,
+        feature_config=settings.feature_config(),
+    )  # fmt: skip
     folder = _training_dir(wh) / "windows"
     splits.save(folder, model_config)
     _save_plan(plan, folder / "plan.json")
@@ -126,6 +140,8 @@ def training_windows(
             "data_window": f"{plan.first_export} .. {plan.latest_export}",
             "seconds": round(time.perf_counter() - started, 1),
             "path": dg.MetadataValue.path(str(folder)),
+            "horizon_days": model_config.horizon_days,
+            **shop.metadata(),
         }
     )
 
@@ -172,10 +188,11 @@ def demand_model(
     config: TrainingRunConfig,
     warehouse: WarehouseResource,
     mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
     mlflow_registry.configure()
-    model_config = config.training_config().model_config()
+    model_config = config.training_config(shop.settings()).model_config()
     splits = WindowSplits.load(_training_dir(wh) / "windows", model_config)
     plan = _load_plan(wh)
     cache = EmbeddingCache(wh.root / "embeddings")
@@ -217,6 +234,7 @@ def demand_model(
         )
         mlflow.log_dict(model_config.to_dict(), "config/model_config.json")
         mlflow.log_dict(plan.to_dict(), "config/training_plan.json")
+        mlflow.log_dict(shop.settings().summary(), "config/shop_settings.json")
         forecaster, history = fit(
             splits.train, splits.validation, model_config,
             embedding_cache=cache, on_epoch_end=on_epoch_end, on_step=on_step,
@@ -284,7 +302,7 @@ def _truth_dir(config: TrainingRunConfig) -> Path | None:
     kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
     deps=[demand_model],
-    description="Backtest of the candidate vs the champion, seasonal naive, AutoETS (and the oracle).",
+    description="Backtest of the candidate vs the champion and the baselines (and the oracle).",
     check_specs=[
         dg.AssetCheckSpec(
             GATE_CHECK, asset="model_backtest", blocking=True,
@@ -297,19 +315,23 @@ def model_backtest(
     config: TrainingRunConfig,
     warehouse: WarehouseResource,
     mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
     mlflow_registry.configure()
+    settings = shop.settings()
     folder = _training_dir(wh)
     candidate = json.loads((folder / "candidate.json").read_text())
     name = mlflow_registry.registered_model
     forecaster = tracking.load_forecaster(f"models:/{name}/{candidate['version']}")
     splits = WindowSplits.load(folder / "windows", forecaster.config)
     plan = _load_plan(wh)
-    cfg = config.training_config()
+    cfg = config.training_config(settings)
     truth = _truth_dir(config)
     demand = read_demand(wh)
-    inputs = backtest_inputs(wh, plan, cfg, truth_dir=truth, demand=demand)
+    inputs = backtest_inputs(
+        wh, plan, cfg, truth_dir=truth, demand=demand, feature_config=settings.feature_config()
+    )
     context.log.info(f"backtest over {len(plan.backtest_origins)} origins ({'ground truth' if truth else 'observed units'})")
     result = backtest(
         forecaster, splits.backtest, inputs, cfg,
@@ -321,16 +343,24 @@ def model_backtest(
         champion_model = tracking.load_forecaster(f"models:/{name}/{champion}")
         windows = splits.backtest
         if champion_model.config.to_dict() != forecaster.config.to_dict():
-            windows = build_windows(wh, plan.backtest_origins, champion_model.config, demand, plan.latest_export)
+            windows = build_windows(
+                wh, plan.backtest_origins, champion_model.config, demand, plan.latest_export,
+                feature_config=settings.feature_config(),
+            )  # fmt: skip
         result = add_forecaster(result, champion_model, windows, "champion", learned=False)
     champion_wql = result.wql("champion") if "champion" in result.methods else None
-    decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql())
+    flagged = result.flagged()  # absurd baselines: left out of the gate, named in its reason
+    decision = tracking.decide(result.wql("model"), champion_wql, result.baseline_wql(), flagged)
+    for warning in result.warnings():
+        context.log.warning(warning)
     report = folder / "backtest"
     result.save(report)
     plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
     run_id = candidate["run_id"]
     for key, value in result.headline().items():
         client.log_metric(run_id, key, value)
+    for key, value in result.flag_params().items():
+        client.log_param(run_id, key, value)
     client.log_artifacts(run_id, str(report), "backtest")
     client.set_model_version_tag(name, candidate["version"], "gate", "passed" if decision.promote else "failed")
     client.set_model_version_tag(name, candidate["version"], "backtest_wql", f"{decision.candidate_wql:.6f}")
@@ -362,6 +392,7 @@ def model_backtest(
                     "candidate_wql": decision.candidate_wql,
                     "champion_wql": decision.champion_wql if decision.champion_wql is not None else -1.0,
                     "best_baseline_wql": decision.best_baseline_wql,
+                    "flagged_baselines": dg.MetadataValue.json(decision.flagged),
                 },
             )
         ],
@@ -375,7 +406,13 @@ def model_backtest(
     deps=[model_backtest],
     description="Moves the registry alias `champion` to the candidate that passed the gate.",
 )
-def champion_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_registry: MlflowResource) -> dg.MaterializeResult:
+def champion_model(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
+) -> dg.MaterializeResult:
+    del shop  # validated at run start, like every step's
     wh = warehouse.warehouse()
     mlflow_registry.configure()
     decision = json.loads((_training_dir(wh) / "decision.json").read_text())
