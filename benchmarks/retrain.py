@@ -47,6 +47,7 @@ from inventory_pipeline.features.build import build_all
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
+from inventory_pipeline.model.config import with_events
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
 from inventory_pipeline.sampleshop.stats import shop_stats
 from inventory_pipeline.training import (
@@ -185,6 +186,7 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     timer = Timer()
     print(f"\n=== profile {profile}, seed {seed}: {args.skus} SKUs x {args.days} days in {root}")
     warehouse, feature_config = build_shop(root, profile, seed, args, timer)
+    model_config = with_events(model_config, [e.name for e in feature_config.events])
     stats = shop_stats(root / "truth")
     print(f"    shop {json.dumps(stats, default=str)}")
 
