@@ -209,8 +209,10 @@ def _model_windows(
     features: FeatureSet,
     horizon: int,
     scored: Sequence[float],
+    feature_config: FeatureConfig | None = None,
 ) -> tuple[list[str], Windows, MethodForecast | None]:
-    """The origin's SKUs and cells, and the champion's forecast when there is one."""
+    """The origin's SKUs and cells, and the champion's forecast when there is one (read with the
+    shop's ``feature_config``: the champion's event channels come from its events)."""
     if forecaster is None:
         # cells only: a window layout matching the feature set already read
         layout = dataclasses.replace(
@@ -220,7 +222,10 @@ def _model_windows(
         keep = ~features.static.sort("sku")["discontinued"].to_numpy()
         windows = select(windows, keep)
         return windows.skus, windows, None
-    day = forecast_day(warehouse, forecaster, origin, ModelRef(CHAMPION, model_version))
+    day = forecast_day(
+        warehouse, forecaster, origin, ModelRef(CHAMPION, model_version),
+        feature_config=feature_config,
+    )  # fmt: skip
     windows = samples_from_features(day.features, forecaster.config)
     windows = select(windows, np.isin(np.asarray(windows.skus), day.skus))
     if windows.skus != day.skus:
@@ -260,7 +265,7 @@ def origin_forecasts(
         **({"config": feature_config} if feature_config else {}),
     )  # fmt: skip
     skus, windows, champion = _model_windows(
-        warehouse, origin, forecaster, model_version, features, horizon, scored
+        warehouse, origin, forecaster, model_version, features, horizon, scored, feature_config
     )
     methods: dict[str, MethodForecast] = {}
     if champion is not None:
