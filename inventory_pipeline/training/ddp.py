@@ -49,7 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, required=True, help="folder rank 0 writes the model to")
     parser.add_argument(
-        "--model-config", type=Path, help="ModelConfig JSON (default: the pipeline's)"
+        "--model-config",
+        type=Path,
+        help="ModelConfig JSON (default: the pipeline's, with the events of --settings)",
+    )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        help="the shop's settings.yaml (default: $INVENTORY_SETTINGS, else <data>/settings.yaml)",
     )
     parser.add_argument(
         "--model-overrides", default="", help='JSON of ModelConfig fields, e.g. {"d_model": 32}'
@@ -71,7 +78,11 @@ def _model_config(args: argparse.Namespace) -> ModelConfig:
     if args.model_config:
         values = json.loads(args.model_config.read_text())
     else:
-        values = TrainingConfig().model_config().to_dict()
+        from inventory_pipeline.config import resolve_paths
+        from inventory_pipeline.settings import load_settings
+
+        settings = load_settings(args.settings or resolve_paths().settings_path)
+        values = TrainingConfig().model_config(events=settings.events).to_dict()
     if args.model_overrides:
         values.update(json.loads(args.model_overrides))
     if args.max_epochs:

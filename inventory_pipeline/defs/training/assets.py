@@ -113,7 +113,7 @@ def training_windows(
     wh = warehouse.warehouse()
     settings = shop.settings()
     cfg = config.training_config(settings)
-    model_config = cfg.model_config()
+    model_config = cfg.model_config(events=settings.events)
     plan = plan_origins(wh, cfg, model_config.horizon_days)
     demand = read_demand(wh)
     total = len(plan.train_origins) + len(plan.validation_origins) + len(plan.backtest_origins)
@@ -192,7 +192,8 @@ def demand_model(
 ) -> dg.MaterializeResult:
     wh = warehouse.warehouse()
     mlflow_registry.configure()
-    model_config = config.training_config(shop.settings()).model_config()
+    settings = shop.settings()
+    model_config = config.training_config(settings).model_config(events=settings.events)
     splits = WindowSplits.load(_training_dir(wh) / "windows", model_config)
     plan = _load_plan(wh)
     cache = EmbeddingCache(wh.root / "embeddings")
