@@ -272,7 +272,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             start=start,
             seed=int(DEFAULT_SHOP["seed"]),
             progress=True,
+            settings_out=paths.settings_path,  # where the runs read the shop's settings
         )
+        print(f"the shop's settings (its events, first export day): {paths.settings_path}")
     else:
         print(f"landing zone {paths.landing_dir} exists, keeping it")
     if not run_backfill(start, end, "daily_data_job"):
