@@ -49,6 +49,7 @@ from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.training.backtest import baseline_forecasts
 from inventory_pipeline.training.config import PIPELINE_QUANTILES, level_index
+from inventory_pipeline.training.history import history_rows
 from inventory_pipeline.training.truth import Truth, nb_quantiles
 from inventory_pipeline.training.windows_io import select
 from inventory_pipeline.warehouse import Warehouse
@@ -110,19 +111,6 @@ def evaluation_origins(start: date, end: date, stride_days: int) -> tuple[date, 
 def cumulative_levels(cfg: EvaluationConfig) -> np.ndarray:
     """Levels at which the peers' and the oracle's lead-time quantiles are computed."""
     return np.array(sorted(set(PIPELINE_QUANTILES) | set(cfg.service_levels) | {0.5}))
-
-
-def _history_frame(features: FeatureSet) -> pl.DataFrame:
-    """The baselines' input, in ``training.history.origin_history``'s layout."""
-    rows = features.history.filter(pl.col("observed") | pl.col("stockout"))
-    return rows.select(
-        pl.lit(features.as_of).alias("origin"),
-        "sku",
-        "date",
-        pl.col("units").cast(pl.Float64),
-        "stockout",
-        "observed",
-    )
 
 
 def _grid(frame: pl.DataFrame, skus: list[str], horizon: int, columns: Sequence[str]) -> np.ndarray:
@@ -270,7 +258,7 @@ def origin_forecasts(
     methods: dict[str, MethodForecast] = {}
     if champion is not None:
         methods[CHAMPION] = champion
-    history = _history_frame(features)
+    history = history_rows(features)
     on_sale = _on_sale(features, skus, horizon)
     levels = cumulative_levels(cfg)
     columns = [quantile_column_name(q) for q in scored]
