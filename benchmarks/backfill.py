@@ -285,7 +285,7 @@ def digests(warehouse: Path) -> dict[str, str]:
 
 def prepare(data: Path, env: dict[str, str], logs: Path) -> dict[str, Any]:
     """Sample shop (defaults), daily_data_job over its whole period, then a trained champion."""
-    from inventory_pipeline.cli import DEFAULT_SHOP
+    from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS
 
     env = env | {"INVENTORY_DATA_DIR": str(data)}
     for name in (
@@ -295,8 +295,8 @@ def prepare(data: Path, env: dict[str, str], logs: Path) -> dict[str, Any]:
         "DAGSTER_HOME",
     ):
         env.pop(name, None)
-    start = date.fromisoformat(str(DEFAULT_SHOP["start"]))
-    end = start + timedelta(days=int(DEFAULT_SHOP["days"]) - 1)
+    start = date.fromisoformat(str(SAMPLE_SHOP_DEFAULTS["start"]))
+    end = start + timedelta(days=int(SAMPLE_SHOP_DEFAULTS["days"]) - 1)
     steps = [
         ("sample_shop", ["sample-shop", "--out", str(data / "landing")]),
         ("daily_data_job", ["backfill", "--start", start.isoformat(), "--end", end.isoformat()]),

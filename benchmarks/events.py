@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/events.py --workdir /tmp/events-shop --skus 150 --days 850
+    .venv/bin/python benchmarks/events.py --workdir benchmarks/out/events-shop --skus 150 --days 850
 
 Builds (or reuses, in ``--workdir``) a sample shop, builds the training windows ONCE with every
 candidate channel (one per configured event and ``any_event``), then fits one model per layout on

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inventory_pipeline.config import DAGSTER_HOME_ENV, resolve_paths
+from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS
 
 if TYPE_CHECKING:  # dagster is imported when a command needs it, not at start-up
     from dagster import DagsterInstance
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGSTER_YAML = REPO_ROOT / "deploy" / "local" / "dagster.yaml"
-DEFAULT_SHOP = {"skus": 300, "days": 745, "start": "2024-01-01", "seed": 7}
 UI_HOST = "127.0.0.1"
 UI_PORT = 3000
 
@@ -257,8 +257,8 @@ def cmd_init_home(_: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     paths = resolve_paths()
-    start = _date(DEFAULT_SHOP["start"])
-    days = int(DEFAULT_SHOP["days"])
+    start = _date(SAMPLE_SHOP_DEFAULTS["start"])
+    days = int(SAMPLE_SHOP_DEFAULTS["days"])
     end = start + timedelta(days=days - 1)
     if not paths.landing_dir.exists():
         from inventory_pipeline.sampleshop import generate_shop
@@ -267,10 +267,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         generate_shop(
             paths.landing_dir,
             paths.ground_truth_dir,
-            skus=int(DEFAULT_SHOP["skus"]),
+            skus=int(SAMPLE_SHOP_DEFAULTS["skus"]),
             days=days,
             start=start,
-            seed=int(DEFAULT_SHOP["seed"]),
+            seed=int(SAMPLE_SHOP_DEFAULTS["seed"]),
             progress=True,
             settings_out=paths.settings_path,  # where the runs read the shop's settings
         )
@@ -315,10 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample-shop", help="write a sample shop landing zone")
     p.add_argument("--out", required=True, help="landing root to write")
     p.add_argument("--truth-out", help="ground-truth folder (default: <out>/../ground_truth)")
-    p.add_argument("--skus", type=_positive, default=DEFAULT_SHOP["skus"])
-    p.add_argument("--days", type=_positive, default=DEFAULT_SHOP["days"])
-    p.add_argument("--start", type=_date, default=_date(str(DEFAULT_SHOP["start"])))
-    p.add_argument("--seed", type=int, default=DEFAULT_SHOP["seed"])
+    p.add_argument("--skus", type=_positive, default=SAMPLE_SHOP_DEFAULTS["skus"])
+    p.add_argument("--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"])
+    p.add_argument("--start", type=_date, default=_date(str(SAMPLE_SHOP_DEFAULTS["start"])))
+    p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"])
     p.add_argument("--profile", default="default",
                    help="kind of shop: default, or one of README 'The sample shop'")
     p.add_argument("--settings-out", help="shop settings file (default: <out>/../settings.yaml)")

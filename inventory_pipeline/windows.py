@@ -11,8 +11,8 @@ Shop events: the model config names the events it reads (``event_<name>`` channe
 ``model.config.with_events``) and each channel is the calendar's ``event_<name>`` column, i.e. the
 event as the shop's settings define it. A model is only served a calendar that has every one of its
 events: after an event is removed or renamed in the settings, the windows builder refuses to build
-its inputs and says to retrain (a missing event read as "no event" would silently forecast, say,
-Black Friday as an ordinary day). Events configured after training are not read until the next
+its inputs and says to retrain (a missing event read as "no event" would silently forecast the shop's
+biggest sales day as an ordinary day). Events configured after training are not read until the next
 retraining; that is logged as a warning.
 """
 

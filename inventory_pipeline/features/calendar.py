@@ -158,7 +158,7 @@ class EventDay(NamedTuple):
 def shopping_events(start: date, end: date, events: Sequence[EventRule] = ()) -> list[EventDay]:
     """Event days between ``start`` and ``end`` (inclusive), sorted by date then list order.
 
-    A day may carry several events (Cyber Monday inside the Christmas run-up); they come in the
+    A day may carry several events (a one-day sale inside a month-long season); they come in the
     order of ``events``, so the list order doubles as a priority.
     """
     if end < start:

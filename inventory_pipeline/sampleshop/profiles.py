@@ -246,3 +246,12 @@ def get_profile(name: str) -> ShopProfile:
     if name not in PROFILES:
         raise ValueError(f"unknown sample-shop profile {name!r}; use one of {sorted(PROFILES)}")
     return PROFILES[name]
+
+
+# The sample shop `inventory-pipeline sample-shop` and `demo` write when not told otherwise.
+SAMPLE_SHOP_DEFAULTS: dict[str, int | str] = {
+    "skus": 300,
+    "days": 745,
+    "start": "2024-01-01",
+    "seed": 7,
+}
