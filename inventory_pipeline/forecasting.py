@@ -53,6 +53,7 @@ class DayForecast:
     levels: tuple[float, ...]
     cumulative: np.ndarray  # (N, H, Q) for the SKUs in ``skus``
     skus: list[str]
+    planned: pl.DataFrame | None = None  # (sku, plan_date, order_qty) recommended on earlier days
 
 
 def _check_levels(levels: tuple[float, ...]) -> None:
@@ -132,12 +133,17 @@ def load_day_forecast(
     forecast_date: date,
     path: Path | None = None,
     feature_config: FeatureConfig | None = None,
+    policy: ReorderConfig | None = None,
 ) -> DayForecast:
-    """A written forecasts partition plus the features as of its date (what the plan needs).
+    """A written forecasts partition plus what the plan needs as of its date.
 
     ``path``: read this forecasts file (e.g. one shard's) instead of the day's published partition.
     ``feature_config``: the shop's (its events name the plan's reasons); default: the defaults.
+    ``policy``: how far back a snapshot and the earlier plans' orders are looked for
+    (``max_snapshot_age_days``); default: the policy defaults.
     """
+    policy = policy or ReorderConfig()
+    lookback = max(7, policy.max_snapshot_age_days + 1)
     path = path or warehouse.partition_path(FORECASTS, {"forecast_date": forecast_date})
     if not path.exists():
         raise FileNotFoundError(
@@ -153,10 +159,39 @@ def load_day_forecast(
     horizon = int(rows["horizon"].max()) if rows.height else 1
     cumulative = rows.select(cum_columns).to_numpy().reshape(len(skus), horizon, len(cum_columns))
     features = features_as_of(
-        warehouse, forecast_date, skus=skus, history_days=7, horizon=horizon, category_season=False,
-        **({"config": feature_config} if feature_config else {}),
+        warehouse, forecast_date, skus=skus, history_days=lookback, horizon=horizon,
+        category_season=False, **({"config": feature_config} if feature_config else {}),
     )  # fmt: skip
-    return DayForecast(forecast_date, rows, features, levels, cumulative, skus)
+    planned = planned_orders(warehouse, forecast_date, lookback, skus)
+    return DayForecast(forecast_date, rows, features, levels, cumulative, skus, planned)
+
+
+def planned_orders(
+    warehouse: Warehouse, plan_date: date, days: int, skus: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """(sku, plan_date, order_qty) of the orders the published plans of the ``days`` days before
+    ``plan_date`` recommended (order_qty > 0); the plan counts those after a SKU's latest snapshot
+    as on order, since the snapshot cannot show them yet."""
+    paths = [
+        path
+        for path in (
+            warehouse.partition_path(REORDER_PLAN, {"plan_date": plan_date - timedelta(days=k)})
+            for k in range(days, 0, -1)
+        )
+        if path.exists()
+    ]
+    empty = pl.DataFrame(schema={"sku": pl.String, "plan_date": pl.Date, "order_qty": pl.Int64})
+    if not paths:
+        return empty
+    frame = pl.concat(
+        [
+            pl.read_parquet(p, columns=["sku", "plan_date", "order_qty"]).cast(empty.schema)
+            for p in paths
+        ]
+    ).filter(pl.col("order_qty") > 0)
+    if skus is not None:
+        frame = frame.filter(pl.col("sku").is_in(list(skus)))
+    return frame
 
 
 def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
@@ -212,6 +247,7 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
         raise AssertionError("forecast SKUs and static features are not aligned")
     lead = static["lead_time_days"].to_numpy().astype(np.int64)
     launched_at = static["launched_at"].to_list()
+    stock = _stock_since_snapshot(day, static, config)
     inputs = PlanInputs(
         skus=day.skus,
         categories=static["category"].fill_null("").to_list(),  # optional: no prefix matches
@@ -227,12 +263,65 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
         cum_levels=np.asarray(day.levels),
         cum_quantiles=day.cumulative,
         drivers=_drivers(day, lead + config.review_period_days),
+        snapshot_age_days=stock["snapshot_age_days"].to_numpy(),
+        sold_since_snapshot=stock["sold_since"].to_numpy(),
+        planned_since_snapshot=stock["planned_since"].to_numpy(),
+        new_product=stock["new_product"].to_numpy(),
     )
     plan = plan_orders(day.forecast_date, inputs, config)
     version = day.rows["model_version"][0] if day.rows.height else None
     return plan.with_columns(
         pl.lit(version, pl.String).alias("model_version"),
         pl.Series("snapshot_date", static["snapshot_date"].to_list(), dtype=pl.Date),
+    )
+
+
+def _stock_since_snapshot(
+    day: DayForecast, static: pl.DataFrame, config: ReorderConfig
+) -> pl.DataFrame:
+    """Per SKU (``static``'s order): the latest snapshot's age in days (-1: none in the lookback),
+    units sold after it, units the earlier plans ordered after it, and whether the SKU is new
+    (launched within ``max_snapshot_age_days`` or not yet: no snapshot is expected of it).
+
+    A snapshot taken on day S cannot show what sold after S nor an order placed from a plan made
+    on S or later, so the position the plan orders against is snapshot − sold + those orders.
+    """
+    as_of = day.forecast_date
+    snapshots = static.select("sku", "snapshot_date", "launched_at")
+    sold = (
+        day.features.history.join(snapshots, on="sku", how="inner")
+        .filter(pl.col("snapshot_date").is_not_null() & (pl.col("date") > pl.col("snapshot_date")))
+        .group_by("sku")
+        .agg(pl.col("units").fill_null(0).sum().cast(pl.Int64).alias("sold_since"))
+    )
+    planned = day.planned if day.planned is not None else pl.DataFrame(
+        schema={"sku": pl.String, "plan_date": pl.Date, "order_qty": pl.Int64}
+    )
+    planned = (
+        planned.join(snapshots, on="sku", how="inner")
+        .filter(
+            pl.col("snapshot_date").is_null() | (pl.col("plan_date") >= pl.col("snapshot_date"))
+        )
+        .group_by("sku")
+        .agg(pl.col("order_qty").sum().cast(pl.Int64).alias("planned_since"))
+    )
+    if not config.count_planned_orders:
+        planned = planned.with_columns(pl.lit(0, pl.Int64).alias("planned_since"))
+    recent = as_of - timedelta(days=config.max_snapshot_age_days)
+    return (
+        snapshots.join(sold, on="sku", how="left", maintain_order="left")
+        .join(planned, on="sku", how="left", maintain_order="left")
+        .select(
+            pl.when(pl.col("snapshot_date").is_null())
+            .then(-1)
+            .otherwise((pl.lit(as_of) - pl.col("snapshot_date")).dt.total_days())
+            .cast(pl.Int64)
+            .alias("snapshot_age_days"),
+            pl.col("sold_since").fill_null(0),
+            pl.col("planned_since").fill_null(0),
+            (pl.col("launched_at").is_not_null() & (pl.col("launched_at") >= recent))
+            .alias("new_product"),
+        )
     )
 
 

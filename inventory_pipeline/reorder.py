@@ -30,6 +30,22 @@ class ReorderConfig:
     holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
     min_service_level: float = 0.50  # bounds for the cost-ratio service level
     max_service_level: float = 0.99
+    lead_time_range: tuple[float, float] = (1.0, 1.0)  # actual lead time as a share of the
+    # catalog's, uniform between the two (e.g. (1.0, 1.25): deliveries up to 25% late); (1, 1) = fixed
+    lead_time_points: int = 5  # lead-time scenarios the demand-over-cover mixture averages
+    max_snapshot_age_days: int = 28  # an older latest snapshot is not planned on (stock unknown)
+    count_planned_orders: bool = True  # orders this plan recommended after the latest snapshot
+    # count as on order until a snapshot shows them (a weekly snapshot must not re-order nightly)
+
+    def __post_init__(self) -> None:
+        lo, hi = self.lead_time_range
+        if not 0 < lo <= hi:
+            raise ValueError(
+                f"lead_time_range {self.lead_time_range} must be two shares 0 < low <= high, "
+                f"e.g. (1.0, 1.25) for deliveries up to 25% late"
+            )
+        if self.lead_time_points < 1 or self.max_snapshot_age_days < 0:
+            raise ValueError("lead_time_points must be >= 1 and max_snapshot_age_days >= 0")
 
 
 def service_levels(
@@ -37,16 +53,17 @@ def service_levels(
     categories: list[str],
     list_price: np.ndarray,
     unit_cost: np.ndarray,
-    cover_days: np.ndarray,
 ) -> np.ndarray:
     """Target service level per SKU: cost ratio, else the longest matching category prefix, else default.
 
     Critical fractile = underage / (underage + overage), with underage the margin lost per unit
-    short (list price − unit cost) and overage the cost of holding one unit for the cover period.
+    short (list price − unit cost) and overage the cost of holding one unit left over for one
+    review period: a unit too many is carried to the next review, where the next order is cut by
+    it, so it costs R days of holding, not the whole lead time (the multi-period newsvendor).
     """
     if config.use_cost_ratio:
         underage = np.maximum(list_price - unit_cost, 0.0)
-        overage = config.holding_cost_rate * unit_cost * np.maximum(cover_days, 1) / 365.0
+        overage = config.holding_cost_rate * unit_cost * config.review_period_days / 365.0
         fractile = underage / np.maximum(underage + overage, 1e-12)
         return np.clip(fractile, config.min_service_level, config.max_service_level)
     levels = np.full(len(categories), config.service_level, dtype=float)
@@ -71,6 +88,80 @@ def quantile_at(levels: np.ndarray, values: np.ndarray, target: np.ndarray) -> n
     weight = (target - lo) / (hi - lo)
     rows = np.arange(values.shape[0])
     return values[rows, idx] * (1 - weight) + values[rows, idx + 1] * weight
+
+
+
+def lead_time_multipliers(lead_time_range: tuple[float, float], points: int) -> np.ndarray:
+    """Equal-probability scenarios of (actual / catalog) lead time, uniform over the range."""
+    lo, hi = lead_time_range
+    if hi <= lo:
+        return np.array([float(lo)])
+    return lo + (hi - lo) * (np.arange(points) + 0.5) / points
+
+
+def at_cover(cumulative: np.ndarray, cover_days: np.ndarray) -> np.ndarray:
+    """(N, Q) cumulative quantiles at each row's cover; beyond the horizon H scaled by cover / H."""
+    n, horizon, _ = cumulative.shape
+    cover = np.asarray(cover_days, dtype=np.int64)
+    h_idx = np.clip(cover, 1, horizon) - 1
+    stretch = np.maximum(cover / horizon, 1.0)
+    return cumulative[np.arange(n), h_idx, :] * stretch[:, None]
+
+
+def _cdf(values: np.ndarray, levels: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """P(demand <= x) of one row's quantile curve, linear between its knots, clamped at the ends."""
+    j = np.searchsorted(values, x, side="right") - 1  # last knot <= x (ties: the highest level)
+    inner = (j >= 0) & (j < len(values) - 1)
+    k = np.clip(j, 0, len(values) - 2)
+    lo, hi = values[k], values[k + 1]
+    w = np.where(inner, (x - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0)
+    inside = levels[k] + w * (levels[k + 1] - levels[k])
+    return np.where(j < 0, levels[0], np.where(j >= len(values) - 1, levels[-1], inside))
+
+
+def mixture_quantile(levels: np.ndarray, components: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(N,) quantile at ``target`` of the equal-weight mixture of K quantile curves per row.
+
+    ``components``: (N, K, Q), each curve monotone in Q. The mixture's CDF is the mean of the
+    curves' piecewise-linear CDFs; it is linear between the union of their knots, so inverting
+    it on that grid is exact. With identical curves it returns :func:`quantile_at`'s value.
+    """
+    target = np.clip(target, levels[0], levels[-1])
+    out = np.empty(components.shape[0])
+    for i, curves in enumerate(components):
+        grid = np.unique(curves)
+        cdf = np.mean([_cdf(curve, levels, grid) for curve in curves], axis=0)
+        k = int(np.searchsorted(cdf, target[i], side="left"))
+        if k == 0 or k >= len(grid):
+            out[i] = grid[min(k, len(grid) - 1)]
+            continue
+        f0, f1 = cdf[k - 1], cdf[k]
+        out[i] = grid[k - 1] + (target[i] - f0) / (f1 - f0) * (grid[k] - grid[k - 1])
+    return out
+
+
+def cover_quantile(
+    levels: np.ndarray,
+    cumulative: np.ndarray,
+    lead_time_days: np.ndarray,
+    target: np.ndarray,
+    config: ReorderConfig,
+) -> np.ndarray:
+    """(N,) the ``target`` quantile of demand over lead time + review period.
+
+    With a fixed lead time it is read off the cumulative quantiles at the cover day. With a
+    ``lead_time_range`` the lead time is uncertain: demand over it is the mixture of the demand
+    over each scenario's cover, so a late delivery's extra days of demand enter the quantile.
+    """
+    lead = np.asarray(lead_time_days, dtype=np.int64)
+    scenarios = [
+        np.rint(lead * m).astype(np.int64) + config.review_period_days
+        for m in lead_time_multipliers(config.lead_time_range, config.lead_time_points)
+    ]
+    if len(scenarios) == 1:
+        return quantile_at(levels, at_cover(cumulative, scenarios[0]), target)
+    components = np.stack([at_cover(cumulative, c) for c in scenarios], axis=1)
+    return mixture_quantile(levels, components, target)
 
 
 def round_order(need: np.ndarray, moq: np.ndarray, pack_size: np.ndarray) -> np.ndarray:
@@ -100,6 +191,11 @@ class PlanInputs:
     cum_levels: np.ndarray  # (Q,) quantile levels of the cumulative quantiles
     cum_quantiles: np.ndarray  # (N, H, Q) quantiles of demand summed over days 1..h
     drivers: list[list[str]]  # per SKU, short phrases naming what moves demand in the cover window
+    # the stock the snapshot cannot show (None: the snapshot is of the plan date, nothing to add)
+    snapshot_age_days: np.ndarray | None = None  # (N,) int: plan date − snapshot date; -1 = none
+    sold_since_snapshot: np.ndarray | None = None  # (N,) int: units sold after the snapshot
+    planned_since_snapshot: np.ndarray | None = None  # (N,) int: units earlier plans ordered
+    new_product: np.ndarray | None = None  # (N,) bool: launched lately or not yet (no snapshot due)
 
 
 def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> pl.DataFrame:
@@ -108,17 +204,18 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
     cover = inputs.lead_time_days.astype(np.int64) + config.review_period_days
     # Cover beyond the model's cumulative horizon: scale the horizon-end quantile by cover / H (a
     # conservative, documented approximation; the reason says so).
-    h_idx = np.clip(cover, 1, horizon) - 1
     stretch = np.maximum(cover / horizon, 1.0)
-    rows = np.arange(n)
-    cum_at_cover = inputs.cum_quantiles[rows, h_idx, :] * stretch[:, None]  # (N, Q)
-    levels = service_levels(config, inputs.categories, inputs.list_price, inputs.unit_cost, cover)
-    order_up_to = quantile_at(inputs.cum_levels, cum_at_cover, levels)
-    p50 = quantile_at(inputs.cum_levels, cum_at_cover, np.full(n, 0.5))
-    position = inputs.on_hand + inputs.on_order
+    levels = service_levels(config, inputs.categories, inputs.list_price, inputs.unit_cost)
+    lv = np.asarray(inputs.cum_levels, dtype=float)
+    q = inputs.cum_quantiles
+    order_up_to = cover_quantile(lv, q, inputs.lead_time_days, levels, config)
+    p50 = cover_quantile(lv, q, inputs.lead_time_days, np.full(n, 0.5), config)
+    stock = _stock(inputs, config)
+    position = stock.position
     qty = round_order(order_up_to - position, inputs.moq, inputs.pack_size)
-    qty = np.where(inputs.discontinued, 0, qty)
+    qty = np.where(inputs.discontinued | ~stock.known, 0, qty)
 
+    unknown = np.flatnonzero(~stock.known & ~stock.new)  # no snapshot: stock not invented as 0
     reasons = [
         _reason(
             qty=int(qty[i]),
@@ -138,6 +235,9 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
             stretched=bool(stretch[i] > 1.0),
             horizon=horizon,
             drivers=inputs.drivers[i],
+            stock_note=stock.notes[i],
+            stock_known=bool(stock.known[i]),
+            varying_lead=config.lead_time_range[1] > config.lead_time_range[0],
         )
         for i in range(n)
     ]
@@ -145,8 +245,8 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
         {
             "plan_date": [plan_date] * n,
             "sku": inputs.skus,
-            "on_hand": inputs.on_hand.astype(np.int64),
-            "on_order": inputs.on_order.astype(np.int64),
+            "on_hand": pl.Series(inputs.on_hand.astype(np.int64)).scatter(unknown, None),
+            "on_order": pl.Series(inputs.on_order.astype(np.int64)).scatter(unknown, None),
             "lead_time_days": inputs.lead_time_days.astype(np.int64),
             "service_level": levels,
             "demand_p50_cover": p50,
@@ -154,12 +254,56 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
             "safety_stock": order_up_to - p50,
             "order_qty": qty,
             "reason": reasons,
+            "inventory_position": position,
             "cover_days": cover,
             "moq": inputs.moq.astype(np.int64),
             "pack_size": inputs.pack_size.astype(np.int64),
             "order_value": qty * inputs.unit_cost,
         }
     )
+
+
+@dataclass(frozen=True)
+class _Stock:
+    position: np.ndarray  # (N,) float: what the order is measured against
+    known: np.ndarray  # (N,) bool: the position is known (else no order)
+    new: np.ndarray  # (N,) bool: planned from an empty shelf (a new product without a snapshot)
+    notes: list[str]  # per SKU: how the position was reached, "" when it is the fresh snapshot
+
+
+def _stock(inputs: PlanInputs, config: ReorderConfig) -> _Stock:
+    """Inventory position: the latest snapshot, carried forward, less what sold since and plus
+    what this plan ordered since; unknown (no order) without a snapshot, unless the product is
+    new (then nothing is on the shelf yet but what earlier plans ordered)."""
+    n = len(inputs.skus)
+    snapshot = (inputs.on_hand + inputs.on_order).astype(float)
+    if inputs.snapshot_age_days is None:
+        return _Stock(snapshot, np.ones(n, bool), np.zeros(n, bool), [""] * n)
+    age = inputs.snapshot_age_days.astype(np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    sold = inputs.sold_since_snapshot if inputs.sold_since_snapshot is not None else zeros
+    planned = (
+        inputs.planned_since_snapshot
+        if inputs.planned_since_snapshot is not None and config.count_planned_orders
+        else zeros
+    )
+    new = (
+        inputs.new_product if inputs.new_product is not None else np.zeros(n, bool)
+    ) & (age < 0)
+    known = (age >= 0) | new
+    position = np.where(age >= 0, np.maximum(snapshot - sold + planned, 0.0), planned)
+    position = np.where(known, position, 0.0)
+    notes = []
+    for i in range(n):
+        parts = []
+        if age[i] < 0:
+            parts.append("no inventory snapshot yet (a new product: planned from 0 in stock)")
+        elif age[i] > 0:
+            parts.append(f"stock from the {age[i]}-day-old snapshot, less {sold[i]} units sold since")
+        if planned[i] > 0:
+            parts.append(f"plus {planned[i]} units ordered by earlier plans not yet in a snapshot")
+        notes.append("; ".join(parts) if known[i] else "")
+    return _Stock(position, known, new, notes)
 
 
 def _reason(
@@ -181,12 +325,23 @@ def _reason(
     stretched: bool,
     horizon: int,
     drivers: list[str],
+    stock_note: str = "",
+    stock_known: bool = True,
+    varying_lead: bool = False,
 ) -> str:
     """One sentence a buyer can check against the numbers in the row."""
     if discontinued:
         return "No order: the product is discontinued."
-    window = f"the {lead}-day lead time + {review}-day review"
+    if not stock_known:
+        return (
+            "No order: no inventory snapshot of this product in the plan's lookback, so its stock "
+            "is unknown; export its on_hand and on_order in the inventory file."
+        )
+    lead_text = f"{lead}-day lead time" + (" (and its delays)" if varying_lead else "")
+    window = f"the {lead_text} + {review}-day review"
     stock = f"{on_hand} on hand + {on_order} on order"
+    if stock_note:
+        stock = f"{stock} ({stock_note})"
     demand = f"median demand over {window} is {p50:.0f} units and its {level:.0%} quantile {s:.0f}"
     extras = list(drivers)
     if launches_on is not None:

@@ -44,6 +44,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "category_service_levels",
         "review_period_days",
         "holding_cost_rate",
+        "lead_time_range",
+        "max_snapshot_age_days",
     ),
     "events": (),
 }
@@ -94,6 +96,8 @@ class ShopSettings:
     category_service_levels: Mapping[str, float] = field(default_factory=dict)  # prefix -> level
     review_period_days: int = 1  # days between reorder reviews (1: nightly)
     holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
+    lead_time_range: tuple[float, float] = (1.0, 1.0)  # actual / catalog lead time, uniform
+    max_snapshot_age_days: int = 28  # an older inventory snapshot is not planned on
     events: tuple[EventRule, ...] = ()  # the shop's calendar; none by default
     source: str = ""  # the file these settings came from ("" for the code defaults)
 
@@ -109,6 +113,8 @@ class ShopSettings:
             category_service_levels=dict(self.category_service_levels),
             review_period_days=self.review_period_days,
             holding_cost_rate=self.holding_cost_rate,
+            lead_time_range=self.lead_time_range,
+            max_snapshot_age_days=self.max_snapshot_age_days,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +130,8 @@ class ShopSettings:
                 "category_service_levels": dict(self.category_service_levels),
                 "review_period_days": self.review_period_days,
                 "holding_cost_rate": self.holding_cost_rate,
+                "lead_time_range": list(self.lead_time_range),
+                "max_snapshot_age_days": self.max_snapshot_age_days,
             },
             "events": [_event_dict(e) for e in self.events],
         }
@@ -366,6 +374,25 @@ def parse_settings(data: Any, label: str = SETTINGS_FILE) -> ShopSettings:
             )
         else:
             values["holding_cost_rate"] = float(rate)
+    if "max_snapshot_age_days" in reorder:
+        values["max_snapshot_age_days"] = reader.integer(
+            "reorder.max_snapshot_age_days", reorder["max_snapshot_age_days"], 0
+        )
+    if "lead_time_range" in reorder:
+        spread = reorder["lead_time_range"]
+        if (
+            not isinstance(spread, list)
+            or len(spread) != 2
+            or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in spread)
+            or not 0 < spread[0] <= spread[1] < math.inf
+        ):
+            reader.error(
+                "reorder.lead_time_range",
+                f"{spread!r} is not a range of lead-time shares; write [low, high] with "
+                f"0 < low <= high, e.g. [1.0, 1.25] when deliveries come up to 25% late",
+            )
+        else:
+            values["lead_time_range"] = (float(spread[0]), float(spread[1]))
     levels = reorder.get("category_service_levels")
     if levels is not None:
         if not isinstance(levels, Mapping):

@@ -5,7 +5,15 @@ from datetime import date
 import numpy as np
 import pytest
 
-from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders, quantile_at, round_order
+from inventory_pipeline.reorder import (
+    PlanInputs,
+    ReorderConfig,
+    lead_time_multipliers,
+    mixture_quantile,
+    plan_orders,
+    quantile_at,
+    round_order,
+)
 
 LEVELS = np.array([0.1, 0.5, 0.9, 0.95, 0.99])
 
@@ -81,8 +89,88 @@ def test_service_level_interpolates_and_category_override_applies() -> None:
 def test_cost_ratio_gives_the_critical_fractile() -> None:
     config = ReorderConfig(use_cost_ratio=True, holding_cost_rate=0.365)
     plan = plan_orders(date(2025, 1, 1), _inputs(), config)
-    # underage 12, overage 0.365 * 8 * 10 / 365 = 0.08 -> 12 / 12.08, clipped to 0.99
+    # underage 12, overage 0.365 * 8 * 1 / 365 = 0.008 -> 12 / 12.008, clipped to 0.99
     assert plan["service_level"][0] == pytest.approx(0.99)
+
+
+def test_cost_ratio_holds_a_spare_unit_for_one_review_period_not_the_whole_cover() -> None:
+    # margin 2 per unit short; holding 1% of cost per day = 0.08 per unit and day
+    inputs = _inputs(list_price=np.array([10.0]), unit_cost=np.array([8.0]))
+    nightly = plan_orders(date(2025, 1, 1), inputs, ReorderConfig(use_cost_ratio=True, holding_cost_rate=3.65))
+    # one review day: 2 / (2 + 0.08); the 10-day cover (9 + 1) would give 2 / (2 + 0.8) = 0.71
+    assert nightly["service_level"][0] == pytest.approx(2 / 2.08)
+    weekly = plan_orders(
+        date(2025, 1, 1), inputs, ReorderConfig(use_cost_ratio=True, holding_cost_rate=3.65, review_period_days=7)
+    )
+    assert weekly["service_level"][0] == pytest.approx(2 / (2 + 0.56))
+
+
+def test_fixed_lead_time_range_reads_the_cover_day_exactly() -> None:
+    fixed = plan_orders(date(2025, 1, 1), _inputs(), ReorderConfig())
+    same = plan_orders(date(2025, 1, 1), _inputs(), ReorderConfig(lead_time_range=(1.0, 1.0)))
+    assert fixed["order_up_to"].to_list() == same["order_up_to"].to_list()
+
+
+def test_identical_scenarios_mix_to_the_same_quantile() -> None:
+    rng = np.random.default_rng(5)
+    curves = np.sort(rng.gamma(2.0, 3.0, size=(20, len(LEVELS))), axis=1)
+    target = rng.uniform(0.1, 0.99, size=20)
+    mixed = mixture_quantile(LEVELS, np.repeat(curves[:, None, :], 3, axis=1), target)
+    assert mixed == pytest.approx(quantile_at(LEVELS, curves, target))
+
+
+def test_late_deliveries_raise_the_order_up_to_level_between_the_scenarios() -> None:
+    config = ReorderConfig(lead_time_range=(1.0, 1.5), lead_time_points=5)
+    plan = plan_orders(date(2025, 1, 1), _inputs(), config)
+    s = plan["order_up_to"][0]
+    # cover 9 + 1 = 10 days fixed; with delays the scenario leads are 9.45 .. 13.05 -> 9..13
+    at_10 = plan_orders(date(2025, 1, 1), _inputs(), ReorderConfig())["order_up_to"][0]
+    at_14 = plan_orders(date(2025, 1, 1), _inputs(lead_time_days=np.array([13])), ReorderConfig())["order_up_to"][0]
+    assert at_10 < s < at_14
+    # the mixture's CDF at S is the target: the mean of the scenarios' CDFs
+    cum = _inputs().cum_quantiles
+    covers = [round(9 * m) + 1 for m in lead_time_multipliers((1.0, 1.5), 5)]
+    cdfs = [np.interp(s, cum[0, c - 1], LEVELS) for c in covers]
+    assert np.mean(cdfs) == pytest.approx(0.95, abs=1e-9)
+    assert "delays" in plan["reason"][0]
+
+
+def test_a_stale_snapshot_is_carried_forward_less_sales_plus_earlier_orders() -> None:
+    inputs = _inputs(
+        on_hand=np.array([30]),
+        on_order=np.array([5]),
+        snapshot_age_days=np.array([6]),
+        sold_since_snapshot=np.array([12]),
+        planned_since_snapshot=np.array([4]),
+        new_product=np.array([False]),
+    )
+    row = plan_orders(date(2025, 1, 1), inputs, ReorderConfig()).row(0, named=True)
+    assert row["inventory_position"] == 30 + 5 - 12 + 4
+    assert row["on_hand"] == 30 and row["on_order"] == 5  # the snapshot's own values
+    assert row["order_qty"] == int(np.ceil(row["order_up_to"] - 27))
+    assert "6-day-old snapshot, less 12 units sold since" in row["reason"]
+    assert "plus 4 units ordered by earlier plans" in row["reason"]
+    ignored = plan_orders(date(2025, 1, 1), inputs, ReorderConfig(count_planned_orders=False))
+    assert ignored["inventory_position"][0] == 30 + 5 - 12
+
+
+def test_no_snapshot_means_no_order_and_no_invented_zero() -> None:
+    inputs = _inputs(
+        n=2,
+        on_hand=np.array([0, 0]),
+        snapshot_age_days=np.array([-1, -1]),
+        sold_since_snapshot=np.array([0, 0]),
+        planned_since_snapshot=np.array([0, 6]),
+        new_product=np.array([False, True]),
+    )
+    plan = plan_orders(date(2025, 1, 1), inputs, ReorderConfig())
+    old, new = plan.row(0, named=True), plan.row(1, named=True)
+    assert old["order_qty"] == 0 and old["on_hand"] is None and old["on_order"] is None
+    assert "no inventory snapshot" in old["reason"] and "stock is unknown" in old["reason"]
+    # a new product: nothing on the shelf but what earlier plans ordered
+    assert new["inventory_position"] == 6
+    assert new["order_qty"] == int(np.ceil(new["order_up_to"] - 6)) > 0
+    assert "new product" in new["reason"]
 
 
 def test_cover_beyond_horizon_is_scaled_and_said() -> None:

@@ -27,6 +27,8 @@ reorder:
   category_service_levels: {home/kitchen: 0.97}
   review_period_days: 7
   holding_cost_rate: 0.3
+  lead_time_range: [1.0, 1.3]
+  max_snapshot_age_days: 14
 events:
   - name: singles_day
     rule: fixed
@@ -79,6 +81,7 @@ def test_valid_file(tmp_path: Path) -> None:
         7,
         0.3,
     )
+    assert (policy.lead_time_range, policy.max_snapshot_age_days) == ((1.0, 1.3), 14)
     frame = calendar_frame(date(2024, 11, 28), date(2024, 11, 30), config.events)
     assert frame.filter("event_black_friday")["date"].to_list() == [date(2024, 11, 29)]
 
@@ -112,6 +115,11 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
             "reorder.category_service_levels.home: 1.2 is not a service level",
         ),
         ("reorder: {review_period_days: 0}\n", "reorder.review_period_days: 0 is below 1"),
+        (
+            "reorder: {lead_time_range: [1.2, 1.0]}\n",
+            "reorder.lead_time_range: [1.2, 1.0] is not a range of lead-time shares; write [low, high]",
+        ),
+        ("reorder: {max_snapshot_age_days: -1}\n", "reorder.max_snapshot_age_days: -1 is below 0"),
         ("forecast: {horizon_days: two}\n", "forecast.horizon_days: 'two' is not a whole number"),
         (
             "shop: {first_export_day: 2024-02-30}\n",

@@ -15,9 +15,10 @@ distribution of the sums over days 1..h of an origin:
   stock, i.e. how these forecasts are used in practice;
 - the oracle: Monte Carlo paths of the true negative-binomial demand of each day, summed.
 
-:func:`order_up_to` then reads S exactly as :func:`inventory_pipeline.reorder.plan_orders` does
-(cover = lead time + review period; a cover beyond the horizon scales the horizon's quantile by
-cover / H; linear between quantile levels), for several service levels at once.
+:func:`order_up_to` then reads S with the policy's own
+:func:`inventory_pipeline.reorder.cover_quantile` (cover = lead time + review period, mixed over
+the lead-time scenarios when lead times vary; a cover beyond the horizon scales the horizon's
+quantile by cover / H; linear between quantile levels), for several service levels at once.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from scipy import stats
 
 from inventory_pipeline.evaluation.config import LeadTimeDistribution
-from inventory_pipeline.reorder import quantile_at
+from inventory_pipeline.reorder import ReorderConfig, cover_quantile
 
 _SKU_CHUNK = 64  # SKUs per Monte Carlo batch: bounds memory at samples x chunk x H draws
 
@@ -98,23 +99,27 @@ def oracle_cumulative(
 def order_up_to(
     levels: Sequence[float],
     cumulative: np.ndarray,
-    cover_days: np.ndarray,
+    lead_time_days: np.ndarray,
     service_levels: Sequence[float],
+    policy: ReorderConfig,
 ) -> np.ndarray:
-    """(N, A) order-up-to levels, read like ``plan_orders`` reads them, for A service levels.
+    """(N, A) order-up-to levels, read as ``plan_orders`` reads them, for A service levels.
 
     Args:
         levels: (Q,) increasing levels of ``cumulative``.
         cumulative: (N, H, Q) quantiles of demand summed over days 1..h.
-        cover_days: (N,) lead time + review period.
+        lead_time_days: (N,) catalog lead times (the policy adds its review period and, with a
+            ``lead_time_range``, mixes the covers of the lead-time scenarios).
         service_levels: (A,) targets.
+        policy: the reorder policy whose cover rule is applied.
     """
-    n, horizon, _ = cumulative.shape
-    cover = np.asarray(cover_days, dtype=np.int64)
-    h_idx = np.clip(cover, 1, horizon) - 1
-    stretch = np.maximum(cover / horizon, 1.0)
-    at_cover = cumulative[np.arange(n), h_idx, :] * stretch[:, None]  # (N, Q)
+    n = cumulative.shape[0]
     lv = np.asarray(levels, float)
+    lead = np.asarray(lead_time_days, dtype=np.int64)
     return np.stack(
-        [quantile_at(lv, at_cover, np.full(n, float(a))) for a in service_levels], axis=1
+        [
+            cover_quantile(lv, cumulative, lead, np.full(n, float(a)), policy)
+            for a in service_levels
+        ],
+        axis=1,
     )

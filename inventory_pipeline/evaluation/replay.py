@@ -25,6 +25,7 @@ from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.forecasts import OriginForecasts
 from inventory_pipeline.evaluation.leadtime import order_up_to
 from inventory_pipeline.evaluation.shop import ShopDays
+from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.evaluation.simulation import (
     CostInputs,
     SimulationInputs,
@@ -63,14 +64,13 @@ def policy_levels(
     forecasts: Sequence[OriginForecasts],
     method: str,
     service_levels: Sequence[float],
-    review_period_days: int,
+    policy: ReorderConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
     """((A, N, D) order-up-to levels per target, (N, D) may-order mask) of one method."""
     n, days = shop.demand.shape
     levels = np.zeros((len(service_levels), n, days))
     can_order = np.zeros((n, days), dtype=bool)
     row_of = {sku: i for i, sku in enumerate(shop.skus)}
-    cover = shop.lead_time_days + review_period_days
     for (lo, hi), block in zip(origin_blocks(shop, [f.origin for f in forecasts]), forecasts):
         if method not in block.methods:
             raise ValueError(f"{method} has no forecast at origin {block.origin}")
@@ -80,8 +80,9 @@ def policy_levels(
         if not len(rows):
             continue
         s = order_up_to(
-            forecast.cum_levels, forecast.cumulative[local], cover[rows], service_levels
-        )  # (n_local, A)
+            forecast.cum_levels, forecast.cumulative[local], shop.lead_time_days[rows],
+            service_levels, policy,
+        )  # (n_local, A)  # fmt: skip
         levels[:, rows, lo:hi] = s.T[:, :, None]
         can_order[rows, lo:hi] = True
     days_list = shop.days
@@ -302,7 +303,7 @@ def replay(
     levels_at_headline: dict[str, np.ndarray] = {}
     for step, method in enumerate(methods, start=1):
         levels, can_order = policy_levels(
-            shop, forecasts, method, cfg.service_levels, cfg.reorder.review_period_days
+            shop, forecasts, method, cfg.service_levels, cfg.reorder
         )
         for a, level in enumerate(cfg.service_levels):
             path = simulate(

@@ -62,8 +62,8 @@ def test_order_up_to_reads_like_plan_orders() -> None:
         np.sort(rng.gamma(2.0, 1.0, size=(n, horizon, len(LEVELS))), axis=2), axis=1
     )
     lead = rng.integers(0, 30, size=n)  # covers inside and beyond the horizon
-    for level in (0.8, 0.95, 0.99):
-        config = ReorderConfig(service_level=level)
+    for level, spread in ((0.8, 1.0), (0.95, 1.0), (0.99, 1.0), (0.95, 1.3)):
+        config = ReorderConfig(service_level=level, lead_time_range=(1.0, spread))
         plan = plan_orders(
             date(2025, 1, 1),
             PlanInputs(
@@ -75,5 +75,5 @@ def test_order_up_to_reads_like_plan_orders() -> None:
             ),
             config,
         )  # fmt: skip
-        ours = order_up_to(LEVELS, cumulative, lead + config.review_period_days, [level])[:, 0]
+        ours = order_up_to(LEVELS, cumulative, lead, [level], config)[:, 0]
         assert ours == pytest.approx(plan["order_up_to"].to_numpy())

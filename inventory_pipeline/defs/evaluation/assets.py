@@ -41,6 +41,8 @@ def evaluation_config(stride_days: int, settings: ShopSettings | None = None) ->
             # the headline is the shop's own target (the trade-off curve gains it if missing)
             service_levels=tuple(sorted({*base.service_levels, level})),
             headline_service_level=level,
+            # the replay's suppliers are as late as the shop says its suppliers are
+            lead_time_jitter=max(settings.lead_time_range[1] - 1.0, base.lead_time_jitter),
         )
     return dataclasses.replace(base, origin_stride_days=stride_days) if stride_days else base
 

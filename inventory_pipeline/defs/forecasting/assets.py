@@ -174,7 +174,7 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         days = partition_days(context)
         plan = None
         for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
-            forecast = forecasting.load_day_forecast(wh, d, feature_config=features)
+            forecast = forecasting.load_day_forecast(wh, d, feature_config=features, policy=policy)
             plan = forecasting.plan_day(forecast, policy)
             wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
             context.log.info(

@@ -259,10 +259,11 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
                 f"no forecasts of shard {shard_label(shard)} for {day}: materialise sku_forecasts_shard first"
             )
         if pl.read_parquet_schema(source):
+            policy = config.policy(settings)
             forecast = forecasting.load_day_forecast(
-                wh, day, path=source, feature_config=settings.feature_config()
+                wh, day, path=source, feature_config=settings.feature_config(), policy=policy
             )
-            plan = forecasting.plan_day(forecast, config.policy(settings))
+            plan = forecasting.plan_day(forecast, policy)
         else:
             plan = pl.DataFrame()
         wh.write_partition(STAGING_PLAN, _staged("plan_date", day, shard), plan.to_arrow())
