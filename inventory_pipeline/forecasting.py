@@ -7,6 +7,7 @@ same window builder the model was trained with.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ import polars as pl
 from inventory_pipeline import metrics
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.leadtimes import LeadTimeEstimate, estimate_lead_times
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders
@@ -54,6 +56,7 @@ class DayForecast:
     cumulative: np.ndarray  # (N, H, Q) for the SKUs in ``skus``
     skus: list[str]
     planned: pl.DataFrame | None = None  # (sku, plan_date, order_qty) recommended on earlier days
+    lead_times: LeadTimeEstimate | None = None  # estimated when the policy states no range
 
 
 def _check_levels(levels: tuple[float, ...]) -> None:
@@ -140,7 +143,8 @@ def load_day_forecast(
     ``path``: read this forecasts file (e.g. one shard's) instead of the day's published partition.
     ``feature_config``: the shop's (its events name the plan's reasons); default: the defaults.
     ``policy``: how far back a snapshot and the earlier plans' orders are looked for
-    (``max_snapshot_age_days``); default: the policy defaults.
+    (``max_snapshot_age_days``), and whether the suppliers' lead-time range is estimated from the
+    snapshots (``lead_time_range`` None); default: the policy defaults.
     """
     policy = policy or ReorderConfig()
     lookback = max(7, policy.max_snapshot_age_days + 1)
@@ -163,7 +167,10 @@ def load_day_forecast(
         category_season=False, **({"config": feature_config} if feature_config else {}),
     )  # fmt: skip
     planned = planned_orders(warehouse, forecast_date, lookback, skus)
-    return DayForecast(forecast_date, rows, features, levels, cumulative, skus, planned)
+    lead_times = (
+        estimate_lead_times(warehouse, forecast_date) if policy.lead_time_range is None else None
+    )
+    return DayForecast(forecast_date, rows, features, levels, cumulative, skus, planned, lead_times)
 
 
 def planned_orders(
@@ -268,6 +275,9 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
         planned_since_snapshot=stock["planned_since"].to_numpy(),
         new_product=stock["new_product"].to_numpy(),
     )
+    if config.lead_time_range is None:  # the shop states none: the snapshots' estimate, if any
+        estimated = day.lead_times.lead_time_range if day.lead_times is not None else None
+        config = dataclasses.replace(config, lead_time_range=estimated or (1.0, 1.0))
     plan = plan_orders(day.forecast_date, inputs, config)
     version = day.rows["model_version"][0] if day.rows.height else None
     return plan.with_columns(

@@ -30,15 +30,17 @@ class ReorderConfig:
     holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
     min_service_level: float = 0.50  # bounds for the cost-ratio service level
     max_service_level: float = 0.99
-    lead_time_range: tuple[float, float] = (1.0, 1.0)  # actual lead time as a share of the
-    # catalog's, uniform between the two (e.g. (1.0, 1.25): deliveries up to 25% late); (1, 1) = fixed
+    lead_time_range: tuple[float, float] | None = (1.0, 1.0)  # actual lead time as a share of
+    # the catalog's, uniform between the two (e.g. (1.0, 1.25): deliveries up to 25% late);
+    # (1, 1) = on time; None = estimate from the inventory snapshots (the nightly plan does;
+    # the policy functions read None as on time)
     lead_time_points: int = 5  # lead-time scenarios the demand-over-cover mixture averages
     max_snapshot_age_days: int = 28  # an older latest snapshot is not planned on (stock unknown)
     count_planned_orders: bool = True  # orders this plan recommended after the latest snapshot
     # count as on order until a snapshot shows them (a weekly snapshot must not re-order nightly)
 
     def __post_init__(self) -> None:
-        lo, hi = self.lead_time_range
+        lo, hi = self.lead_time_range or (1.0, 1.0)
         if not 0 < lo <= hi:
             raise ValueError(
                 f"lead_time_range {self.lead_time_range} must be two shares 0 < low <= high, "
@@ -91,9 +93,9 @@ def quantile_at(levels: np.ndarray, values: np.ndarray, target: np.ndarray) -> n
 
 
 
-def lead_time_multipliers(lead_time_range: tuple[float, float], points: int) -> np.ndarray:
+def lead_time_multipliers(lead_time_range: tuple[float, float] | None, points: int) -> np.ndarray:
     """Equal-probability scenarios of (actual / catalog) lead time, uniform over the range."""
-    lo, hi = lead_time_range
+    lo, hi = lead_time_range or (1.0, 1.0)
     if hi <= lo:
         return np.array([float(lo)])
     return lo + (hi - lo) * (np.arange(points) + 0.5) / points
@@ -237,7 +239,7 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
             drivers=inputs.drivers[i],
             stock_note=stock.notes[i],
             stock_known=bool(stock.known[i]),
-            varying_lead=config.lead_time_range[1] > config.lead_time_range[0],
+            varying_lead=len(lead_time_multipliers(config.lead_time_range, 2)) > 1,
         )
         for i in range(n)
     ]

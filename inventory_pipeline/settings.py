@@ -96,7 +96,8 @@ class ShopSettings:
     category_service_levels: Mapping[str, float] = field(default_factory=dict)  # prefix -> level
     review_period_days: int = 1  # days between reorder reviews (1: nightly)
     holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
-    lead_time_range: tuple[float, float] = (1.0, 1.0)  # actual / catalog lead time, uniform
+    lead_time_range: tuple[float, float] | None = None  # actual / catalog lead time, uniform
+    # between the two; None: estimated from the inventory snapshots (inventory_pipeline.leadtimes)
     max_snapshot_age_days: int = 28  # an older inventory snapshot is not planned on
     events: tuple[EventRule, ...] = ()  # the shop's calendar; none by default
     source: str = ""  # the file these settings came from ("" for the code defaults)
@@ -130,7 +131,11 @@ class ShopSettings:
                 "category_service_levels": dict(self.category_service_levels),
                 "review_period_days": self.review_period_days,
                 "holding_cost_rate": self.holding_cost_rate,
-                "lead_time_range": list(self.lead_time_range),
+                **(
+                    {"lead_time_range": list(self.lead_time_range)}
+                    if self.lead_time_range is not None
+                    else {}
+                ),
                 "max_snapshot_age_days": self.max_snapshot_age_days,
             },
             "events": [_event_dict(e) for e in self.events],

@@ -124,9 +124,7 @@ def test_settings_file_has_the_documented_keys(
     calendar_shops: dict[str, Path], profile: str
 ) -> None:
     doc = yaml.safe_load((calendar_shops[profile] / "settings.yaml").read_text(encoding="utf-8"))
-    assert set(doc) == {"shop", "reorder", "events"}
-    jitter = get_profile(profile).config.lead_time_jitter
-    assert doc["reorder"] == {"lead_time_range": [1.0, pytest.approx(1.0 + jitter)]}
+    assert set(doc) == {"shop", "events"}
     assert doc["shop"]["first_export_day"] == CALENDAR_START
     assert doc["shop"]["name"] == get_profile(profile).shop_name
     assert doc["shop"]["currency"] == "EUR"

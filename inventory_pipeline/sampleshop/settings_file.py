@@ -2,7 +2,7 @@
 
 Written next to the landing zone (`<landing>/../settings.yaml`) in the format the pipeline's
 settings loader reads (README, "Shop settings"): the shop's name, currency and first export day,
-its suppliers' lead-time spread, and its event calendar (the profile's `ShopEvent` rules, with the direction of their lift), so
+and its event calendar (the profile's `ShopEvent` rules, with the direction of their lift), so
 the pipeline's calendar features fall on the days the generator simulated.
 """
 
@@ -52,8 +52,6 @@ def settings_document(shop_name: str, config: ShopConfig, start: date) -> dict[s
     categories = tuple(c.name for c in config.categories)
     return {
         "shop": {"name": shop_name, "currency": CURRENCY, "first_export_day": start},
-        # its suppliers deliver up to `lead_time_jitter` of the lead time late
-        "reorder": {"lead_time_range": [1.0, round(1.0 + config.lead_time_jitter, 4)]},
         "events": [event_entry(e, categories) for e in config.events],
     }
 

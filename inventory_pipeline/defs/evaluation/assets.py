@@ -16,6 +16,7 @@ from inventory_pipeline.defs.resources import (
 )
 from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
+from inventory_pipeline.leadtimes import LeadTimeEstimate, estimate_lead_times
 from inventory_pipeline.settings import ShopSettings
 
 
@@ -29,11 +30,24 @@ class EvaluationRunConfig(dg.Config):
     stride_days: int = 0  # days between forecast origins; 0: the default
 
 
-def evaluation_config(stride_days: int, settings: ShopSettings | None = None) -> EvaluationConfig:
-    """The evaluation defaults with the shop's reorder policy and horizon (and a stride)."""
+def evaluation_config(
+    stride_days: int,
+    settings: ShopSettings | None = None,
+    known: LeadTimeEstimate | None = None,
+    realised: LeadTimeEstimate | None = None,
+) -> EvaluationConfig:
+    """The evaluation defaults with the shop's reorder policy and horizon (and a stride).
+
+    Without a lead-time range in the settings, the policy reads the snapshots' estimate as
+    ``known`` at the first evaluated day, and the replay's suppliers are as late as ``realised``
+    (the estimate at the last day) says they were.
+    """
     base = EvaluationConfig()
     if settings is not None:
         level = settings.service_level
+        stated = settings.lead_time_range
+        policy_range = stated or (known.lead_time_range if known else None) or (1.0, 1.0)
+        late = stated or (realised.lead_time_range if realised else None) or (1.0, 1.0)
         base = dataclasses.replace(
             base,
             reorder=settings.reorder_config(base.reorder),
@@ -41,8 +55,11 @@ def evaluation_config(stride_days: int, settings: ShopSettings | None = None) ->
             # the headline is the shop's own target (the trade-off curve gains it if missing)
             service_levels=tuple(sorted({*base.service_levels, level})),
             headline_service_level=level,
-            # the replay's suppliers are as late as the shop says its suppliers are
-            lead_time_jitter=max(settings.lead_time_range[1] - 1.0, base.lead_time_jitter),
+            # the replay's suppliers are as late as the shop's suppliers are
+            lead_time_jitter=max(late[1] - 1.0, base.lead_time_jitter),
+        )
+        base = dataclasses.replace(
+            base, reorder=dataclasses.replace(base.reorder, lead_time_range=policy_range)
         )
     return dataclasses.replace(base, origin_stride_days=stride_days) if stride_days else base
 
@@ -76,7 +93,9 @@ def evaluation_report(
     out = wh.root / "evaluation" / f"{start.isoformat()}_{end.isoformat()}"
     result = run_evaluation(
         wh, start, end, out, forecaster, version, truth_folder(config.truth_dir),
-        evaluation_config(config.stride_days, settings),
+        evaluation_config(
+            config.stride_days, settings, estimate_lead_times(wh, start), estimate_lead_times(wh, end)
+        ),
         lambda stage, i, n: context.log.info(f"{stage} {i}/{n}") if i == n or i % 5 == 0 else None,
         settings.feature_config(),
     )  # fmt: skip

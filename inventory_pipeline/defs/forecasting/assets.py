@@ -175,6 +175,8 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         plan = None
         for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
             forecast = forecasting.load_day_forecast(wh, d, feature_config=features, policy=policy)
+            if forecast.lead_times is not None:
+                context.log.info(f"lead times as of {d}: {forecast.lead_times.describe()}")
             plan = forecasting.plan_day(forecast, policy)
             wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
             context.log.info(
