@@ -58,6 +58,10 @@ class EvaluationConfig:
     impute_window_days: int = 28  # no ground truth: a stockout day's demand (for the stock
     # physics only; never scored) = mean of the usable days in this trailing window
 
+    # --- calibration of the quantiles the policy reads ----------------------------------------
+    decision_levels: tuple[float, ...] = (0.80, 0.85, 0.90, 0.95, 0.98, 0.99)  # levels checked
+    cover_bucket_edges: tuple[int, ...] = (14,)  # covers split at these days and the horizon
+
     # --- accuracy + report -------------------------------------------------------------------
     training: TrainingConfig = field(default_factory=TrainingConfig)  # levels, baselines, segments
     timeline_skus: int = 4  # SKUs in the timeline plot (fast mover, intermittent, launch, promo)

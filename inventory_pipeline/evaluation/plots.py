@@ -179,3 +179,26 @@ def sku_timelines_png(
     figure.autofmt_xdate()
     figure.tight_layout()
     return _png(figure, dpi)
+
+
+def calibration_png(table: pl.DataFrame, title: str, dpi: int = 100) -> bytes:
+    """Observed vs nominal level of the cover quantiles, one panel per cover bucket."""
+    buckets = ["all", *sorted(b for b in table["bucket"].unique().to_list() if b != "all")]
+    figure, axes = plt.subplots(1, len(buckets), figsize=(4.2 * len(buckets), 4.0), squeeze=False)
+    for axis, bucket in zip(axes[0], buckets):
+        part = table.filter((pl.col("bucket") == bucket) & (pl.col("windows") > 0))
+        levels = sorted(part["level"].unique().to_list()) or [0.8, 0.99]
+        axis.plot(levels, levels, color="grey", linestyle=":", label="calibrated")
+        for method in part["method"].unique(maintain_order=True).to_list():
+            rows = part.filter(pl.col("method") == method).sort("level")
+            axis.plot(rows["level"], rows["observed"], marker="o", label=method, **_style(method))
+        windows = int(part["windows"].max()) if part.height else 0
+        axis.set(
+            xlabel="nominal level of the cover quantile", ylabel="share of windows covered",
+            title=f"cover {bucket} ({windows} windows)",
+        )  # fmt: skip
+        axis.grid(alpha=0.3)
+    axes[0][0].legend(loc="upper left", fontsize="small")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return _png(figure, dpi)

@@ -28,6 +28,7 @@ import polars as pl
 from inventory_pipeline.evaluation.config import CHAMPION, ORACLE
 from inventory_pipeline.evaluation.plots import (
     accuracy_by_horizon_png,
+    calibration_png,
     pick_timeline_skus,
     sku_timelines_png,
     tradeoff_png,
@@ -300,6 +301,25 @@ def per_sku(result: EvaluationResult) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+def calibration_markdown(result: EvaluationResult) -> str:
+    """Observed level of each method's cover quantiles, per decision level (all covers)."""
+    table = result.calibration.filter(pl.col("bucket") == "all")
+    if table.is_empty():
+        return "No cover window ends inside the evaluated range."
+    levels = sorted(table["level"].unique().to_list())
+    rows = []
+    for method in result.methods:
+        part = table.filter(pl.col("method") == method)
+        if part.is_empty():
+            continue
+        got = dict(zip(part["level"].to_list(), part["observed"].to_list()))
+        rows.append(
+            [_label(method, result)] + [_fmt(got.get(q), "{:.3f}") for q in levels]
+            + [str(int(part["windows"].max()))]
+        )  # fmt: skip
+    return _md_table(["forecaster"] + [f"q{q:.2f}" for q in levels] + ["windows"], rows)
+
+
 def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
     """The whole summary page."""
     cfg = result.config
@@ -362,6 +382,17 @@ def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
         "",
         f"![accuracy by horizon]({images['accuracy_by_horizon']})",
         "",
+        "## Calibration of the quantiles the policy reads",
+        "",
+        (
+            "Share of cover windows (lead time + review after an origin, ending inside the range) "
+            "whose demand stayed at or below the forecaster's quantile of demand over that "
+            "window; calibrated = the nominal level. Per cover bucket: calibration.csv and the plot."
+        ),
+        "",
+        calibration_markdown(result),
+        "",
+        *([f"![calibration]({images['calibration']})", ""] if "calibration" in images else []),
     ]
     if "sku_timelines" in images:
         lines += ["## SKU timelines", "", f"![SKU timelines]({images['sku_timelines']})", ""]
@@ -404,6 +435,7 @@ def write_report(result: EvaluationResult) -> dict[str, Path]:
         "accuracy": result.accuracy.metrics,
         "accuracy_by_horizon": result.accuracy.by_horizon,
         "gap_closed": result.accuracy.gap,
+        "calibration": result.calibration,
     }
     for name, frame in tables.items():
         frame.write_csv(out / f"{name}.csv")
@@ -418,6 +450,12 @@ def write_report(result: EvaluationResult) -> dict[str, Path]:
             dpi=dpi,
         ),
     }  # fmt: skip
+    if not result.calibration.is_empty():
+        images["calibration"] = calibration_png(
+            result.calibration,
+            f"Cover quantiles: observed vs nominal level, {result.start} .. {result.end}",
+            dpi=dpi,
+        )
     picks = pick_timeline_skus(result.shop, result.replay, result.config.timeline_skus)
     if picks:
         shown = [m for m in (CHAMPION, best_peer(result)) if m in result.replay.paths]

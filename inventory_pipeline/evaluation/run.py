@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inventory_pipeline.evaluation.calibration import decision_calibration
 from inventory_pipeline.evaluation.config import (
     AUTO_ETS,
     CHAMPION,
@@ -72,6 +73,7 @@ class EvaluationResult:
     config: EvaluationConfig
     notes: tuple[str, ...]  # what a reader must know to read the figures right
     seconds: float
+    calibration: pl.DataFrame = field(default_factory=pl.DataFrame)  # decision quantiles' coverage
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -114,6 +116,11 @@ class EvaluationResult:
         for row in self.replay.frontier.iter_rows(named=True):
             key = f"sim_inventory_value_at_fill{round(row['fill_rate_target'] * 100):02d}"
             out[f"{key}_{row['method']}"] = float(row["avg_on_hand_value"])
+        if not self.calibration.is_empty():
+            overall = self.calibration.filter(pl.col("bucket") == "all")
+            for row in overall.iter_rows(named=True):
+                key = f"cover_coverage_q{round(row['level'] * 100):02d}_{row['method']}"
+                out[key] = float(row["observed"])
         return {k: v for k, v in out.items() if np.isfinite(v)}
 
 
@@ -208,6 +215,9 @@ def run_evaluation(
             f"{shop.imputed_sku_days} on-sale SKU-days were stockouts; their demand was estimated."
         )
     replayed = replay(shop, forecasts, methods, promotion_days, truth, cfg, rng, on_progress)
+    calibration = decision_calibration(
+        shop, forecasts, methods, cfg.decision_levels, cfg.reorder, cfg.cover_bucket_edges
+    )
     result = EvaluationResult(
         out_dir=Path(out_dir),
         start=start,
@@ -222,6 +232,7 @@ def run_evaluation(
         config=cfg,
         notes=tuple(notes),
         seconds=time.perf_counter() - started,
+        calibration=calibration,
     )
     from inventory_pipeline.evaluation.report import write_report
 
