@@ -37,6 +37,8 @@ import polars as pl
 from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.run import run_evaluation
 from inventory_pipeline.leadtimes import estimate_lead_times
+from inventory_pipeline.model import EmbeddingCache
+from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.sampleshop import PROFILES
 from inventory_pipeline.settings import load_settings
 from inventory_pipeline.warehouse import Warehouse
@@ -53,9 +55,17 @@ def _last_day(warehouse: Warehouse) -> str:
 
 
 def evaluate_shop(root: Path, args: argparse.Namespace) -> pl.DataFrame:
-    """Both variants on one built shop: (variant, method, <COLUMNS>) at the shop's target."""
+    """Both variants on one built shop: (variant, method, <COLUMNS>) at the shop's target.
+
+    A saved model in ``<root>/model`` (``DemandForecaster.save``) is evaluated next to the peers.
+    """
     settings = load_settings(root / "settings.yaml")
     warehouse = Warehouse(root / "warehouse")
+    forecaster = None
+    if (root / "model").is_dir():
+        forecaster = DemandForecaster.load(
+            root / "model", embedding_cache=EmbeddingCache(root / "embeddings")
+        )
     end = pl.Series([_last_day(warehouse)]).str.to_date()[0]
     start = end - timedelta(days=args.eval_days - 1)
     known = settings.lead_time_range or estimate_lead_times(warehouse, start).lead_time_range
@@ -76,7 +86,8 @@ def evaluate_shop(root: Path, args: argparse.Namespace) -> pl.DataFrame:
         )
         started = time.perf_counter()
         result = run_evaluation(
-            warehouse, start, end, root / f"evaluation-{variant}", None, None, root / "truth", cfg,
+            warehouse, start, end, root / f"evaluation-{variant}", forecaster,
+            "saved" if forecaster else None, root / "truth", cfg,
             None, settings.feature_config(),
         )  # fmt: skip
         print(f"    {variant}: {time.perf_counter() - started:.0f} s")
@@ -84,6 +95,9 @@ def evaluate_shop(root: Path, args: argparse.Namespace) -> pl.DataFrame:
             (pl.col("service_level") == settings.service_level) & (pl.col("segment") == "all")
         )
         rows.append(table.select("method", *COLUMNS).with_columns(pl.lit(variant).alias("variant")))
+        calibration = result.calibration.filter(pl.col("windows") > 0)
+        with pl.Config(tbl_rows=200, tbl_cols=10):
+            print(calibration.pivot("level", index=["method", "bucket"], values="observed"))
     return pl.concat(rows)
 
 
@@ -99,10 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="seasonal_naive,auto_ets", help="peers to replay")
     parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out/lead-shops"))
     parser.add_argument("--out", type=Path, default=None, help="write the JSON here")
+    parser.add_argument(
+        "--shop", type=Path, action="append", default=[],
+        help="evaluate this already built shop root (settings.yaml, warehouse/, truth/, model/) "
+        "instead of building profiles; repeatable",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     profiles = sorted(PROFILES) if args.profiles == "all" else args.profiles.split(",")
     frames = []
-    for profile in profiles:
+    for root in args.shop:
+        print(f"{root}")
+        table = evaluate_shop(root, args)
+        print(table.sort("method", "variant"))
+        frames.append(table.with_columns(pl.lit(root.name).alias("profile"), pl.lit(0).alias("seed")))
+    for profile in profiles if not args.shop else []:
         for seed in range(args.seed, args.seed + args.seeds):
             root = args.workdir / f"{profile}-{seed}-{args.skus}x{args.days}"
             print(f"{profile} seed {seed}: {root}")

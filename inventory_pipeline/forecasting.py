@@ -20,7 +20,7 @@ import polars as pl
 from inventory_pipeline import metrics
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.config import FeatureConfig
-from inventory_pipeline.leadtimes import LeadTimeEstimate, estimate_lead_times
+from inventory_pipeline.leadtimes import LeadTimeEstimate, weekly_lead_time_estimate
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders
@@ -168,7 +168,9 @@ def load_day_forecast(
     )  # fmt: skip
     planned = planned_orders(warehouse, forecast_date, lookback, skus)
     lead_times = (
-        estimate_lead_times(warehouse, forecast_date) if policy.lead_time_range is None else None
+        weekly_lead_time_estimate(warehouse, forecast_date)
+        if policy.lead_time_range is None
+        else None
     )
     return DayForecast(forecast_date, rows, features, levels, cumulative, skus, planned, lead_times)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from datetime import date, timedelta
 
 import numpy as np
@@ -128,3 +130,15 @@ def estimate_lead_times(
         con.close()
     assert isinstance(changes, pl.DataFrame)
     return summarise(pair_deliveries(changes), config)
+
+
+def weekly_lead_time_estimate(warehouse: Warehouse, as_of: date) -> LeadTimeEstimate:
+    """The estimate as of the Monday on or before ``as_of`` (what was known then), computed once
+    per week and process: a nightly backfill pays for it once a week, not every night."""
+    monday = as_of - timedelta(days=as_of.weekday())
+    return _cached_estimate(warehouse.root.resolve(), monday)
+
+
+@lru_cache(maxsize=64)
+def _cached_estimate(root: Path, as_of: date) -> LeadTimeEstimate:
+    return estimate_lead_times(Warehouse(root), as_of)

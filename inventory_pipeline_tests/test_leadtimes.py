@@ -9,7 +9,13 @@ import pytest
 
 from inventory_pipeline import contract as c
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
-from inventory_pipeline.leadtimes import LeadTimeEstimateConfig, estimate_lead_times, pair_deliveries, summarise
+from inventory_pipeline.leadtimes import (
+    LeadTimeEstimateConfig,
+    estimate_lead_times,
+    pair_deliveries,
+    summarise,
+    weekly_lead_time_estimate,
+)
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.profiles import get_profile
 from inventory_pipeline.warehouse import Warehouse
@@ -65,6 +71,10 @@ def test_a_generated_shop_s_supplier_delays_are_recovered(tmp_path: Path, jitter
     else:  # deliveries come up to 50% late, uniformly
         assert low == pytest.approx(1.0, abs=0.03)
         assert 1.35 < high <= 1.5
+    # the nightly plan's estimate: as known on the Monday on or before the night
+    night = start + timedelta(days=149)
+    monday = night - timedelta(days=night.weekday())
+    assert weekly_lead_time_estimate(warehouse, night) == estimate_lead_times(warehouse, monday)
     # as known on an early day: only the snapshots exported by then
     early = estimate_lead_times(warehouse, start + timedelta(days=20))
     assert early.deliveries < estimate.deliveries
