@@ -45,8 +45,8 @@ clean-data:
 lock:
 	$(PYTHON) -m venv $(VENV)-tools
 	$(VENV)-tools/bin/python -m pip install --quiet pip-tools==7.7.0
-	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)-tools/bin/pip-compile --quiet --generate-hashes --extra test \
-	    --strip-extras --unsafe-package torch --no-emit-index-url --no-emit-find-links \
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)-tools/bin/pip-compile --quiet --generate-hashes \
+	    --extra test --strip-extras --unsafe-package torch --no-emit-index-url --no-emit-find-links \
 	    --output-file requirements.lock pyproject.toml
 
 # Builds the wheel and runs a tiny shop with it installed in a fresh venv (what CI does).

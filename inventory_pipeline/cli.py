@@ -279,9 +279,8 @@ def _training_config_file(path: str | None) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    config = training_run_config(
-        args.finetune or "", args.max_epochs, args.seed, args.until, _training_config_file(args.config)
-    )
+    extra = _training_config_file(args.config)
+    config = training_run_config(args.finetune or "", args.max_epochs, args.seed, args.until, extra)
     return 0 if run_job("retrain_job", config) else 1
 
 
@@ -299,7 +298,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def read_plan(warehouse_dir: Path, day: date, all_rows: bool = False, limit: int = 50) -> list[tuple]:
+def read_plan(
+    warehouse_dir: Path, day: date, all_rows: bool = False, limit: int = 50
+) -> list[tuple]:
     """Rows of the published reorder plan of ``day`` (orders only unless ``all_rows``).
 
     Raises SystemExit naming the command that materialises the partition when it is missing.
@@ -328,7 +329,9 @@ def format_table(header: tuple[str, ...], rows: list[tuple], max_width: int = 80
 
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
-    numeric = [bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(header))]
+    numeric = [
+        bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(header))
+    ]
 
     def line(values: list[str]) -> str:
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
@@ -481,7 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, required=True, help="first forecast origin, YYYY-MM-DD")
     p.add_argument("--end", type=_date, required=True, help="last replayed day, YYYY-MM-DD")
     p.add_argument("--no-model", action="store_true", help="score the peers only")
-    p.add_argument("--truth", help="ground-truth folder (unset: <data root>/ground_truth if present)")
+    p.add_argument("--truth",
+                   help="ground-truth folder (unset: <data root>/ground_truth if present)")
     p.add_argument("--stride", type=int, default=0,
                    help="days between forecast origins (0: the evaluation default)")
     p.set_defaults(func=cmd_evaluate)
@@ -498,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plan)
 
     p = command("demo", "sample shop + backfill of its whole period + training + forecasts")
-    p.add_argument("--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000")
+    p.add_argument("--serve", action="store_true",
+                   help="then serve the Dagster UI on 127.0.0.1:3000")
     p.add_argument("--skip-training", action="store_true", help="keep the current champion model")
     p.add_argument("--forecast-days", type=_positive, default=28,
                    help="nightly forecasts for this many last days of the sample period")

@@ -1,4 +1,4 @@
-"""Dependencies: every imported package is declared, and requirements.lock pins every one with hashes."""
+"""Dependencies: every imported package is declared; requirements.lock pins each one with hashes."""
 
 import ast
 import re
@@ -68,7 +68,7 @@ def test_lock_pins_every_declared_package_with_hashes() -> None:
             assert name not in locked, f"{name} is installed before the lock, not from it"
             continue
         assert name in locked, f"{name} is declared but not in requirements.lock: run `make lock`"
-        version, hashes = locked[name]
+        version, _ = locked[name]
         assert requirement.specifier.contains(version, prereleases=True), (
             f"requirements.lock pins {name}=={version}, pyproject.toml asks {requirement}: "
             "run `make lock`"

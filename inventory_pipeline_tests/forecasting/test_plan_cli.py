@@ -35,7 +35,9 @@ def test_plan_prints_the_days_orders_largest_first(
     assert cli.main(["plan", "--date", planned.isoformat()]) == 0
     out = capsys.readouterr().out.splitlines()
     plan = pl.read_parquet(shop.warehouse.partition_path("reorder_plan", {"plan_date": planned}))
-    orders = plan.filter(pl.col("order_qty") > 0).sort(["order_value", "sku"], descending=[True, False])
+    orders = plan.filter(pl.col("order_qty") > 0).sort(
+        ["order_value", "sku"], descending=[True, False]
+    )
     assert orders.height > 0
     assert out[0] == f"reorder plan {planned}: {orders.height} orders (largest order value first)"
     assert out[1].split() == list(cli.PLAN_COLUMNS)

@@ -34,7 +34,9 @@ def test_training_windows_end_at_until(warehouse, tmp_path) -> None:
     until = latest - timedelta(days=10)
     args = cli.build_parser().parse_args(["train", "--until", until.isoformat(), "--seed", "3"])
     run_config = cli.training_run_config(args.finetune or "", 0, args.seed, args.until, RUN_CONFIG)
-    job = defs.resolve_job_def("retrain_job").get_subset(asset_selection={dg.AssetKey("training_windows")})
+    job = defs.resolve_job_def("retrain_job").get_subset(
+        asset_selection={dg.AssetKey("training_windows")}
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance,
@@ -62,5 +64,6 @@ def _training_config():
 
 def test_until_outside_the_exports_is_refused_with_the_range(warehouse) -> None:
     latest = latest_export(warehouse)
-    with pytest.raises(ValueError, match=f"until={latest + timedelta(days=1)} is outside the exported days"):
-        plan_origins(warehouse, _training_config(), 14, latest + timedelta(days=1))
+    after = latest + timedelta(days=1)
+    with pytest.raises(ValueError, match=f"until={after} is outside the exported days"):
+        plan_origins(warehouse, _training_config(), 14, after)
