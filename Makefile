@@ -11,13 +11,16 @@ export DAGSTER_DISABLE_TELEMETRY := true
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo serve test bench clean-data
+.PHONY: install demo serve test bench clean-data lock wheel-test
 
-$(STAMP): pyproject.toml
+# Versions come from requirements.lock (every package pinned, with hashes, test extras included).
+# torch is left out of the lock: the CPU build is installed first with pip (not uv).
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch is pinned to the CPU build (torch==2.13.0 in pyproject.toml); install with pip, not uv.
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,3 +39,16 @@ bench: $(STAMP)
 
 clean-data:
 	rm -rf data
+
+# Regenerates requirements.lock from pyproject.toml (after changing a dependency); existing pins
+# are kept unless pyproject.toml asks for other versions (--upgrade moves them all).
+lock:
+	$(PYTHON) -m venv $(VENV)-tools
+	$(VENV)-tools/bin/python -m pip install --quiet pip-tools==7.7.0
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)-tools/bin/pip-compile --quiet --generate-hashes \
+	    --extra test --strip-extras --unsafe-package torch --no-emit-index-url --no-emit-find-links \
+	    --output-file requirements.lock pyproject.toml
+
+# Builds the wheel and runs a tiny shop with it installed in a fresh venv (what CI does).
+wheel-test:
+	PYTHON=$(PYTHON) .ci/wheel_test

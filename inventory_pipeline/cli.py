@@ -5,8 +5,13 @@ Sub-commands:
   backfill      materialise a range of export days through the Dagster instance in $DAGSTER_HOME
   train         retrain the demand model, backtest it, promote it only if it is better
   evaluate      champion vs peers over a range: accuracy and an inventory replay, as a report
+  plan          print one night's published reorder plan as a table
   demo          sample shop, backfill, retrain, nightly forecasts (+ optionally serve the UI)
+  serve         serve the Dagster UI and daemon
   init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
+
+Paths come from the environment (INVENTORY_DATA_DIR, default ./data; see the README,
+"Configuration"). `inventory-pipeline COMMAND --help` lists a command's flags and defaults.
 """
 
 from __future__ import annotations
@@ -27,10 +32,20 @@ from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS
 if TYPE_CHECKING:  # dagster is imported when a command needs it, not at start-up
     from dagster import DagsterInstance
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DAGSTER_YAML = REPO_ROOT / "deploy" / "local" / "dagster.yaml"
+# Package data (the repository's deploy/ and workspace.yaml, shipped inside the wheel).
+PACKAGE_DIR = Path(__file__).resolve().parent
+DAGSTER_YAML = PACKAGE_DIR / "deploy" / "local" / "dagster.yaml"
+WORKSPACE_YAML = PACKAGE_DIR / "workspace.yaml"
 UI_HOST = "127.0.0.1"
 UI_PORT = 3000
+# The jobs partitioned by export day, which `backfill --job` runs over a range (the sharded job is
+# partitioned by day and shard: launch it from the UI or with `dagster job backfill`).
+BACKFILL_JOBS = ("daily_data_job", "ingest_job", "nightly_forecast_job", "assemble_forecasts_job")
+FINETUNE_CHOICES = ("frozen", "top_k", "lora", "full")
+PLAN_COLUMNS = (
+    "sku", "on_hand", "on_order", "lead_time_days", "service_level", "order_up_to", "order_qty",
+    "order_value", "reason",
+)  # fmt: skip
 
 
 def _date(text: str) -> date:
@@ -225,15 +240,48 @@ def run_job(job_name: str, run_config: dict | None = None) -> bool:
     return result.success
 
 
-def training_run_config(finetune: str = "", max_epochs: int = 0) -> dict:
-    """Run config giving every training asset the same TrainingRunConfig."""
-    values = {"finetune": finetune, "max_epochs": max_epochs}
+def training_run_config(
+    finetune: str = "",
+    max_epochs: int = 0,
+    seed: int | None = None,
+    until: date | None = None,
+    extra: dict | None = None,
+) -> dict:
+    """Run config giving every training asset the same TrainingRunConfig.
+
+    ``extra`` holds further TrainingRunConfig fields (``train --config FILE``); the flags win.
+    """
+    values = {**(extra or {}), "finetune": finetune, "max_epochs": max_epochs}
+    if seed is not None:
+        values["seed"] = seed
+    if until is not None:
+        values["until"] = until.isoformat()
     ops = ("training_windows", "demand_model", "model_backtest")
-    return {"ops": {op: {"config": values} for op in ops}}
+    return {"ops": {op: {"config": dict(values)} for op in ops}}
+
+
+def _training_config_file(path: str | None) -> dict:
+    """The TrainingRunConfig fields of a YAML file (``train --config``), checked to be a mapping."""
+    if not path:
+        return {}
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise SystemExit(f"--config {path}: no such file (a YAML mapping of training run fields)")
+    values = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    if not isinstance(values, dict):
+        raise SystemExit(
+            f"--config {path}: expected a YAML mapping of training run fields "
+            f"(e.g. 'training_overrides_json: ...'), got {type(values).__name__}"
+        )
+    return values
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    return 0 if run_job("retrain_job", training_run_config(args.finetune, args.max_epochs)) else 1
+    extra = _training_config_file(args.config)
+    config = training_run_config(args.finetune or "", args.max_epochs, args.seed, args.until, extra)
+    return 0 if run_job("retrain_job", config) else 1
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -248,6 +296,59 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = resolve_paths().warehouse_dir / "evaluation" / f"{args.start}_{args.end}"
     print(f"report: {report}/summary.md")
     return 0 if ok else 1
+
+
+def read_plan(
+    warehouse_dir: Path, day: date, all_rows: bool = False, limit: int = 50
+) -> list[tuple]:
+    """Rows of the published reorder plan of ``day`` (orders only unless ``all_rows``).
+
+    Raises SystemExit naming the command that materialises the partition when it is missing.
+    """
+    from inventory_pipeline.forecasting import REORDER_PLAN
+    from inventory_pipeline.warehouse import Warehouse, memory_connection, read_sql
+
+    wh = Warehouse(warehouse_dir)
+    path = wh.partition_path(REORDER_PLAN, {"plan_date": day})
+    if not path.exists():
+        raise SystemExit(
+            f"no reorder plan for {day} in {wh.table_dir(REORDER_PLAN)}: materialise it with\n"
+            f"  inventory-pipeline backfill --job nightly_forecast_job --start {day} --end {day}\n"
+            f"(it needs a champion model: `inventory-pipeline train`)"
+        )
+    params = {"path": str(path), "all_rows": all_rows, "max_rows": limit}
+    return memory_connection().execute(read_sql("plan/reorder_plan"), params).fetchall()
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple], max_width: int = 80) -> str:
+    """Rows as a plain-text table with aligned columns (numbers right-aligned, text cut)."""
+
+    def cell(value: object) -> str:
+        text = f"{value:.2f}" if isinstance(value, float) else str(value)
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+    numeric = [
+        bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(header))
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(list(header)), line(["-" * w for w in widths]), *map(line, cells)])
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    rows = read_plan(resolve_paths().warehouse_dir, args.date, args.all, args.limit)
+    what = "SKUs" if args.all else "orders"
+    if not rows:
+        print(f"reorder plan {args.date}: no {what}")
+        return 0
+    print(f"reorder plan {args.date}: {len(rows)} {what} (largest order value first)")
+    print(format_table(PLAN_COLUMNS, rows, args.reason_width))
+    return 0
 
 
 def cmd_init_home(_: argparse.Namespace) -> int:
@@ -291,71 +392,131 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_command(port: int = UI_PORT) -> list[str]:
-    """``dagster dev`` (UI + daemon) bound to the loopback interface only: never 0.0.0.0."""
+def serve_command(port: int = UI_PORT, host: str = UI_HOST) -> list[str]:
+    """``dagster dev`` (UI + daemon) on ``host`` (default the loopback interface, never 0.0.0.0)."""
     return [
         sys.executable, "-m", "dagster", "dev",
-        "-w", str(REPO_ROOT / "workspace.yaml"),
-        "-h", UI_HOST, "-p", str(port),
+        "-w", str(WORKSPACE_YAML),
+        "-h", host, "-p", str(port),
     ]  # fmt: skip
 
 
-def serve() -> int:
-    """Serves the Dagster UI (and daemon) on 127.0.0.1:3000 until interrupted."""
+def serve(port: int = UI_PORT, host: str = UI_HOST) -> int:
+    """Serves the Dagster UI (and daemon) on host:port until interrupted."""
     init_home()
-    print(f"Dagster UI on http://{UI_HOST}:{UI_PORT} (Ctrl-C to stop)")
-    return subprocess.call(serve_command(), cwd=REPO_ROOT)
+    print(f"Dagster UI on http://{host}:{port} (Ctrl-C to stop)")
+    return subprocess.call(serve_command(port, host))
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows every flag's default and keeps the descriptions' line breaks."""
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port 1-65535, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: every flag has a help text, and ``--help`` shows its default."""
     parser = argparse.ArgumentParser(prog="inventory-pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("sample-shop", help="write a sample shop landing zone")
+    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=description or summary,
+                              formatter_class=_HelpFormatter)  # fmt: skip
+
+    p = command("sample-shop", "write a sample shop landing zone (+ ground truth and settings)")
     p.add_argument("--out", required=True, help="landing root to write")
-    p.add_argument("--truth-out", help="ground-truth folder (default: <out>/../ground_truth)")
-    p.add_argument("--skus", type=_positive, default=SAMPLE_SHOP_DEFAULTS["skus"])
-    p.add_argument("--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"])
-    p.add_argument("--start", type=_date, default=_date(str(SAMPLE_SHOP_DEFAULTS["start"])))
-    p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"])
+    p.add_argument("--truth-out", help="ground-truth folder (unset: <out>/../ground_truth)")
+    p.add_argument("--skus", type=_positive, default=SAMPLE_SHOP_DEFAULTS["skus"],
+                   help="number of products")
+    p.add_argument("--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"],
+                   help="number of export days")
+    p.add_argument("--start", type=_date, default=_date(str(SAMPLE_SHOP_DEFAULTS["start"])),
+                   help="first export day, YYYY-MM-DD")
+    p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"],
+                   help="random seed (same seed and sizes: the same shop)")
     p.add_argument("--profile", default="default",
-                   help="kind of shop: default, or one of README 'The sample shop'")
-    p.add_argument("--settings-out", help="shop settings file (default: <out>/../settings.yaml)")
+                   help="kind of shop: default, or one of README 'Sample-shop profiles'")
+    p.add_argument("--settings-out", help="shop settings file (unset: <out>/../settings.yaml)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier generated shop")
     p.set_defaults(func=cmd_sample_shop)
 
-    p = sub.add_parser("backfill", help="materialise a range of export days (one run)")
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
-    p.add_argument("--job", default="daily_data_job", help="partitioned job to run (default daily_data_job: ingest + features)")
+    p = command("backfill", "materialise a range of export days (one run)",
+                "Runs a job partitioned by export day over --start..--end (inclusive) as one run "
+                "in the Dagster instance of $DAGSTER_HOME.")
+    p.add_argument("--start", type=_date, required=True, help="first export day, YYYY-MM-DD")
+    p.add_argument("--end", type=_date, required=True, help="last export day, YYYY-MM-DD")
+    p.add_argument("--job", default="daily_data_job", choices=BACKFILL_JOBS,
+                   help="job to run: daily_data_job = ingest + features, ingest_job = ingest "
+                        "only, nightly_forecast_job = ingest + features + forecasts + reorder plan "
+                        "+ accuracy, assemble_forecasts_job = publish sharded runs' days")
     p.set_defaults(func=cmd_backfill)
 
-    p = sub.add_parser("train", help="retrain, backtest and (if better) promote the model")
-    p.add_argument("--finetune", default="", choices=["", "frozen", "top_k", "lora", "full"],
-                   help="fine-tuning strategy (default: the pipeline default)")
-    p.add_argument("--max-epochs", type=int, default=0, help="0: the pipeline default")
+    p = command("train", "retrain, backtest and (if better) promote the model",
+                "Runs retrain_job: training windows, fit, backtest; the candidate becomes the "
+                "champion only if it beats the champion and the baselines.")
+    p.add_argument("--finetune", default=None, choices=FINETUNE_CHOICES,
+                   help="fine-tuning strategy of the text encoder (unset: the pipeline default, "
+                        "see docs/model.md)")
+    p.add_argument("--max-epochs", type=int, default=0,
+                   help="upper bound on training epochs (0: the pipeline default)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="random seed of the model (python, numpy, torch; unset: the model "
+                        "default); the same seed and data give the same weights")
+    p.add_argument("--until", type=_date, default=None,
+                   help="train as of this past export day, YYYY-MM-DD: the training, validation "
+                        "and backtest blocks end there, later days are not used (for backtests "
+                        "and audits; unset: the latest export day)")
+    p.add_argument("--config", default=None,
+                   help="YAML file of further training run fields given to every training "
+                        "asset (e.g. training_overrides_json, model_overrides_json); the flags "
+                        "above win")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="champion vs peers: accuracy + inventory replay report")
-    p.add_argument("--start", type=_date, required=True, help="first forecast origin")
-    p.add_argument("--end", type=_date, required=True, help="last replayed day")
+    p = command("evaluate", "champion vs peers: accuracy + inventory replay report",
+                "Runs evaluation_job over --start..--end; the report goes to "
+                "<warehouse>/evaluation/<start>_<end>/ and to MLflow.")
+    p.add_argument("--start", type=_date, required=True, help="first forecast origin, YYYY-MM-DD")
+    p.add_argument("--end", type=_date, required=True, help="last replayed day, YYYY-MM-DD")
     p.add_argument("--no-model", action="store_true", help="score the peers only")
-    p.add_argument("--truth", help="ground-truth folder (default: <data root>/ground_truth if present)")
-    p.add_argument("--stride", type=int, default=0, help="days between origins (0: default)")
+    p.add_argument("--truth",
+                   help="ground-truth folder (unset: <data root>/ground_truth if present)")
+    p.add_argument("--stride", type=int, default=0,
+                   help="days between forecast origins (0: the evaluation default)")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("demo", help="sample shop + backfill of its whole period")
-    p.add_argument("--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000")
+    p = command("plan", "print one night's reorder plan as a table",
+                "Reads the published reorder_plan partition of --date (Parquet, with DuckDB) "
+                "from $INVENTORY_WAREHOUSE_DIR.")
+    p.add_argument("--date", type=_date, required=True,
+                   help="plan date = export day of the nightly run, YYYY-MM-DD")
+    p.add_argument("--all", action="store_true", help="every SKU, not only those with an order")
+    p.add_argument("--limit", type=_positive, default=50, help="print at most this many rows")
+    p.add_argument("--reason-width", type=_positive, default=100,
+                   help="cut longer cells (the reason) to this many characters")
+    p.set_defaults(func=cmd_plan)
+
+    p = command("demo", "sample shop + backfill of its whole period + training + forecasts")
+    p.add_argument("--serve", action="store_true",
+                   help="then serve the Dagster UI on 127.0.0.1:3000")
     p.add_argument("--skip-training", action="store_true", help="keep the current champion model")
     p.add_argument("--forecast-days", type=_positive, default=28,
-                   help="nightly forecasts for this many last days of the sample period (default 28)")
+                   help="nightly forecasts for this many last days of the sample period")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("serve", help="serve the Dagster UI on 127.0.0.1:3000")
-    p.set_defaults(func=lambda _: serve())
+    p = command("serve", "serve the Dagster UI and daemon (dagster dev)")
+    p.add_argument("--host", default=UI_HOST,
+                   help="interface to bind; keep the loopback default behind an authenticating "
+                        "proxy (docs/deployment.md)")
+    p.add_argument("--port", type=_port, default=UI_PORT, help="TCP port of the UI")
+    p.set_defaults(func=lambda args: serve(args.port, args.host))
 
-    p = sub.add_parser("init-home", help="create $DAGSTER_HOME with dagster.yaml")
+    p = command("init-home", "create $DAGSTER_HOME with dagster.yaml")
     p.set_defaults(func=cmd_init_home)
     return parser
 

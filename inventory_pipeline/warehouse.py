@@ -27,7 +27,9 @@ PARTITION_FILE = "data.parquet"
 CATALOG_FILE = "catalog.duckdb"
 # Temp files do not end in .parquet, so no Parquet glob (not even root/**/*.parquet) can see them.
 TMP_SUFFIX = ".parquet.tmp"
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# Package data: the repository's top-level sql/ (the source), shipped in the wheel as
+# inventory_pipeline/sql (a symlink in a checkout), so an installed package never reads a checkout.
+SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _CATALOG_LOCK_RETRIES = 50
@@ -197,7 +199,10 @@ def read_sql(name: str) -> str:
     """Text of ``sql/<name>.sql``; parameters inside are bound (``$name``), never formatted in."""
     path = SQL_DIR / f"{name}.sql"
     if not path.exists():
-        raise FileNotFoundError(f"SQL file {path} not found (is the package installed from a checkout?)")
+        raise FileNotFoundError(
+            f"SQL file {path} not found: the package is incomplete; reinstall it from a wheel built "
+            f"with `pip wheel --no-deps .` (it ships sql/ as inventory_pipeline/sql)"
+        )
     return path.read_text()
 
 

@@ -13,7 +13,7 @@ Public API:
     simulate, SimulationInputs, SimulationPath, policy_metrics   the simulation (``simulation.py``)
     lightgbm_forecast                      the LightGBM peer (``peers.py``)
 
-Reproduce the report on a warehouse: ``python -m inventory_pipeline.evaluation --help``.
+Reproduce the report on a warehouse: ``inventory-pipeline evaluate --help`` (the evaluation_job).
 """
 
 from inventory_pipeline.evaluation.config import EvaluationConfig, LightGBMConfig

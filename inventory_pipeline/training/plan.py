@@ -131,7 +131,20 @@ def plan_origins(
     warehouse: Warehouse,
     cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG,
     horizon_days: int | None = None,
+    until: date | None = None,
 ) -> TrainingPlan:
-    """The plan over the warehouse's exported range; H defaults to the run's model config."""
+    """The plan over the warehouse's exported range; H defaults to the run's model config.
+
+    ``until``: train as of that past export day (backtests, audits): every block ends there and
+    no later day is a target, as if the warehouse's last export were ``until``.
+    """
     H = horizon_days if horizon_days is not None else cfg.model_config().horizon_days
-    return make_plan(first_export(warehouse), latest_export(warehouse), H, cfg)
+    first, latest = first_export(warehouse), latest_export(warehouse)
+    if until is not None:
+        if not first <= until <= latest:
+            raise ValueError(
+                f"until={until} is outside the exported days {first} .. {latest}: pick a day in "
+                f"that range (train --until), or leave it unset to train on every exported day"
+            )
+        latest = until
+    return make_plan(first, latest, H, cfg)

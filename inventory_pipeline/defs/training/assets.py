@@ -57,6 +57,17 @@ class TrainingRunConfig(dg.Config):
     truth_dir: str = ""  # ground truth of a generated shop; empty: <data root>/ground_truth if present
     training_overrides_json: str = ""  # JSON of TrainingConfig fields, e.g. {"backtest_days": 28}
     model_overrides_json: str = ""  # JSON of ModelConfig fields, e.g. {"d_model": 32}
+    seed: int | None = None  # the model's random seed; unset: ModelConfig's
+    until: str = ""  # YYYY-MM-DD: train as of this past export day; empty: the latest export
+
+    def until_day(self) -> date | None:
+        """``until`` as a date (None when unset), with an actionable error for a bad value."""
+        if not self.until:
+            return None
+        try:
+            return date.fromisoformat(self.until)
+        except ValueError as err:
+            raise ValueError(f"until={self.until!r}: expected a date YYYY-MM-DD or empty") from err
 
     def training_config(self, settings: ShopSettings | None = None) -> TrainingConfig:
         """The run's training config; the model's horizon is the shop's unless overridden."""
@@ -70,6 +81,8 @@ class TrainingRunConfig(dg.Config):
             model["finetune"] = self.finetune
         if self.max_epochs:
             model["max_epochs"] = self.max_epochs
+        if self.seed is not None:
+            model["seed"] = self.seed
         return dataclasses.replace(base, **changes, model_overrides=model)
 
 
@@ -114,7 +127,7 @@ def training_windows(
     settings = shop.settings()
     cfg = config.training_config(settings)
     model_config = cfg.model_config(events=settings.events)
-    plan = plan_origins(wh, cfg, model_config.horizon_days)
+    plan = plan_origins(wh, cfg, model_config.horizon_days, config.until_day())
     demand = read_demand(wh)
     total = len(plan.train_origins) + len(plan.validation_origins) + len(plan.backtest_origins)
     every = max(1, total // 20)
