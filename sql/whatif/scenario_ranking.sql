@@ -20,6 +20,13 @@ WITH per_sku AS (
            sum(incremental_margin) AS incremental_margin
     FROM scenario_rows
     GROUP BY discount_pct
+), orders AS (
+    SELECT discount_pct,
+           sum(order_qty_with) AS order_qty_with,
+           sum(order_qty_without) AS order_qty_without,
+           count(*) FILTER (WHERE days_late > 0) AS skus_ordered_late
+    FROM per_sku
+    GROUP BY discount_pct
 )
 SELECT d.discount_pct,
        d.skus,
@@ -29,11 +36,10 @@ SELECT d.discount_pct,
        d.incremental_units,
        d.incremental_revenue,
        d.incremental_margin,
-       sum(s.order_qty_with) AS order_qty_with,
-       sum(s.order_qty_without) AS order_qty_without,
-       count(*) FILTER (WHERE s.days_late > 0) AS skus_ordered_late,
+       o.order_qty_with,
+       o.order_qty_without,
+       o.skus_ordered_late,
        rank() OVER (ORDER BY d.incremental_margin DESC) AS margin_rank
 FROM per_discount AS d
-JOIN per_sku AS s USING (discount_pct)
-GROUP BY ALL
+JOIN orders AS o USING (discount_pct)
 ORDER BY margin_rank, d.discount_pct
