@@ -130,7 +130,7 @@ def _with_promotion(future: pl.DataFrame, scenario: Scenario, skus: list[str], p
     )  # fmt: skip
 
 
-def _forecast(forecaster: DemandForecaster, features: FeatureSet, pct: float) -> Arm:
+def forecast_arm(forecaster: DemandForecaster, features: FeatureSet, pct: float) -> Arm:
     """Quantiles of every SKU of ``features``; days off sale are 0 and cumulative demand holds."""
     config = forecaster.config
     windows = samples_from_features(features, config)
@@ -152,7 +152,7 @@ def forecast_arms(
     arms = []
     for pct in (0.0, *scenario.discounts):
         future = _with_promotion(features.future, scenario, skus, pct)
-        arms.append(_forecast(forecaster, dataclasses.replace(features, future=future), pct))
+        arms.append(forecast_arm(forecaster, dataclasses.replace(features, future=future), pct))
     return tuple(arms)
 
 
