@@ -6,6 +6,7 @@ Sub-commands:
   train         retrain the demand model, backtest it, promote it only if it is better
   evaluate      champion vs peers over a range: accuracy and an inventory replay, as a report
   demo          sample shop, backfill, retrain, nightly forecasts (+ optionally serve the UI)
+  what-if       a planned promotion forecast with and without it, by discount
   init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
 """
 
@@ -291,6 +292,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_what_if(args: argparse.Namespace) -> int:
+    """A quick what-if from the champion, printed (the what_if/ folder publishes the table)."""
+    from inventory_pipeline import tracking
+    from inventory_pipeline.features.sources import latest_export
+    from inventory_pipeline.forecasting import ModelRef
+    from inventory_pipeline.settings import load_settings
+    from inventory_pipeline.warehouse import Warehouse
+    from inventory_pipeline.whatif import ScenarioError, answer_scenario, build_scenario
+    from inventory_pipeline.whatif import read_features
+    from inventory_pipeline.whatif.report import answer_text
+
+    paths = resolve_paths()
+    settings = load_settings(paths.settings_path)
+    try:
+        scenario = build_scenario(
+            "what-if", args.name, start=args.start, end=args.end, discounts=args.discount or [],
+            skus=args.sku or [], category=args.category, brand=args.brand,
+        )  # fmt: skip
+        warehouse = Warehouse(paths.warehouse_dir)
+        tracking.configure(paths.mlflow_tracking_uri, paths.mlflow_artifacts_dir, args.experiment)
+        forecaster, version = tracking.load_champion(
+            args.model_name, embedding_cache_dir=warehouse.root / "embeddings"
+        )
+        as_of = args.as_of or latest_export(warehouse)
+        features = read_features(warehouse, as_of, forecaster, scenario, settings.feature_config())
+        answer = answer_scenario(
+            forecaster, features, scenario, ModelRef(args.model_name, version),
+            settings.reorder_config(),
+        )  # fmt: skip
+    except ScenarioError as err:
+        print(f"what-if: {err}", file=sys.stderr)
+        return 2
+    print(answer_text(answer, settings.currency))
+    return 0
+
+
 def serve_command(port: int = UI_PORT) -> list[str]:
     """``dagster dev`` (UI + daemon) bound to the loopback interface only: never 0.0.0.0."""
     return [
@@ -351,6 +388,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forecast-days", type=_positive, default=28,
                    help="nightly forecasts for this many last days of the sample period (default 28)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("what-if", help="a planned promotion with and without it, by discount")
+    p.add_argument("--sku", action="append", help="SKU on promotion (repeat for several)")
+    p.add_argument("--category", help="or: every SKU whose category starts with this")
+    p.add_argument("--brand", help="or: every SKU of this brand")
+    p.add_argument("--start", type=_date, required=True, help="first promotion day")
+    p.add_argument("--end", type=_date, required=True, help="last promotion day (inclusive)")
+    p.add_argument("--discount", type=float, action="append", help="percent off (repeat to compare)")
+    p.add_argument("--as-of", type=_date, default=None, help="today (default: the latest export)")
+    p.add_argument("--name", default="cli", help="scenario name shown in the report")
+    p.add_argument("--model-name", default="demand_model", help="registered model (alias champion)")
+    p.add_argument("--experiment", default="inventory_pipeline", help="MLflow experiment")
+    p.set_defaults(func=cmd_what_if)
 
     p = sub.add_parser("serve", help="serve the Dagster UI on 127.0.0.1:3000")
     p.set_defaults(func=lambda _: serve())

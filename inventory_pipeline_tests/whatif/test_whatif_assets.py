@@ -129,3 +129,23 @@ def test_a_promotion_beyond_the_horizon_is_refused(promo_shop: PromoShop) -> Non
     unknown = build_scenario("test", "nope", skus=["NOPE-1"], start=start, end=start, discounts=[20])
     with pytest.raises(ScenarioError, match=r"\['NOPE-1'\] are not in the catalog"):
         read_features(promo_shop.warehouse, promo_shop.latest, fc, unknown)
+
+
+def test_the_cli_prints_the_ranking(
+    promo_shop: PromoShop, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inventory_pipeline import cli
+
+    monkeypatch.setenv("INVENTORY_DATA_DIR", str(promo_shop.root))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", promo_shop.tracking_uri)
+    sku = _skus(promo_shop, 1)[0]
+    start = promo_shop.latest + timedelta(days=2)
+    args = ["what-if", "--sku", sku, "--start", str(start), "--end", str(start + timedelta(days=2)),
+            "--discount", "20", "--discount", "40", "--experiment", "tests"]  # fmt: skip
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert f"as of {promo_shop.latest}" in out and f"model demand_model v{promo_shop.version}" in out
+    ranked = [line.split()[1] for line in out.splitlines()[3:5]]
+    assert sorted(ranked) == ["20%", "40%"]
+    assert cli.main([*args[:-4], "--discount", "150"]) == 2
+    assert "discount = 150.0 is outside 0 < discount < 100" in capsys.readouterr().err
