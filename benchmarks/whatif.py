@@ -31,6 +31,7 @@ from inventory_pipeline.whatif.backtest import (
     model_uplift,
     peer_uplift,
     promotions_as_known,
+    true_dip,
     true_uplift,
     uplift_scores,
 )
@@ -39,14 +40,46 @@ sys.path.insert(0, str(Path(__file__).parent))
 from retrain import shop_feature_config  # noqa: E402
 
 
+def example(root: Path, scenario_file: Path, model: Path | None) -> None:
+    """One scenario answered as the asset answers it, with the saved model (the README's)."""
+    from inventory_pipeline.features.sources import latest_export
+    from inventory_pipeline.forecasting import ModelRef
+    from inventory_pipeline.settings import load_settings
+    from inventory_pipeline.whatif import answer_scenario, read_features, read_scenario
+    from inventory_pipeline.whatif.plots import scenario_png
+    from inventory_pipeline.whatif.report import answer_text
+
+    warehouse = Warehouse(root / "warehouse")
+    settings = load_settings(root / "settings.yaml")
+    forecaster = DemandForecaster.load(
+        model or root / "model", embedding_cache=EmbeddingCache(root / "embeddings")
+    )
+    scenario = read_scenario(scenario_file)
+    as_of = latest_export(warehouse)
+    features = read_features(warehouse, as_of, forecaster, scenario, settings.feature_config())
+    answer = answer_scenario(
+        forecaster, features, scenario, ModelRef("demand_model", "saved"), settings.reorder_config()
+    )
+    print(answer_text(answer, settings.currency))
+    png = scenario_file.with_suffix(".png")
+    png.write_bytes(scenario_png(answer))
+    print(f"plot: {png}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--block", choices=("validation", "backtest"), default="validation")
     parser.add_argument("--model", type=Path, default=None, help="default: <workdir>/model")
     parser.add_argument("--label", default="", help="a name for this run in the JSON lines")
+    parser.add_argument("--example", type=Path, default=None,
+                        help="instead: answer this scenario file as of the latest export, print "
+                             "the report and write its plot next to the file (PNG)")
     args = parser.parse_args()
     root: Path = args.workdir
+    if args.example is not None:
+        example(root, args.example, args.model)
+        return
     started = time.perf_counter()
     print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     plan = json.loads((root / "plan.json").read_text())
@@ -71,6 +104,7 @@ def main() -> None:
         .join(model_uplift(warehouse, forecaster, promos, features, config), on="promo_id")
         .join(peer_uplift(warehouse, promos, known, config), on="promo_id")
     )
+    frame = frame.join(true_dip(root / "truth", frame), on="promo_id")
     scores = uplift_scores(frame)
     scores.update(
         block=args.block, workdir=str(root), label=args.label,

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from inventory_pipeline.model import EmbeddingCache
-from inventory_pipeline.model.config import with_events
+from inventory_pipeline.model.config import AFTER_DISCOUNT_CHANNELS, replace, with_events
 from inventory_pipeline.training import TrainingConfig, build_splits, plan_origins, read_demand
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--start", default="2024-01-01")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--after-discount", action="store_true",
+                        help="add the after-discount future channels; saved to <workdir>/model_after")
     args = parser.parse_args()
     root: Path = args.workdir
     root.mkdir(parents=True, exist_ok=True)
@@ -50,6 +52,8 @@ def main() -> None:
     if args.epochs is not None:
         overrides["max_epochs"] = args.epochs
     config = with_events(cfg.model_config(**overrides), [e.name for e in features.events])
+    if args.after_discount:
+        config = replace(config, future_covariates=config.future_covariates + AFTER_DISCOUNT_CHANNELS)
     plan = plan_origins(warehouse, cfg, config.horizon_days)
     (root / "plan.json").write_text(json.dumps(plan.to_dict()))
     print(json.dumps(plan.to_dict()), flush=True)
@@ -65,8 +69,9 @@ def main() -> None:
         ),
     )
     print(f"best epoch {history.best_epoch} of {len(history.epochs)}", flush=True)
-    forecaster.save(root / "model")
-    print(f"saved {root / 'model'}")
+    folder = root / ("model_after" if args.after_discount else "model")
+    forecaster.save(folder)
+    print(f"saved {folder}")
 
 
 if __name__ == "__main__":

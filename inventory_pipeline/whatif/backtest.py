@@ -40,6 +40,7 @@ class UpliftBacktestConfig:
     baseline_days: int = 28  # the SKU's recent level: mean units of this many days before
     discount_band: float = 5.0  # past promotions within this many points count as "that discount"
     interval: tuple[float, float] = (0.1, 0.9)  # the uplift interval whose coverage is reported
+    dip_days: int = 14  # the dip is measured over this many days after the end (inside the horizon)
 
 
 def promotions_as_known(warehouse: Warehouse) -> pl.DataFrame:
@@ -56,12 +57,47 @@ def promotions_as_known(warehouse: Warehouse) -> pl.DataFrame:
     ).sort("start_date", "promo_id")  # fmt: skip
 
 
-def true_uplift(truth_dir: Path, promos: pl.DataFrame) -> pl.DataFrame:
-    """Per promotion: the true expected uplift on its days and the realised demand, from the
-    sample shop's ground truth (expected demand with the lift of its discount and type)."""
+def _lift(truth_dir: Path) -> tuple[dict[str, object], pl.Expr, pl.DataFrame]:
+    """The sample shop's config, its promotion lift as an expression, and SKU elasticities."""
     config = json.loads((truth_dir / "summary.json").read_text())["config"]
     boost = dict(zip(PROMO_TYPES, config["promo_type_boost"], strict=True))
     products = pl.read_parquet(truth_dir / "products.parquet").select("sku", "elasticity")
+    lift = (1 - pl.col("discount_pct") / 100).pow(-pl.col("elasticity")) * pl.col(
+        "promo_type"
+    ).replace_strict(boost, return_dtype=pl.Float64)
+    return config, lift, products
+
+
+def true_dip(truth_dir: Path, frame: pl.DataFrame) -> pl.DataFrame:
+    """Per promotion: the true expected change of demand on the days after it up to
+    ``dip_last`` (negative: demand pulled forward), from the ground truth's dip curve."""
+    config, lift, products = _lift(truth_dir)
+    daily = pl.read_parquet(truth_dir / "daily.parquet", columns=["sku", "date", "expected_demand"])
+    days = (
+        frame.filter(pl.col("dip_last") > pl.col("end_date"))
+        .select("promo_id", "sku", "end_date", "discount_pct", "promo_type",
+                pl.date_ranges(pl.col("end_date") + pl.duration(days=1), "dip_last").alias("date"))
+        .explode("date")
+        .join(daily, on=["sku", "date"], how="inner")
+        .join(products, on="sku", how="left")
+        .with_columns(lift=lift, after=(pl.col("date") - pl.col("end_date")).dt.total_days())
+        .filter(pl.col("after") <= int(config["dip_days"]))  # type: ignore[call-overload]
+        .with_columns(
+            dip=1 - pl.min_horizontal(
+                pl.lit(config["dip_max"]), float(config["dip_scale"]) * (1 - 1 / pl.col("lift"))  # type: ignore[arg-type]
+            ) * ((1 - pl.col("after")) / float(config["dip_tau_days"])).exp()  # type: ignore[arg-type]
+        )
+    )  # fmt: skip
+    dips = days.group_by("promo_id").agg(
+        (pl.col("expected_demand") * (1 - 1 / pl.col("dip"))).sum().alias("true_dip")
+    )
+    return frame.select("promo_id").join(dips, on="promo_id", how="left").fill_null(0.0)
+
+
+def true_uplift(truth_dir: Path, promos: pl.DataFrame) -> pl.DataFrame:
+    """Per promotion: the true expected uplift on its days and the realised demand, from the
+    sample shop's ground truth (expected demand with the lift of its discount and type)."""
+    _, lift, products = _lift(truth_dir)
     daily = pl.read_parquet(
         truth_dir / "daily.parquet", columns=["sku", "date", "expected_demand", "true_demand"]
     ).filter(pl.col("sku").is_in(promos["sku"].unique().to_list()))
@@ -71,10 +107,7 @@ def true_uplift(truth_dir: Path, promos: pl.DataFrame) -> pl.DataFrame:
         .explode("date")
         .join(daily, on=["sku", "date"], how="inner")
         .join(products, on="sku", how="left")
-        .with_columns(
-            lift=(1 - pl.col("discount_pct") / 100).pow(-pl.col("elasticity"))
-            * pl.col("promo_type").replace_strict(boost, return_dtype=pl.Float64)
-        )
+        .with_columns(lift=lift)
     )  # fmt: skip
     return days.group_by("promo_id").agg(
         (pl.col("expected_demand") * (1 - 1 / pl.col("lift"))).sum().alias("true_uplift"),
@@ -139,11 +172,14 @@ def model_uplift(
             before = w.cumulative[i, s - 1, mid] if s > 0 else 0.0
             window = w.cumulative[i, e, :] - before  # promotion-day demand, with the promotion
             base = float(wo.mean[i, s : e + 1].sum())
+            last = min(e + config.dip_days, H - 1)
+            dip = float(w.mean[i, e + 1 : last + 1].sum() - wo.mean[i, e + 1 : last + 1].sum())
             rows.append({
                 "promo_id": promo["promo_id"], "origin": origin, "after_announcement": after,
                 "model_uplift": uplift, "model_without": base,
                 "window_lo": float(window[lo]), "window_hi": float(window[hi]),
                 "uplift_lo": float(window[lo]) - base, "uplift_hi": float(window[hi]) - base,
+                "model_dip": dip, "dip_last": origin + timedelta(days=last + 1),
             })  # fmt: skip
     return pl.DataFrame(rows)
 
@@ -221,6 +257,7 @@ def uplift_scores(frame: pl.DataFrame) -> dict[str, float]:
     model, peer = frame["model_uplift"].to_numpy(), frame["peer_uplift"].to_numpy()
     realised = frame["realised_units"].to_numpy()
     inside = (realised >= frame["window_lo"].to_numpy()) & (realised <= frame["window_hi"].to_numpy())
+    dip = frame["true_dip"].to_numpy()
     return {
         "promotions": frame.height,
         "after_announcement": int(frame["after_announcement"].sum()),
@@ -230,4 +267,7 @@ def uplift_scores(frame: pl.DataFrame) -> dict[str, float]:
         "model_bias": float((model - truth).sum() / denom),
         "peer_bias": float((peer - truth).sum() / denom),
         "interval_coverage": float(inside.mean()),
+        "true_dip_units": float(dip.sum()),
+        "model_dip_units": float(frame["model_dip"].sum()),
+        "model_dip_wape": float(np.abs(frame["model_dip"].to_numpy() - dip).sum() / np.abs(dip).sum()),
     }
