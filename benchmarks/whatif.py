@@ -37,7 +37,7 @@ from inventory_pipeline.whatif.backtest import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from retrain import shop_feature_config  # noqa: E402
+from retrain import shop_feature_config
 
 
 def example(root: Path, scenario_file: Path, model: Path | None) -> None:
@@ -72,9 +72,13 @@ def main() -> None:
     parser.add_argument("--block", choices=("validation", "backtest"), default="validation")
     parser.add_argument("--model", type=Path, default=None, help="default: <workdir>/model")
     parser.add_argument("--label", default="", help="a name for this run in the JSON lines")
-    parser.add_argument("--example", type=Path, default=None,
-                        help="instead: answer this scenario file as of the latest export, print "
-                             "the report and write its plot next to the file (PNG)")
+    parser.add_argument(
+        "--example",
+        type=Path,
+        default=None,
+        help="instead: answer this scenario file as of the latest export, print "
+        "the report and write its plot next to the file (PNG)",
+    )
     args = parser.parse_args()
     root: Path = args.workdir
     if args.example is not None:
@@ -119,7 +123,9 @@ def main() -> None:
         (pl.col("peer_uplift") - pl.col("true_uplift")).abs().sum().alias("peer_abs_err"),
     )
     print(by_type.sort("promo_type"))
-    frame.write_parquet(root / f"whatif_{args.block}{'_' + args.label if args.label else ''}.parquet")
+    frame.write_parquet(
+        root / f"whatif_{args.block}{'_' + args.label if args.label else ''}.parquet"
+    )
     with (root / "whatif_scores.jsonl").open("a") as out:
         out.write(json.dumps(scores) + "\n")
 

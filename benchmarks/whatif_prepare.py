@@ -25,7 +25,7 @@ from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 
 sys.path.insert(0, str(Path(__file__).parent))
-from retrain import Timer, build_shop, shop_feature_config  # noqa: E402
+from retrain import Timer, build_shop, shop_feature_config
 
 
 def main() -> None:
@@ -37,8 +37,11 @@ def main() -> None:
     parser.add_argument("--start", default="2024-01-01")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--after-discount", action="store_true",
-                        help="add the after-discount future channels; saved to <workdir>/model_after")
+    parser.add_argument(
+        "--after-discount",
+        action="store_true",
+        help="add the after-discount future channels; saved to <workdir>/model_after",
+    )
     args = parser.parse_args()
     root: Path = args.workdir
     root.mkdir(parents=True, exist_ok=True)
@@ -53,19 +56,26 @@ def main() -> None:
         overrides["max_epochs"] = args.epochs
     config = with_events(cfg.model_config(**overrides), [e.name for e in features.events])
     if args.after_discount:
-        config = replace(config, future_covariates=config.future_covariates + AFTER_DISCOUNT_CHANNELS)
+        config = replace(
+            config, future_covariates=config.future_covariates + AFTER_DISCOUNT_CHANNELS
+        )
     plan = plan_origins(warehouse, cfg, config.horizon_days)
     (root / "plan.json").write_text(json.dumps(plan.to_dict()))
     print(json.dumps(plan.to_dict()), flush=True)
     splits = timer.run(
         "windows",
-        lambda: build_splits(warehouse, plan, config, read_demand(warehouse), feature_config=features),
+        lambda: build_splits(
+            warehouse, plan, config, read_demand(warehouse), feature_config=features
+        ),
     )
     print(f"samples {splits.summary()}", flush=True)
     forecaster, history = timer.run(
         "fit",
         lambda: fit(
-            splits.train, splits.validation, config, embedding_cache=EmbeddingCache(root / "embeddings")
+            splits.train,
+            splits.validation,
+            config,
+            embedding_cache=EmbeddingCache(root / "embeddings"),
         ),
     )
     print(f"best epoch {history.best_epoch} of {len(history.epochs)}", flush=True)

@@ -63,7 +63,9 @@ def _dates(start: date, days: int) -> np.ndarray:
     return np.arange(np.datetime64(start, "D"), np.datetime64(start, "D") + days)
 
 
-def after_discount(discount: np.ndarray, history_days: int, lookback: int) -> tuple[np.ndarray, np.ndarray]:
+def after_discount(
+    discount: np.ndarray, history_days: int, lookback: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per future day: the deepest discount of the ``lookback`` days before it and how long ago
     the last discounted day was (as a share of ``lookback``; 1 when none), from the realised
     history and the known plan. With them the per-day decoder can read a promotion that just
@@ -131,7 +133,7 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     launched_at = static["launched_at"].to_numpy().astype("datetime64[D]")
     planned = _pivot(future, "discount_pct", skus, H) / 100.0
     recent, since = after_discount(
-        np.concatenate([discount, planned], axis=1), L, config.post_promotion_days
+        np.concatenate([discount, planned], axis=1), L, min(config.post_promotion_days, L)
     )
     fut_calendar = np.broadcast_to(calendar_features(fut_days), (n, H, 4))
     fut_launch = launch_features(np.broadcast_to(fut_days, (n, H)), launched_at)

@@ -107,7 +107,7 @@ class ModelConfig:
     dropout: float = 0.1  # dropout in the fusion / head MLPs
     max_scaled_input: float = 20.0  # scaled history units are clipped here (outlier days)
     season_days: int = 7  # each future day also sees the mean of history days this far apart
-    post_promotion_days: int = 14  # the after-discount channels look back this many days
+    post_promotion_days: int = 14  # the after-discount channels look back this many days (at most L)
     zero_below: float = 0.0  # predicted quantiles under this many units are reported as 0:
     # demand comes in whole units and the softplus head only approaches 0 (0.0 = off)
 
@@ -216,11 +216,6 @@ class ModelConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
-        if self.post_promotion_days > self.history_days:
-            raise ValueError(
-                f"post_promotion_days={self.post_promotion_days} looks back further than "
-                f"history_days={self.history_days}; lower it to at most history_days."
-            )
         if self.finetune == "top_k" and self.top_k_layers < 1:
             raise ValueError("finetune='top_k' needs top_k_layers >= 1 (0 layers is 'frozen').")
         offset = self.prior_offset_feature
@@ -304,7 +299,7 @@ class ModelConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         """Rebuild a config; unknown keys are an error so a typo never silently uses a default."""
         known = {f.name for f in dataclasses.fields(cls)}
         data = {k: v for k, v in data.items() if k not in RETIRED_LAUNCH_FIELDS}
@@ -316,7 +311,7 @@ class ModelConfig:
         return cls(**data)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelConfig":
+    def from_json(cls, text: str) -> ModelConfig:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 
@@ -363,14 +358,14 @@ def with_events(config: ModelConfig, names: Sequence[str]) -> ModelConfig:
 __all__ = [
     "ANY_EVENT_CHANNEL",
     "CENSORING_MODES",
-    "CensoringMode",
     "DEFAULT_FUTURE_COVARIATES",
     "DEFAULT_HISTORY_COVARIATES",
     "DEFAULT_STATIC_FEATURES",
     "EVENT_CHANNEL_PREFIX",
     "FINETUNE_STRATEGIES",
-    "FinetuneStrategy",
     "LAUNCH_AGE_FEATURE",
+    "CensoringMode",
+    "FinetuneStrategy",
     "ModelConfig",
     "event_channel",
     "event_names",

@@ -98,7 +98,8 @@ def select_skus(static: pl.DataFrame, scenario: Scenario, as_of: date) -> list[s
         chosen = chosen.filter(pl.col("brand").fill_null("") == scenario.brand)
     if chosen.is_empty():
         raise ScenarioError(
-            f"scenario {scenario.key}: no product on sale as of {as_of} matches {scenario.describe()}; "
+            f"scenario {scenario.key}: no product on sale as of {as_of} matches "
+            f"{scenario.describe()}; "
             "check the category prefix (e.g. home/kitchen) and the brand's spelling"
         )
     return sorted(chosen["sku"].to_list())
@@ -120,7 +121,9 @@ def check_window(scenario: Scenario, as_of: date, horizon: int) -> None:
         )
 
 
-def _with_promotion(future: pl.DataFrame, scenario: Scenario, skus: list[str], pct: float) -> pl.DataFrame:
+def _with_promotion(
+    future: pl.DataFrame, scenario: Scenario, skus: list[str], pct: float
+) -> pl.DataFrame:
     """``future`` with the scenario's SKU-days at ``pct`` percent off (0: no promotion)."""
     hit = pl.col("sku").is_in(skus) & pl.col("date").is_between(scenario.start, scenario.end)
     return future.with_columns(
@@ -136,7 +139,9 @@ def forecast_arm(forecaster: DemandForecaster, features: FeatureSet, pct: float)
     windows = samples_from_features(features, config)
     forecast = forecaster.predict(windows.samples)
     H = config.horizon_days
-    on_sale = features.future.sort("sku", "date")["on_sale"].to_numpy().reshape(len(windows.skus), H)
+    on_sale = (
+        features.future.sort("sku", "date")["on_sale"].to_numpy().reshape(len(windows.skus), H)
+    )
     daily = forecast.daily * on_sale[:, :, None]
     last_on = np.where(on_sale.any(axis=1), H - 1 - np.argmax(on_sale[:, ::-1], axis=1), H - 1)
     held = np.minimum(np.arange(H)[None, :], last_on[:, None])
@@ -157,8 +162,13 @@ def forecast_arms(
 
 
 def _order_needed(
-    arm: Arm, levels: np.ndarray, service: np.ndarray, end_index: int, position: np.ndarray,
-    moq: np.ndarray, pack: np.ndarray,
+    arm: Arm,
+    levels: np.ndarray,
+    service: np.ndarray,
+    end_index: int,
+    position: np.ndarray,
+    moq: np.ndarray,
+    pack: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cover, order): the service-level quantile of demand from tomorrow to the promotion's
     end, and the units to order now so the inventory position covers it."""
@@ -198,10 +208,14 @@ def answer_scenario(
     known = features.future.sort("sku", "date")["discount_pct"].to_numpy().reshape(n, H)
     dates = [as_of + timedelta(days=h) for h in range(1, H + 1)]
     in_promo = np.array([scenario.start <= d <= scenario.end for d in dates])
-    phase = np.where(in_promo, "promotion", np.where(np.array(dates) > scenario.end, "after", "before"))
+    phase = np.where(
+        in_promo, "promotion", np.where(np.array(dates) > scenario.end, "after", "before")
+    )
     base = arms[0]
     price_without = list_price[:, None] * (1 - known / 100.0)
-    cover_without, order_without = _order_needed(base, levels, service, end_index, position, moq, pack)
+    cover_without, order_without = _order_needed(
+        base, levels, service, end_index, position, moq, pack
+    )
     order_by = [scenario.start - timedelta(days=int(x)) for x in lead]
     late = np.array([max((as_of - d).days, 0) for d in order_by], dtype=np.int64)
     idx = {q: int(np.argmin(np.abs(levels - q))) for q in PUBLISHED_LEVELS}
@@ -257,7 +271,7 @@ def answer_scenario(
 
 
 def rank_discounts(rows: pl.DataFrame) -> pl.DataFrame:
-    """Per discount: uplift, dip, incremental units/revenue/margin, extra order; best margin first."""
+    """Per discount: uplift, dip, incremental units, revenue, margin, order; best margin first."""
     con = duckdb.connect()
     try:
         con.register("scenario_rows", rows.to_arrow())
@@ -267,7 +281,10 @@ def rank_discounts(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_features(
-    warehouse: Warehouse, as_of: date, forecaster: DemandForecaster, scenario: Scenario,
+    warehouse: Warehouse,
+    as_of: date,
+    forecaster: DemandForecaster,
+    scenario: Scenario,
     feature_config: FeatureConfig = DEFAULT_CONFIG,
 ) -> FeatureSet:
     """The feature set as of ``as_of`` that :func:`answer_scenario` reads (the model's L and H)."""

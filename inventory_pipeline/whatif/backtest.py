@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -57,7 +58,7 @@ def promotions_as_known(warehouse: Warehouse) -> pl.DataFrame:
     ).sort("start_date", "promo_id")  # fmt: skip
 
 
-def _lift(truth_dir: Path) -> tuple[dict[str, object], pl.Expr, pl.DataFrame]:
+def _lift(truth_dir: Path) -> tuple[dict[str, Any], pl.Expr, pl.DataFrame]:
     """The sample shop's config, its promotion lift as an expression, and SKU elasticities."""
     config = json.loads((truth_dir / "summary.json").read_text())["config"]
     boost = dict(zip(PROMO_TYPES, config["promo_type_boost"], strict=True))
@@ -72,6 +73,8 @@ def true_dip(truth_dir: Path, frame: pl.DataFrame) -> pl.DataFrame:
     """Per promotion: the true expected change of demand on the days after it up to
     ``dip_last`` (negative: demand pulled forward), from the ground truth's dip curve."""
     config, lift, products = _lift(truth_dir)
+    dip_max, dip_scale = float(config["dip_max"]), float(config["dip_scale"])
+    dip_tau = float(config["dip_tau_days"])
     daily = pl.read_parquet(truth_dir / "daily.parquet", columns=["sku", "date", "expected_demand"])
     days = (
         frame.filter(pl.col("dip_last") > pl.col("end_date"))
@@ -81,11 +84,11 @@ def true_dip(truth_dir: Path, frame: pl.DataFrame) -> pl.DataFrame:
         .join(daily, on=["sku", "date"], how="inner")
         .join(products, on="sku", how="left")
         .with_columns(lift=lift, after=(pl.col("date") - pl.col("end_date")).dt.total_days())
-        .filter(pl.col("after") <= int(config["dip_days"]))  # type: ignore[call-overload]
+        .filter(pl.col("after") <= int(config["dip_days"]))
         .with_columns(
             dip=1 - pl.min_horizontal(
-                pl.lit(config["dip_max"]), float(config["dip_scale"]) * (1 - 1 / pl.col("lift"))  # type: ignore[arg-type]
-            ) * ((1 - pl.col("after")) / float(config["dip_tau_days"])).exp()  # type: ignore[arg-type]
+                pl.lit(dip_max), dip_scale * (1 - 1 / pl.col("lift"))
+            ) * ((1 - pl.col("after")) / dip_tau).exp()
         )
     )  # fmt: skip
     dips = days.group_by("promo_id").agg(
@@ -256,7 +259,9 @@ def uplift_scores(frame: pl.DataFrame) -> dict[str, float]:
     denom = float(np.abs(truth).sum())
     model, peer = frame["model_uplift"].to_numpy(), frame["peer_uplift"].to_numpy()
     realised = frame["realised_units"].to_numpy()
-    inside = (realised >= frame["window_lo"].to_numpy()) & (realised <= frame["window_hi"].to_numpy())
+    inside = (realised >= frame["window_lo"].to_numpy()) & (
+        realised <= frame["window_hi"].to_numpy()
+    )
     dip = frame["true_dip"].to_numpy()
     return {
         "promotions": frame.height,
@@ -269,5 +274,7 @@ def uplift_scores(frame: pl.DataFrame) -> dict[str, float]:
         "interval_coverage": float(inside.mean()),
         "true_dip_units": float(dip.sum()),
         "model_dip_units": float(frame["model_dip"].sum()),
-        "model_dip_wape": float(np.abs(frame["model_dip"].to_numpy() - dip).sum() / np.abs(dip).sum()),
+        "model_dip_wape": float(
+            np.abs(frame["model_dip"].to_numpy() - dip).sum() / np.abs(dip).sum()
+        ),
     }

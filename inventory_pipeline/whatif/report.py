@@ -10,13 +10,13 @@ from inventory_pipeline.whatif.answer import ScenarioAnswer
 def answer_text(answer: ScenarioAnswer, currency: str = "") -> str:
     """A plain-text report: ranking by incremental margin, then per discount and SKU."""
     s = answer.scenario
-    lines = [
-        f"what-if {s.name}: {s.describe()}, {s.start} to {s.end} ({s.days} days), as of "
-        f"{answer.as_of}, model {answer.rows['model_name'][0]} v{answer.rows['model_version'][0]}",
-        "",
+    model = f"{answer.rows['model_name'][0]} v{answer.rows['model_version'][0]}"
+    title = f"what-if {s.name}: {s.describe()}, {s.start} to {s.end} ({s.days} days)"
+    header = (
         f"{'rank':>4} {'discount':>8} {'uplift':>9} {'uplift%':>8} {'dip':>8} "
-        f"{'incr.revenue':>13} {'incr.margin':>12} {'order now':>10} {'(without)':>10}",
-    ]
+        f"{'incr.revenue':>13} {'incr.margin':>12} {'order now':>10} {'(without)':>10}"
+    )
+    lines = [f"{title}, as of {answer.as_of}, model {model}", "", header]
     for r in answer.ranking.iter_rows(named=True):
         share = "n/a" if r["uplift_share"] is None else f"{r['uplift_share']:+.0%}"
         lines.append(
@@ -28,7 +28,9 @@ def answer_text(answer: ScenarioAnswer, currency: str = "") -> str:
     per_sku = (
         answer.rows.group_by("discount_pct", "sku", maintain_order=True)
         .agg(
-            pl.col("incremental_units").filter(pl.col("phase") == "promotion").sum().alias("uplift"),
+            pl.col("incremental_units").filter(pl.col("phase") == "promotion")
+            .sum()
+            .alias("uplift"),
             pl.col("incremental_units").filter(pl.col("phase") == "after").sum().alias("dip"),
             pl.col("incremental_margin").sum().alias("margin"),
             pl.col("order_qty_with").first(), pl.col("order_qty_without").first(),
@@ -36,10 +38,13 @@ def answer_text(answer: ScenarioAnswer, currency: str = "") -> str:
         )
         .sort("discount_pct", "sku")
     )  # fmt: skip
-    lines += ["", f"{'discount':>8} {'sku':<14} {'uplift':>8} {'dip':>7} {'incr.margin':>12} "
-              f"{'order now':>10} {'order by':>11}"]  # fmt: skip
+    sku_header = (
+        f"{'discount':>8} {'sku':<14} {'uplift':>8} {'dip':>7} {'incr.margin':>12} "
+        f"{'order now':>10} {'order by':>11}"
+    )
+    lines += ["", sku_header]
     for r in per_sku.iter_rows(named=True):
-        late = f" ({r['days_late']} days late)" if r["days_late"] else ""
+        late = f" (late by {r['days_late']} d: lead time)" if r["days_late"] else ""
         lines.append(
             f"{r['discount_pct']:>7g}% {r['sku']:<14} {r['uplift']:>8.1f} {r['dip']:>7.1f} "
             f"{r['margin']:>12.2f} {r['order_qty_with']:>10} {r['order_by'].isoformat():>11}{late}"

@@ -69,9 +69,14 @@ class Scenario:
     def describe(self) -> str:
         """Which products, in words (for logs and plot titles)."""
         if self.skus:
-            shown = ", ".join(self.skus[:3]) + (f" and {len(self.skus) - 3} more" if len(self.skus) > 3 else "")
+            shown = ", ".join(self.skus[:3]) + (
+                f" and {len(self.skus) - 3} more" if len(self.skus) > 3 else ""
+            )
             return f"SKU {shown}"
-        parts = [f"category {self.category}*" if self.category else "", f"brand {self.brand}" if self.brand else ""]
+        parts = [
+            f"category {self.category}*" if self.category else "",
+            f"brand {self.brand}" if self.brand else "",
+        ]
         return " and ".join(p for p in parts if p)
 
 
@@ -133,7 +138,9 @@ def build_scenario(
             "on or after the start"
         )
     if not discounts:
-        raise ScenarioError(f"{where}: no discount given; add `discount: 20` or `discounts: [10, 20]`")
+        raise ScenarioError(
+            f"{where}: no discount given; add `discount: 20` or `discounts: [10, 20]`"
+        )
     pcts = tuple(sorted({_discount(where, "discount", d) for d in discounts}))
     clean_skus = tuple(dict.fromkeys(str(s).strip() for s in skus if str(s).strip()))
     category = str(category).strip() if category not in (None, "") else None
@@ -145,7 +152,8 @@ def build_scenario(
         )
     if not clean_skus and not category and not brand:
         raise ScenarioError(
-            f"{where}: no products selected; add `skus: [...]`, `category: <prefix>` or `brand: <name>`"
+            f"{where}: no products selected; add `skus: [...]`, `category: <prefix>` or "
+            "`brand: <name>`"
         )
     return Scenario(
         key=key,
@@ -168,17 +176,23 @@ def _from_yaml(path: Path, key: str) -> Scenario:
     except yaml.YAMLError as err:
         raise ScenarioError(f"{where}: not valid YAML ({err}); fix the syntax") from None
     if not isinstance(data, Mapping):
-        raise ScenarioError(f"{where}: expected a mapping of keys (name, skus, start, end, discounts)")
+        raise ScenarioError(
+            f"{where}: expected a mapping of keys (name, skus, start, end, discounts)"
+        )
     unknown = sorted(set(map(str, data)) - set(_YAML_KEYS))
     if unknown:
-        raise ScenarioError(f"{where}: unknown key(s) {unknown}; known keys: {', '.join(_YAML_KEYS)}")
+        raise ScenarioError(
+            f"{where}: unknown key(s) {unknown}; known keys: {', '.join(_YAML_KEYS)}"
+        )
     for required in ("start", "end"):
         if required not in data:
             raise ScenarioError(f"{where}: `{required}` is missing; add `{required}: YYYY-MM-DD`")
     if "discounts" in data and "discount" in data:
         raise ScenarioError(f"{where}: give `discount` or `discounts`, not both")
     discounts = data.get("discounts", data.get("discount"))
-    discounts = discounts if isinstance(discounts, list) else [] if discounts is None else [discounts]
+    discounts = (
+        discounts if isinstance(discounts, list) else [] if discounts is None else [discounts]
+    )
     skus = data.get("skus", data.get("sku")) or []
     skus = skus if isinstance(skus, list) else [skus]
     return build_scenario(
@@ -202,7 +216,9 @@ def _from_csv(path: Path, key: str) -> Scenario:
             f"use the header {','.join(_CSV_COLUMNS)}"
         )
     if not rows:
-        raise ScenarioError(f"{where}: no data rows under the header; add one row per SKU and discount")
+        raise ScenarioError(
+            f"{where}: no data rows under the header; add one row per SKU and discount"
+        )
     for field in ("start_date", "end_date", "category", "brand", "name", "promo_type"):
         values = {r.get(field, "") for r in rows}
         if len(values) > 1:
@@ -237,7 +253,9 @@ def scenario_files(folder: Path) -> list[Path]:
         return []
     return sorted(
         p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in SCENARIO_SUFFIXES and not p.name.startswith((".", "~"))
+        if p.is_file()
+        and p.suffix.lower() in SCENARIO_SUFFIXES
+        and not p.name.startswith((".", "~"))
     )  # fmt: skip
 
 
@@ -251,6 +269,7 @@ def find_scenario_file(folder: Path, key: str) -> Path:
         )
     if len(matches) > 1:
         raise ScenarioError(
-            f"scenario {key!r} has several files in {folder} ({[p.name for p in matches]}); keep one"
+            f"scenario {key!r} has several files in {folder} "
+            f"({[p.name for p in matches]}); keep one"
         )
     return matches[0]

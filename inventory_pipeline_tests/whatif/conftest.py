@@ -69,9 +69,9 @@ def promo_config() -> ModelConfig:
 
 def _train(warehouse: Warehouse, config: ModelConfig, latest: date) -> DemandForecaster:
     glob = warehouse.glob("features/daily_sku_demand", 1)
-    demand = duckdb.connect().sql(
-        f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)"
-    ).pl()
+    demand = (
+        duckdb.connect().sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)").pl()
+    )
     windows = []
     origin = START + timedelta(days=config.history_days + 7)
     while origin + timedelta(days=config.horizon_days) <= latest:

@@ -44,17 +44,30 @@ def test_a_category_selector_is_kept(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("skus: [A]\nstart: 2025-06-10\nend: 2025-06-01\ndiscount: 20\n", "end 2025-06-01 is before start"),
-        ("skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: 120\n", "outside 0 < discount < 100"),
-        ("skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: lots\n", "'lots' is not a number"),
+        (
+            "skus: [A]\nstart: 2025-06-10\nend: 2025-06-01\ndiscount: 20\n",
+            "end 2025-06-01 is before start",
+        ),
+        (
+            "skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: 120\n",
+            "outside 0 < discount < 100",
+        ),
+        (
+            "skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: lots\n",
+            "'lots' is not a number",
+        ),
         ("skus: [A]\nstart: 10/06/2025\nend: 2025-06-12\ndiscount: 20\n", "write YYYY-MM-DD"),
         ("skus: [A]\nend: 2025-06-12\ndiscount: 20\n", "`start` is missing"),
         ("start: 2025-06-10\nend: 2025-06-12\ndiscount: 20\n", "no products selected"),
         ("skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\n", "no discount given"),
-        ("skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: 20\ndiscont: 5\n",
-         "unknown key(s) ['discont']"),
-        ("skus: [A]\ncategory: home\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: 20\n",
-         "not both"),
+        (
+            "skus: [A]\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: 20\ndiscont: 5\n",
+            "unknown key(s) ['discont']",
+        ),
+        (
+            "skus: [A]\ncategory: home\nstart: 2025-06-10\nend: 2025-06-12\ndiscount: 20\n",
+            "not both",
+        ),
     ],
 )
 def test_bad_yaml_scenarios_say_what_to_fix(tmp_path: Path, text: str, expected: str) -> None:
@@ -67,9 +80,17 @@ def test_bad_yaml_scenarios_say_what_to_fix(tmp_path: Path, text: str, expected:
 def test_bad_csv_scenarios_say_what_to_fix(tmp_path: Path) -> None:
     header = "sku,start_date,end_date,discount_pct\n"
     with pytest.raises(ScenarioError, match="column start_date differs between rows"):
-        read_scenario(write(tmp_path, "a.csv", header + "A,2025-06-10,2025-06-12,20\nB,2025-06-11,2025-06-12,20\n"))
+        read_scenario(
+            write(
+                tmp_path,
+                "a.csv",
+                header + "A,2025-06-10,2025-06-12,20\nB,2025-06-11,2025-06-12,20\n",
+            )
+        )
     with pytest.raises(ScenarioError, match=r"missing \['discount_pct'\]"):
-        read_scenario(write(tmp_path, "b.csv", "sku,start_date,end_date\nA,2025-06-10,2025-06-12\n"))
+        read_scenario(
+            write(tmp_path, "b.csv", "sku,start_date,end_date\nA,2025-06-10,2025-06-12\n")
+        )
     with pytest.raises(ScenarioError, match="no data rows"):
         read_scenario(write(tmp_path, "c.csv", header))
 

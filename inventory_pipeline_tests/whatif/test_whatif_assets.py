@@ -1,4 +1,4 @@
-"""A scenario file dropped in what_if/ is picked up by a sensor tick and answered through Dagster."""
+"""A scenario file dropped in what_if/ is picked up by a sensor tick, answered through Dagster."""
 
 import json
 from datetime import timedelta
@@ -126,7 +126,9 @@ def test_a_promotion_beyond_the_horizon_is_refused(promo_shop: PromoShop) -> Non
     features = read_features(promo_shop.warehouse, promo_shop.latest, fc, scenario)
     with pytest.raises(ScenarioError, match="after .* the last day the model forecasts"):
         answer_scenario(fc, features, scenario, ModelRef("demand_model", promo_shop.version))
-    unknown = build_scenario("test", "nope", skus=["NOPE-1"], start=start, end=start, discounts=[20])
+    unknown = build_scenario(
+        "test", "nope", skus=["NOPE-1"], start=start, end=start, discounts=[20]
+    )
     with pytest.raises(ScenarioError, match=r"\['NOPE-1'\] are not in the catalog"):
         read_features(promo_shop.warehouse, promo_shop.latest, fc, unknown)
 
@@ -144,7 +146,9 @@ def test_the_cli_prints_the_ranking(
             "--discount", "20", "--discount", "40", "--experiment", "tests"]  # fmt: skip
     assert cli.main(args) == 0
     out = capsys.readouterr().out
-    assert f"as of {promo_shop.latest}" in out and f"model demand_model v{promo_shop.version}" in out
+    assert (
+        f"as of {promo_shop.latest}" in out and f"model demand_model v{promo_shop.version}" in out
+    )
     ranked = [line.split()[1] for line in out.splitlines()[3:5]]
     assert sorted(ranked) == ["20%", "40%"]
     assert cli.main([*args[:-4], "--discount", "150"]) == 2

@@ -114,7 +114,9 @@ def promotion_scenarios(
             "rows": answer.rows.height,
             "best_discount_pct": dg.MetadataValue.float(float(best["discount_pct"])),
             "best_incremental_margin": dg.MetadataValue.float(float(best["incremental_margin"])),
-            "ranking": dg.MetadataValue.md(ranking_markdown(answer.ranking, f" {settings.currency}")),
+            "ranking": dg.MetadataValue.md(
+                ranking_markdown(answer.ranking, f" {settings.currency}")
+            ),
             "plot": dg.MetadataValue.md(markdown_image(png, "uplift and margin by discount")),
             "plot_path": dg.MetadataValue.path(str(chart)),
         }
