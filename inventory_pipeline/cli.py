@@ -299,8 +299,12 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     from inventory_pipeline.forecasting import ModelRef
     from inventory_pipeline.settings import load_settings
     from inventory_pipeline.warehouse import Warehouse
-    from inventory_pipeline.whatif import ScenarioError, answer_scenario, build_scenario
-    from inventory_pipeline.whatif import read_features
+    from inventory_pipeline.whatif import (
+        ScenarioError,
+        answer_scenario,
+        build_scenario,
+        read_features,
+    )
     from inventory_pipeline.whatif.report import answer_text
 
     paths = resolve_paths()
