@@ -7,6 +7,7 @@ Sub-commands:
   evaluate      champion vs peers over a range: accuracy and an inventory replay, as a report
   plan          print one night's published reorder plan as a table
   demo          sample shop, backfill, retrain, nightly forecasts (+ optionally serve the UI)
+  what-if       a planned promotion forecast with and without it, by discount
   serve         serve the Dagster UI and daemon
   init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
 
@@ -392,6 +393,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_what_if(args: argparse.Namespace) -> int:
+    """A quick what-if from the champion, printed (the what_if/ folder publishes the table)."""
+    from inventory_pipeline import tracking
+    from inventory_pipeline.features.sources import latest_export
+    from inventory_pipeline.forecasting import ModelRef
+    from inventory_pipeline.settings import load_settings
+    from inventory_pipeline.warehouse import Warehouse
+    from inventory_pipeline.whatif import (
+        ScenarioError,
+        answer_scenario,
+        build_scenario,
+        read_features,
+    )
+    from inventory_pipeline.whatif.report import answer_text
+
+    paths = resolve_paths()
+    settings = load_settings(paths.settings_path)
+    try:
+        scenario = build_scenario(
+            "what-if", args.name, start=args.start, end=args.end, discounts=args.discount or [],
+            skus=args.sku or [], category=args.category, brand=args.brand,
+        )  # fmt: skip
+        warehouse = Warehouse(paths.warehouse_dir)
+        tracking.configure(paths.mlflow_tracking_uri, paths.mlflow_artifacts_dir, args.experiment)
+        forecaster, version = tracking.load_champion(
+            args.model_name, embedding_cache_dir=warehouse.root / "embeddings"
+        )
+        as_of = args.as_of or latest_export(warehouse)
+        features = read_features(warehouse, as_of, forecaster, scenario, settings.feature_config())
+        answer = answer_scenario(
+            forecaster, features, scenario, ModelRef(args.model_name, version),
+            settings.reorder_config(),
+        )  # fmt: skip
+    except ScenarioError as err:
+        print(f"what-if: {err}", file=sys.stderr)
+        return 2
+    print(answer_text(answer, settings.currency))
+    return 0
+
+
 def serve_command(port: int = UI_PORT, host: str = UI_HOST) -> list[str]:
     """``dagster dev`` (UI + daemon) on ``host`` (default the loopback interface, never 0.0.0.0)."""
     return [
@@ -508,6 +549,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forecast-days", type=_positive, default=28,
                    help="nightly forecasts for this many last days of the sample period")
     p.set_defaults(func=cmd_demo)
+
+    p = command("what-if", "a planned promotion forecast with and without it, by discount")
+    p.add_argument("--sku", action="append", help="SKU on promotion (repeat for several)")
+    p.add_argument("--category", help="or: every SKU whose category starts with this")
+    p.add_argument("--brand", help="or: every SKU of this brand")
+    p.add_argument("--start", type=_date, required=True, help="first promotion day")
+    p.add_argument("--end", type=_date, required=True, help="last promotion day (inclusive)")
+    p.add_argument("--discount", type=float, action="append", help="percent off (repeat to compare)")
+    p.add_argument("--as-of", type=_date, default=None, help="today (default: the latest export)")
+    p.add_argument("--name", default="cli", help="scenario name shown in the report")
+    p.add_argument("--model-name", default="demand_model", help="registered model (alias champion)")
+    p.add_argument("--experiment", default="inventory_pipeline", help="MLflow experiment")
+    p.set_defaults(func=cmd_what_if)
 
     p = command("serve", "serve the Dagster UI and daemon (dagster dev)")
     p.add_argument("--host", default=UI_HOST,

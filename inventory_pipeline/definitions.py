@@ -27,6 +27,9 @@ from inventory_pipeline.defs.resources import (
 )
 from inventory_pipeline.defs.training.assets import training_assets
 from inventory_pipeline.defs.training.jobs import retrain_job, weekly_retrain_schedule
+from inventory_pipeline.defs.whatif.assets import promotion_scenarios, what_if_job
+from inventory_pipeline.defs.whatif.resources import ScenarioFolderResource
+from inventory_pipeline.defs.whatif.sensors import what_if_sensor
 
 
 def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
@@ -47,6 +50,7 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             *build_forecasting_assets(parts.export_day),
             evaluation_report,
             *sharded.assets,
+            promotion_scenarios,
         ],
         jobs=[
             ingest_job,
@@ -55,6 +59,7 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             nightly_forecast_job,
             evaluation_job,
             *sharded.jobs,
+            what_if_job,
         ],
         schedules=[
             ingest_schedule,
@@ -62,12 +67,13 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             weekly_retrain_schedule,
             *sharded.schedules,
         ],
-        sensors=sharded.sensors,
+        sensors=[*sharded.sensors, what_if_sensor],
         resources={
             "landing": LandingZoneResource(),
             "warehouse": WarehouseResource(),
             "mlflow_registry": MlflowResource(),
             "shop": ShopSettingsResource(),
+            "what_if": ScenarioFolderResource(),
         },
     )
 

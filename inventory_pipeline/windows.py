@@ -63,6 +63,27 @@ def _dates(start: date, days: int) -> np.ndarray:
     return np.arange(np.datetime64(start, "D"), np.datetime64(start, "D") + days)
 
 
+def after_discount(
+    discount: np.ndarray, history_days: int, lookback: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per future day: the deepest discount of the ``lookback`` days before it and how long ago
+    the last discounted day was (as a share of ``lookback``; 1 when none), from the realised
+    history and the known plan. With them the per-day decoder can read a promotion that just
+    ended, i.e. learn the dip after it; without them a future day sees only its own discount.
+
+    ``discount``: (N, L + H) fractions, history then future. Returns two (N, H) arrays.
+    """
+    n, total = discount.shape
+    H = total - history_days
+    recent = np.zeros((n, H), dtype=np.float32)
+    since = np.ones((n, H), dtype=np.float32)
+    for k in range(lookback, 0, -1):  # nearest last, so it wins the "since"
+        lagged = discount[:, history_days - k : history_days - k + H]  # day t - k, (N, H)
+        recent = np.maximum(recent, lagged)
+        since = np.where(lagged > 0, k / lookback, since)
+    return recent, since
+
+
 def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     """Model inputs for every SKU of ``features`` at its origin (no targets).
 
@@ -110,10 +131,16 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "review_count_log1p": np.broadcast_to(count[:, None], (n, L)),
     }
     launched_at = static["launched_at"].to_numpy().astype("datetime64[D]")
+    planned = _pivot(future, "discount_pct", skus, H) / 100.0
+    recent, since = after_discount(
+        np.concatenate([discount, planned], axis=1), L, min(config.post_promotion_days, L)
+    )
     fut_calendar = np.broadcast_to(calendar_features(fut_days), (n, H, 4))
     fut_launch = launch_features(np.broadcast_to(fut_days, (n, H)), launched_at)
     future_channels = {
-        "planned_discount_fraction": _pivot(future, "discount_pct", skus, H) / 100.0,
+        "planned_discount_fraction": planned,
+        "after_discount_fraction": recent,
+        "days_after_discount_scaled": since,
         "dow_sin": fut_calendar[..., 0],
         "dow_cos": fut_calendar[..., 1],
         "doy_sin": fut_calendar[..., 2],

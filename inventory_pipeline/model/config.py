@@ -44,6 +44,11 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
 )
 # Optional channel, not in the default layouts (docs/model.md, "Events"): "any_event", 1 on a day
 # of any configured event.
+# Optional future channels (windows.after_discount): what a promotion that just ended leaves behind.
+AFTER_DISCOUNT_CHANNELS: tuple[str, ...] = (
+    "after_discount_fraction",  # deepest discount of the post_promotion_days days before the day
+    "days_after_discount_scaled",  # days since the last discounted day / post_promotion_days
+)
 EVENT_CHANNEL_PREFIX = "event_"  # event_<name>: 1 on the days of the shop's event <name>, else 0
 ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
 RETIRED_LAUNCH_FIELDS = (  # the fixed-form launch curve's grid search; ignored when loading
@@ -102,6 +107,7 @@ class ModelConfig:
     dropout: float = 0.1  # dropout in the fusion / head MLPs
     max_scaled_input: float = 20.0  # scaled history units are clipped here (outlier days)
     season_days: int = 7  # each future day also sees the mean of history days this far apart
+    post_promotion_days: int = 14  # the after-discount channels look back this many days (at most L)
     zero_below: float = 0.0  # predicted quantiles under this many units are reported as 0:
     # demand comes in whole units and the softplus head only approaches 0 (0.0 = off)
 
@@ -205,7 +211,8 @@ class ModelConfig:
         if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
             raise ValueError(f"quantiles={qs} must be strictly increasing values inside (0, 1).")
         for name in (
-            "history_days", "horizon_days", "max_tokens", "d_model", "batch_size", "season_days"
+            "history_days", "horizon_days", "max_tokens", "d_model", "batch_size", "season_days",
+            "post_promotion_days",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
@@ -292,7 +299,7 @@ class ModelConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         """Rebuild a config; unknown keys are an error so a typo never silently uses a default."""
         known = {f.name for f in dataclasses.fields(cls)}
         data = {k: v for k, v in data.items() if k not in RETIRED_LAUNCH_FIELDS}
@@ -304,7 +311,7 @@ class ModelConfig:
         return cls(**data)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelConfig":
+    def from_json(cls, text: str) -> ModelConfig:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 
@@ -351,14 +358,14 @@ def with_events(config: ModelConfig, names: Sequence[str]) -> ModelConfig:
 __all__ = [
     "ANY_EVENT_CHANNEL",
     "CENSORING_MODES",
-    "CensoringMode",
     "DEFAULT_FUTURE_COVARIATES",
     "DEFAULT_HISTORY_COVARIATES",
     "DEFAULT_STATIC_FEATURES",
     "EVENT_CHANNEL_PREFIX",
     "FINETUNE_STRATEGIES",
-    "FinetuneStrategy",
     "LAUNCH_AGE_FEATURE",
+    "CensoringMode",
+    "FinetuneStrategy",
     "ModelConfig",
     "event_channel",
     "event_names",

@@ -1,0 +1,131 @@
+"""The promotion what-if: one partition per scenario file, answered from the champion.
+
+A scenario file dropped in the ``what_if/`` folder becomes a dynamic partition (the sensor adds
+it, or add it in the UI under the same name as the file without its extension) and a run of
+``promotion_scenarios`` for it: each SKU forecast with and without the promotion as of the latest
+export day, written to ``promotion_scenarios/scenario=<key>/``.
+"""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from inventory_pipeline import tracking
+from inventory_pipeline.defs.resources import (
+    MlflowResource,
+    ShopSettingsResource,
+    WarehouseResource,
+)
+from inventory_pipeline.defs.whatif.resources import ScenarioFolderResource
+from inventory_pipeline.features.sources import latest_export
+from inventory_pipeline.forecasting import ModelRef
+from inventory_pipeline.plots import markdown_image
+from inventory_pipeline.warehouse import Warehouse, sql_literal_path
+from inventory_pipeline.whatif import (
+    PROMOTION_SCENARIOS,
+    answer_scenario,
+    find_scenario_file,
+    read_features,
+    read_scenario,
+)
+from inventory_pipeline.whatif.plots import scenario_png
+
+scenario_partitions = dg.DynamicPartitionsDefinition(name="promotion_scenario")
+
+
+class ScenarioRunConfig(dg.Config):
+    """When "today" is for the what-if."""
+
+    as_of: str = ""  # YYYY-MM-DD; empty: the latest export day in the warehouse
+
+
+def ranking_markdown(ranking: pl.DataFrame, currency: str = "") -> str:
+    """The discounts ranked by expected incremental margin, as a Markdown table."""
+    lines = [
+        "| rank | discount | uplift units | uplift | dip units | incr. margin | order now |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in ranking.iter_rows(named=True):
+        share = r["uplift_share"]
+        lines.append(
+            f"| {r['margin_rank']} | {r['discount_pct']:g}% | {r['uplift_units']:.1f} | "
+            f"{'n/a' if share is None else f'{share:+.0%}'} | {r['dip_units']:.1f} | "
+            f"{r['incremental_margin']:.2f}{currency} | {r['order_qty_with']} "
+            f"(without: {r['order_qty_without']}) |"
+        )
+    return "\n".join(lines)
+
+
+def _publish(wh: Warehouse) -> None:
+    glob = sql_literal_path(wh.glob(PROMOTION_SCENARIOS, 1))
+    wh.publish_views(
+        {PROMOTION_SCENARIOS: f"SELECT * FROM read_parquet({glob}, hive_partitioning=false)"}
+    )
+
+
+@dg.asset(
+    group_name="what_if",
+    kinds={"pytorch", "mlflow", "parquet"},
+    owners=["team:merchandising"],
+    partitions_def=scenario_partitions,
+    description="A planned promotion forecast with and without it: uplift, dip, margin, order now.",
+)
+def promotion_scenarios(
+    context: dg.AssetExecutionContext,
+    config: ScenarioRunConfig,
+    warehouse: WarehouseResource,
+    mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
+    what_if: ScenarioFolderResource,
+) -> dg.MaterializeResult:
+    key = context.partition_key
+    path = find_scenario_file(what_if.root(), key)
+    scenario = read_scenario(path)
+    wh = warehouse.warehouse()
+    settings = shop.settings()
+    mlflow_registry.configure()
+    forecaster, version = tracking.load_champion(
+        mlflow_registry.registered_model, embedding_cache_dir=wh.root / "embeddings"
+    )
+    as_of = date.fromisoformat(config.as_of) if config.as_of else latest_export(wh)
+    context.log.info(
+        f"scenario {key} from {path}: {scenario.describe()}, {scenario.start} to {scenario.end}, "
+        f"discounts {list(scenario.discounts)}; as of {as_of}, model version {version}"
+    )
+    features = read_features(wh, as_of, forecaster, scenario, settings.feature_config())
+    answer = answer_scenario(
+        forecaster, features, scenario,
+        ModelRef(mlflow_registry.registered_model, version), settings.reorder_config(),
+    )  # fmt: skip
+    wh.write_partition(PROMOTION_SCENARIOS, {"scenario": key}, answer.rows.to_arrow())
+    _publish(wh)
+    png = scenario_png(answer)
+    chart = wh.root / "plots" / f"what_if_{key}.png"
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    chart.write_bytes(png)
+    best = answer.ranking.row(0, named=True)
+    return dg.MaterializeResult(
+        metadata={
+            "scenario_file": dg.MetadataValue.path(str(path)),
+            "as_of": as_of.isoformat(),
+            "model_version": version,
+            "skus": int(answer.rows["sku"].n_unique()),
+            "rows": answer.rows.height,
+            "best_discount_pct": dg.MetadataValue.float(float(best["discount_pct"])),
+            "best_incremental_margin": dg.MetadataValue.float(float(best["incremental_margin"])),
+            "ranking": dg.MetadataValue.md(
+                ranking_markdown(answer.ranking, f" {settings.currency}")
+            ),
+            "plot": dg.MetadataValue.md(markdown_image(png, "uplift and margin by discount")),
+            "plot_path": dg.MetadataValue.path(str(chart)),
+        }
+    )
+
+
+what_if_job = dg.define_asset_job(
+    name="what_if_job",
+    selection=[promotion_scenarios],
+    partitions_def=scenario_partitions,
+    description="Answer one promotion scenario (a partition per scenario file).",
+)
