@@ -45,9 +45,8 @@ class RunFailureAlert:
         """One line for logs and chat."""
         where = f" (partition {self.partition})" if self.partition else ""
         steps = "; ".join(f"{step}: {error}" for step, error in self.failed_steps.items())
-        return (
-            f"ALERT: run {self.run_id} of {self.job}{where} failed: {self.message}"
-            + (f" | failed steps: {steps}" if steps else "")
+        return f"ALERT: run {self.run_id} of {self.job}{where} failed: {self.message}" + (
+            f" | failed steps: {steps}" if steps else ""
         )
 
     def payload(self) -> dict[str, object]:

@@ -81,7 +81,9 @@ def forecast_problems(
     problems: list[str] = []
     if rows.is_empty():
         return [f"{day}: the forecasts partition is empty"]
-    names = [c for _, c in sorted((int(c[1:]), c) for c in rows.columns if _LEVEL_COLUMN.fullmatch(c))]
+    names = [
+        c for _, c in sorted((int(c[1:]), c) for c in rows.columns if _LEVEL_COLUMN.fullmatch(c))
+    ]
     cum = [f"cum_{c}" for c in names]
     missing = [c for c in cum if c not in rows.columns]
     if not names or missing:
@@ -89,7 +91,9 @@ def forecast_problems(
     H = int(rows["horizon"].max())
     n = rows["sku"].n_unique()
     if rows.height != n * H or sorted(rows["horizon"].unique().to_list()) != list(range(1, H + 1)):
-        problems.append(f"{day}: {rows.height} rows for {n} SKUs x H={H} (expected one per horizon)")
+        problems.append(
+            f"{day}: {rows.height} rows for {n} SKUs x H={H} (expected one per horizon)"
+        )
         return problems  # the shape checks below need a full grid
     if (rows["forecast_date"] != day).any():
         problems.append(f"{day}: rows with another forecast_date")
@@ -102,16 +106,21 @@ def forecast_problems(
         bad = ~np.isfinite(q).all(axis=1) | (q < 0).any(axis=1)
         if bad.any():
             where = set(skus[bad.reshape(n, H).any(axis=1)])
-            problems.append(f"{day}: {label} quantiles not finite or negative for {_named(where, cfg)}")
+            problems.append(
+                f"{day}: {label} quantiles not finite or negative for {_named(where, cfg)}"
+            )
         crossing = (np.diff(q, axis=1) < -cfg.level_tolerance).any(axis=1)
         if crossing.any():
             where = set(skus[crossing.reshape(n, H).any(axis=1)])
-            problems.append(f"{day}: {label} quantiles not monotone across levels for {_named(where, cfg)}")
+            problems.append(
+                f"{day}: {label} quantiles not monotone across levels for {_named(where, cfg)}"
+            )
     by_horizon = f.select(cum).to_numpy().reshape(n, H, len(cum))
     falling = (np.diff(by_horizon, axis=1) < -cfg.horizon_tolerance).any(axis=(1, 2))
     if falling.any():
         problems.append(
-            f"{day}: cumulative quantiles decrease over the horizon for {_named(set(skus[falling]), cfg)}"
+            f"{day}: cumulative quantiles decrease over the horizon for "
+            f"{_named(set(skus[falling]), cfg)}"
         )
     if catalog is not None:
         present = set(skus.tolist())
@@ -151,6 +160,7 @@ def plan_problems(
     ordered = set(plan.filter(pl.col("order_qty") > 0)["sku"].to_list())
     if ordered & set(discontinued):
         problems.append(
-            f"{day}: orders for SKUs discontinued as known on the day: {_named(ordered & set(discontinued), cfg)}"
+            f"{day}: orders for SKUs discontinued as known on the day: "
+            f"{_named(ordered & set(discontinued), cfg)}"
         )
     return problems

@@ -325,8 +325,9 @@ def version_run_id(client: MlflowClient, name: str, version: str) -> str:
         mv = client.get_model_version(name, version)
     except mlflow.exceptions.MlflowException as err:
         raise LookupError(
-            f"version {version} of registered model {name!r} is not in {mlflow.get_tracking_uri()}: "
-            f"was it deleted? Run the retrain job again to register a new candidate"
+            f"version {version} of registered model {name!r} is not in "
+            f"{mlflow.get_tracking_uri()}: was it deleted? Run the retrain job again to register "
+            f"a new candidate"
         ) from err
     run_id = mv.run_id or mv.tags.get("run_id")
     if not run_id:
@@ -369,7 +370,8 @@ def promote_if_unchanged(
     tags = client.get_model_version(name, version).tags
     if tags.get("gate") != "passed":
         raise GateError(
-            f"version {version} of {name!r} did not pass the gate (gate={tags.get('gate', 'unset')}): "
+            f"version {version} of {name!r} did not pass the gate "
+            f"(gate={tags.get('gate', 'unset')}): "
             f"{tags.get('gate_reason', 'no backtest recorded; run model_backtest')}"
         )
     current = champion_version(client, name)

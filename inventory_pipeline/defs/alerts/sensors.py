@@ -12,13 +12,15 @@ def failure_alert(context: dg.RunFailureSensorContext) -> alerts.RunFailureAlert
     steps: dict[str, str] = {}
     for event in context.get_step_failure_events():
         data = event.step_failure_data
-        error = data.error.message.strip() if data and data.error else event.message or "failed"
-        steps[event.step_key or "?"] = error[: cfg.max_error_chars]
+        error = data.error if data else None
+        while error is not None and error.cause is not None:  # the user's error, not the wrapper
+            error = error.cause
+        text = error.message.strip() if error is not None else event.message or "failed"
+        steps[event.step_key or "?"] = text[: cfg.max_error_chars]
     tags = run.tags
+    start, end = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
     partition = tags.get("dagster/partition") or (
-        f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"
-        if "dagster/asset_partition_range_start" in tags
-        else None
+        f"{tags[start]}..{tags[end]}" if start in tags else None
     )
     return alerts.RunFailureAlert(
         job=run.job_name,
