@@ -5,13 +5,10 @@ over the range: ingest -> features -> forecasts -> plan -> accuracy) against a w
 prepared data root, then checks every partition of the range:
 
 - ``forecasts``, ``reorder_plan`` and ``forecast_accuracy`` have one partition per day;
-- forecasts: H rows per SKU, target_date = forecast_date + horizon, finite and non-negative
-  quantiles, monotone across quantile levels (daily and cumulative) and cumulative quantiles
-  non-decreasing over the horizon; no SKU discontinued by the forecast date (catalog as known on
-  that day, i.e. the latest raw ``products`` export <= D);
-- reorder plan: one row per forecast SKU; every ``order_qty`` is 0 or a multiple of
-  ``pack_size`` and >= ``moq``; no order for a discontinued SKU (as known on D and, with a sample
-  shop's ground truth, by its true ``discontinued_at``);
+- forecasts and reorder plan: the invariants the pipeline's blocking checks enforce before it
+  publishes a day (``inventory_pipeline.invariants``: H rows per SKU, finite monotone quantiles,
+  every on-sale SKU and no discontinued one; pack size and MOQ, no order for a discontinued
+  SKU), plus, with a sample shop's ground truth, no order for a SKU truly discontinued by then;
 - accuracy: finite scores, forecasts scored only after they were made;
 - reproducibility: a few days spread over the range are re-run one at a time through the same
   command; every Parquet file of the warehouse (raw, features, forecasts, plan, accuracy) must
@@ -51,9 +48,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import polars as pl
+
+from inventory_pipeline.invariants import (
+    CatalogAsKnown,
+    catalog_as_known,
+    forecast_problems,
+    plan_problems,
+)
+from inventory_pipeline.warehouse import Warehouse
 
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
@@ -152,61 +156,25 @@ def read_partition(warehouse: Path, table: str, day: date) -> pl.DataFrame:
     )
 
 
-def discontinued_as_known(warehouse: Path, days: list[date]) -> dict[date, set[str]]:
-    """Per day D: SKUs whose catalog row as known on D (latest products export <= D) says
-    discontinued_at <= D, the same rule as sql/current/products.sql + product_static.sql."""
-    con = duckdb.connect()
-    glob = str(warehouse / "raw" / "products" / "*" / "*.parquet").replace("'", "''")
-    out = {}
-    for day in days:
-        rows = con.sql(
-            f"""
-            SELECT sku FROM (
-                SELECT sku, discontinued_at FROM read_parquet('{glob}', hive_partitioning = true)
-                WHERE export_date <= CAST($day AS DATE)
-                QUALIFY row_number() OVER (
-                    PARTITION BY sku ORDER BY export_date DESC, _source_file DESC, _row_number DESC
-                ) = 1
-            ) WHERE discontinued_at <= CAST($day AS DATE)
-            """,
-            params={"day": day},
-        ).pl()
-        out[day] = set(rows["sku"].to_list())
-    con.close()
-    return out
+def catalogs(warehouse: Path, days: list[date]) -> dict[date, CatalogAsKnown]:
+    """Per day D: the catalog as known on D (latest products export <= D), the rule the
+    pipeline's own checks use (inventory_pipeline.invariants)."""
+    wh = Warehouse(warehouse)
+    return {day: catalog_as_known(wh, day) for day in days}
 
 
 def check_forecasts(
-    warehouse: Path, days: list[date], gone: dict[date, set[str]]
+    warehouse: Path, days: list[date], known: dict[date, CatalogAsKnown]
 ) -> dict[str, Any]:
     problems: list[str] = []
     rows, skus = [], []
+    names: list[str] = []
     for day in days:
         f = read_partition(warehouse, "forecasts", day)
-        levels = sorted((float(c[1:]) / 100, c) for c in f.columns if re.fullmatch(r"p\d+", c))
-        names = [c for _, c in levels]
-        cum = [f"cum_{c}" for c in names]
-        H = int(f["horizon"].max())
-        n = f["sku"].n_unique()
+        names = [c for c in f.columns if re.fullmatch(r"p\d+", c)]
         rows.append(f.height)
-        skus.append(n)
-        if f.height != n * H or sorted(f["horizon"].unique().to_list()) != list(range(1, H + 1)):
-            problems.append(f"{day}: {f.height} rows for {n} SKUs x H={H}")
-        if not ((f["target_date"] - f["forecast_date"]).dt.total_days() == f["horizon"]).all():
-            problems.append(f"{day}: target_date != forecast_date + horizon")
-        f = f.sort("sku", "horizon")
-        daily = f.select(names).to_numpy()
-        cumulative = f.select(cum).to_numpy()
-        for label, q in (("daily", daily), ("cumulative", cumulative)):
-            if not np.isfinite(q).all() or (q < 0).any():
-                problems.append(f"{day}: {label} quantiles not finite / negative")
-            if (np.diff(q, axis=1) < -1e-9).any():
-                problems.append(f"{day}: {label} quantiles not monotone across levels")
-        by_horizon = cumulative.reshape(n, H, len(cum))
-        if (np.diff(by_horizon, axis=1) < -1e-6).any():
-            problems.append(f"{day}: cumulative quantiles decrease over the horizon")
-        if set(f["sku"].unique().to_list()) & gone[day]:
-            problems.append(f"{day}: forecasts for discontinued SKUs")
+        skus.append(f["sku"].n_unique())
+        problems += forecast_problems(f, day, known[day])
     return {
         "partitions": len(days), "rows": int(sum(rows)), "skus_per_day": [min(skus), max(skus)],
         "levels": len(names), "problems": problems,
@@ -214,7 +182,7 @@ def check_forecasts(
 
 
 def check_plans(
-    warehouse: Path, days: list[date], gone: dict[date, set[str]], truth: Path | None
+    warehouse: Path, days: list[date], known: dict[date, CatalogAsKnown], truth: Path | None
 ) -> dict[str, Any]:
     problems: list[str] = []
     true_end = None
@@ -225,15 +193,8 @@ def check_plans(
     for day in days:
         plan = read_partition(warehouse, "reorder_plan", day)
         skus = set(read_partition(warehouse, "forecasts", day)["sku"].unique().to_list())
-        if set(plan["sku"].to_list()) != skus or plan.height != len(skus):
-            problems.append(f"{day}: plan SKUs differ from forecast SKUs")
-        qty, pack, moq = (plan[c].to_numpy() for c in ("order_qty", "pack_size", "moq"))
-        bad = (qty < 0) | ((qty > 0) & ((qty % pack != 0) | (qty < moq)))
-        if bad.any():
-            problems.append(f"{day}: {int(bad.sum())} order quantities break pack size / MOQ")
+        problems += plan_problems(plan, day, skus, known[day].discontinued)
         ordered = plan.filter(pl.col("order_qty") > 0)
-        if set(ordered["sku"].to_list()) & gone[day]:
-            problems.append(f"{day}: orders for SKUs discontinued as known on the day")
         if true_end is not None:
             late = ordered.join(true_end, on="sku").filter(pl.col("discontinued_at") <= day)
             if late.height:
@@ -454,7 +415,7 @@ def main() -> int:
         raise SystemExit("the backfill failed")
     results["timings"] = run_timings(work / "dagster_home", results["backfill"]["run_id"])
 
-    gone = discontinued_as_known(warehouse, days)
+    gone = catalogs(warehouse, days)
     truth = data / "ground_truth"
     present = {t: partition_days(warehouse, t, k, days) for t, k in TABLES.items()}
     results["checks"] = {

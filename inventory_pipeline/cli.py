@@ -274,7 +274,7 @@ def _training_config_file(path: str | None) -> dict:
     if not isinstance(values, dict):
         raise SystemExit(
             f"--config {path}: expected a YAML mapping of training run fields "
-            f"(e.g. 'training_overrides_json: ...'), got {type(values).__name__}"
+            f"(e.g. 'backtest_days: 28'), got {type(values).__name__}"
         )
     return values
 
@@ -515,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "and audits; unset: the latest export day)")
     p.add_argument("--config", default=None,
                    help="YAML file of further training run fields given to every training "
-                        "asset (e.g. training_overrides_json, model_overrides_json); the flags "
+                        "asset (e.g. backtest_days: 28, d_model: 32; see TrainingRunConfig); the flags "
                         "above win")
     p.set_defaults(func=cmd_train)
 

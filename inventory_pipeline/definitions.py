@@ -11,6 +11,7 @@ from datetime import date
 
 import dagster as dg
 
+from inventory_pipeline.defs.alerts.sensors import run_failure_alert_sensor
 from inventory_pipeline.defs.evaluation.assets import evaluation_job, evaluation_report
 from inventory_pipeline.defs.features.assets import build_feature_assets
 from inventory_pipeline.defs.forecasting.assets import build_forecasting_assets
@@ -42,12 +43,13 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
     ingest_job, daily_data_job, ingest_schedule = build_ingest_jobs(parts.export_day)
     nightly_forecast_job, nightly_forecast_schedule = build_nightly_jobs(parts.export_day)
     sharded = build_sharded(parts, daily_data_job)
+    forecasting_assets = build_forecasting_assets(parts.export_day)
     return dg.Definitions(
         assets=[
             *build_ingest_assets(parts.export_day),
             *build_feature_assets(parts.export_day),
             *training_assets,
-            *build_forecasting_assets(parts.export_day),
+            *forecasting_assets,
             evaluation_report,
             *sharded.assets,
             promotion_scenarios,
@@ -67,7 +69,7 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             weekly_retrain_schedule,
             *sharded.schedules,
         ],
-        sensors=[*sharded.sensors, what_if_sensor],
+        sensors=[*sharded.sensors, what_if_sensor, run_failure_alert_sensor],
         resources={
             "landing": LandingZoneResource(),
             "warehouse": WarehouseResource(),

@@ -33,6 +33,7 @@ from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.predict import QuantileForecast, quantile_column_name
 
 CHAMPION_ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"  # the latest registered candidate, until the gate decides
 MODEL_ARTIFACT = "model"
 GATE_METRIC = "wql"
 
@@ -309,3 +310,84 @@ def register(model_uri: str, name: str, tags: dict[str, str] | None = None) -> s
 def promote(name: str, version: str) -> None:
     """Points the ``champion`` alias at ``version`` (the nightly job loads it from then on)."""
     MlflowClient().set_registered_model_alias(name, CHAMPION_ALIAS, version)
+
+
+def register_challenger(model_uri: str, name: str, tags: dict[str, str]) -> str:
+    """Registers a candidate as a new version with ``tags`` and points ``challenger`` at it."""
+    version = register(model_uri, name, tags=tags)
+    MlflowClient().set_registered_model_alias(name, CHALLENGER_ALIAS, version)
+    return version
+
+
+def version_run_id(client: MlflowClient, name: str, version: str) -> str:
+    """The MLflow run that logged a registered version (where its backtest is logged too)."""
+    try:
+        mv = client.get_model_version(name, version)
+    except mlflow.exceptions.MlflowException as err:
+        raise LookupError(
+            f"version {version} of registered model {name!r} is not in "
+            f"{mlflow.get_tracking_uri()}: was it deleted? Run the retrain job again to register "
+            f"a new candidate"
+        ) from err
+    run_id = mv.run_id or mv.tags.get("run_id")
+    if not run_id:
+        raise LookupError(f"version {version} of {name!r} names no MLflow run (tag run_id)")
+    return run_id
+
+
+def tag_version(client: MlflowClient, name: str, version: str, tags: dict[str, str]) -> None:
+    """Sets every tag of ``tags`` on one version."""
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+class GateError(RuntimeError):
+    """A version may not become champion (it failed the gate, or was not compared with the
+    champion of the moment)."""
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What moving the ``champion`` alias did."""
+
+    version: str
+    previous: str | None
+    reason: str
+
+
+def promote_if_unchanged(
+    client: MlflowClient, name: str, version: str, compared: str | None
+) -> Promotion:
+    """Moves ``champion`` to ``version`` if its gate passed against the champion of the moment.
+
+    ``compared``: the champion the backtest scored it against ("none" or None: there was none).
+    When another run promoted a version in between, this one was never compared with it: it
+    loses (tag ``gate=failed`` with the reason) and the alias stays, so two retrains started at
+    once end with one champion and both versions tagged with their gate result. Callers run
+    one at a time (the retraining pool), which makes the check and the move one step.
+    """
+    compared = None if compared in (None, "", "none") else str(compared)
+    tags = client.get_model_version(name, version).tags
+    if tags.get("gate") != "passed":
+        raise GateError(
+            f"version {version} of {name!r} did not pass the gate "
+            f"(gate={tags.get('gate', 'unset')}): "
+            f"{tags.get('gate_reason', 'no backtest recorded; run model_backtest')}"
+        )
+    current = champion_version(client, name)
+    if current == version:
+        return Promotion(version, current, "already the champion")
+    if current != compared:
+        reason = (
+            f"the champion moved from {compared or 'none'} to version {current} after this "
+            f"version's backtest, so it was never compared with version {current}; retrain "
+            f"to challenge it"
+        )
+        tag_version(client, name, version, {"gate": "failed", "gate_reason": reason})
+        raise GateError(f"version {version} of {name!r} is not promoted: {reason}")
+    client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+    aliases = client.get_registered_model(name).aliases
+    if str(aliases.get(CHALLENGER_ALIAS, "")) == version:  # the challenger is now the champion
+        client.delete_registered_model_alias(name, CHALLENGER_ALIAS)
+    reason = tags.get("gate_reason", "passed the gate")
+    return Promotion(version, current, reason)

@@ -112,7 +112,7 @@ def test_package_data_lies_inside_the_package() -> None:
 
 def test_train_flags_become_every_training_assets_config(tmp_path: Path) -> None:
     extra = tmp_path / "train.yaml"
-    extra.write_text("training_overrides_json: '{\"backtest_days\": 28}'\nmax_epochs: 9\n")
+    extra.write_text("backtest_days: 28\nmax_epochs: 9\n")
     args = cli.build_parser().parse_args(
         ["train", "--seed", "7", "--until", "2024-03-01", "--max-epochs", "1",
          "--config", str(extra)]
@@ -125,7 +125,7 @@ def test_train_flags_become_every_training_assets_config(tmp_path: Path) -> None
     assert set(ops) == {"training_windows", "demand_model", "model_backtest"}
     values = ops["training_windows"]["config"]
     assert values == {
-        "training_overrides_json": '{"backtest_days": 28}', "finetune": "", "max_epochs": 1,
+        "backtest_days": 28, "finetune": "", "max_epochs": 1,
         "seed": 7, "until": "2024-03-01",
     }  # fmt: skip
     # the values are what the training assets' config accepts, and the seed reaches the model

@@ -67,3 +67,27 @@ def test_fallback_first_export_day_without_settings_or_exports(
         .partitions_def.get_first_partition_key()
         == "1990-01-01"
     )
+
+
+def test_one_retraining_at_a_time_freshness_and_alerts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The training steps share pool `retrain`; the instance config queues retrain runs one at a
+    time by the job's tag; the published tables carry a freshness policy; failures alert."""
+    graph = defs.resolve_asset_graph()
+    training = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "training"]
+    assert len(training) == 4
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    pools = {a.op.pool for a in assets if set(a.keys) & set(training)}
+    assert pools == {"retrain"}
+    tags = defs.resolve_job_def("retrain_job").tags
+    config = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster.yaml"
+    (tmp_path / "dagster.yaml").write_text(config.read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert {"key": "inventory_pipeline/pool", "value": tags["inventory_pipeline/pool"], "limit": 1} in limits
+    for name in ("sku_forecasts", "reorder_plan"):
+        policy = graph.get(dg.AssetKey(name)).freshness_policy
+        assert isinstance(policy, dg.FreshnessPolicy) and policy.deadline_cron == "0 6 * * *"
+    assert defs.resolve_sensor_def("run_failure_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING

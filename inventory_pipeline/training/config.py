@@ -71,6 +71,8 @@ class TrainingConfig:
     validation_stride: int = 7  # days between validation origins
     train_stride: int = 7  # days between training origins (7: every weekday alignment alike)
     min_history_days: int = 56  # exported days a training origin needs behind it (inclusive)
+    kept_runs: int = 3  # the working folders (windows, backtest report) of this many latest
+    # retraining runs stay under <warehouse>/training/runs; older ones are removed
 
     # --- model -------------------------------------------------------------------------------
     model_overrides: dict[str, Any] = field(
@@ -99,7 +101,7 @@ class TrainingConfig:
             object.__setattr__(self, "lightgbm", LightGBMConfig(**values))
         for name in (
             "backtest_days", "backtest_stride", "validation_stride", "train_stride",
-            "min_history_days", "baseline_history_days", "baseline_jobs",
+            "min_history_days", "baseline_history_days", "baseline_jobs", "kept_runs",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainingConfig.{name} must be >= 1, got {getattr(self, name)}.")

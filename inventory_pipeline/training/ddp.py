@@ -1,7 +1,8 @@
 """Fine-tune the demand model data-parallel on several processes or machines with ``torchrun``.
 
 Trains on the training windows the ``training_windows`` asset prepared
-(``<warehouse>/training/windows``), with early stopping on its validation block, exactly like
+(``<warehouse>/training/runs/<run id>/windows``, the folder its metadata names; with only
+``--warehouse``, the latest run's), with early stopping on its validation block, exactly like
 ``demand_model`` but with the global batch split over the workers (``model/distributed.py``)::
 
     torchrun --nproc_per_node=2 -m inventory_pipeline.training.ddp \\
@@ -42,10 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Data-parallel fine-tuning of the demand model on prepared training windows.",
     )
     parser.add_argument(
-        "--warehouse", type=Path, help="warehouse root (windows under training/windows)"
+        "--warehouse", type=Path, help="warehouse root (windows of its latest retraining run)"
     )
     parser.add_argument(
-        "--windows", type=Path, help="windows folder (default <warehouse>/training/windows)"
+        "--windows",
+        type=Path,
+        help="windows folder (training_windows' metadata windows_path; default: the latest run's "
+        "under <warehouse>/training/runs)",
     )
     parser.add_argument("--out", type=Path, required=True, help="folder rank 0 writes the model to")
     parser.add_argument(
@@ -90,6 +94,14 @@ def _model_config(args: argparse.Namespace) -> ModelConfig:
     return ModelConfig.from_dict(values)
 
 
+def _latest_windows(warehouse: Path) -> Path | None:
+    """The windows folder of the latest retraining run under ``<warehouse>/training/runs``."""
+    folders = sorted(
+        (warehouse / "training" / "runs").glob("*/windows"), key=lambda d: d.stat().st_mtime
+    )
+    return folders[-1] if folders else None
+
+
 def init_process_group() -> tuple[int, int]:
     """(rank, world size); joins the torchrun process group (gloo, CPU) when WORLD_SIZE > 1."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -102,9 +114,9 @@ def init_process_group() -> tuple[int, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    folder = args.windows or (args.warehouse / "training" / "windows" if args.warehouse else None)
+    folder = args.windows or (_latest_windows(args.warehouse) if args.warehouse else None)
     if folder is None:
-        raise SystemExit("give --warehouse or --windows")
+        raise SystemExit("give --windows, or --warehouse after a training_windows run")
     rank, world = init_process_group()
     try:
         config = _model_config(args)

@@ -1,6 +1,8 @@
-"""The retrain job with a real MLflow store: logging, registration, and the champion gate."""
+"""The retrain job with a real MLflow store: logging, registration, the hand-off through the
+registry (alias ``challenger``, gate tags) and the champion gate."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import mlflow
@@ -21,18 +23,19 @@ defs = build_definitions()
 
 NAME = "demand_model"
 RUN_CONFIG = {
-    "training_overrides_json": json.dumps({"backtest_days": 28, "min_history_days": 21, "validation_origins": 1}),
-    "model_overrides_json": json.dumps({"history_days": 14, "horizon_days": 14, "d_model": 16, "num_threads": 1}),
-    "max_epochs": 2,
-}
+    "backtest_days": 28, "min_history_days": 21, "validation_origins": 1,
+    "history_days": 14, "horizon_days": 14, "d_model": 16, "num_threads": 1, "max_epochs": 2,
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("retrain")
     landing, warehouse = build_warehouse(root, days=90)
+    instance = dg.DagsterInstance.ephemeral()  # one instance: later runs see earlier materialisations
     return {
         "root": root,
+        "instance": instance,
         "warehouse": warehouse,
         "resources": {
             "landing": LandingZoneResource(path=str(landing)),
@@ -50,13 +53,20 @@ def _retrain(env: dict, assets: list[str] | None = None) -> dg.ExecuteInProcessR
     if assets:
         job = job.get_subset(asset_selection={dg.AssetKey(a) for a in assets})
     ops = [a for a in ("training_windows", "demand_model", "model_backtest") if assets is None or a in assets]
-    with dg.DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(
-            instance=instance,
-            resources=env["resources"],
-            run_config={"ops": {op: {"config": RUN_CONFIG} for op in ops}},
-            raise_on_error=False,
-        )
+    return job.execute_in_process(
+        instance=env["instance"],
+        resources=env["resources"],
+        run_config={"ops": {op: {"config": RUN_CONFIG} for op in ops}},
+        raise_on_error=False,
+    )
+
+
+def _meta(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[0].metadata.items()}
+
+
+def _aliases(client: MlflowClient, name: str) -> dict[str, str]:
+    return {alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()}
 
 
 def _client(env: dict) -> MlflowClient:
@@ -83,6 +93,21 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert (champion == "1") == gate[0].passed
     assert version.tags["gate"] == ("passed" if gate[0].passed else "failed")
     assert result.success == gate[0].passed  # a candidate that fails the gate fails the run
+    # the hand-off: the candidate is a registered version, named in demand_model's metadata
+    model = _meta(result, "demand_model")
+    assert model["model_version"] == "1" and model["mlflow_run_id"] == run.info.run_id
+    assert version.tags["run_id"] == run.info.run_id
+    assert version.tags["training_cutoff"] == model["training_cutoff"]
+    assert json.loads(version.tags["config"])["d_model"] == 16
+    assert float(version.tags["backtest_wql"]) == pytest.approx(gate[0].metadata["candidate_wql"].value, abs=1e-6)
+    aliases = _aliases(client, NAME)
+    assert aliases.get("challenger") == (None if gate[0].passed else "1")
+    if champion is None:  # no champion: said in words, not as a number
+        assert gate[0].metadata["champion_wql"].value == "no champion yet"
+    # no side files: the run's working folder holds its windows and report only
+    training = env["warehouse"].root / "training"
+    assert not list(training.glob("*.json")) and not (training / "windows").exists()
+    assert Path(model["windows_path"]).parent.parent == training / "runs"
 
 
 def test_a_model_that_is_not_better_never_moves_champion(env: dict) -> None:
@@ -92,7 +117,7 @@ def test_a_model_that_is_not_better_never_moves_champion(env: dict) -> None:
     assert not result.success
     assert {str(v.version) for v in client.search_model_versions(f"name='{NAME}'")} == {"1", "2"}
     assert tracking.champion_version(client, NAME) == "1"
-    gate = [e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines"][0]
+    gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines")
     assert not gate.passed and "does not beat the champion" in gate.metadata["reason"].value
     assert gate.metadata["candidate_wql"].value == gate.metadata["champion_wql"].value  # identical model
     assert client.get_model_version(NAME, "2").tags["gate"] == "failed"
@@ -102,9 +127,10 @@ def test_a_failed_training_run_leaves_the_registry_unchanged(env: dict) -> None:
     client = _client(env)
     before = sorted(str(v.version) for v in client.search_model_versions(f"name='{NAME}'"))
     champion = tracking.champion_version(client, NAME)
-    assert _retrain(env, ["training_windows"]).success
-    (env["warehouse"].root / "training" / "windows" / "train.npz").unlink()
-    result = _retrain(env, ["demand_model"])
+    windows = _retrain(env, ["training_windows"])
+    assert windows.success
+    (Path(_meta(windows, "training_windows")["windows_path"]) / "train.npz").unlink()
+    result = _retrain(env, ["demand_model"])  # reads the windows of the latest training_windows
     assert not result.success
     assert sorted(str(v.version) for v in client.search_model_versions(f"name='{NAME}'")) == before
     assert tracking.champion_version(client, NAME) == champion
@@ -112,9 +138,10 @@ def test_a_failed_training_run_leaves_the_registry_unchanged(env: dict) -> None:
 
 def test_registered_model_loads_by_alias_with_the_same_forecasts(env: dict) -> None:
     _client(env)
-    assert _retrain(env, ["training_windows"]).success
+    windows = _retrain(env, ["training_windows"])
+    assert windows.success
     cfg = TrainingRunConfig(**RUN_CONFIG).training_config()
-    splits = WindowSplits.load(env["warehouse"].root / "training" / "windows", cfg.model_config())
+    splits = WindowSplits.load(Path(_meta(windows, "training_windows")["windows_path"]), cfg.model_config())
     in_memory, _ = fit(splits.train, splits.validation, cfg.model_config())
     expected = in_memory.predict(splits.backtest.samples)
     with mlflow.start_run():
@@ -134,3 +161,62 @@ def test_registered_model_loads_by_alias_with_the_same_forecasts(env: dict) -> N
     median = list(in_memory.config.quantiles).index(0.5)
     np.testing.assert_array_equal(served["p50"].to_numpy(), expected.daily[:, :, median].reshape(-1))
     np.testing.assert_array_equal(served["cum_p50"].to_numpy(), expected.cumulative[:, :, median].reshape(-1))
+
+
+def test_two_retrains_end_with_one_champion_and_both_versions_gated(env: dict) -> None:
+    client = _client(env)
+    tracking.promote(NAME, "1")
+    first, second = _retrain(env), _retrain(env)
+    versions = [_meta(r, "demand_model")["model_version"] for r in (first, second)]
+    assert len(set(versions)) == 2
+    champion = tracking.champion_version(client, NAME)
+    every = [str(v.version) for v in client.search_model_versions(f"name='{NAME}'")]
+    holders = [v for v in every if "champion" in client.get_model_version(NAME, v).aliases]
+    assert holders == [champion] and set(versions) <= set(every)
+    for result, version in zip((first, second), versions):
+        tags = client.get_model_version(NAME, version).tags
+        gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines")
+        assert tags["gate"] == ("passed" if gate.passed else "failed")
+        assert tags["backtest_wql"] and tags["champion_compared"] and tags["gate_reason"]
+        assert (champion == version) == (tags["gate"] == "passed" and result.success)
+    assert champion == "1"  # the same data and seed give the same model: not better
+    assert _aliases(client, NAME)["challenger"] == versions[1]
+    # re-running the backtest alone (a run of its own) scores the challenger its upstream
+    # registered, read from demand_model's materialisation, not whatever a file says
+    client.delete_model_version_tag(NAME, versions[0], "gate")
+    rerun = _retrain(env, ["model_backtest"])
+    assert _meta(rerun, "model_backtest")["candidate_version"] == versions[1]
+    assert "gate" not in client.get_model_version(NAME, versions[0]).tags  # the other one untouched
+    assert client.get_model_version(NAME, versions[1]).tags["gate"] == "failed"
+
+
+def test_a_version_backtested_against_an_old_champion_never_takes_over(env: dict) -> None:
+    """Two candidates that passed against "no champion" (two retrains at once): the first
+    promotion wins, the second finds the champion moved, loses and is tagged with why."""
+    client = _client(env)
+    name = "race_model"
+    source = client.get_model_version(NAME, "1")
+    client.create_registered_model(name)
+    for _ in range(2):
+        version = client.create_model_version(name, source.source, run_id=source.run_id).version
+        tracking.tag_version(client, name, str(version), {"gate": "passed", "champion_compared": "none"})
+    client.set_registered_model_alias(name, "challenger", "2")
+    first = tracking.promote_if_unchanged(client, name, "1", "none")
+    assert first.version == "1" and first.previous is None
+    with pytest.raises(tracking.GateError, match="champion moved from none to version 1"):
+        tracking.promote_if_unchanged(client, name, "2", "none")
+    assert tracking.champion_version(client, name) == "1"
+    assert client.get_model_version(name, "2").tags["gate"] == "failed"
+    assert "never compared with version 1" in client.get_model_version(name, "2").tags["gate_reason"]
+    assert _aliases(client, name) == {"champion": "1", "challenger": "2"}
+    with pytest.raises(tracking.GateError, match="did not pass the gate"):  # and cannot retry
+        tracking.promote_if_unchanged(client, name, "2", "1")
+
+
+def test_the_launchpad_checks_the_run_config_types() -> None:
+    job = defs.resolve_job_def("retrain_job")
+    with pytest.raises(dg.DagsterInvalidConfigError, match="d_model"):
+        job.execute_in_process(run_config={"ops": {"training_windows": {"config": {"d_model": "wide"}}}})
+    with pytest.raises(ValueError, match="finetune='half': choose one of frozen, top_k, lora, full"):
+        TrainingRunConfig(finetune="half").training_config()
+    assert TrainingRunConfig(max_epochs=0, finetune="").given() == {}  # empty: the defaults

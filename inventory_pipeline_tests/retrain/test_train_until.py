@@ -1,6 +1,5 @@
 """`train --until D`: the run's training, validation and backtest blocks end at D, not later."""
 
-import json
 from datetime import timedelta
 
 import dagster as dg
@@ -16,11 +15,9 @@ from inventory_pipeline_tests.forecasting.conftest import START, build_warehouse
 defs = build_definitions(START)
 # a tiny run: short blocks, a small model
 RUN_CONFIG = {
-    "training_overrides_json": json.dumps(
-        {"backtest_days": 28, "min_history_days": 21, "validation_origins": 1}
-    ),
-    "model_overrides_json": json.dumps({"history_days": 14, "horizon_days": 14, "d_model": 16}),
-}
+    "backtest_days": 28, "min_history_days": 21, "validation_origins": 1,
+    "history_days": 14, "horizon_days": 14, "d_model": 16,
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +43,7 @@ def test_training_windows_end_at_until(warehouse, tmp_path) -> None:
     assert result.success
     meta = result.asset_materializations_for_node("training_windows")[0].metadata
     assert meta["data_window"].value == f"{first_export(warehouse)} .. {until}"
-    plan = json.loads((warehouse.root / "training" / "windows" / "plan.json").read_text())
+    plan = meta["training_plan"].value  # the run's plan, as the next training step reads it
     assert plan["latest_export"] == until.isoformat()
     horizon = plan["horizon_days"]
     # the last backtest origin's targets end exactly at D: no later day is a target

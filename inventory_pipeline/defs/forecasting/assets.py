@@ -2,18 +2,25 @@
 
 Partitioned by export day: partition D uses only what was exported up to D (the forecast origin).
 Backfills run as one run over the range and load the champion model once.
+
+A bad night never publishes: each day's forecasts and plan are checked against the invariants of
+:mod:`inventory_pipeline.invariants` before the atomic write. A day that breaks one is not written
+(the partition published before stays as it was), and the asset's blocking check fails, so
+nothing downstream (the reorder plan, accuracy) runs on it.
 """
 
 import dataclasses
 import sys
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
 from tqdm import tqdm
 
-from inventory_pipeline import forecasting, plots, tracking
+from inventory_pipeline import forecasting, invariants, plots, tracking
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
+from inventory_pipeline.defs.forecasting.freshness import DEFAULT_DEADLINE
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
 from inventory_pipeline.defs.resources import (
     MlflowResource,
@@ -27,6 +34,9 @@ from inventory_pipeline.warehouse import Warehouse
 _FAN_SKUS = 4
 _TOP_ORDERS = 10
 _ACCURACY_CHECK = "accuracy_within_drift_threshold"
+FORECAST_CHECK = "forecast_invariants"
+PLAN_CHECK = "plan_invariants"
+CHAMPION_KEY = dg.AssetKey("champion_model")  # lineage: which model wrote the forecasts
 
 
 def _publish(wh: Warehouse, name: str) -> None:
@@ -74,7 +84,8 @@ class ReorderPlanConfig(dg.Config):
 class AccuracyConfig(dg.Config):
     """When forecast accuracy counts as drifting."""
 
-    horizon_days: int = 0  # forecasts made up to this many days before are scored; 0: settings
+    horizon_days: int | None = None  # forecasts made up to this many days before are scored
+    # (empty: the shop's forecast.horizon_days)
     drift_factor: float = 1.5  # warn when today's WQL exceeds this × the trailing median
     trailing_days: int = 28  # days of earlier scores the median is taken over
 
@@ -101,8 +112,19 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=CATALOG_POOL,
-        deps=FEATURE_KEYS,
+        deps=[*FEATURE_KEYS, CHAMPION_KEY],
+        freshness_policy=DEFAULT_DEADLINE.policy(),
         description="Daily demand quantiles per SKU over the shop's horizon from the champion model.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                FORECAST_CHECK, asset="sku_forecasts", blocking=True,
+                description=(
+                    "Every on-sale SKU forecast, none discontinued, H rows each, finite "
+                    "non-negative quantiles monotone across levels and over the horizon; a day "
+                    "that fails is not published and the plan does not run."
+                ),
+            )
+        ],
     )
     def sku_forecasts(
         context: dg.AssetExecutionContext,
@@ -120,30 +142,46 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         context.log.info(f"forecasting with {model.name} version {version} (alias champion)")
         days = partition_days(context)
         day = None
+        rejected: dict[str, list[str]] = {}
         for i, d in enumerate(_progress(days, "sku_forecasts"), start=1):
-            day = forecasting.forecast_day(wh, forecaster, d, model, feature_config=features)
+            candidate = forecasting.forecast_day(wh, forecaster, d, model, feature_config=features)
+            problems = invariants.forecast_problems(
+                candidate.rows, d, invariants.catalog_as_known(wh, d)
+            )
+            if problems:
+                rejected[d.isoformat()] = problems
+                context.log.error(f"forecasts {d} NOT published: {'; '.join(problems)}")
+                continue
+            day = candidate
             wh.write_partition(forecasting.FORECASTS, {"forecast_date": d}, day.rows.to_arrow())
-            context.log.info(f"[{i}/{len(days)}] forecasts {d}: {len(day.skus)} SKUs, {day.rows.height} rows")
+            context.log.info(
+                f"[{i}/{len(days)}] forecasts {d}: {len(day.skus)} SKUs, {day.rows.height} rows"
+            )
         _publish(wh, forecasting.FORECASTS)
-        assert day is not None
-        skus = _fan_skus(day.rows)
-        png = plots.fan_chart(
-            day.features.history.filter(pl.col("date") > day.forecast_date - timedelta(days=56)),
-            day.rows, skus, f"Forecasts of {day.forecast_date} ({model.name} v{version})",
-        )
-        chart = wh.root / "plots" / f"fan_{day.forecast_date.isoformat()}.png"
-        chart.parent.mkdir(parents=True, exist_ok=True)
-        chart.write_bytes(png)
-        return dg.MaterializeResult(
-            metadata={
-                "model_name": model.name,
-                "model_version": version,
+        metadata: dict[str, Any] = {
+            "model_name": model.name,
+            "model_version": version,  # the version that wrote these partitions
+            "model_uri": f"models:/{model.name}/{version}",
+            "days": len(days),
+            "unpublished_days": dg.MetadataValue.json(sorted(rejected)),
+        }
+        if day is not None:
+            skus = _fan_skus(day.rows)
+            png = plots.fan_chart(
+                day.features.history.filter(pl.col("date") > day.forecast_date - timedelta(days=56)),
+                day.rows, skus, f"Forecasts of {day.forecast_date} ({model.name} v{version})",
+            )  # fmt: skip
+            chart = wh.root / "plots" / f"fan_{day.forecast_date.isoformat()}.png"
+            chart.parent.mkdir(parents=True, exist_ok=True)
+            chart.write_bytes(png)
+            metadata |= {
                 "skus": len(day.skus),
                 "rows": day.rows.height,
-                "days": len(days),
                 "fan_chart": dg.MetadataValue.md(plots.markdown_image(png, "fan chart")),
                 "fan_chart_path": dg.MetadataValue.path(str(chart)),
             }
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[_invariant_check(FORECAST_CHECK, days, rejected)]
         )
 
     @dg.asset(
@@ -154,7 +192,18 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=CATALOG_POOL,
         deps=[sku_forecasts],
+        freshness_policy=DEFAULT_DEADLINE.policy(),
         description="Units to order today per SKU (order-up-to policy on cumulative quantiles) with a reason.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                PLAN_CHECK, asset="reorder_plan", blocking=True,
+                description=(
+                    "One row per forecast SKU; every order a multiple of the pack size and at "
+                    "least the MOQ; no order for a discontinued SKU. A day that fails is not "
+                    "published."
+                ),
+            )
+        ],
     )
     def reorder_plan(
         context: dg.AssetExecutionContext,
@@ -173,29 +222,42 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         )
         days = partition_days(context)
         plan = None
+        rejected: dict[str, list[str]] = {}
         for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
             forecast = forecasting.load_day_forecast(wh, d, feature_config=features, policy=policy)
             if forecast.lead_times is not None:
                 context.log.info(f"lead times as of {d}: {forecast.lead_times.describe()}")
-            plan = forecasting.plan_day(forecast, policy)
+            candidate = forecasting.plan_day(forecast, policy)
+            problems = invariants.plan_problems(
+                candidate, d, set(forecast.skus), invariants.catalog_as_known(wh, d).discontinued
+            )
+            if problems:
+                rejected[d.isoformat()] = problems
+                context.log.error(f"plan {d} NOT published: {'; '.join(problems)}")
+                continue
+            plan = candidate
             wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
             context.log.info(
                 f"[{i}/{len(days)}] plan {d}: {int((plan['order_qty'] > 0).sum())} orders, "
                 f"value {plan['order_value'].sum():.2f}"
             )
         _publish(wh, forecasting.REORDER_PLAN)
-        assert plan is not None
-        return dg.MaterializeResult(
-            metadata={
+        metadata: dict[str, Any] = {
+            "service_level": dg.MetadataValue.float(policy.service_level),
+            "review_period_days": policy.review_period_days,
+            "unpublished_days": dg.MetadataValue.json(sorted(rejected)),
+        }
+        if plan is not None:
+            metadata |= {
                 "skus": plan.height,
                 "orders": int((plan["order_qty"] > 0).sum()),
                 "units_ordered": int(plan["order_qty"].sum()),
                 "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum())),
                 "model_version": plan["model_version"][0] if plan.height else "",
                 "largest_orders": dg.MetadataValue.md(_orders_markdown(plan)),
-                "service_level": dg.MetadataValue.float(policy.service_level),
-                "review_period_days": policy.review_period_days,
             }
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[_invariant_check(PLAN_CHECK, days, rejected)]
         )
 
     @dg.asset(
@@ -221,7 +283,7 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         shop: ShopSettingsResource,
     ) -> dg.MaterializeResult:
         wh = warehouse.warehouse()
-        horizon = config.horizon_days or shop.settings().horizon_days
+        horizon = config.horizon_days or shop.settings().horizon_days  # 0 as empty too
         days = partition_days(context)
         scores = None
         for d in _progress(days, "forecast_accuracy"):
@@ -253,6 +315,27 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         )
 
     return [sku_forecasts, reorder_plan, forecast_accuracy]
+
+
+def _invariant_check(
+    name: str, days: list[date], rejected: dict[str, list[str]]
+) -> dg.AssetCheckResult:
+    """The run's blocking check: failed when any day broke an invariant (and was not written)."""
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=not rejected,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"all {len(days)} day(s) hold every invariant"
+            if not rejected
+            else f"{len(rejected)} of {len(days)} day(s) break an invariant and were not published"
+        ),
+        metadata={
+            "days_checked": len(days),
+            "unpublished_days": dg.MetadataValue.json(sorted(rejected)),
+            "problems": dg.MetadataValue.json(rejected),
+        },
+    )
 
 
 def _weighted(scores: pl.DataFrame) -> dict[str, float] | None:

@@ -5,8 +5,10 @@ by ``MultiPartitionsDefinition({date, shard})``, so each (day, shard) is its own
 K8sRunLauncher puts on its own pod. Each shard forecasts and plans only its SKUs and writes them to
 a staging folder; the assembly assets (daily, one run per day) union the shards into the day's
 published ``forecasts`` and ``reorder_plan`` partitions with one atomic write each, so readers never
-see a half-assembled day. The published tables are row-for-row the ones the unsharded
-``nightly_forecast_job`` writes (tested in ``inventory_pipeline_tests/scaleout``).
+see a half-assembled day; like the unsharded assets, the assembly's blocking checks keep a day
+that breaks an invariant (``inventory_pipeline.invariants``) unpublished. The published tables
+are row-for-row the ones the unsharded ``nightly_forecast_job`` writes (tested in
+``inventory_pipeline_tests/scaleout``).
 
 Flow of a sharded night (all automation off by default, like the rest of the project):
 ``daily_data_job`` (ingest + features of D, e.g. from ``sharded_nightly_data_schedule``) →
@@ -34,9 +36,16 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-from inventory_pipeline import forecasting, tracking
+from inventory_pipeline import forecasting, invariants, tracking
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
-from inventory_pipeline.defs.forecasting.assets import ReorderPlanConfig, _publish
+from inventory_pipeline.defs.forecasting.assets import (
+    CHAMPION_KEY,
+    FORECAST_CHECK,
+    PLAN_CHECK,
+    ReorderPlanConfig,
+    _invariant_check,
+    _publish,
+)
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
 from inventory_pipeline.defs.partitions import (
     DATE_DIMENSION,
@@ -195,7 +204,10 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
         kinds={"pytorch", "mlflow", "parquet"},
         owners=["team:forecasting"],
         partitions_def=parts.export_day_shard,
-        deps=[dg.AssetDep(key, partition_mapping=_BY_DATE) for key in FEATURE_KEYS],
+        deps=[
+            *(dg.AssetDep(key, partition_mapping=_BY_DATE) for key in FEATURE_KEYS),
+            CHAMPION_KEY,
+        ],
         description="One SKU shard's demand quantiles for the next days (staging; assembled into forecasts).",
     )
     def sku_forecasts_shard(
@@ -282,6 +294,12 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
         deps=[dg.AssetDep(sku_forecasts_shard, partition_mapping=_BY_DATE)],
         pool=CATALOG_POOL,  # publishes the catalog view
         description="Publishes the day's forecasts partition: the union of every SKU shard, written atomically.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                FORECAST_CHECK, asset="assembled_forecasts", blocking=True,
+                description="The invariants of sku_forecasts' check, on the assembled day.",
+            )
+        ],
     )
     def assembled_forecasts(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, shop: ShopSettingsResource
@@ -289,15 +307,28 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
         del shop  # validated at run start, like every step's
         wh = warehouse.warehouse()
         days = partition_days(context)
+        rows, rejected = None, {}
         for day in days:
-            rows = assemble(wh, STAGING_FORECASTS, "forecast_date", day, ["sku", "horizon"])
+            assembled = assemble(wh, STAGING_FORECASTS, "forecast_date", day, ["sku", "horizon"])
+            problems = invariants.forecast_problems(
+                assembled, day, invariants.catalog_as_known(wh, day)
+            )
+            if problems:
+                rejected[day.isoformat()] = problems
+                context.log.error(f"forecasts {day} NOT published: {'; '.join(problems)}")
+                continue
+            rows = assembled
             wh.write_partition(forecasting.FORECASTS, {"forecast_date": day}, rows.to_arrow())
             context.log.info(f"forecasts {day}: {rows['sku'].n_unique()} SKUs from {SKU_SHARDS} shards")
         _publish(wh, forecasting.FORECASTS)
+        summary = {} if rows is None else {
+            "skus": rows["sku"].n_unique(), "rows": rows.height,
+            "model_version": rows["model_version"][0],
+        }  # fmt: skip
         return dg.MaterializeResult(
-            metadata={"skus": rows["sku"].n_unique(), "rows": rows.height, "shards": SKU_SHARDS,
-                      "days": len(days), "model_version": rows["model_version"][0]}
-        )  # fmt: skip
+            metadata={**summary, "shards": SKU_SHARDS, "days": len(days)},
+            check_results=[_invariant_check(FORECAST_CHECK, days, rejected)],
+        )
 
     @dg.asset(
         group_name="forecasting_sharded",
@@ -308,22 +339,42 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
         deps=[dg.AssetDep(reorder_plan_shard, partition_mapping=_BY_DATE), assembled_forecasts],
         pool=CATALOG_POOL,  # publishes the catalog view
         description="Publishes the day's reorder_plan partition: the union of every SKU shard, written atomically.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                PLAN_CHECK, asset="assembled_reorder_plan", blocking=True,
+                description="The invariants of reorder_plan's check, on the assembled day.",
+            )
+        ],
     )
     def assembled_reorder_plan(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, shop: ShopSettingsResource
     ) -> dg.MaterializeResult:
         del shop  # validated at run start, like every step's
         wh = warehouse.warehouse()
-        for day in partition_days(context):
-            plan = assemble(wh, STAGING_PLAN, "plan_date", day, ["sku"])
+        days = partition_days(context)
+        plan, rejected = None, {}
+        for day in days:
+            assembled = assemble(wh, STAGING_PLAN, "plan_date", day, ["sku"])
+            forecast = wh.partition_path(forecasting.FORECASTS, {"forecast_date": day})
+            skus = set(pl.read_parquet(forecast, columns=["sku"])["sku"].to_list())
+            gone = invariants.catalog_as_known(wh, day).discontinued
+            problems = invariants.plan_problems(assembled, day, skus, gone)
+            if problems:
+                rejected[day.isoformat()] = problems
+                context.log.error(f"plan {day} NOT published: {'; '.join(problems)}")
+                continue
+            plan = assembled
             wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": day}, plan.to_arrow())
             orders = int((plan["order_qty"] > 0).sum())
             context.log.info(f"plan {day}: {orders} orders, value {plan['order_value'].sum():.2f}")
         _publish(wh, forecasting.REORDER_PLAN)
+        summary = {} if plan is None else {
+            "skus": plan.height, "orders": int((plan["order_qty"] > 0).sum()),
+            "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum())),
+        }  # fmt: skip
         return dg.MaterializeResult(
-            metadata={"skus": plan.height, "orders": orders,
-                      "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum()))}
-        )  # fmt: skip
+            metadata=summary, check_results=[_invariant_check(PLAN_CHECK, days, rejected)]
+        )
 
     # ------------------------------------------------------------------------------- jobs, automation
 
