@@ -188,6 +188,13 @@ def test_two_retrains_end_with_one_champion_and_both_versions_gated(env: dict) -
     assert _meta(rerun, "model_backtest")["candidate_version"] == versions[1]
     assert "gate" not in client.get_model_version(NAME, versions[0]).tags  # the other one untouched
     assert client.get_model_version(NAME, versions[1]).tags["gate"] == "failed"
+    # promoting on its own (champion_model alone) reads that backtest and refuses
+    refused = _retrain(env, ["champion_model"])
+    assert not refused.success and tracking.champion_version(client, NAME) == "1"
+    [failure] = refused.get_step_failure_events()
+    error = failure.step_failure_data.error
+    assert error is not None and error.cause is not None
+    assert f"version {versions[1]} of 'demand_model' did not pass the gate" in error.cause.message
 
 
 def test_a_version_backtested_against_an_old_champion_never_takes_over(env: dict) -> None:
