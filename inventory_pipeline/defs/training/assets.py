@@ -203,7 +203,7 @@ def demand_model(
         metrics = {"train_loss": train_loss, "epoch_seconds": seconds}
         if val_loss is not None:
             metrics["val_loss"] = val_loss
-        mlflow.log_metrics(metrics, step=epoch)
+        mlflow.log_metrics(tracking.rounded(metrics), step=epoch)
         context.log.info(
             f"epoch {epoch}/{model_config.max_epochs}: train loss {train_loss:.4f}, "
             f"val loss {val_loss if val_loss is None else round(val_loss, 4)}, {seconds:.1f}s"
@@ -222,7 +222,15 @@ def demand_model(
 
     with mlflow.start_run(run_name=f"retrain {plan.latest_export}") as run:
         mlflow.set_tags(
-            {"code_version": _code_version(), "data_window": f"{plan.first_export}..{plan.latest_export}"}
+            {
+                "code_version": _code_version(),
+                "data_window": f"{plan.first_export}..{plan.latest_export}",
+                tracking.RUN_DESCRIPTION_TAG: (
+                    f"Demand model retrained on the exports {plan.first_export}.."
+                    f"{plan.latest_export} ({len(plan.train_origins)} training origins, "
+                    f"fine-tuning {model_config.finetune})"
+                ),
+            }
         )
         mlflow.log_params({f"model.{k}": str(v)[:500] for k, v in model_config.to_dict().items()})
         mlflow.log_params(
@@ -260,7 +268,7 @@ def demand_model(
         curve_path = _training_dir(wh) / "loss_curves.png"
         curve_path.write_bytes(curves)
         mlflow.log_artifact(str(curve_path), "plots")
-        mlflow.log_metrics({"train_seconds": seconds, "peak_rss_mib": _peak_rss_mib()})
+        mlflow.log_metrics(tracking.rounded({"train_seconds": seconds, "peak_rss_mib": _peak_rss_mib()}))
         example = tracking.samples_to_frame(
             splits.backtest.samples.subset(list(range(min(2, len(splits.backtest))))),
             splits.backtest.skus[:2],
@@ -358,7 +366,7 @@ def model_backtest(
     result.save(report)
     plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
     run_id = candidate["run_id"]
-    for key, value in result.headline().items():
+    for key, value in tracking.rounded(result.headline()).items():
         client.log_metric(run_id, key, value)
     for key, value in result.flag_params().items():
         client.log_param(run_id, key, value)
