@@ -240,8 +240,11 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
             )
         _publish(wh, forecasting.REORDER_PLAN)
         assert plan is not None and forecast is not None
+        buyer_view = _buyer_metadata(wh, plan, forecast, settings.currency)
+        first = {k: buyer_view.pop(k) for k in ("plan_date", "orders_table")}  # shown on top
         return dg.MaterializeResult(
             metadata={
+                **first,
                 "skus": plan.height,
                 "orders": int((plan["order_qty"] > 0).sum()),
                 "units_ordered": int(plan["order_qty"].sum()),
@@ -250,7 +253,7 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
                 "model_version": plan["model_version"][0] if plan.height else "",
                 "service_level": dg.MetadataValue.float(policy.service_level),
                 "review_period_days": policy.review_period_days,
-                **_buyer_metadata(wh, plan, forecast, settings.currency),
+                **buyer_view,
             }
         )
 
