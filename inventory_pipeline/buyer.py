@@ -39,7 +39,9 @@ SHEET_COLUMNS = (
 def outbox_dir(warehouse_root: Path) -> Path:
     """``$INVENTORY_OUTBOX_DIR``, else ``outbox/`` next to the warehouse (``<data>/outbox``)."""
     configured = os.environ.get(OUTBOX_DIR_ENV)
-    return Path(configured).expanduser().resolve() if configured else warehouse_root.parent / "outbox"
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return warehouse_root.parent / "outbox"
 
 
 def stockout_risk(levels: np.ndarray, cum_at_lead: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -67,7 +69,9 @@ def order_sheet(
     Days of cover after arrival = (median stock left at arrival + the order) / median daily
     demand after arrival; null when no demand is expected after arrival.
     """
-    orders = plan.filter(pl.col("order_qty") > 0).sort(["order_value", "sku"], descending=[True, False])
+    orders = plan.filter(pl.col("order_qty") > 0).sort(
+        ["order_value", "sku"], descending=[True, False]
+    )
     if orders.is_empty():
         return pl.DataFrame(schema=_schema())
     index = {sku: i for i, sku in enumerate(skus)}
@@ -96,7 +100,9 @@ def order_sheet(
             "sku": orders["sku"],
             "title": [titles.get(s, "") for s in orders["sku"]],
             "order_qty": orders["order_qty"].cast(pl.Int64),
-            "packs": (orders["order_qty"] // orders["pack_size"].clip(lower_bound=1)).cast(pl.Int64),
+            "packs": (orders["order_qty"] // orders["pack_size"].clip(lower_bound=1)).cast(
+                pl.Int64
+            ),
             "pack_size": orders["pack_size"].cast(pl.Int64),
             "order_value": orders["order_value"].round(2),
             "currency": [currency] * orders.height,
@@ -132,7 +138,7 @@ def write_sheets(sheet: pl.DataFrame, folder: Path, plan_date: date) -> list[Pat
     return written
 
 
-def _write_xlsx(sheet: pl.DataFrame):  # noqa: ANN202 - a writer taking the target path
+def _write_xlsx(sheet: pl.DataFrame):
     def write(path: Path) -> None:
         sheet.write_excel(
             path, worksheet="orders", autofit=True,

@@ -373,10 +373,10 @@ def _demo_runs(args: argparse.Namespace, start: date, end: date) -> bool:
     """The demo's runs: every export day's data, a retrained model, the last nights' plans."""
     if not run_backfill(start, end, "daily_data_job", args.in_process):
         return False
-    if not args.skip_training:
-        if not run_job("retrain_job", training_run_config(), args.in_process):
-            print("the retrained model did not pass the champion gate or training failed "
-                  "(see the run log)")
+    trained = args.skip_training or run_job("retrain_job", training_run_config(), args.in_process)
+    if not trained:
+        print("the retrained model did not pass the champion gate or training failed "
+              "(see the run log)")
     forecast_start = max(start, end - timedelta(days=args.forecast_days - 1))
     if not run_backfill(forecast_start, end, "nightly_forecast_job", args.in_process):
         print("nightly forecasts failed: is there a champion model? (`inventory-pipeline train`)")

@@ -9,8 +9,8 @@ from datetime import date
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
 
 
 def png_bytes(fig: plt.Figure) -> bytes:

@@ -182,7 +182,7 @@ def _reason(
     horizon: int,
     drivers: list[str],
 ) -> str:
-    """One sentence a buyer can check against the numbers in the row (whole units, no float noise)."""
+    """One sentence a buyer can check against the row's numbers (whole units, no float noise)."""
     if discontinued:
         return "No order: the product is discontinued."
     window = f"the {lead}-day lead time + {review}-day review"

@@ -117,7 +117,8 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
         done = subprocess.run(
             [sys.executable, "-m", "inventory_pipeline.cli", "backfill", "--job",
              "nightly_forecast_job", "--start", str(start), "--end", str(yesterday)],
-            env={**os.environ}, stdout=log.open("w"), stderr=subprocess.STDOUT, timeout=900,
+            env={**os.environ}, stdout=log.open("w"), stderr=subprocess.STDOUT, timeout=1500,
+            check=False,
         )  # fmt: skip
         output = log.read_text(errors="replace")
         assert done.returncode == 0, output[-4000:]
@@ -157,7 +158,7 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
 @pytest.fixture(scope="package")
 def browser(served_shop: ServedShop) -> Iterator[object]:
     if os.environ.get("INVENTORY_REQUIRE_BROWSER"):
-        import playwright.sync_api as sync_api
+        from playwright import sync_api
     else:
         sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:

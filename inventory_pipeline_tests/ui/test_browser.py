@@ -7,6 +7,7 @@ under its job, and the backfill under Backfills. Screenshots land in the test ar
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -17,7 +18,7 @@ LOAD_MS = 120_000  # a first page load compiles the UI's queries on a busy machi
 
 
 @pytest.fixture
-def page(browser: object, served_shop: ServedShop):  # noqa: ANN201 - a playwright Page
+def page(browser: object, served_shop: ServedShop):
     context = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(LOAD_MS)
@@ -25,13 +26,13 @@ def page(browser: object, served_shop: ServedShop):  # noqa: ANN201 - a playwrig
     context.close()
 
 
-def _open(page, served_shop: ServedShop, path: str) -> None:  # noqa: ANN001
+def _open(page, served_shop: ServedShop, path: str) -> None:
     page.goto(served_shop.url + path)
-    skip = page.get_by_role("button", name="Skip")  # the UI's newsletter dialog on first visit
-    try:
-        skip.click(timeout=10_000)
-    except Exception:  # noqa: BLE001 - the dialog is shown once per browser profile, or not at all
-        pass
+    from playwright.sync_api import TimeoutError as NotShown
+
+    # the UI's newsletter dialog, shown once per browser profile (or not at all)
+    with contextlib.suppress(NotShown):
+        page.get_by_role("button", name="Skip").click(timeout=10_000)
 
 
 def _run_id(served_shop: ServedShop) -> str:
@@ -40,7 +41,7 @@ def _run_id(served_shop: ServedShop) -> str:
     return found[-1]
 
 
-def test_the_plan_shows_every_order_of_yesterday_in_a_table(page, served_shop: ServedShop) -> None:  # noqa: ANN001
+def test_the_plan_shows_every_order_of_yesterday_in_a_table(page, served_shop: ServedShop) -> None:
     _open(page, served_shop, "/assets/reorder_plan")
     # the orders table itself (innermost), not the metadata table around it
     table = page.locator("table:not(:has(table))", has_text="stockout_risk_before_arrival").first
@@ -58,7 +59,7 @@ def test_the_plan_shows_every_order_of_yesterday_in_a_table(page, served_shop: S
     page.screenshot(path=str(artifacts_dir() / "reorder_plan_orders.png"))
 
 
-def test_the_cli_run_is_listed_under_its_job(page, served_shop: ServedShop) -> None:  # noqa: ANN001
+def test_the_cli_run_is_listed_under_its_job(page, served_shop: ServedShop) -> None:
     run_id = _run_id(served_shop)
     _open(page, served_shop, "/locations/inventory_pipeline/jobs/nightly_forecast_job/runs")
     page.get_by_text(run_id[:8]).first.wait_for()
@@ -66,7 +67,7 @@ def test_the_cli_run_is_listed_under_its_job(page, served_shop: ServedShop) -> N
     page.screenshot(path=str(artifacts_dir() / "job_runs.png"))
 
 
-def test_the_cli_range_is_a_backfill_with_its_partitions(page, served_shop: ServedShop) -> None:  # noqa: ANN001
+def test_the_cli_range_is_a_backfill_with_its_partitions(page, served_shop: ServedShop) -> None:
     found = re.findall(r"backfill (\w+) requested", served_shop.backfill_output)
     assert found, served_shop.backfill_output[-2000:]
     _open(page, served_shop, "/runs?tab=backfills")

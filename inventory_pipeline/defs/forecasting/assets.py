@@ -248,7 +248,9 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
                 "skus": plan.height,
                 "orders": int((plan["order_qty"] > 0).sum()),
                 "units_ordered": int(plan["order_qty"].sum()),
-                "total_order_value": dg.MetadataValue.float(round(float(plan["order_value"].sum()), 2)),
+                "total_order_value": dg.MetadataValue.float(
+                    round(float(plan["order_value"].sum()), 2)
+                ),
                 "currency": settings.currency,
                 "model_version": plan["model_version"][0] if plan.height else "",
                 "service_level": dg.MetadataValue.float(policy.service_level),
