@@ -124,17 +124,17 @@ def _buyer_metadata(
 
 
 def _orders_table(sheet: pl.DataFrame, currency: str) -> dg.MetadataValue:
-    """Every order of the day as a table the UI renders (sortable columns, one row per order)."""
+    """Every order of the day as a table the UI renders; short headers leave the reason room."""
+    value = f"value_{currency}"
     columns = [
         ("sku", "string", "SKU"),
         ("title", "string", "product title"),
-        ("order_qty", "int", "units to order"),
-        ("packs", "int", "packs of pack_size"),
-        ("pack_size", "int", "units per pack"),
-        ("order_value", "float", f"order value in {currency} (unit cost × units)"),
-        ("expected_arrival", "string", "plan date + supplier lead time"),
-        ("days_of_cover_after_arrival", "float", "median days the stock lasts after arrival"),
-        ("stockout_risk_before_arrival", "float", "probability the shelf empties before arrival"),
+        ("qty", "int", "units to order"),
+        ("packs", "string", "packs × units per pack"),
+        (value, "float", f"order value in {currency} (unit cost × units; shop.currency)"),
+        ("arrives", "string", "expected arrival: plan date + supplier lead time"),
+        ("cover_days", "float", "median days the stock lasts after the order arrives"),
+        ("stockout_risk", "string", "probability the shelf empties before the order arrives"),
         ("reason", "string", "why this quantity"),
     ]
     schema = dg.TableSchema(
@@ -142,8 +142,17 @@ def _orders_table(sheet: pl.DataFrame, currency: str) -> dg.MetadataValue:
     )
     records = []
     for row in sheet.iter_rows(named=True):
-        values = {name: row[name] for name, _, _ in columns}
-        values["expected_arrival"] = row["expected_arrival"].isoformat()
+        values = {
+            "sku": row["sku"],
+            "title": row["title"],
+            "qty": row["order_qty"],
+            "packs": f"{row['packs']} × {row['pack_size']}",
+            value: row["order_value"],
+            "arrives": row["expected_arrival"].isoformat(),
+            "cover_days": row["days_of_cover_after_arrival"],
+            "stockout_risk": f"{row['stockout_risk_before_arrival']:.0%}",
+            "reason": row["reason"],
+        }
         records.append(dg.TableRecord({k: v for k, v in values.items() if v is not None}))
     return dg.MetadataValue.table(records=records, schema=schema)
 
