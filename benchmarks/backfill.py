@@ -246,7 +246,7 @@ def digests(warehouse: Path) -> dict[str, str]:
 
 def prepare(data: Path, env: dict[str, str], logs: Path) -> dict[str, Any]:
     """Sample shop (defaults), daily_data_job over its whole period, then a trained champion."""
-    from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS
+    from inventory_pipeline.sampleshop.profiles import REFERENCE_START, SAMPLE_SHOP_DEFAULTS
 
     env = env | {"INVENTORY_DATA_DIR": str(data)}
     for name in (
@@ -256,12 +256,12 @@ def prepare(data: Path, env: dict[str, str], logs: Path) -> dict[str, Any]:
         "DAGSTER_HOME",
     ):
         env.pop(name, None)
-    start = date.fromisoformat(str(SAMPLE_SHOP_DEFAULTS["start"]))
+    start = REFERENCE_START
     end = start + timedelta(days=int(SAMPLE_SHOP_DEFAULTS["days"]) - 1)
     steps = [
-        ("sample_shop", ["sample-shop", "--out", str(data / "landing")]),
-        ("daily_data_job", ["backfill", "--start", start.isoformat(), "--end", end.isoformat()]),
-        ("train", ["train"]),
+        ("sample_shop", ["sample-shop", "--out", str(data / "landing"), "--start", str(start)]),
+        ("daily_data_job", ["backfill", "--in-process", "--start", start.isoformat(), "--end", end.isoformat()]),
+        ("train", ["train", "--in-process"]),
     ]
     out = {}
     for name, args in steps:
@@ -409,7 +409,7 @@ def main() -> int:
         "work": str(work),
     }
 
-    backfill = ["backfill", "--job", JOB, "--start", start.isoformat(), "--end", end.isoformat()]
+    backfill = ["backfill", "--in-process", "--job", JOB, "--start", start.isoformat(), "--end", end.isoformat()]
     results["backfill"] = run_command(backfill, env, work / "logs" / "backfill.log")
     if results["backfill"]["exit_code"] != 0:
         raise SystemExit("the backfill failed")
@@ -437,7 +437,7 @@ def main() -> int:
     results["reruns"] = []
     before = digests(warehouse)
     for day in picks:
-        args_day = ["backfill", "--job", JOB, "--start", day.isoformat(), "--end", day.isoformat()]
+        args_day = ["backfill", "--in-process", "--job", JOB, "--start", day.isoformat(), "--end", day.isoformat()]
         r = run_command(args_day, env, work / "logs" / f"rerun-{day}.log")
         after = digests(warehouse)
         changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inventory_pipeline.config import DAGSTER_HOME_ENV, resolve_paths
-from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS
+from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS, sample_shop_start
 
 if TYPE_CHECKING:  # dagster is imported when a command needs it, not at start-up
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, JobDefinition
 
 # Package data (the repository's deploy/ and workspace.yaml, shipped inside the wheel).
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -91,11 +91,13 @@ def cmd_sample_shop(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     truth = Path(args.truth_out).resolve() if args.truth_out else out.parent / "ground_truth"
     settings = Path(args.settings_out).resolve() if args.settings_out else None
+    start = args.start or sample_shop_start(args.days, args.today)
     summary = generate_shop(
-        out, truth, skus=args.skus, days=args.days, start=args.start, seed=args.seed, progress=True,
+        out, truth, skus=args.skus, days=args.days, start=start, seed=args.seed, progress=True,
         profile=args.profile, settings_out=settings, overwrite=args.overwrite,
     )  # fmt: skip
-    print(f"sample shop ({args.profile}) written to {out} (ground truth in {truth})")
+    print(f"sample shop ({args.profile}) written to {out} (ground truth in {truth}), "
+          f"export days {start}..{start + timedelta(days=args.days - 1)}")
     print(summary)
     return 0
 
@@ -173,16 +175,15 @@ def check_backfill_range(start: date, end: date, first: date, last: date | None)
         )
 
 
-def run_backfill(start: date, end: date, job_name: str) -> bool:
-    """Runs ``job_name`` over export days start..end (inclusive) as one run in $DAGSTER_HOME.
+def run_backfill(start: date, end: date, job_name: str, in_process: bool = False) -> bool:
+    """Runs ``job_name`` over export days start..end (inclusive) in $DAGSTER_HOME.
 
-    A range outside the shop's partitions is refused before anything is written.
+    By default as a backfill launched through the instance against the code location (listed
+    under *Backfills* and under the job in the UI; the daemon runs it as one ranged run);
+    ``in_process``: one run executed in this process. A range outside the shop's partitions is
+    refused before anything is written.
     """
     import dagster as dg
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
     from inventory_pipeline.definitions import build_definitions
 
@@ -198,6 +199,21 @@ def run_backfill(start: date, end: date, job_name: str) -> bool:
         start, end, partitions.start.date(), date.fromisoformat(last) if last else None
     )
     init_home()
+    if not in_process:
+        keys = partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(start.isoformat(), end.isoformat())
+        )
+        return _launch(job_name, f"{start}..{end}", partition_keys=keys)
+    return _backfill_in_process(job, start, end)
+
+
+def _backfill_in_process(job: JobDefinition, start: date, end: date) -> bool:
+    import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
     with dg.DagsterInstance.get() as instance:
         recover_dead_runs(instance)
         result = job.execute_in_process(
@@ -212,21 +228,62 @@ def run_backfill(start: date, end: date, job_name: str) -> bool:
             raise_on_error=False,
         )
     status = "succeeded" if result.success else "FAILED"
-    print(f"{job_name} {start}..{end}: run {result.run_id} {status} (see the Runs page of the UI)")
+    print(f"{job.name} {start}..{end}: run {result.run_id} {status} (see the Runs page of the UI)")
     return result.success
 
 
+def _launch(
+    job_name: str,
+    label: str,
+    partition_keys: list[str] | None = None,
+    run_config: dict | None = None,
+) -> bool:
+    """Launches a run (or, with partition keys, a backfill) through the instance and waits."""
+    import dagster as dg
+
+    from inventory_pipeline.defs import launch
+
+    workspace = REPO_ROOT / "workspace.yaml"
+    tags = {"inventory_pipeline/launched_by": "cli"}
+    with dg.DagsterInstance.get() as instance:
+        daemon_log = Path(instance.root_directory) / "logs" / "daemon-cli.log"
+        with launch.daemon_for_instance(instance, workspace, daemon_log):
+            if partition_keys is not None:
+                backfill_id = launch.submit_job_backfill(
+                    instance, workspace, job_name, partition_keys, tags=tags,
+                    title=f"{job_name} {label}",
+                )  # fmt: skip
+                print(f"{job_name} {label}: backfill {backfill_id} requested "
+                      f"({len(partition_keys)} partitions; the UI lists it under Backfills)")
+                outcome = launch.wait_for_backfill(instance, backfill_id)
+                ok, run_ids = outcome.success, outcome.run_ids
+            else:
+                run_id = launch.submit_job_run(instance, workspace, job_name, run_config, tags)
+                print(f"{job_name}: run {run_id} submitted (the UI lists it under its job)")
+                ok, run_ids = launch.wait_for_run(instance, run_id), [run_id]
+    for run_id in run_ids:
+        print(f"{job_name} {label}: run {run_id} {'succeeded' if ok else 'FAILED'}")
+    if not run_ids:
+        print(f"{job_name} {label}: the backfill launched no run: FAILED")
+    return ok and bool(run_ids)
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
-    return 0 if run_backfill(args.start, args.end, args.job) else 1
+    return 0 if run_backfill(args.start, args.end, args.job, args.in_process) else 1
 
 
-def run_job(job_name: str, run_config: dict | None = None) -> bool:
-    """Runs an unpartitioned job once in $DAGSTER_HOME (it appears in the UI's Runs page)."""
+def run_job(job_name: str, run_config: dict | None = None, in_process: bool = False) -> bool:
+    """Runs an unpartitioned job once in $DAGSTER_HOME, launched through the instance.
+
+    ``in_process``: executed in this process instead (listed under Runs, not under the job).
+    """
     import dagster as dg
 
     from inventory_pipeline.definitions import build_definitions
 
     init_home()
+    if not in_process:
+        return _launch(job_name, "", run_config=run_config)
     job = build_definitions().resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     with dg.DagsterInstance.get() as instance:
@@ -282,7 +339,7 @@ def _training_config_file(path: str | None) -> dict:
 def cmd_train(args: argparse.Namespace) -> int:
     extra = _training_config_file(args.config)
     config = training_run_config(args.finetune or "", args.max_epochs, args.seed, args.until, extra)
-    return 0 if run_job("retrain_job", config) else 1
+    return 0 if run_job("retrain_job", config, args.in_process) else 1
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -357,15 +414,25 @@ def cmd_init_home(_: argparse.Namespace) -> int:
     return 0
 
 
+def landing_range(landing_dir: Path) -> tuple[date, date] | None:
+    """First and last export day of a landing zone (its ``<table>/date=YYYY-MM-DD`` folders)."""
+    days = sorted(
+        date.fromisoformat(folder.name.removeprefix("date="))
+        for table in landing_dir.iterdir() if table.is_dir()
+        for folder in table.glob("date=????-??-??")
+    )  # fmt: skip
+    return (days[0], days[-1]) if days else None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     paths = resolve_paths()
-    start = _date(SAMPLE_SHOP_DEFAULTS["start"])
     days = int(SAMPLE_SHOP_DEFAULTS["days"])
-    end = start + timedelta(days=days - 1)
     if not paths.landing_dir.exists():
         from inventory_pipeline.sampleshop import generate_shop
 
-        print(f"writing the sample shop to {paths.landing_dir} ...")
+        start = sample_shop_start(days, args.today)  # the exports end yesterday
+        print(f"writing the sample shop to {paths.landing_dir} "
+              f"({start}..{start + timedelta(days=days - 1)}) ...")
         generate_shop(
             paths.landing_dir,
             paths.ground_truth_dir,
@@ -378,15 +445,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         print(f"the shop's settings (its events, first export day): {paths.settings_path}")
     else:
-        print(f"landing zone {paths.landing_dir} exists, keeping it")
-    if not run_backfill(start, end, "daily_data_job"):
-        return 1
-    if not args.skip_training:
-        if not run_job("retrain_job", training_run_config()):
-            print("the retrained model did not pass the champion gate or training failed (see the run log)")
-    forecast_start = end - timedelta(days=args.forecast_days - 1)
-    if not run_backfill(forecast_start, end, "nightly_forecast_job"):
-        print("nightly forecasts failed: is there a champion model? (`inventory-pipeline train`)")
+        print(f"landing zone {paths.landing_dir} exists, keeping it "
+              "(`make clean-data` for a new sample shop ending yesterday)")
+    found = landing_range(paths.landing_dir)
+    if found is None:
+        raise SystemExit(f"no export day folders under {paths.landing_dir}: nothing to run")
+    start, end = found
+    if args.in_process:
+        ok = _demo_runs(args, start, end)
+    else:
+        import dagster as dg
+
+        from inventory_pipeline.defs import launch
+
+        init_home()
+        with dg.DagsterInstance.get() as instance:  # one daemon for all the demo's runs
+            log = Path(instance.root_directory) / "logs" / "daemon-cli.log"
+            with launch.daemon_for_instance(instance, REPO_ROOT / "workspace.yaml", log):
+                ok = _demo_runs(args, start, end)
+    if not ok:
         return 1
     if args.serve:
         return serve()
@@ -433,6 +510,21 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_runs(args: argparse.Namespace, start: date, end: date) -> bool:
+    """The demo's runs: every export day's data, a retrained model, the last nights' plans."""
+    if not run_backfill(start, end, "daily_data_job", args.in_process):
+        return False
+    trained = args.skip_training or run_job("retrain_job", training_run_config(), args.in_process)
+    if not trained:
+        print("the retrained model did not pass the champion gate or training failed "
+              "(see the run log)")
+    forecast_start = max(start, end - timedelta(days=args.forecast_days - 1))
+    if not run_backfill(forecast_start, end, "nightly_forecast_job", args.in_process):
+        print("nightly forecasts failed: is there a champion model? (`inventory-pipeline train`)")
+        return False
+    return True
+
+
 def serve_command(port: int = UI_PORT, host: str = UI_HOST) -> list[str]:
     """``dagster dev`` (UI + daemon) on ``host`` (default the loopback interface, never 0.0.0.0)."""
     return [
@@ -477,8 +569,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="number of products")
     p.add_argument("--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"],
                    help="number of export days")
-    p.add_argument("--start", type=_date, default=_date(str(SAMPLE_SHOP_DEFAULTS["start"])),
-                   help="first export day, YYYY-MM-DD")
+    p.add_argument("--start", type=_date, default=None,
+                   help="first export day, YYYY-MM-DD (unset: the exports end yesterday)")
+    p.add_argument("--today", type=_date, default=None,
+                   help="the day the default calendar ends before (unset: today, UTC)")
     p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"],
                    help="random seed (same seed and sizes: the same shop)")
     p.add_argument("--profile", default="default",
@@ -496,6 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="job to run: daily_data_job = ingest + features, ingest_job = ingest "
                         "only, nightly_forecast_job = ingest + features + forecasts + reorder plan "
                         "+ accuracy, assemble_forecasts_job = publish sharded runs' days")
+    p.add_argument("--in-process", action="store_true",
+                   help="execute in this process instead of launching through the instance")
     p.set_defaults(func=cmd_backfill)
 
     p = command("train", "retrain, backtest and (if better) promote the model",
@@ -517,6 +613,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML file of further training run fields given to every training "
                         "asset (e.g. backtest_days: 28, d_model: 32; see TrainingRunConfig); the flags "
                         "above win")
+    p.add_argument("--in-process", action="store_true",
+                   help="execute in this process instead of launching through the instance")
     p.set_defaults(func=cmd_train)
 
     p = command("evaluate", "champion vs peers: accuracy + inventory replay report",
@@ -548,6 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-training", action="store_true", help="keep the current champion model")
     p.add_argument("--forecast-days", type=_positive, default=28,
                    help="nightly forecasts for this many last days of the sample period")
+    p.add_argument("--in-process", action="store_true",
+                   help="execute in this process instead of launching through the instance")
+    p.add_argument("--today", type=_date, default=None,
+                   help="a new sample shop's exports end the day before (unset: today, UTC)")
     p.set_defaults(func=cmd_demo)
 
     p = command("what-if", "a planned promotion forecast with and without it, by discount")

@@ -301,9 +301,13 @@ def _stock(inputs: PlanInputs, config: ReorderConfig) -> _Stock:
         if age[i] < 0:
             parts.append("no inventory snapshot yet (a new product: planned from 0 in stock)")
         elif age[i] > 0:
-            parts.append(f"stock from the {age[i]}-day-old snapshot, less {sold[i]} units sold since")
+            parts.append(
+                f"stock from the {age[i]}-day-old snapshot, less {_count(sold[i], 'unit')} sold since"
+            )
         if planned[i] > 0:
-            parts.append(f"plus {planned[i]} units ordered by earlier plans not yet in a snapshot")
+            parts.append(
+                f"plus {_count(planned[i], 'unit')} ordered by earlier plans not yet in a snapshot"
+            )
         notes.append("; ".join(parts) if known[i] else "")
     return _Stock(position, known, new, notes)
 
@@ -331,7 +335,7 @@ def _reason(
     stock_known: bool = True,
     varying_lead: bool = False,
 ) -> str:
-    """One sentence a buyer can check against the numbers in the row."""
+    """One sentence a buyer can check against the row's numbers (whole units, no float noise)."""
     if discontinued:
         return "No order: the product is discontinued."
     if not stock_known:
@@ -344,7 +348,10 @@ def _reason(
     stock = f"{on_hand} on hand + {on_order} on order"
     if stock_note:
         stock = f"{stock} ({stock_note})"
-    demand = f"median demand over {window} is {p50:.0f} units and its {level:.0%} quantile {s:.0f}"
+    demand = (
+        f"median demand over {window} is {_count(p50, 'unit')} "
+        f"and its {_percent(level)} quantile {_whole(s)}"
+    )
     extras = list(drivers)
     if launches_on is not None:
         extras.insert(0, f"new launch on {launches_on.isoformat()}")
@@ -352,14 +359,40 @@ def _reason(
         extras.append(f"cover beyond the {horizon}-day forecast scaled from it")
     tail = f"; drivers: {', '.join(extras)}" if extras else ""
     if qty == 0:
-        return f"No order: {stock} covers the {level:.0%} target of {s:.0f} units ({demand}){tail}."
-    rounding = []
-    if qty > need + 1e-9:
-        if qty == max(moq, pack) and need < moq:
-            rounding.append(f"raised to the MOQ of {moq}")
-        if pack > 1:
-            rounding.append(f"{qty // pack} packs of {pack}")
-    rounded = f" ({', '.join(rounding)})" if rounding else ""
+        return (
+            f"No order: {stock} covers the {_percent(level)} target of {_count(s, 'unit')} "
+            f"({demand}){tail}."
+        )
     return (
-        f"Order {qty}{rounded} to bring {stock} up to {s:.0f} units: {demand}{tail}."
+        f"Order {qty}{_rounding(qty, need, moq, pack)} to bring {stock} up to "
+        f"{_count(s, 'unit')}: {demand}{tail}."
     )
+
+
+def _rounding(qty: int, need: float, moq: int, pack: int) -> str:
+    """Why the order differs from the bare need: the MOQ that raised it, the packs it comes in."""
+    parts = []
+    pack = max(pack, 1)
+    packs_for_need = int(np.ceil(max(need, 0.0) / pack))
+    if moq > 1 and int(np.ceil(moq / pack)) > packs_for_need:
+        parts.append(f"the minimum order of {moq} raised it from a need of {_count(need, 'unit')}")
+    if pack > 1:
+        parts.append(f"{_count(qty // pack, 'pack')} of {pack}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _whole(value: float) -> str:
+    """A quantity of units as a whole number: 3303, never 3303.0000000000005."""
+    return f"{round(value):d}"
+
+
+def _count(value: float, noun: str) -> str:
+    """``1 pack``, ``3 packs``: the rounded number with its noun in the right number."""
+    text = _whole(value)
+    return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
+
+
+def _percent(level: float) -> str:
+    """95%, 97.5%: a service level without float noise (one decimal only when it has one)."""
+    pct = round(level * 100, 1)
+    return f"{pct:.0f}%" if pct == int(pct) else f"{pct:.1f}%"

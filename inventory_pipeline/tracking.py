@@ -36,6 +36,12 @@ CHAMPION_ALIAS = "champion"
 CHALLENGER_ALIAS = "challenger"  # the latest registered candidate, until the gate decides
 MODEL_ARTIFACT = "model"
 GATE_METRIC = "wql"
+# The experiment tag MLflow's UI reads to pick its view: the classic ML one (runs, metrics,
+# charts, models) rather than the GenAI one (traces, prompts) it opens by default.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSIC_ML_KIND = "custom_model_development"
+RUN_DESCRIPTION_TAG = "mlflow.note.content"  # the run's one-line description in MLflow's UI
+METRIC_DECIMALS = 4  # metrics are logged rounded: 0.4158, not 0.41583728790283203
 
 
 def configure(tracking_uri: str, artifacts_dir: Path, experiment: str) -> str:
@@ -54,8 +60,15 @@ def configure(tracking_uri: str, artifacts_dir: Path, experiment: str) -> str:
             artifacts_dir.mkdir(parents=True, exist_ok=True)
             location = artifacts_dir.resolve().as_uri()
         experiment_id = client.create_experiment(experiment, artifact_location=location)
+    if client.get_experiment(experiment_id).tags.get(EXPERIMENT_KIND_TAG) != CLASSIC_ML_KIND:
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def rounded(metrics: dict[str, float]) -> dict[str, float]:
+    """Metrics as logged: rounded to METRIC_DECIMALS, so MLflow's tables show readable values."""
+    return {key: round(float(value), METRIC_DECIMALS) for key, value in metrics.items()}
 
 
 # ---------------------------------------------------------------------------------- pyfunc I/O

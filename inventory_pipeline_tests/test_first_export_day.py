@@ -63,7 +63,7 @@ def test_settings_first_export_day_moves_the_partitions(shop_1990: Path) -> None
 
 def test_a_1990_shop_ingests_and_backfills(shop_1990: Path) -> None:
     end = date(1990, 1, DAYS)
-    assert main(["backfill", "--start", START.isoformat(), "--end", end.isoformat()]) == 0
+    assert main(["backfill", "--in-process", "--start", str(START), "--end", str(end)]) == 0
     warehouse = shop_1990 / "warehouse"
     exported = sorted(p.name for p in (warehouse / "raw" / "orders").iterdir())
     assert exported[0] == "export_date=1990-01-01" and exported[-1] == f"export_date={end}"

@@ -178,3 +178,41 @@ def test_cover_beyond_horizon_is_scaled_and_said() -> None:
     row = plan.row(0, named=True)
     assert row["demand_p50_cover"] == pytest.approx(2 * 28 * 56 / 28)
     assert "scaled" in row["reason"]
+
+
+def _one_order(**overrides) -> str:
+    """The reason of a one-SKU plan (2 units/day median, cover 10 days, 95% quantile 35)."""
+    plan = plan_orders(date(2025, 1, 1), _inputs(**overrides), ReorderConfig())
+    return plan["reason"][0]
+
+
+def test_reason_names_the_moq_when_it_raised_the_order() -> None:
+    # need 35 - 30 = 5; pack 20 covers it with 1 pack, the MOQ of 49 needs 3 packs: 60
+    reason = _one_order(on_hand=np.array([30]), moq=np.array([49]), pack_size=np.array([20]))
+    assert reason.startswith("Order 60 (the minimum order of 49 raised it from a need of 5 units;")
+    assert "3 packs of 20" in reason
+
+
+def test_reason_leaves_the_moq_out_when_the_need_exceeds_it() -> None:
+    reason = _one_order(moq=np.array([5]), pack_size=np.array([5]))  # need 25 >= MOQ 5
+    assert reason.startswith("Order 25 (5 packs of 5) to bring 10 on hand")
+    assert "minimum order" not in reason
+
+
+def test_reason_says_one_pack_in_the_singular() -> None:
+    reason = _one_order(on_hand=np.array([30]), pack_size=np.array([12]))  # need 5 -> 1 pack
+    assert "Order 12 (1 pack of 12)" in reason
+    assert "1 packs" not in reason
+
+
+def test_reason_rounds_quantities_and_service_levels() -> None:
+    horizon = 28
+    cum = np.tile(np.array([1.0, 3303.0000000000005, 3400.2, 3500.6, 3600.0]), (1, horizon, 1))
+    reason = plan_orders(
+        date(2025, 1, 1),
+        _inputs(cum_quantiles=cum, on_hand=np.array([4000])),
+        ReorderConfig(service_level=0.975),
+    )["reason"][0]
+    assert "median demand over the 9-day lead time + 1-day review is 3303 units" in reason
+    assert "97.5% quantile 3563" in reason and "target of 3563 units" in reason
+    assert "0000" not in reason

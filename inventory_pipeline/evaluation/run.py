@@ -286,10 +286,19 @@ def log_to_mlflow(
     """
     import mlflow
 
+    from inventory_pipeline.tracking import RUN_DESCRIPTION_TAG, rounded
+
     cfg = result.config
     name = run_name or f"evaluation {result.start}..{result.end}"
     with mlflow.start_run(run_name=name) as run:
-        mlflow.set_tags({"kind": "evaluation", "actuals": result.actuals, **(tags or {})})
+        description = (
+            f"Champion vs peers over {result.start}..{result.end}: accuracy and an inventory "
+            f"replay against {result.actuals} actuals"
+        )
+        mlflow.set_tags(
+            {"kind": "evaluation", "actuals": result.actuals, RUN_DESCRIPTION_TAG: description,
+             **(tags or {})}
+        )  # fmt: skip
         mlflow.log_params(
             {
                 "start": result.start.isoformat(),
@@ -306,7 +315,7 @@ def log_to_mlflow(
                 "lead_time_jitter": cfg.lead_time_jitter,
             }
         )
-        mlflow.log_metrics(result.headline())
+        mlflow.log_metrics(rounded(result.headline()))
         mlflow.log_dict(_json_ready(cfg.to_dict()), "evaluation/config.json")
         if result.out_dir.is_dir():
             mlflow.log_artifacts(str(result.out_dir), "evaluation")

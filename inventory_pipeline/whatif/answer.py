@@ -202,9 +202,8 @@ def answer_scenario(
     pack = static["pack_size"].to_numpy().astype(np.int64)
     end_index = (scenario.end - as_of).days - 1
     service = service_levels(
-        reorder, static["category"].fill_null("").to_list(), list_price, unit_cost,
-        np.full(n, end_index + 1),
-    )  # fmt: skip
+        reorder, static["category"].fill_null("").to_list(), list_price, unit_cost
+    )
     known = features.future.sort("sku", "date")["discount_pct"].to_numpy().reshape(n, H)
     dates = [as_of + timedelta(days=h) for h in range(1, H + 1)]
     in_promo = np.array([scenario.start <= d <= scenario.end for d in dates])

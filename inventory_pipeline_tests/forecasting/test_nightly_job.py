@@ -69,7 +69,39 @@ def test_plan_orders_are_valid_and_discontinued_never_ordered(shop: Shop, nightl
     gone = forecasts.join(catalog, on="sku").filter(pl.col("discontinued_at") <= pl.col("forecast_date"))
     assert gone.is_empty()
     meta = nightly.asset_materializations_for_node("reorder_plan")[0].metadata
-    assert meta["total_order_value"].value >= 0 and "largest_orders" in meta
+    assert meta["total_order_value"].value >= 0
+
+
+def test_plan_metadata_shows_every_order_of_the_day_and_the_outbox_has_the_sheet(
+    shop: Shop, nightly: dg.ExecuteInProcessResult
+) -> None:
+    last = START + timedelta(days=52)
+    plan = pl.read_parquet(shop.warehouse.partition_path("reorder_plan", {"plan_date": last}))
+    orders = plan.filter(pl.col("order_qty") > 0).sort("order_value", descending=True)
+    meta = nightly.asset_materializations_for_node("reorder_plan")[0].metadata
+    assert meta["plan_date"].value == last.isoformat() and meta["currency"].value == "EUR"
+    table = meta["orders_table"]
+    assert isinstance(table, dg.TableMetadataValue)
+    records = [r.data for r in table.records]
+    assert [r["sku"] for r in records] == orders["sku"].to_list()  # every order, largest first
+    catalog = pl.read_parquet(shop.warehouse.glob("raw/products", 1), hive_partitioning=True)
+    catalog = catalog.filter(pl.col("export_date") <= last).sort("export_date")
+    titles = dict(zip(catalog["sku"], catalog["title"]))  # each SKU's title as known on the day
+    lead = dict(zip(plan["sku"], plan["lead_time_days"]))
+    pack = dict(zip(plan["sku"], plan["pack_size"]))
+    for r in records:
+        assert r["title"] == titles[r["sku"]]
+        assert r["packs"] == f"{r['qty'] // pack[r['sku']]} × {pack[r['sku']]}"
+        assert r["arrives"] == (last + timedelta(days=lead[r["sku"]])).isoformat()
+        assert 0 <= int(r["stockout_risk"].removesuffix("%")) <= 100
+        assert r["reason"].startswith(f"Order {r['qty']}") and r["value_EUR"] > 0
+    csv = Path(meta["buyer_sheet_csv"].value)
+    assert csv == shop.root / "outbox" / f"reorder_plan_{last}.csv"
+    sheet = pl.read_csv(csv)
+    assert sheet["sku"].to_list() == orders["sku"].to_list()
+    assert Path(meta["buyer_sheet_xlsx"].value).read_bytes()[:2] == b"PK"  # a zip: an XLSX file
+    chart = Path(meta["fan_chart_path"].value)
+    assert chart.parent == shop.root / "outbox" and chart.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_accuracy_scores_earlier_forecasts(shop: Shop, nightly: dg.ExecuteInProcessResult) -> None:

@@ -84,4 +84,5 @@ def test_the_previous_nights_orders_count_as_on_order(stale: Warehouse) -> None:
         expected = max(row["inventory_position"] + row["order_qty"] - sold.get(row["sku"], 0), 0)
         assert row["inventory_position_2"] == pytest.approx(expected), row["sku"]
     for row in ordered.iter_rows(named=True):
-        assert f"plus {row['order_qty']} units ordered by earlier plans" in row["reason_2"]
+        noun = "unit" if row["order_qty"] == 1 else "units"
+        assert f"plus {row['order_qty']} {noun} ordered by earlier plans" in row["reason_2"]

@@ -116,7 +116,7 @@ def test_backfill_on_multiprocess_executor_alongside_nightly_run(
         log = (tmp_path / "nightly.log").open("wb")
         day = NIGHTLY_DAY.isoformat()
         nightly_proc = subprocess.Popen(
-            [*CLI, "backfill", "--start", day, "--end", day],
+            [*CLI, "backfill", "--in-process", "--start", day, "--end", day],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         outcome: dict[str, object] = {}

@@ -70,7 +70,7 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
     total_raw = len(RAW_TABLES) * SHOP_DAYS
     log = (tmp_path / "backfill.log").open("wb")
     proc = subprocess.Popen(
-        [*CLI, "backfill", "--start", START.isoformat(), "--end", END.isoformat()],
+        [*CLI, "backfill", "--in-process", "--start", START.isoformat(), "--end", END.isoformat()],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -125,7 +125,9 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
     for name, value in env.items():
         if name.startswith(("INVENTORY_", "DAGSTER_")):
             monkeypatch.setenv(name, value)
-    assert cli.main(["backfill", "--start", START.isoformat(), "--end", END.isoformat()]) == 0
+    assert cli.main(
+        ["backfill", "--in-process", "--start", START.isoformat(), "--end", END.isoformat()]
+    ) == 0
     with dg.DagsterInstance.from_config(str(home)) as instance:
         statuses = sorted(r.status.value for r in instance.get_runs())
     assert statuses == ["FAILURE", "SUCCESS"]

@@ -76,6 +76,11 @@ def _client(env: dict) -> MlflowClient:
 
 def test_retrain_logs_registers_and_gates(env: dict) -> None:
     result = _retrain(env)
+    # MLflow's UI opens the experiment the run created in its classic ML view (read before
+    # _client, which configures the experiment itself)
+    raw = MlflowClient(tracking_uri=f"sqlite:///{env['root'] / 'mlflow.db'}")
+    (created,) = [e for e in raw.search_experiments() if e.name != "Default"]
+    assert created.tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
     client = _client(env)
     versions = client.search_model_versions(f"name='{NAME}'")
     assert [str(v.version) for v in versions] == ["1"]
@@ -85,6 +90,11 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert len(client.get_metric_history(run.info.run_id, "train_loss")) >= 1
     assert "wql_all_model" in run.data.metrics and "wql_all_auto_ets" in run.data.metrics
     assert run.data.tags["data_window"].count("..") == 1 and run.data.tags["code_version"]
+    # a one-line description of the run, metrics without float noise
+    description = run.data.tags[tracking.RUN_DESCRIPTION_TAG]
+    assert description.startswith("Demand model retrained on the exports ") and "\n" not in description
+    assert "frozen" in description
+    assert all(round(v, 4) == v for v in run.data.metrics.values())
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"plots", "backtest", "config"} <= artifacts
     gate = [e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines"]

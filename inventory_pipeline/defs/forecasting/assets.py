@@ -18,7 +18,7 @@ import dagster as dg
 import polars as pl
 from tqdm import tqdm
 
-from inventory_pipeline import forecasting, invariants, plots, tracking
+from inventory_pipeline import buyer, forecasting, invariants, plots, tracking
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
 from inventory_pipeline.defs.forecasting.freshness import DEFAULT_DEADLINE
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
@@ -32,7 +32,6 @@ from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.warehouse import Warehouse
 
 _FAN_SKUS = 4
-_TOP_ORDERS = 10
 _ACCURACY_CHECK = "accuracy_within_drift_threshold"
 FORECAST_CHECK = "forecast_invariants"
 PLAN_CHECK = "plan_invariants"
@@ -90,16 +89,83 @@ class AccuracyConfig(dg.Config):
     trailing_days: int = 28  # days of earlier scores the median is taken over
 
 
-def _orders_markdown(plan: pl.DataFrame) -> str:
-    top = plan.sort("order_value", descending=True).head(_TOP_ORDERS).filter(pl.col("order_qty") > 0)
-    if top.is_empty():
-        return "_no orders_"
-    lines = ["| sku | qty | value | reason |", "|---|---|---|---|"]
-    for r in top.iter_rows(named=True):
-        reason = r["reason"].replace("|", "/")
-        lines.append(f"| {r['sku']} | {r['order_qty']} | {r['order_value']:.2f} | {reason} |")
-    return "\n".join(lines)
+def _buyer_metadata(
+    wh: Warehouse, plan: pl.DataFrame, forecast: forecasting.DayForecast, currency: str
+) -> dict[str, dg.MetadataValue]:
+    """The plan's last day as the buyer sees it: every order as a table, fan charts of the
+    largest orders, and the sheet written to the outbox (CSV + XLSX)."""
+    config = buyer.BuyerSheetConfig()
+    static = forecast.features.static
+    titles = dict(zip(static["sku"].to_list(), static["title"].fill_null("").to_list()))
+    sheet = buyer.order_sheet(
+        plan, titles, forecast.levels, forecast.cumulative, forecast.skus, currency
+    )
+    day = forecast.forecast_date
+    outbox = buyer.outbox_dir(wh.root)
+    files = buyer.write_sheets(sheet, outbox, day)
+    metadata: dict[str, dg.MetadataValue] = {
+        "plan_date": dg.MetadataValue.text(day.isoformat()),
+        "orders_table": _orders_table(sheet.head(config.table_rows), currency),
+        "buyer_sheet_csv": dg.MetadataValue.path(str(files[0])),
+        "buyer_sheet_xlsx": dg.MetadataValue.path(str(files[1])),
+    }
+    if sheet.height > config.table_rows:
+        metadata["orders_not_in_table"] = dg.MetadataValue.int(sheet.height - config.table_rows)
+    top = sheet["sku"].head(config.fan_chart_skus).to_list()
+    if top:
+        from inventory_pipeline.features.as_of import features_as_of
 
+        history = features_as_of(
+            wh, day, skus=top, history_days=config.fan_history_days, horizon=1,
+            category_season=False,
+        ).history  # fmt: skip
+        arrivals = dict(zip(sheet["sku"], sheet["expected_arrival"]))
+        labels = {s: f"{s} {titles.get(s, '')}"[:80] for s in top}
+        png = plots.fan_chart(
+            history, forecast.rows.filter(pl.col("sku").is_in(top)), top,
+            f"Largest orders of {day}: forecast and arrival", labels, arrivals,
+        )  # fmt: skip
+        chart = outbox / f"reorder_plan_{day.isoformat()}_fan_chart.png"
+        tmp = chart.with_name(f".{chart.name}.tmp")
+        tmp.write_bytes(png)
+        tmp.replace(chart)
+        metadata["fan_chart"] = dg.MetadataValue.md(plots.markdown_image(png, "fan chart"))
+        metadata["fan_chart_path"] = dg.MetadataValue.path(str(chart))
+    return metadata
+
+
+def _orders_table(sheet: pl.DataFrame, currency: str) -> dg.MetadataValue:
+    """Every order of the day as a table the UI renders; short headers leave the reason room."""
+    value = f"value_{currency}"
+    columns = [
+        ("sku", "string", "SKU"),
+        ("title", "string", "product title"),
+        ("qty", "int", "units to order"),
+        ("packs", "string", "packs × units per pack"),
+        (value, "float", f"order value in {currency} (unit cost × units; shop.currency)"),
+        ("arrives", "string", "expected arrival: plan date + supplier lead time"),
+        ("cover_days", "float", "median days the stock lasts after the order arrives"),
+        ("stockout_risk", "string", "probability the shelf empties before the order arrives"),
+        ("reason", "string", "why this quantity"),
+    ]
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, description=text) for name, kind, text in columns]
+    )
+    records = []
+    for row in sheet.iter_rows(named=True):
+        values = {
+            "sku": row["sku"],
+            "title": row["title"],
+            "qty": row["order_qty"],
+            "packs": f"{row['packs']} × {row['pack_size']}",
+            value: row["order_value"],
+            "arrives": row["expected_arrival"].isoformat(),
+            "cover_days": row["days_of_cover_after_arrival"],
+            "stockout_risk": f"{row['stockout_risk_before_arrival']:.0%}",
+            "reason": row["reason"],
+        }
+        records.append(dg.TableRecord({k: v for k, v in values.items() if v is not None}))
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -221,7 +287,7 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
             f"{policy.review_period_days} day(s), holding cost rate {policy.holding_cost_rate}"
         )
         days = partition_days(context)
-        plan = None
+        plan = published = None
         rejected: dict[str, list[str]] = {}
         for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
             forecast = forecasting.load_day_forecast(wh, d, feature_config=features, policy=policy)
@@ -235,27 +301,33 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
                 rejected[d.isoformat()] = problems
                 context.log.error(f"plan {d} NOT published: {'; '.join(problems)}")
                 continue
-            plan = candidate
+            plan, published = candidate, forecast
             wh.write_partition(forecasting.REORDER_PLAN, {"plan_date": d}, plan.to_arrow())
             context.log.info(
                 f"[{i}/{len(days)}] plan {d}: {int((plan['order_qty'] > 0).sum())} orders, "
                 f"value {plan['order_value'].sum():.2f}"
             )
         _publish(wh, forecasting.REORDER_PLAN)
-        metadata: dict[str, Any] = {
-            "service_level": dg.MetadataValue.float(policy.service_level),
-            "review_period_days": policy.review_period_days,
-            "unpublished_days": dg.MetadataValue.json(sorted(rejected)),
-        }
-        if plan is not None:
+        metadata: dict[str, Any] = {}
+        if plan is not None and published is not None:
+            buyer_view = _buyer_metadata(wh, plan, published, settings.currency)
+            metadata |= {k: buyer_view.pop(k) for k in ("plan_date", "orders_table")}  # on top
             metadata |= {
                 "skus": plan.height,
                 "orders": int((plan["order_qty"] > 0).sum()),
                 "units_ordered": int(plan["order_qty"].sum()),
-                "total_order_value": dg.MetadataValue.float(float(plan["order_value"].sum())),
+                "total_order_value": dg.MetadataValue.float(
+                    round(float(plan["order_value"].sum()), 2)
+                ),
+                "currency": settings.currency,
                 "model_version": plan["model_version"][0] if plan.height else "",
-                "largest_orders": dg.MetadataValue.md(_orders_markdown(plan)),
+                **buyer_view,
             }
+        metadata |= {
+            "service_level": dg.MetadataValue.float(policy.service_level),
+            "review_period_days": policy.review_period_days,
+            "unpublished_days": dg.MetadataValue.json(sorted(rejected)),
+        }
         return dg.MaterializeResult(
             metadata=metadata, check_results=[_invariant_check(PLAN_CHECK, days, rejected)]
         )

@@ -306,7 +306,7 @@ def demand_model(
         metrics = {"train_loss": train_loss, "epoch_seconds": seconds}
         if val_loss is not None:
             metrics["val_loss"] = val_loss
-        mlflow.log_metrics(metrics, step=epoch)
+        mlflow.log_metrics(tracking.rounded(metrics), step=epoch)
         context.log.info(
             f"epoch {epoch}/{model_config.max_epochs}: train loss {train_loss:.4f}, "
             f"val loss {val_loss if val_loss is None else round(val_loss, 4)}, {seconds:.1f}s"
@@ -329,6 +329,11 @@ def demand_model(
                 "code_version": _code_version(),
                 "data_window": f"{plan.first_export}..{plan.latest_export}",
                 "dagster_run_id": context.run_id,
+                tracking.RUN_DESCRIPTION_TAG: (
+                    f"Demand model retrained on the exports {plan.first_export}.."
+                    f"{plan.latest_export} ({len(plan.train_origins)} training origins, "
+                    f"fine-tuning {model_config.finetune})"
+                ),
             }
         )
         mlflow.log_params({f"model.{k}": str(v)[:500] for k, v in model_config.to_dict().items()})
@@ -368,7 +373,7 @@ def demand_model(
         curve_path = work / "loss_curves.png"
         curve_path.write_bytes(curves)
         mlflow.log_artifact(str(curve_path), "plots")
-        mlflow.log_metrics({"train_seconds": seconds, "peak_rss_mib": _peak_rss_mib()})
+        mlflow.log_metrics(tracking.rounded({"train_seconds": seconds, "peak_rss_mib": _peak_rss_mib()}))
         example = tracking.samples_to_frame(
             splits.backtest.samples.subset(list(range(min(2, len(splits.backtest))))),
             splits.backtest.skus[:2],
@@ -498,7 +503,7 @@ def model_backtest(
     report = _run_dir(wh, context.run_id) / "backtest"
     result.save(report)
     plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
-    for key, value in result.headline().items():
+    for key, value in tracking.rounded(result.headline()).items():
         client.log_metric(run_id, key, value)
     for key, value in result.flag_params().items():
         client.log_param(run_id, key, value)

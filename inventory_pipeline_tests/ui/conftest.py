@@ -1,0 +1,169 @@
+"""A demo-sized shop whose exports end yesterday, run through the CLI, served by the Dagster UI.
+
+The nightly plans are launched by ``inventory-pipeline backfill`` through the Dagster instance
+(the daemon runs them), then ``dagster-webserver`` serves the instance for a headless Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from inventory_pipeline import contract as c
+from inventory_pipeline import tracking
+from inventory_pipeline.cli import REPO_ROOT, UI_HOST
+from inventory_pipeline.cli import main as cli_main
+from inventory_pipeline.features.as_of import features_as_of
+from inventory_pipeline.features.build import build_all
+from inventory_pipeline.ingest.load import ingest_days, landing_dates
+from inventory_pipeline.model.train import train
+from inventory_pipeline.warehouse import Warehouse
+from inventory_pipeline.windows import attach_targets, concat, samples_from_features
+from inventory_pipeline_tests.forecasting.conftest import tiny_config
+
+SHOP_DAYS = 45
+PLAN_DAYS = 2  # nightly plans of the last two export days, launched as one backfill
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@dataclass
+class ServedShop:
+    url: str
+    root: Path
+    yesterday: date
+    backfill_output: str
+
+
+def artifacts_dir() -> Path:
+    """Screenshots go to $INVENTORY_TEST_ARTIFACTS, else ./test-artifacts (git-ignored)."""
+    folder = Path(os.environ.get("INVENTORY_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((UI_HOST, 0))
+        return s.getsockname()[1]
+
+
+def _train_champion(warehouse: Warehouse, first: date, root: Path) -> None:
+    """A tiny model trained on three early origins, registered as champion in the data root's MLflow."""
+    import duckdb
+
+    config = tiny_config()
+    glob = warehouse.glob("features/daily_sku_demand", 1)
+    demand = duckdb.connect().sql(
+        f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)"
+    ).pl()
+    latest = first + timedelta(days=40)
+    windows = []
+    for offset in (14, 21, 26):
+        fs = features_as_of(warehouse, first + timedelta(days=offset),
+                            history_days=config.history_days, horizon=config.horizon_days)
+        windows.append(attach_targets(samples_from_features(fs, config), demand,
+                                      config.horizon_days, latest))  # fmt: skip
+    forecaster, _ = train(config, concat(windows).samples)
+    tracking.configure(f"sqlite:///{root / 'mlflow' / 'mlflow.db'}", root / "mlflow" / "artifacts",
+                       "inventory_pipeline")  # fmt: skip
+    with mlflow.start_run(run_name="tiny champion"):
+        uri = tracking.log_model(forecaster, root / "model_tmp", input_example=None)
+    version = tracking.register(uri, "demand_model")
+    tracking.promote("demand_model", version)
+
+
+@pytest.fixture(scope="package")
+def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("INVENTORY_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    root = tmp_path_factory.mktemp("ui_shop")
+    env = {"INVENTORY_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dagster_home")}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    webserver = None
+    try:
+        # The sample shop by default: its exports end yesterday.
+        assert cli_main(["sample-shop", "--out", str(root / "landing"), "--skus", "8",
+                         "--days", str(SHOP_DAYS), "--seed", "5"]) == 0  # fmt: skip
+        yesterday = datetime.now(UTC).date() - timedelta(days=1)
+        first = yesterday - timedelta(days=SHOP_DAYS - 1)
+        warehouse = Warehouse(root / "warehouse")
+        for contract in c.TABLES.values():
+            ingest_days(root / "landing", warehouse, contract,
+                        landing_dates(root / "landing", contract.name))  # fmt: skip
+        build_all(warehouse)
+        _train_champion(warehouse, first, root)
+        assert cli_main(["init-home"]) == 0
+        start = yesterday - timedelta(days=PLAN_DAYS - 1)
+        log = root / "backfill.log"
+        done = subprocess.run(
+            [sys.executable, "-m", "inventory_pipeline.cli", "backfill", "--job",
+             "nightly_forecast_job", "--start", str(start), "--end", str(yesterday)],
+            env={**os.environ}, stdout=log.open("w"), stderr=subprocess.STDOUT, timeout=1500,
+            check=False,
+        )  # fmt: skip
+        output = log.read_text(errors="replace")
+        assert done.returncode == 0, output[-4000:]
+        port = _free_port()
+        webserver = subprocess.Popen(
+            [sys.executable, "-m", "dagster_webserver", "-w", str(REPO_ROOT / "workspace.yaml"),
+             "-h", UI_HOST, "-p", str(port)],
+            stdout=(root / "webserver.log").open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        url = f"http://{UI_HOST}:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/server_info", timeout=5)
+                break
+            except OSError:
+                assert webserver.poll() is None, (root / "webserver.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "the webserver did not answer in 180 s"
+                time.sleep(1)
+        yield ServedShop(url, root, yesterday, output)
+    finally:
+        if webserver is not None and webserver.poll() is None:
+            os.killpg(webserver.pid, signal.SIGTERM)
+            try:
+                webserver.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(webserver.pid, signal.SIGKILL)
+                webserver.wait()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="package")
+def browser(served_shop: ServedShop) -> Iterator[object]:
+    if os.environ.get("INVENTORY_REQUIRE_BROWSER"):
+        from playwright import sync_api
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
