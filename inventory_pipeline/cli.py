@@ -243,7 +243,7 @@ def _launch(
 
     from inventory_pipeline.defs import launch
 
-    workspace = REPO_ROOT / "workspace.yaml"
+    workspace = WORKSPACE_YAML
     tags = {"inventory_pipeline/launched_by": "cli"}
     with dg.DagsterInstance.get() as instance:
         daemon_log = Path(instance.root_directory) / "logs" / "daemon-cli.log"
@@ -461,7 +461,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         init_home()
         with dg.DagsterInstance.get() as instance:  # one daemon for all the demo's runs
             log = Path(instance.root_directory) / "logs" / "daemon-cli.log"
-            with launch.daemon_for_instance(instance, REPO_ROOT / "workspace.yaml", log):
+            with launch.daemon_for_instance(instance, WORKSPACE_YAML, log):
                 ok = _demo_runs(args, start, end)
     if not ok:
         return 1

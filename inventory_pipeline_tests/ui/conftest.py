@@ -23,7 +23,7 @@ import pytest
 
 from inventory_pipeline import contract as c
 from inventory_pipeline import tracking
-from inventory_pipeline.cli import REPO_ROOT, UI_HOST
+from inventory_pipeline.cli import UI_HOST, WORKSPACE_YAML
 from inventory_pipeline.cli import main as cli_main
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
@@ -52,7 +52,7 @@ class ServedShop:
 
 def artifacts_dir() -> Path:
     """Screenshots go to $INVENTORY_TEST_ARTIFACTS, else ./test-artifacts (git-ignored)."""
-    folder = Path(os.environ.get("INVENTORY_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
+    folder = Path(os.environ.get("INVENTORY_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -124,7 +124,7 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
         assert done.returncode == 0, output[-4000:]
         port = _free_port()
         webserver = subprocess.Popen(
-            [sys.executable, "-m", "dagster_webserver", "-w", str(REPO_ROOT / "workspace.yaml"),
+            [sys.executable, "-m", "dagster_webserver", "-w", str(WORKSPACE_YAML),
              "-h", UI_HOST, "-p", str(port)],
             stdout=(root / "webserver.log").open("w"), stderr=subprocess.STDOUT,
             start_new_session=True,
