@@ -298,9 +298,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def read_plan(
-    warehouse_dir: Path, day: date, all_rows: bool = False, limit: int = 50
-) -> list[tuple]:
+def read_plan(warehouse_dir: Path, day: date, all_rows: bool = False) -> list[tuple]:
     """Rows of the published reorder plan of ``day`` (orders only unless ``all_rows``).
 
     Raises SystemExit naming the command that materialises the partition when it is missing.
@@ -316,7 +314,7 @@ def read_plan(
             f"  inventory-pipeline backfill --job nightly_forecast_job --start {day} --end {day}\n"
             f"(it needs a champion model: `inventory-pipeline train`)"
         )
-    params = {"path": str(path), "all_rows": all_rows, "max_rows": limit}
+    params = {"path": str(path), "all_rows": all_rows}
     return memory_connection().execute(read_sql("plan/reorder_plan"), params).fetchall()
 
 
@@ -341,13 +339,14 @@ def format_table(header: tuple[str, ...], rows: list[tuple], max_width: int = 80
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    rows = read_plan(resolve_paths().warehouse_dir, args.date, args.all, args.limit)
+    rows = read_plan(resolve_paths().warehouse_dir, args.date, args.all)
     what = "SKUs" if args.all else "orders"
     if not rows:
         print(f"reorder plan {args.date}: no {what}")
         return 0
-    print(f"reorder plan {args.date}: {len(rows)} {what} (largest order value first)")
-    print(format_table(PLAN_COLUMNS, rows, args.reason_width))
+    shown = f"; the first {args.limit} shown (--limit)" if len(rows) > args.limit else ""
+    print(f"reorder plan {args.date}: {len(rows)} {what} (largest order value first{shown})")
+    print(format_table(PLAN_COLUMNS, rows[: args.limit], args.reason_width))
     return 0
 
 
