@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inventory_pipeline.config import DAGSTER_HOME_ENV, resolve_paths
-from inventory_pipeline.sampleshop.profiles import SAMPLE_SHOP_DEFAULTS, sample_shop_start
+from inventory_pipeline.sampleshop.profiles import PROFILES, SAMPLE_SHOP_DEFAULTS, sample_shop_start
 
 if TYPE_CHECKING:  # dagster is imported when a command needs it, not at start-up
     from dagster import DagsterInstance, JobDefinition
@@ -82,12 +82,8 @@ def _disable_telemetry() -> None:
 
 
 def cmd_sample_shop(args: argparse.Namespace) -> int:
-    from inventory_pipeline.sampleshop import PROFILES, generate_shop
+    from inventory_pipeline.sampleshop import generate_shop
 
-    if args.profile not in PROFILES:
-        print(f"unknown --profile {args.profile!r}; use one of {', '.join(sorted(PROFILES))}",
-              file=sys.stderr)
-        return 2
     out = Path(args.out).resolve()
     truth = Path(args.truth_out).resolve() if args.truth_out else out.parent / "ground_truth"
     settings = Path(args.settings_out).resolve() if args.settings_out else None
@@ -356,9 +352,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def read_plan(
-    warehouse_dir: Path, day: date, all_rows: bool = False, limit: int = 50
-) -> list[tuple]:
+def read_plan(warehouse_dir: Path, day: date, all_rows: bool = False) -> list[tuple]:
     """Rows of the published reorder plan of ``day`` (orders only unless ``all_rows``).
 
     Raises SystemExit naming the command that materialises the partition when it is missing.
@@ -374,7 +368,7 @@ def read_plan(
             f"  inventory-pipeline backfill --job nightly_forecast_job --start {day} --end {day}\n"
             f"(it needs a champion model: `inventory-pipeline train`)"
         )
-    params = {"path": str(path), "all_rows": all_rows, "max_rows": limit}
+    params = {"path": str(path), "all_rows": all_rows}
     return memory_connection().execute(read_sql("plan/reorder_plan"), params).fetchall()
 
 
@@ -399,13 +393,14 @@ def format_table(header: tuple[str, ...], rows: list[tuple], max_width: int = 80
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    rows = read_plan(resolve_paths().warehouse_dir, args.date, args.all, args.limit)
+    rows = read_plan(resolve_paths().warehouse_dir, args.date, args.all)
     what = "SKUs" if args.all else "orders"
     if not rows:
         print(f"reorder plan {args.date}: no {what}")
         return 0
-    print(f"reorder plan {args.date}: {len(rows)} {what} (largest order value first)")
-    print(format_table(PLAN_COLUMNS, rows, args.reason_width))
+    shown = f"; the first {args.limit} shown (--limit)" if len(rows) > args.limit else ""
+    print(f"reorder plan {args.date}: {len(rows)} {what} (largest order value first{shown})")
+    print(format_table(PLAN_COLUMNS, rows[: args.limit], args.reason_width))
     return 0
 
 
@@ -541,8 +536,13 @@ def serve(port: int = UI_PORT, host: str = UI_HOST) -> int:
     return subprocess.call(serve_command(port, host))
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows every flag's default and keeps the descriptions' line breaks."""
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every flag's default; an unset (None) or off (False) default is explained in words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.required:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _port(text: str) -> int:
@@ -563,29 +563,30 @@ def build_parser() -> argparse.ArgumentParser:
                               formatter_class=_HelpFormatter)  # fmt: skip
 
     p = command("sample-shop", "write a sample shop landing zone (+ ground truth and settings)")
-    p.add_argument("--out", required=True, help="landing root to write")
-    p.add_argument("--truth-out", help="ground-truth folder (unset: <out>/../ground_truth)")
+    p.add_argument("--out", required=True, metavar="DIR", help="landing root to write")
+    p.add_argument("--truth-out", metavar="DIR", help="ground-truth folder (unset: <out>/../ground_truth)")
     p.add_argument("--skus", type=_positive, default=SAMPLE_SHOP_DEFAULTS["skus"],
                    help="number of products")
     p.add_argument("--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"],
                    help="number of export days")
-    p.add_argument("--start", type=_date, default=None,
-                   help="first export day, YYYY-MM-DD (unset: the exports end yesterday)")
-    p.add_argument("--today", type=_date, default=None,
+    p.add_argument("--start", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="first export day (unset: the exports end yesterday)")
+    p.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
                    help="the day the default calendar ends before (unset: today, UTC)")
     p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"],
                    help="random seed (same seed and sizes: the same shop)")
-    p.add_argument("--profile", default="default",
-                   help="kind of shop: default, or one of README 'Sample-shop profiles'")
-    p.add_argument("--settings-out", help="shop settings file (unset: <out>/../settings.yaml)")
+    p.add_argument("--profile", default="default", choices=sorted(PROFILES),
+                   help="kind of shop (README, 'Sample-shop profiles')")
+    p.add_argument("--settings-out", metavar="FILE", help="shop settings file (unset: <out>/../settings.yaml)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier generated shop")
     p.set_defaults(func=cmd_sample_shop)
 
     p = command("backfill", "materialise a range of export days (one run)",
                 "Runs a job partitioned by export day over --start..--end (inclusive) as one run "
                 "in the Dagster instance of $DAGSTER_HOME.")
-    p.add_argument("--start", type=_date, required=True, help="first export day, YYYY-MM-DD")
-    p.add_argument("--end", type=_date, required=True, help="last export day, YYYY-MM-DD")
+    p.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="first export day")
+    p.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD", help="last export day")
     p.add_argument("--job", default="daily_data_job", choices=BACKFILL_JOBS,
                    help="job to run: daily_data_job = ingest + features, ingest_job = ingest "
                         "only, nightly_forecast_job = ingest + features + forecasts + reorder plan "
@@ -605,11 +606,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None,
                    help="random seed of the model (python, numpy, torch; unset: the model "
                         "default); the same seed and data give the same weights")
-    p.add_argument("--until", type=_date, default=None,
-                   help="train as of this past export day, YYYY-MM-DD: the training, validation "
+    p.add_argument("--until", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="train as of this past export day: the training, validation "
                         "and backtest blocks end there, later days are not used (for backtests "
                         "and audits; unset: the latest export day)")
-    p.add_argument("--config", default=None,
+    p.add_argument("--config", default=None, metavar="FILE",
                    help="YAML file of further training run fields given to every training "
                         "asset (e.g. backtest_days: 28, d_model: 32; see TrainingRunConfig); the flags "
                         "above win")
@@ -620,10 +621,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("evaluate", "champion vs peers: accuracy + inventory replay report",
                 "Runs evaluation_job over --start..--end; the report goes to "
                 "<warehouse>/evaluation/<start>_<end>/ and to MLflow.")
-    p.add_argument("--start", type=_date, required=True, help="first forecast origin, YYYY-MM-DD")
-    p.add_argument("--end", type=_date, required=True, help="last replayed day, YYYY-MM-DD")
+    p.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="first forecast origin")
+    p.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="last replayed day")
     p.add_argument("--no-model", action="store_true", help="score the peers only")
-    p.add_argument("--truth",
+    p.add_argument("--truth", metavar="DIR",
                    help="ground-truth folder (unset: <data root>/ground_truth if present)")
     p.add_argument("--stride", type=int, default=0,
                    help="days between forecast origins (0: the evaluation default)")
@@ -632,8 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("plan", "print one night's reorder plan as a table",
                 "Reads the published reorder_plan partition of --date (Parquet, with DuckDB) "
                 "from $INVENTORY_WAREHOUSE_DIR.")
-    p.add_argument("--date", type=_date, required=True,
-                   help="plan date = export day of the nightly run, YYYY-MM-DD")
+    p.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="plan date = export day of the nightly run")
     p.add_argument("--all", action="store_true", help="every SKU, not only those with an order")
     p.add_argument("--limit", type=_positive, default=50, help="print at most this many rows")
     p.add_argument("--reason-width", type=_positive, default=100,

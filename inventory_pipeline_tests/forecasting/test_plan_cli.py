@@ -56,7 +56,12 @@ def test_plan_all_lists_every_sku_and_limit_cuts(
     assert cli.main(["plan", "--date", planned.isoformat(), "--all", "--limit", "1000"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 3 + plan.height
     assert cli.main(["plan", "--date", planned.isoformat(), "--all", "--limit", "2"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 3 + 2
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 + 2
+    assert out[0] == (
+        f"reorder plan {planned}: {plan.height} SKUs (largest order value first; "
+        "the first 2 shown (--limit))"
+    )
 
 
 def test_plan_of_a_missing_day_says_how_to_make_it(

@@ -5,4 +5,3 @@ SELECT sku, on_hand, on_order, lead_time_days, service_level, order_up_to, order
 FROM read_parquet($path)
 WHERE order_qty > 0 OR $all_rows
 ORDER BY order_value DESC, sku
-LIMIT $max_rows
