@@ -94,7 +94,7 @@ class TrainingConfig:
     segments: SegmentConfig = SegmentConfig()
 
     def __post_init__(self) -> None:
-        # JSON overrides (training_overrides_json) arrive as lists and dicts
+        # values from run config (TrainingRunConfig, YAML) arrive as lists and dicts
         object.__setattr__(self, "baselines", tuple(self.baselines))
         if isinstance(self.lightgbm, dict):
             values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.lightgbm.items()}
