@@ -111,14 +111,21 @@ def daemon_for_instance(
             time.sleep(config.poll_seconds)
         yield
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process, timeout_seconds=60)
         instance.wipe_daemon_heartbeats()
+
+
+def stop_process_group(process: subprocess.Popen, timeout_seconds: float) -> None:
+    """SIGTERM to the process group a ``start_new_session`` child leads, SIGKILL after the timeout
+    (``dagster dev`` and the daemon ignore SIGINT when started from a non-interactive shell)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @contextmanager

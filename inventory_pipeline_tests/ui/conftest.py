@@ -7,7 +7,6 @@ The nightly plans are launched by ``inventory-pipeline backfill`` through the Da
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from inventory_pipeline import contract as c
 from inventory_pipeline import tracking
 from inventory_pipeline.cli import UI_HOST, WORKSPACE_YAML
 from inventory_pipeline.cli import main as cli_main
+from inventory_pipeline.defs.launch import stop_process_group
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
@@ -141,13 +141,8 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
                 time.sleep(1)
         yield ServedShop(url, root, yesterday, output)
     finally:
-        if webserver is not None and webserver.poll() is None:
-            os.killpg(webserver.pid, signal.SIGTERM)
-            try:
-                webserver.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(webserver.pid, signal.SIGKILL)
-                webserver.wait()
+        if webserver is not None:
+            stop_process_group(webserver, timeout_seconds=30)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
