@@ -31,6 +31,7 @@ FORECASTS = "forecasts"
 REORDER_PLAN = "reorder_plan"
 ACCURACY = "forecast_accuracy"
 PUBLISHED_LEVELS = (0.1, 0.5, 0.9)  # p10/p50/p90: the contract's columns
+PLANNED_SCHEMA = {"sku": pl.String, "plan_date": pl.Date, "order_qty": pl.Int64}  # planned_orders
 ACCURACY_SCHEMA = {
     "scored_on": pl.Date, "forecast_date": pl.Date, "horizon": pl.Int32, "n": pl.Int64,
     "units": pl.Float64, "wape": pl.Float64, "wql": pl.Float64, "coverage_80": pl.Float64,
@@ -189,7 +190,7 @@ def planned_orders(
         )
         if path.exists()
     ]
-    empty = pl.DataFrame(schema={"sku": pl.String, "plan_date": pl.Date, "order_qty": pl.Int64})
+    empty = pl.DataFrame(schema=PLANNED_SCHEMA)
     if not paths:
         return empty
     frame = pl.concat(
@@ -292,7 +293,8 @@ def _stock_since_snapshot(
     day: DayForecast, static: pl.DataFrame, config: ReorderConfig
 ) -> pl.DataFrame:
     """Per SKU (``static``'s order): the latest snapshot's age in days (-1: none in the lookback),
-    units sold after it, units the earlier plans ordered after it, and whether the SKU is new
+    units sold after it, units the earlier plans ordered after it (``plan_orders`` leaves them out
+    without ``count_planned_orders``), and whether the SKU is new
     (launched within ``max_snapshot_age_days`` or not yet: no snapshot is expected of it).
 
     A snapshot taken on day S cannot show what sold after S nor an order placed from a plan made
@@ -306,9 +308,7 @@ def _stock_since_snapshot(
         .group_by("sku")
         .agg(pl.col("units").fill_null(0).sum().cast(pl.Int64).alias("sold_since"))
     )
-    planned = day.planned if day.planned is not None else pl.DataFrame(
-        schema={"sku": pl.String, "plan_date": pl.Date, "order_qty": pl.Int64}
-    )
+    planned = day.planned if day.planned is not None else pl.DataFrame(schema=PLANNED_SCHEMA)
     planned = (
         planned.join(snapshots, on="sku", how="inner")
         .filter(
@@ -317,8 +317,6 @@ def _stock_since_snapshot(
         .group_by("sku")
         .agg(pl.col("order_qty").sum().cast(pl.Int64).alias("planned_since"))
     )
-    if not config.count_planned_orders:
-        planned = planned.with_columns(pl.lit(0, pl.Int64).alias("planned_since"))
     recent = as_of - timedelta(days=config.max_snapshot_age_days)
     return (
         snapshots.join(sold, on="sku", how="left", maintain_order="left")

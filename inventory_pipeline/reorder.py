@@ -217,7 +217,7 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
     qty = round_order(order_up_to - position, inputs.moq, inputs.pack_size)
     qty = np.where(inputs.discontinued | ~stock.known, 0, qty)
 
-    unknown = np.flatnonzero(~stock.known & ~stock.new)  # no snapshot: stock not invented as 0
+    unknown = np.flatnonzero(~stock.known)  # no snapshot: stock not invented as 0
     reasons = [
         _reason(
             qty=int(qty[i]),
@@ -269,7 +269,6 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
 class _Stock:
     position: np.ndarray  # (N,) float: what the order is measured against
     known: np.ndarray  # (N,) bool: the position is known (else no order)
-    new: np.ndarray  # (N,) bool: planned from an empty shelf (a new product without a snapshot)
     notes: list[str]  # per SKU: how the position was reached, "" when it is the fresh snapshot
 
 
@@ -280,7 +279,7 @@ def _stock(inputs: PlanInputs, config: ReorderConfig) -> _Stock:
     n = len(inputs.skus)
     snapshot = (inputs.on_hand + inputs.on_order).astype(float)
     if inputs.snapshot_age_days is None:
-        return _Stock(snapshot, np.ones(n, bool), np.zeros(n, bool), [""] * n)
+        return _Stock(snapshot, np.ones(n, bool), [""] * n)
     age = inputs.snapshot_age_days.astype(np.int64)
     zeros = np.zeros(n, dtype=np.int64)
     sold = inputs.sold_since_snapshot if inputs.sold_since_snapshot is not None else zeros
@@ -309,7 +308,7 @@ def _stock(inputs: PlanInputs, config: ReorderConfig) -> _Stock:
                 f"plus {_count(planned[i], 'unit')} ordered by earlier plans not yet in a snapshot"
             )
         notes.append("; ".join(parts) if known[i] else "")
-    return _Stock(position, known, new, notes)
+    return _Stock(position, known, notes)
 
 
 def _reason(
