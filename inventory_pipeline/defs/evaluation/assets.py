@@ -18,6 +18,7 @@ from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
 from inventory_pipeline.leadtimes import LeadTimeEstimate, estimate_lead_times
 from inventory_pipeline.settings import ShopSettings
+from inventory_pipeline.warehouse import Warehouse
 
 
 class EvaluationRunConfig(dg.Config):
@@ -64,6 +65,16 @@ def evaluation_config(
     return dataclasses.replace(base, origin_stride_days=stride_days) if stride_days else base
 
 
+def lead_time_estimates(
+    wh: Warehouse, settings: ShopSettings, start: date, end: date
+) -> tuple[LeadTimeEstimate | None, LeadTimeEstimate | None]:
+    """The snapshots' lead-time estimates at the first and last evaluated day, read only when
+    the shop's settings state no range (a stated range wins in ``evaluation_config``)."""
+    if settings.lead_time_range is not None:
+        return None, None
+    return estimate_lead_times(wh, start), estimate_lead_times(wh, end)
+
+
 def truth_folder(truth_dir: str) -> Path | None:
     folder = Path(truth_dir) if truth_dir else resolve_paths().ground_truth_dir
     return folder if (folder / "daily.parquet").exists() else None
@@ -94,7 +105,7 @@ def evaluation_report(
     result = run_evaluation(
         wh, start, end, out, forecaster, version, truth_folder(config.truth_dir),
         evaluation_config(
-            config.stride_days, settings, estimate_lead_times(wh, start), estimate_lead_times(wh, end)
+            config.stride_days, settings, *lead_time_estimates(wh, settings, start, end)
         ),
         lambda stage, i, n: context.log.info(f"{stage} {i}/{n}") if i == n or i % 5 == 0 else None,
         settings.feature_config(),
