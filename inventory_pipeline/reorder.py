@@ -122,23 +122,28 @@ def _cdf(values: np.ndarray, levels: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def mixture_quantile(levels: np.ndarray, components: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(N,) quantile at ``target`` of the equal-weight mixture of K quantile curves per row.
+    """Quantiles at ``target`` ((N,) or (N, A)) of the equal-weight mixture of K curves per row.
 
     ``components``: (N, K, Q), each curve monotone in Q. The mixture's CDF is the mean of the
     curves' piecewise-linear CDFs; it is linear between the union of their knots, so inverting
-    it on that grid is exact. With identical curves it returns :func:`quantile_at`'s value.
+    it on that grid is exact. It is built once per row and inverted at all of the row's targets.
+    With identical curves it returns :func:`quantile_at`'s value. Returns ``target``'s shape.
     """
     target = np.clip(target, levels[0], levels[-1])
-    out = np.empty(components.shape[0])
+    out = np.empty(target.shape)
     for i, curves in enumerate(components):
         grid = np.unique(curves)
         cdf = np.mean([_cdf(curve, levels, grid) for curve in curves], axis=0)
-        k = int(np.searchsorted(cdf, target[i], side="left"))
-        if k == 0 or k >= len(grid):
-            out[i] = grid[min(k, len(grid) - 1)]
-            continue
-        f0, f1 = cdf[k - 1], cdf[k]
-        out[i] = grid[k - 1] + (target[i] - f0) / (f1 - f0) * (grid[k] - grid[k - 1])
+        t = np.atleast_1d(target[i])
+        k = np.searchsorted(cdf, t, side="left")
+        inside = (k > 0) & (k < len(grid))
+        lo = np.clip(k - 1, 0, len(grid) - 1)
+        hi = np.clip(k, 0, len(grid) - 1)
+        f0, f1 = cdf[lo], cdf[hi]
+        step = np.where(inside, f1 - f0, 1.0)
+        between = grid[lo] + (t - f0) / step * (grid[hi] - grid[lo])
+        value = np.where(inside, between, grid[np.minimum(k, len(grid) - 1)])
+        out[i] = value if target.ndim > 1 else value[0]
     return out
 
 
@@ -149,9 +154,9 @@ def cover_quantile(
     target: np.ndarray,
     config: ReorderConfig,
 ) -> np.ndarray:
-    """(N,) the ``target`` quantile of demand over lead time + review period.
+    """The ``target`` quantiles ((N,) or (N, A)) of demand over lead time + review period.
 
-    With a fixed lead time it is read off the cumulative quantiles at the cover day. With a
+    With a fixed lead time they are read off the cumulative quantiles at the cover day. With a
     ``lead_time_range`` the lead time is uncertain: demand over it is the mixture of the demand
     over each scenario's cover, so a late delivery's extra days of demand enter the quantile.
     """
@@ -161,7 +166,10 @@ def cover_quantile(
         for m in lead_time_multipliers(config.lead_time_range, config.lead_time_points)
     ]
     if len(scenarios) == 1:
-        return quantile_at(levels, at_cover(cumulative, scenarios[0]), target)
+        at = at_cover(cumulative, scenarios[0])
+        if target.ndim == 1:
+            return quantile_at(levels, at, target)
+        return np.stack([quantile_at(levels, at, column) for column in target.T], axis=1)
     components = np.stack([at_cover(cumulative, c) for c in scenarios], axis=1)
     return mixture_quantile(levels, components, target)
 
@@ -210,8 +218,8 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
     levels = service_levels(config, inputs.categories, inputs.list_price, inputs.unit_cost)
     lv = np.asarray(inputs.cum_levels, dtype=float)
     q = inputs.cum_quantiles
-    order_up_to = cover_quantile(lv, q, inputs.lead_time_days, levels, config)
-    p50 = cover_quantile(lv, q, inputs.lead_time_days, np.full(n, 0.5), config)
+    targets = np.stack([levels, np.full(n, 0.5)], axis=1)  # one mixture per SKU for both
+    order_up_to, p50 = cover_quantile(lv, q, inputs.lead_time_days, targets, config).T
     stock = _stock(inputs, config)
     position = stock.position
     qty = round_order(order_up_to - position, inputs.moq, inputs.pack_size)
@@ -300,9 +308,8 @@ def _stock(inputs: PlanInputs, config: ReorderConfig) -> _Stock:
         if age[i] < 0:
             parts.append("no inventory snapshot yet (a new product: planned from 0 in stock)")
         elif age[i] > 0:
-            parts.append(
-                f"stock from the {age[i]}-day-old snapshot, less {_count(sold[i], 'unit')} sold since"
-            )
+            less = _count(sold[i], "unit")
+            parts.append(f"stock from the {age[i]}-day-old snapshot, less {less} sold since")
         if planned[i] > 0:
             parts.append(
                 f"plus {_count(planned[i], 'unit')} ordered by earlier plans not yet in a snapshot"

@@ -114,12 +114,6 @@ def order_up_to(
         policy: the reorder policy whose cover rule is applied.
     """
     n = cumulative.shape[0]
-    lv = np.asarray(levels, float)
+    targets = np.tile(np.asarray(service_levels, float), (n, 1))  # (N, A): one mixture per SKU
     lead = np.asarray(lead_time_days, dtype=np.int64)
-    return np.stack(
-        [
-            cover_quantile(lv, cumulative, lead, np.full(n, float(a)), policy)
-            for a in service_levels
-        ],
-        axis=1,
-    )
+    return cover_quantile(np.asarray(levels, float), cumulative, lead, targets, policy)
