@@ -34,9 +34,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.evaluation.config import EvaluationConfig
+from inventory_pipeline.defs.evaluation.assets import evaluation_config, lead_time_estimates
 from inventory_pipeline.evaluation.run import run_evaluation
-from inventory_pipeline.leadtimes import estimate_lead_times
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.sampleshop import PROFILES
@@ -68,21 +67,17 @@ def evaluate_shop(root: Path, args: argparse.Namespace) -> pl.DataFrame:
         )
     end = pl.Series([_last_day(warehouse)]).str.to_date()[0]
     start = end - timedelta(days=args.eval_days - 1)
-    known = settings.lead_time_range or estimate_lead_times(warehouse, start).lead_time_range
-    realised = settings.lead_time_range or estimate_lead_times(warehouse, end).lead_time_range
-    print(f"    lead-time range: known at the start {known}, realised {realised}")
-    high = (realised or (1.0, 1.0))[1]
+    # what the evaluation asset uses: the settings' range, else the snapshots' estimates
+    pipeline = evaluation_config(0, settings, *lead_time_estimates(warehouse, settings, start, end))
+    known = pipeline.reorder.lead_time_range
+    print(f"    lead-time range: known at the start {known}, replayed delays up to "
+          f"{pipeline.lead_time_jitter:.0%} of the lead time")  # fmt: skip
     rows = []
-    for variant, spread in (("fixed", (1.0, 1.0)), ("range", known or (1.0, 1.0))):
-        base = EvaluationConfig()
+    for variant, spread in (("fixed", (1.0, 1.0)), ("range", known)):
         cfg = dataclasses.replace(
-            base,
+            pipeline,
             peers=tuple(p for p in args.peers.split(",") if p),
-            reorder=dataclasses.replace(settings.reorder_config(base.reorder), lead_time_range=spread),
-            service_levels=tuple(sorted({*base.service_levels, settings.service_level})),
-            headline_service_level=settings.service_level,
-            lead_time_jitter=high - 1.0,
-            horizon_days=settings.horizon_days,
+            reorder=dataclasses.replace(pipeline.reorder, lead_time_range=spread),
         )
         started = time.perf_counter()
         result = run_evaluation(
