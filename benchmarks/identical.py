@@ -95,7 +95,7 @@ def _run(label: str, code: Path, work: Path, args: list[str]) -> None:
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     command = [sys.executable, "-m", "inventory_pipeline.cli", *args]
-    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, cwd=work, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     print(f"[{label}] {' '.join(args[:1])} {seconds:.0f}s (exit {done.returncode})", flush=True)
     if done.returncode != 0 and args[0] != "train":
@@ -145,8 +145,8 @@ def scenario(label: str, code: Path, work: Path, args: argparse.Namespace) -> No
         raise SystemExit(f"[{label}] training registered no model version")
     latest = max(versions, key=lambda v: int(v.version))
     client.set_registered_model_alias("demand_model", "champion", latest.version)
-    _run(label, code, work, ["backfill", "--in-process", "--job", "nightly_forecast_job",
-                             "--start", first_night.isoformat(), "--end", end.isoformat()])  # fmt: skip
+    nights = ["--start", first_night.isoformat(), "--end", end.isoformat()]
+    _run(label, code, work, ["backfill", "--in-process", "--job", "nightly_forecast_job", *nights])
 
 
 def compare(base: Path, head: Path) -> list[tuple[str, int, int, list[str]]]:
@@ -195,14 +195,14 @@ def main() -> int:
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(base_code),
                     args.base], check=True, capture_output=True)  # fmt: skip
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()  # fmt: skip
+        revision = ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]
+        commit = subprocess.run(revision, check=False, capture_output=True, text=True).stdout.strip()
         scenario(f"base {args.base[:9]}", base_code, work / "base", args)
         scenario(f"head {commit}", REPO, work / "head", args)
         rows = compare(work / "base", work / "head")
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_code)],
-                       capture_output=True)  # fmt: skip
+                       check=False, capture_output=True)  # fmt: skip
         shutil.rmtree(base_code, ignore_errors=True)
     print(f"\nbase {args.base} vs head {commit} (this checkout, uncommitted changes included)\n")
     print("| outputs | equal | differing or one side only |")
