@@ -196,7 +196,8 @@ def main() -> int:
                     args.base], check=True, capture_output=True)  # fmt: skip
     try:
         revision = ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]
-        commit = subprocess.run(revision, check=False, capture_output=True, text=True).stdout.strip()
+        found = subprocess.run(revision, check=False, capture_output=True, text=True)
+        commit = found.stdout.strip()
         scenario(f"base {args.base[:9]}", base_code, work / "base", args)
         scenario(f"head {commit}", REPO, work / "head", args)
         rows = compare(work / "base", work / "head")
