@@ -135,7 +135,10 @@ def recover_dead_runs(instance: DagsterInstance) -> list[str]:
         instance.report_run_failed(run, f"the process {pid} that ran it is gone (killed or crashed)")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovered.append(run.run_id)
-        print(f"run {run.run_id} ({run.job_name}) lost its process {pid}: marked failed, pool slots freed")
+        print(
+            f"run {run.run_id} ({run.job_name}) lost its process {pid}: "
+            "marked failed, pool slots freed"
+        )
     return recovered
 
 
