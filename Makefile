@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   create .venv, install, write the sample shop, run the pipeline over it, serve the UI
 #   make test   create .venv, install (with test extras), run the test suite
+#   make lint   ruff (lint + format check) and the import-layer contracts (what CI checks first)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ export DAGSTER_DISABLE_TELEMETRY := true
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo serve test bench clean-data lock wheel-test
+.PHONY: install demo serve test lint bench clean-data lock wheel-test
 
 # Versions come from requirements.lock (every package pinned, with hashes, test extras included).
 # torch is left out of the lock: the CPU build is installed first with pip (not uv).
@@ -33,6 +34,16 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Style (ruff check), formatting (ruff format --check; `ruff format .` fixes it) and the layer
+# contracts of pyproject.toml's [tool.importlinter] (no library module imports dagster or defs/,
+# model/ and features/ independent, no import cycles). Runs all three, fails if any fails.
+lint: $(STAMP)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py

@@ -82,7 +82,8 @@ SYNTHETIC_SQL = {
         ),
         versions AS (
             SELECT i, sku, quantity, price, day, second, 'placed' AS status,
-                   day + CAST(CASE WHEN hash(i, 5) % 100 < 4 THEN 1 + hash(i, 6) % 3 ELSE 0 END AS INTEGER) AS export_date
+                   day + CAST(CASE WHEN hash(i, 5) % 100 < 4 THEN 1 + hash(i, 6) % 3 ELSE 0 END
+                              AS INTEGER) AS export_date
             FROM base
             UNION ALL  -- corrected quantity or cancellation, exported 1..10 days later
             SELECT i, sku, quantity + 1, price, day, second,
@@ -95,44 +96,57 @@ SYNTHETIC_SQL = {
                CAST(day AS TIMESTAMP) + to_seconds(second) AS ordered_at, status,
                'C' || CAST(hash(i, 10) % 100000 AS VARCHAR) AS customer_id,
                'orders/date=' || export_date || '/orders.csv' AS _source_file,
-               CAST(row_number() OVER (PARTITION BY export_date ORDER BY i, status) AS BIGINT) AS _row_number,
+               CAST(row_number() OVER (PARTITION BY export_date ORDER BY i, status) AS BIGINT)
+                   AS _row_number,
                export_date
         FROM versions WHERE export_date < CAST($start AS DATE) + $days
     """,
     "inventory": """
         SELECT CAST($start AS DATE) + CAST(d AS INTEGER) AS snapshot_date,
                'SKU-' || lpad(CAST(s AS VARCHAR), 7, '0') AS sku,
-               CAST(CASE WHEN hash(s, d) % 100 < 3 THEN 0 ELSE hash(s, d) % 50 END AS BIGINT) AS on_hand,
+               CAST(CASE WHEN hash(s, d) % 100 < 3 THEN 0 ELSE hash(s, d) % 50 END AS BIGINT)
+                   AS on_hand,
                CAST(hash(s, d, 1) % 20 AS BIGINT) AS on_order,
                'inventory/date=x/inventory.csv' AS _source_file,
                CAST(s + 1 AS BIGINT) AS _row_number,
-               CAST($start AS DATE) + CAST(d AS INTEGER) + CASE WHEN hash(s, d, 2) % 100 < 3 THEN 1 ELSE 0 END AS export_date
+               CAST($start AS DATE) + CAST(d AS INTEGER)
+                   + CASE WHEN hash(s, d, 2) % 100 < 3 THEN 1 ELSE 0 END AS export_date
         FROM range($skus) AS a(s), range($days) AS b(d)
-        WHERE CAST($start AS DATE) + CAST(d AS INTEGER) + CASE WHEN hash(s, d, 2) % 100 < 3 THEN 1 ELSE 0 END
+        WHERE CAST($start AS DATE) + CAST(d AS INTEGER)
+              + CASE WHEN hash(s, d, 2) % 100 < 3 THEN 1 ELSE 0 END
               < CAST($start AS DATE) + $days
     """,
     "products": """
         SELECT 'SKU-' || lpad(CAST(s AS VARCHAR), 7, '0') AS sku,
-               'Product ' || s || ' ' || (ARRAY['pan', 'lamp', 'mug', 'tent', 'drill'])[1 + s % 5] AS title,
+               'Product ' || s || ' '
+                   || (ARRAY['pan', 'lamp', 'mug', 'tent', 'drill'])[1 + s % 5] AS title,
                'A sturdy product, item ' || s || ', for everyday use.' AS description,
-               (ARRAY['home/kitchen', 'home/decor', 'outdoor/camping', 'tools/power', 'toys'])[1 + s % 5] AS category,
+               (ARRAY['home/kitchen', 'home/decor', 'outdoor/camping', 'tools/power', 'toys'])
+                   [1 + s % 5] AS category,
                'Brand' || (s % 37) AS brand,
-               5.0 + CAST(s % 200 AS INTEGER) + CASE WHEN k > 0 AND hash(s, 3) % 10 = 0 THEN 1.0 ELSE 0.0 END AS list_price,
+               5.0 + CAST(s % 200 AS INTEGER)
+                   + CASE WHEN k > 0 AND hash(s, 3) % 10 = 0 THEN 1.0 ELSE 0.0 END AS list_price,
                2.0 + s % 80 AS unit_cost,
                CAST(5 + s % 40 AS BIGINT) AS lead_time_days, CAST(1 + s % 20 AS BIGINT) AS moq,
                CAST(1 + s % 6 AS BIGINT) AS pack_size,
-               CAST($start AS DATE) + CAST(CASE WHEN s % 5 = 0 THEN hash(s, 1) % $days
-                                               ELSE -1 - CAST(hash(s, 2) % 1000 AS INTEGER) END AS INTEGER) AS launched_at,
-               CASE WHEN s % 12 = 0 THEN CAST($start AS DATE) + CAST(200 + hash(s, 4) % ($days - 200) AS INTEGER) END AS discontinued_at,
+               CAST($start AS DATE)
+                   + CAST(CASE WHEN s % 5 = 0 THEN hash(s, 1) % $days
+                               ELSE -1 - CAST(hash(s, 2) % 1000 AS INTEGER) END AS INTEGER)
+                   AS launched_at,
+               CASE WHEN s % 12 = 0
+                    THEN CAST($start AS DATE) + CAST(200 + hash(s, 4) % ($days - 200) AS INTEGER)
+               END AS discontinued_at,
                'products/date=x/products.csv' AS _source_file, CAST(s + 1 AS BIGINT) AS _row_number,
                CAST($start AS DATE) + CAST(91 * k AS INTEGER) AS export_date
         FROM range($skus) AS a(s), range(CAST(ceil($days / 91.0) AS BIGINT)) AS b(k)
     """,
     "reviews": """
-        SELECT 'R' || i AS review_id, 'SKU-' || lpad(CAST(hash(i, 1) % $skus AS VARCHAR), 7, '0') AS sku,
+        SELECT 'R' || i AS review_id,
+               'SKU-' || lpad(CAST(hash(i, 1) % $skus AS VARCHAR), 7, '0') AS sku,
                CAST(1 + hash(i, 2) % 5 AS BIGINT) AS rating, 'Title ' || i AS title,
                'Review body ' || i || ', works as described; would buy again.' AS body,
-               CAST(CAST($start AS DATE) + CAST(hash(i, 3) % $days AS INTEGER) AS TIMESTAMP) AS created_at,
+               CAST(CAST($start AS DATE) + CAST(hash(i, 3) % $days AS INTEGER) AS TIMESTAMP)
+                   AS created_at,
                'reviews/date=x/reviews.csv' AS _source_file, CAST(i + 1 AS BIGINT) AS _row_number,
                CAST(CAST($start AS DATE) + CAST(hash(i, 3) % $days AS INTEGER) AS DATE)
                  + CASE WHEN hash(i, 4) % 100 < 3 THEN 1 ELSE 0 END AS export_date
@@ -144,20 +158,27 @@ SYNTHETIC_SQL = {
         WITH plans AS (
             SELECT i, 'SKU-' || lpad(CAST(hash(i, 1) % $skus AS VARCHAR), 7, '0') AS sku,
                    CAST($start AS DATE) + CAST(hash(i, 2) % $days AS INTEGER) AS start_date,
-                   CAST(3 + hash(i, 3) % 12 AS INTEGER) AS length, 5.0 * CAST(1 + hash(i, 4) % 10 AS INTEGER) AS pct,
+                   CAST(3 + hash(i, 3) % 12 AS INTEGER) AS length,
+                   5.0 * CAST(1 + hash(i, 4) % 10 AS INTEGER) AS pct,
                    CAST(3 + hash(i, 5) % 28 AS INTEGER) AS lead
             FROM range($promos) AS t(i)
         ), versions AS (
-            SELECT i, sku, start_date, start_date + length - 1 AS end_date, pct, start_date - lead AS export_date FROM plans
+            SELECT i, sku, start_date, start_date + length - 1 AS end_date, pct,
+                   start_date - lead AS export_date
+            FROM plans
             UNION ALL
-            SELECT i, sku, start_date, start_date + length + 1, pct + 5, start_date - 1 FROM plans WHERE hash(i, 6) % 100 < 15
+            SELECT i, sku, start_date, start_date + length + 1, pct + 5, start_date - 1
+            FROM plans WHERE hash(i, 6) % 100 < 15
         )
         SELECT 'P' || i AS promo_id, sku, start_date, end_date, pct AS discount_pct,
-               (ARRAY['discount', 'flash_sale', 'bundle', 'free_shipping'])[1 + i % 4] AS promo_type,
+               (ARRAY['discount', 'flash_sale', 'bundle', 'free_shipping'])[1 + i % 4]
+                   AS promo_type,
                'Campaign ' || i AS name, 'promotions/date=x/promotions.csv' AS _source_file,
-               CAST(row_number() OVER (PARTITION BY export_date ORDER BY i, end_date) AS BIGINT) AS _row_number,
+               CAST(row_number() OVER (PARTITION BY export_date ORDER BY i, end_date) AS BIGINT)
+                   AS _row_number,
                greatest(export_date, CAST($start AS DATE)) AS export_date
-        FROM versions WHERE greatest(export_date, CAST($start AS DATE)) < CAST($start AS DATE) + $days
+        FROM versions
+        WHERE greatest(export_date, CAST($start AS DATE)) < CAST($start AS DATE) + $days
     """,
 }
 

@@ -28,7 +28,10 @@ from inventory_pipeline.model.runtime import seed_everything, torch_runtime
 from inventory_pipeline.model.text import cpu_bf16_supported
 from inventory_pipeline.model.train import make_optimizer
 
-WORDS = "stainless kettle cast iron pan garden hose puzzle wooden toy organic tea premium".split()
+WORDS = [
+    "stainless", "kettle", "cast", "iron", "pan", "garden", "hose", "puzzle", "wooden", "toy",
+    "organic", "tea", "premium",
+]
 
 
 def synthetic_samples(config: ModelConfig, n: int, seed: int) -> ForecastSamples:

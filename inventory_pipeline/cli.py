@@ -11,7 +11,7 @@ Sub-commands:
   serve         serve the Dagster UI and daemon
   init-home     create $DAGSTER_HOME with the project's dagster.yaml (telemetry off)
 
-Paths come from the environment (INVENTORY_DATA_DIR, default ./data; see the README,
+Paths come from the environment (INVENTORY_DATA_DIR, default ./data; see docs/settings.md,
 "Configuration"). `inventory-pipeline COMMAND --help` lists a command's flags and defaults.
 """
 
@@ -135,7 +135,10 @@ def recover_dead_runs(instance: DagsterInstance) -> list[str]:
         instance.report_run_failed(run, f"the process {pid} that ran it is gone (killed or crashed)")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovered.append(run.run_id)
-        print(f"run {run.run_id} ({run.job_name}) lost its process {pid}: marked failed, pool slots freed")
+        print(
+            f"run {run.run_id} ({run.job_name}) lost its process {pid}: "
+            "marked failed, pool slots freed"
+        )
     return recovered
 
 
@@ -160,7 +163,7 @@ def check_backfill_range(start: date, end: date, first: date, last: date | None)
             f"--start {start} is before the first export day {first} ({_first_day_source()}), "
             f"where the daily partitions start. To backfill earlier days, set\n"
             f"  shop:\n    first_export_day: {start.isoformat()}\n"
-            f"in {resolve_paths().settings_path} (see the README, 'Shop settings'). "
+            f"in {resolve_paths().settings_path} (see docs/settings.md, 'Shop settings'). "
             f"Nothing was run."
         )
     if last is None or end > last:
@@ -576,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"],
                    help="random seed (same seed and sizes: the same shop)")
     p.add_argument("--profile", default="default", choices=sorted(PROFILES),
-                   help="kind of shop (README, 'Sample-shop profiles')")
+                   help="kind of shop (docs/sample-shop.md, 'Sample-shop profiles')")
     p.add_argument("--settings-out", metavar="FILE", help="shop settings file (unset: <out>/../settings.yaml)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier generated shop")
     p.set_defaults(func=cmd_sample_shop)

@@ -3,9 +3,9 @@
 Every shop differs in its calendar of events, service levels, review period, first export day and
 currency, so none of these is a code default: ``settings.yaml`` (``$INVENTORY_SETTINGS``, else
 ``<data root>/settings.yaml``) holds them, every run reads it, and a missing or empty file gives
-the generic defaults of :class:`ShopSettings` (no named events). The format is documented in the
-README ("Shop settings"). A bad value fails loading with a message naming the key, the value and
-the fix, so a typo never silently falls back to a default.
+the generic defaults of :class:`ShopSettings` (no named events). The format is documented in
+docs/settings.md ("Shop settings"). A bad value fails loading with a message naming the key, the
+value and the fix, so a typo never silently falls back to a default.
 """
 
 from __future__ import annotations
@@ -329,7 +329,7 @@ def parse_text(text: str, label: str = SETTINGS_FILE) -> ShopSettings:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as err:
         raise SettingsError(
-            f"{label}: not valid YAML ({err}); see the README, 'Shop settings'"
+            f"{label}: not valid YAML ({err}); see docs/settings.md, 'Shop settings'"
         ) from err
     return parse_settings(data, label)
 

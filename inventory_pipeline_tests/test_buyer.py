@@ -1,4 +1,5 @@
-"""The buyer's view of a plan on hand-computed cases: arrival, cover after arrival, stockout risk."""
+"""The buyer's view of a plan on hand-computed cases: arrival, cover after arrival, stockout
+risk."""
 
 from datetime import date
 from pathlib import Path

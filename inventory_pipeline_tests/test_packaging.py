@@ -13,7 +13,8 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "inventory_pipeline"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-# installed first with pip, CPU build; left out of the hashed lock (README, "Install")
+# installed first with pip, CPU build; left out of the hashed lock (docs/development.md, "Install
+# from the wheel")
 NOT_LOCKED = {"torch"}
 
 

@@ -117,7 +117,8 @@ def test_write_then_load_round_trips(tmp_path: Path) -> None:
         ("reorder: {review_period_days: 0}\n", "reorder.review_period_days: 0 is below 1"),
         (
             "reorder: {lead_time_range: [1.2, 1.0]}\n",
-            "reorder.lead_time_range: [1.2, 1.0] is not a range of lead-time shares; write [low, high]",
+            "reorder.lead_time_range: [1.2, 1.0] is not a range of lead-time shares; "
+            "write [low, high]",
         ),
         ("reorder: {max_snapshot_age_days: -1}\n", "reorder.max_snapshot_age_days: -1 is below 0"),
         ("forecast: {horizon_days: two}\n", "forecast.horizon_days: 'two' is not a whole number"),

@@ -1,11 +1,12 @@
 """daily_sku_demand: units per SKU and day as known after the latest export.
 
 Stored as ``features/daily_sku_demand/month=YYYY-MM/data.parquet``. A nightly update recomputes
-only the months whose rows the new export can change (see ``sql/features/demand_affected_dates.sql``:
-the dates of every version of the order lines it carries, its snapshot dates, its catalog
-changes) plus the new day; each month is recomputed whole from the raw tables, so the result
-equals a full rebuild. Months are computed in runs of consecutive months, reading only the order
-partitions that can hold their lines (``sources._orders_files``).
+only the months whose rows the new export can change (see
+``sql/features/demand_affected_dates.sql``: the dates of every version of the order lines it
+carries, its snapshot dates, its catalog changes) plus the new day; each month is recomputed
+whole from the raw tables, so the result equals a full rebuild. Months are computed in runs of
+consecutive months, reading only the order partitions that can hold their lines
+(``sources._orders_files``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The generated shop's settings file: how the shop describes itself to the pipeline.
 
 Written next to the landing zone (`<landing>/../settings.yaml`) in the format the pipeline's
-settings loader reads (README, "Shop settings"): the shop's name, currency and first export day,
-and its event calendar (the profile's `ShopEvent` rules, with the direction of their lift), so
-the pipeline's calendar features fall on the days the generator simulated.
+settings loader reads (docs/settings.md, "Shop settings"): the shop's name, currency and first
+export day, and its event calendar (the profile's `ShopEvent` rules, with the direction of their
+lift), so the pipeline's calendar features fall on the days the generator simulated.
 """
 
 from __future__ import annotations

@@ -102,7 +102,8 @@ def postgres_bin_dir() -> Path | None:
 
 
 def _as_cluster_user() -> str | None:
-    """PostgreSQL will not run as root: as root, run the cluster as the package's ``postgres`` user."""
+    """PostgreSQL will not run as root: as root, run the cluster as the package's ``postgres``
+    user."""
     if os.geteuid() != 0:
         return None
     import pwd
@@ -132,7 +133,8 @@ def postgres_cluster(bin_dir: Path) -> Iterator[PgServer]:
     run = {"user": user, "cwd": folder, "capture_output": True, "text": True}
     try:
         subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "inventory_test", "--pwfile", str(pwfile),
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "inventory_test",
+             "--pwfile", str(pwfile),
              "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8",
              "--locale=C", "--no-sync"],
             check=True, **run,
@@ -171,7 +173,8 @@ def server_from_url(url: str) -> PgServer:
 
 
 def start_group(cmd: list[str], log: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
-    """Starts ``cmd`` in its own process group (so the whole tree can be stopped), output to ``log``."""
+    """Starts ``cmd`` in its own process group (so the whole tree can be stopped), output to
+    ``log``."""
     out = open(log, "ab")  # noqa: SIM115 (closed with the process)
     return subprocess.Popen(
         cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True

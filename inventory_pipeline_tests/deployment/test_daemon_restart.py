@@ -1,10 +1,10 @@
 """The production processes on PostgreSQL storage: ``dagster-daemon run`` and ``dagster-webserver``.
 
-Runs are launched through the webserver's GraphQL API, as the UI does (queued in PostgreSQL), and started by the daemon
-through the default run launcher, as in production. The daemon is stopped and restarted between
-two runs: the first run, the schedule state and a run queued while the daemon was down all survive,
-and the queued run starts once the daemon is back. The webserver (host from the ``serve`` command)
-listens on 127.0.0.1 only and shows the same runs.
+Runs are launched through the webserver's GraphQL API, as the UI does (queued in PostgreSQL),
+and started by the daemon through the default run launcher, as in production. The daemon is
+stopped and restarted between two runs: the first run, the schedule state and a run queued while
+the daemon was down all survive, and the queued run starts once the daemon is back. The webserver
+(host from the ``serve`` command) listens on 127.0.0.1 only and shows the same runs.
 """
 
 import json
@@ -57,7 +57,8 @@ LOCATION = {"repositoryLocationName": "inventory_pipeline", "repositoryName": "_
 
 def _start_schedule(port: int) -> None:
     data = _graphql(port, """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) {
-        __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message } } }""",
+        __typename ... on ScheduleStateResult { scheduleState { status } }
+        ... on PythonError { message } } }""",
         {"s": {**LOCATION, "scheduleName": SCHEDULE}})  # fmt: skip
     assert data["startSchedule"].get("scheduleState", {}).get("status") == "RUNNING", data
 
@@ -67,7 +68,8 @@ def _launch(port: int, day: str) -> str:
     data = _graphql(port, """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
         __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
         {"p": {"selector": {**LOCATION, "jobName": "ingest_job"},
-               "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]}}})  # fmt: skip
+               "executionMetadata": {
+                   "tags": [{"key": "dagster/partition", "value": day}]}}})  # fmt: skip
     assert data["launchRun"]["__typename"] == "LaunchRunSuccess", data
     return data["launchRun"]["run"]["runId"]
 
@@ -107,7 +109,8 @@ def test_daemon_restart_keeps_runs_queue_and_schedule_state(pg: PgServer, tmp_pa
     pg_env = dagster_pg_env(pg, pg.create_database("dagster_daemon"))
     env = base_env(
         DAGSTER_HOME=str(home), INVENTORY_DATA_DIR=str(tmp_path / "data"),
-        INVENTORY_LANDING_DIR=str(tmp_path / "landing"), INVENTORY_WAREHOUSE_DIR=str(tmp_path / "wh"),
+        INVENTORY_LANDING_DIR=str(tmp_path / "landing"),
+        INVENTORY_WAREHOUSE_DIR=str(tmp_path / "wh"),
         **pg_env,
     )  # fmt: skip
     log, web_log = tmp_path / "daemon.log", tmp_path / "webserver.log"

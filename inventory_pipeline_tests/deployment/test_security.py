@@ -40,7 +40,8 @@ EVIL_SKU = "x'; DROP TABLE raw_orders; --"
 
 
 def _shown_config(resource: dg.ConfigurableResource) -> dict:
-    """The resource config as the code location publishes it (what the UI's Resources page shows)."""
+    """The resource config as the code location publishes it (what the UI's Resources page
+    shows)."""
     return json.loads(resource.get_resource_definition().config_schema.default_value_as_json_str)
 
 
@@ -94,9 +95,11 @@ def test_resources_hold_no_secret_and_publish_env_vars_by_name(monkeypatch) -> N
 
 
 def test_sql_injection_in_values_and_paths_is_treated_as_data(write_file: WriteFile, landing: Path, tmp_path: Path) -> None:
-    """A SKU and a warehouse path full of SQL flow through ingest, the feature SQL and the catalog."""
+    """A SKU and a warehouse path full of SQL flow through ingest, the feature SQL and the
+    catalog."""
     write_file("products", "2024-01-01", "p.csv",
-               "\n".join([PRODUCTS_HEADER, product_row("A1"), product_row(EVIL_SKU)]) + "\n")  # fmt: skip
+               "\n".join([PRODUCTS_HEADER, product_row("A1"), product_row(EVIL_SKU)])
+               + "\n")  # fmt: skip
     for day in ("2024-01-01", "2024-01-02"):
         write_file("orders", day, "o.csv", "\n".join([
             ORDERS_HEADER,

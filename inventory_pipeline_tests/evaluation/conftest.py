@@ -46,7 +46,9 @@ def tiny_eval_config(**changes: object) -> EvaluationConfig:
     """Small and fast: short baseline history, a few boosting rounds, few oracle paths."""
     base = EvaluationConfig(
         training=TrainingConfig(baseline_history_days=42),
-        lightgbm=LightGBMConfig(n_estimators=15, min_child_samples=5, lags=(1, 7), rolling_windows=(7,)),
+        lightgbm=LightGBMConfig(
+            n_estimators=15, min_child_samples=5, lags=(1, 7), rolling_windows=(7,)
+        ),
         oracle_samples=200,
         horizon_days=14,
     )  # fmt: skip

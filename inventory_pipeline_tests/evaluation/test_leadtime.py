@@ -71,7 +71,8 @@ def test_order_up_to_reads_like_plan_orders() -> None:
                 on_hand=np.zeros(n, int), on_order=np.zeros(n, int), lead_time_days=lead,
                 moq=np.ones(n, int), pack_size=np.ones(n, int), list_price=np.ones(n),
                 unit_cost=np.ones(n), discontinued=np.zeros(n, bool), launches_on=[None] * n,
-                cum_levels=np.asarray(LEVELS), cum_quantiles=cumulative, drivers=[[] for _ in range(n)],
+                cum_levels=np.asarray(LEVELS), cum_quantiles=cumulative,
+                drivers=[[] for _ in range(n)],
             ),
             config,
         )  # fmt: skip

@@ -1,4 +1,5 @@
-"""The LightGBM peer on generated feature sets: shapes, ordering, off-sale days, known promotions."""
+"""The LightGBM peer on generated feature sets: shapes, ordering, off-sale days, known
+promotions."""
 
 from datetime import date, timedelta
 

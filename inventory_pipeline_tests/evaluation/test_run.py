@@ -41,9 +41,10 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
     )
     assert {"forecasts", "lightgbm", "auto_ets", "accuracy", "simulation", "report"} <= set(stages)
 
-    for name in ("summary", "policy", "frontier", "same_fill_rate", "policy_by_sku", "accuracy", "accuracy_by_horizon",
-                 "plot_tradeoff", "plot_accuracy_by_horizon", "plot_sku_timelines", "evaluation",
-                 "calibration", "plot_calibration"):  # fmt: skip
+    for name in ("summary", "policy", "frontier", "same_fill_rate", "policy_by_sku", "accuracy",
+                 "accuracy_by_horizon", "plot_tradeoff", "plot_accuracy_by_horizon",
+                 "plot_sku_timelines", "evaluation", "calibration",
+                 "plot_calibration"):  # fmt: skip
         assert result.files[name].is_file() and result.files[name].stat().st_size > 0, name
     summary = result.files["summary"].read_text()
     assert "Calibration of the quantiles the policy reads" in summary and "plots/calibration.png" in summary

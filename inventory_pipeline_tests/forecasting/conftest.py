@@ -68,7 +68,8 @@ def build_warehouse(root: Path, days: int = DAYS) -> tuple[Path, Warehouse]:
 def train_tiny(warehouse: Warehouse, config: ModelConfig) -> DemandForecaster:
     """A forecaster trained on three origins of the generated shop (targets up to day 40)."""
     demand = duckdb.connect().sql(
-        f"SELECT * FROM read_parquet('{warehouse.glob('features/daily_sku_demand', 1)}', hive_partitioning=true)"
+        f"SELECT * FROM read_parquet('{warehouse.glob('features/daily_sku_demand', 1)}', "
+        "hive_partitioning=true)"
     ).pl()
     latest = START + timedelta(days=40)
     windows = []

@@ -52,7 +52,7 @@ UNKNOWN = "ZZ-404"
 KEY_POOL = ("k1", "k2", "k,3", 'k"4', "k 5")  # small, so keys repeat within a day
 HUGE = 1 << 20  # a 1 MB field
 BAD_BYTE = "\udcff"  # stands for the byte 0xff (invalid UTF-8) once encoded with surrogateescape
-# A day whose files are all generated, loaded and compared needs ~0.1-0.5 s; see README.
+# A day whose files are all generated, loaded and compared needs ~0.1-0.5 s; see docs/ingestion.md.
 FUZZ = settings(
     max_examples=80,
     deadline=None,
@@ -361,7 +361,8 @@ def day_specs(draw: st.DrawFn) -> DaySpec:
 
 
 def _csv_line(values: list[str], quote_all: bool, newline: str) -> str:
-    """One RFC 4180 record (with "\r\n" as terminator, ``csv`` quotes any field holding \r or \n)."""
+    """One RFC 4180 record (with "\r\n" as terminator, ``csv`` quotes any field holding \r or
+    \n)."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(values)

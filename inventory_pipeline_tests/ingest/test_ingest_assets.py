@@ -77,8 +77,8 @@ def test_day_loads_with_rejects_metadata_and_checks(shop: Path, tmp_path: Path) 
     accepted = con.sql("SELECT order_id FROM raw_orders ORDER BY order_id").fetchall()
     assert accepted == [("o1",), ("o2",)]  # A2 was announced on the same export day
     rejects = con.sql(
-        "SELECT table_name, CAST(export_date AS VARCHAR), rule FROM rejects WHERE table_name = 'orders' "
-        "ORDER BY rule"
+        "SELECT table_name, CAST(export_date AS VARCHAR), rule FROM rejects "
+        "WHERE table_name = 'orders' ORDER BY rule"
     ).fetchall()
     assert rejects == [
         ("orders", "2024-01-02", "out_of_range"),

@@ -14,7 +14,8 @@ ORIGIN = dt.date(2024, 3, 31)
 
 
 def _history(seed: int = 0) -> pl.DataFrame:
-    """"weekly" peaks on Saturdays, "short" has 5 days, "zeros" never sells, "gappy" misses days."""
+    """Series: "weekly" peaks on Saturdays, "short" has 5 days, "zeros" never sells, "gappy"
+    misses days."""
     rng = np.random.default_rng(seed)
     rows = []
     for sku, days in (("weekly", 70), ("short", 5), ("zeros", 40), ("gappy", 40)):

@@ -135,7 +135,8 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
     assert not list(wh.tmp_dir.glob(f"*{TMP_SUFFIX}")), (
         "a killed write's temp file survived the re-run"
     )
-    # The catalog file survived the kill (DuckDB replays its WAL) and its views read every partition.
+    # The catalog file survived the kill (DuckDB replays its WAL) and its views read every
+    # partition.
     with duckdb.connect(str(wh.catalog_path), read_only=True) as catalog:
         for view, table in (
             ("raw_orders", "raw/orders"),

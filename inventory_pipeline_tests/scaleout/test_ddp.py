@@ -1,4 +1,5 @@
-"""Data-parallel fine-tuning: a real 2-process torchrun on CPU (gloo) against single-process training."""
+"""Data-parallel fine-tuning: a real 2-process torchrun on CPU (gloo) against single-process
+training."""
 
 import os
 import socket
@@ -45,7 +46,8 @@ def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     splits.save(root / "windows", CONFIG)
     (root / "config.json").write_text(CONFIG.to_json())
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+        "--master_addr=127.0.0.1",
         f"--master_port={_free_port()}", "-m", "inventory_pipeline.training.ddp",
         "--windows", str(root / "windows"), "--model-config", str(root / "config.json"),
         "--out", str(root / "model"), "--rank-state-dir", str(root / "ranks"),

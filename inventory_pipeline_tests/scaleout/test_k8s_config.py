@@ -1,4 +1,5 @@
-"""The Kubernetes example configuration parses and names what the chart and the code location have."""
+"""The Kubernetes example configuration parses and names what the chart and the code location
+have."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""The nightly forecast sharded by SKU publishes exactly what the unsharded nightly job publishes."""
+"""The nightly forecast sharded by SKU publishes exactly what the unsharded nightly job
+publishes."""
 
 import os
 import subprocess
@@ -89,7 +90,8 @@ def _evaluate_sensor(instance: dg.DagsterInstance, shard_run: dg.ExecuteInProces
 def test_sharded_tables_equal_unsharded_row_for_row(runs: dict[str, object]) -> None:
     """Same rows in the same order, same keys, strings and integers; quantiles equal up to float32
     rounding of the network (CPU matrix kernels round a row differently depending on how many rows
-    share its batch, so a shard's batches cannot reproduce the unsharded bits; measured <= 4e-6 units)."""
+    share its batch, so a shard's batches cannot reproduce the unsharded bits; measured <= 4e-6
+    units)."""
     forecasts, sharded = runs["forecasts"], runs["sharded_forecasts"]
     assert isinstance(forecasts, pl.DataFrame) and isinstance(sharded, pl.DataFrame)
     assert forecasts.height > 0 and forecasts["sku"].n_unique() > SKU_SHARDS

@@ -64,7 +64,8 @@ def _free_port() -> int:
 
 
 def _train_champion(warehouse: Warehouse, first: date, root: Path) -> None:
-    """A tiny model trained on three early origins, registered as champion in the data root's MLflow."""
+    """A tiny model trained on three early origins, registered as champion in the data root's
+    MLflow."""
     import duckdb
 
     config = tiny_config()
