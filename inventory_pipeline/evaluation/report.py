@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.evaluation.config import CHAMPION, ORACLE
+from inventory_pipeline.evaluation.config import CHAMPION
 from inventory_pipeline.evaluation.plots import (
     accuracy_by_horizon_png,
     calibration_png,
@@ -34,10 +34,9 @@ from inventory_pipeline.evaluation.plots import (
     tradeoff_png,
 )
 from inventory_pipeline.evaluation.replay import RECORDED
-from inventory_pipeline.training.segments import ACTUALS_TRUE
-
-if TYPE_CHECKING:
-    from inventory_pipeline.evaluation.run import EvaluationResult
+from inventory_pipeline.evaluation.result import EvaluationResult
+from inventory_pipeline.scoring.accuracy import ORACLE
+from inventory_pipeline.scoring.segments import ACTUALS_TRUE
 
 POLICY_COLUMNS: tuple[tuple[str, str, str], ...] = (  # (column, header, format)
     ("fill_rate", "fill rate", "{:.3f}"),
