@@ -42,8 +42,12 @@ from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.scoring.accuracy import AUTO_ETS, LIGHTGBM, ORACLE, SEASONAL_NAIVE
 from inventory_pipeline.scoring.truth import Truth, nb_quantiles
-from inventory_pipeline.training import baseline_forecasts, history_rows
-from inventory_pipeline.training.config import PIPELINE_QUANTILES, level_index
+from inventory_pipeline.training import (
+    PIPELINE_QUANTILES,
+    baseline_forecasts,
+    history_rows,
+    level_index,
+)
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows, samples_from_features, select
 

@@ -46,6 +46,7 @@ from inventory_pipeline.training.config import (
     SCORED_LEVELS,
     SegmentConfig,
     TrainingConfig,
+    level_index,
 )
 from inventory_pipeline.training.history import history_rows
 from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
@@ -91,6 +92,7 @@ __all__ = [
     "fan_charts_png",
     "gap_closed",
     "gap_table",
+    "level_index",
     "history_rows",
     "load_windows",
     "loss_curves_png",
