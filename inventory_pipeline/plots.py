@@ -51,7 +51,9 @@ def fan_chart(
                    label="stockout (censored)", zorder=3)
         ax.fill_between(f["target_date"].to_list(), f["p10"].to_list(), f["p90"].to_list(),
                         color="tab:blue", alpha=0.25, label="p10–p90")
-        ax.plot(f["target_date"].to_list(), f["p50"].to_list(), color="tab:blue", lw=1.5, label="p50")
+        ax.plot(
+            f["target_date"].to_list(), f["p50"].to_list(), color="tab:blue", lw=1.5, label="p50"
+        )
         if arrivals and sku in arrivals:
             ax.axvline(arrivals[sku], color="tab:green", ls="--", lw=1, label="order arrives")
         ax.set_title((labels or {}).get(sku, sku), fontsize=9, loc="left")

@@ -63,8 +63,10 @@ def tradeoff_png(
     for method in curves["method"].unique(maintain_order=True).to_list():
         rows = curves.filter(pl.col("method") == method)
         if method == RECORDED:
-            axis.scatter(rows["avg_on_hand_value"], rows["fill_rate"], marker="*", s=180,
-                         color=COLORS[RECORDED], label="shop's own policy (recorded)", zorder=5)  # fmt: skip
+            axis.scatter(
+                rows["avg_on_hand_value"], rows["fill_rate"], marker="*", s=180,
+                color=COLORS[RECORDED], label="shop's own policy (recorded)", zorder=5,
+            )  # fmt: skip
             continue
         rows = rows.sort("service_level")
         axis.plot(rows["avg_on_hand_value"], rows["fill_rate"], marker="o", label=method,
