@@ -62,7 +62,7 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.fit import fit
-from inventory_pipeline.training.scoring import BacktestResult
+from inventory_pipeline.scoring.accuracy import BacktestResult
 from inventory_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")

@@ -257,12 +257,3 @@ def baseline_forecast(
         "fallback",
     ).sort("sku", "horizon")
 
-
-def seasonal_naive_forecast(history: pl.DataFrame, **kwargs: object) -> pl.DataFrame:
-    """:func:`baseline_forecast` with the weekly seasonal-naive model."""
-    return baseline_forecast(history, "seasonal_naive", **kwargs)  # type: ignore[arg-type]
-
-
-def auto_ets_forecast(history: pl.DataFrame, **kwargs: object) -> pl.DataFrame:
-    """:func:`baseline_forecast` with AutoETS (weekly season)."""
-    return baseline_forecast(history, "auto_ets", **kwargs)  # type: ignore[arg-type]

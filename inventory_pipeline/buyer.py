@@ -30,12 +30,6 @@ class BuyerSheetConfig:
     table_rows: int = 1000  # orders shown in the UI table (the files hold every order)
 
 
-SHEET_COLUMNS = (
-    "sku", "title", "order_qty", "packs", "pack_size", "order_value", "currency",
-    "expected_arrival", "days_of_cover_after_arrival", "stockout_risk_before_arrival", "reason",
-)  # fmt: skip
-
-
 def outbox_dir(warehouse_root: Path) -> Path:
     """``$INVENTORY_OUTBOX_DIR``, else ``outbox/`` next to the warehouse (``<data>/outbox``)."""
     configured = os.environ.get(OUTBOX_DIR_ENV)

@@ -1,4 +1,4 @@
-"""The landing-zone data contract (shared/DATA_CONTRACT.md) as data.
+"""The landing-zone data contract as data (described in docs/warehouse.md, "The landing zone").
 
 One :class:`TableContract` per landing table names its columns, their types, which may be empty or
 absent, the value rules and the upsert key. Validation (``inventory_pipeline.ingest.validate``) and

@@ -11,11 +11,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import polars as pl
+from matplotlib.figure import Figure
 
 
-def png_bytes(fig: plt.Figure) -> bytes:
+def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, trimmed to its content; closes it (pyplot keeps figures alive)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
 
@@ -49,7 +51,9 @@ def fan_chart(
                    label="stockout (censored)", zorder=3)
         ax.fill_between(f["target_date"].to_list(), f["p10"].to_list(), f["p90"].to_list(),
                         color="tab:blue", alpha=0.25, label="p10–p90")
-        ax.plot(f["target_date"].to_list(), f["p50"].to_list(), color="tab:blue", lw=1.5, label="p50")
+        ax.plot(
+            f["target_date"].to_list(), f["p50"].to_list(), color="tab:blue", lw=1.5, label="p50"
+        )
         if arrivals and sku in arrivals:
             ax.axvline(arrivals[sku], color="tab:green", ls="--", lw=1, label="order arrives")
         ax.set_title((labels or {}).get(sku, sku), fontsize=9, loc="left")

@@ -6,8 +6,9 @@ of *cumulative* demand (never a sum of per-day quantiles, which is wrong for eve
 mean). Inventory position = on_hand + on_order; the order is S − position rounded up to the pack
 size and lifted to the MOQ when positive, else 0. Every row carries a one-sentence reason.
 
-Plain numpy/polars, vectorised over SKUs, no orchestrator: the Dagster asset and the evaluation's
-inventory simulation call the same :func:`plan_orders`.
+Plain numpy/polars, vectorised over SKUs, no orchestrator. The Dagster asset calls
+:func:`plan_orders`; the evaluation's inventory simulation applies the same policy through its
+parts: S from :func:`cover_quantile`, orders rounded by :func:`round_order`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from mlflow.types import ColSpec, DataType, Schema
 from mlflow.types.schema import Array
 
 from inventory_pipeline.model.config import ModelConfig
-from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.data import INPUT_FIELDS, ForecastSamples, array_shapes
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.predict import QuantileForecast, quantile_column_name
@@ -35,7 +35,6 @@ from inventory_pipeline.model.predict import QuantileForecast, quantile_column_n
 CHAMPION_ALIAS = "champion"
 CHALLENGER_ALIAS = "challenger"  # the latest registered candidate, until the gate decides
 MODEL_ARTIFACT = "model"
-GATE_METRIC = "wql"
 # The experiment tag MLflow's UI reads to pick its view: the classic ML one (runs, metrics,
 # charts, models) rather than the GenAI one (traces, prompts) it opens by default.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
@@ -73,21 +72,12 @@ def rounded(metrics: dict[str, float]) -> dict[str, float]:
 
 # ---------------------------------------------------------------------------------- pyfunc I/O
 
-_ARRAY_FIELDS = (
-    "history_units",
-    "history_stockout",
-    "history_observed",
-    "history_covariates",
-    "future_covariates",
-    "static",
-)
-
 
 def samples_to_frame(samples: ForecastSamples, skus: list[str]) -> pd.DataFrame:
     """One row per sample; arrays flattened into list columns (the pyfunc's input)."""
     n = len(samples)
     data: dict[str, Any] = {"sku": list(skus), "text": list(samples.texts)}
-    for name in _ARRAY_FIELDS:
+    for name in INPUT_FIELDS:
         array = getattr(samples, name).reshape(n, -1).astype(np.float64)
         data[name] = list(array)
     return pd.DataFrame(data)
@@ -95,17 +85,11 @@ def samples_to_frame(samples: ForecastSamples, skus: list[str]) -> pd.DataFrame:
 
 def frame_to_samples(frame: pd.DataFrame, config: ModelConfig) -> ForecastSamples:
     """Inverse of :func:`samples_to_frame`, reshaped by the model's config."""
-    n, L, H = len(frame), config.history_days, config.horizon_days
-    shapes = {
-        "history_units": (n, L),
-        "history_stockout": (n, L),
-        "history_observed": (n, L),
-        "history_covariates": (n, L, len(config.history_covariates)),
-        "future_covariates": (n, H, len(config.future_covariates)),
-        "static": (n, len(config.static_features)),
-    }
+    n = len(frame)
+    shapes = array_shapes(n, config)
     arrays = {}
-    for name, shape in shapes.items():
+    for name in INPUT_FIELDS:
+        shape = shapes[name]
         stacked = np.stack([np.asarray(v, dtype=np.float32) for v in frame[name]]) if n else np.zeros(shape)
         arrays[name] = stacked.reshape(shape).astype(np.float32)
     return ForecastSamples(texts=list(frame["text"]), **arrays)
@@ -127,7 +111,7 @@ def forecast_to_frame(skus: list[str], forecast: QuantileForecast) -> pd.DataFra
 def model_signature(config: ModelConfig) -> ModelSignature:
     inputs = Schema(
         [ColSpec(DataType.string, "sku"), ColSpec(DataType.string, "text")]
-        + [ColSpec(Array(DataType.double), name) for name in _ARRAY_FIELDS]
+        + [ColSpec(Array(DataType.double), name) for name in INPUT_FIELDS]
     )
     outputs = Schema(
         [ColSpec(DataType.string, "sku"), ColSpec(DataType.long, "horizon")]

@@ -117,9 +117,6 @@ class Warehouse:
                 removed.append(path)
         return removed
 
-    def has_partition(self, table: str, partition: Mapping[str, str | date]) -> bool:
-        return self.partition_path(table, partition).exists()
-
     def partition_values(self, table: str, key: str) -> list[str]:
         """Sorted values of the first partition key present on disk (e.g. all export dates)."""
         base = self.table_dir(table)

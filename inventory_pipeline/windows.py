@@ -31,7 +31,7 @@ from inventory_pipeline.model.config import (
     EVENT_CHANNEL_PREFIX,
     ModelConfig,
 )
-from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.data import ARRAY_FIELDS, ForecastSamples
 from inventory_pipeline.model.features import calendar_features, launch_features
 
 REVIEW_WINDOW = "28d"  # the review-signal window the model's review channels read
@@ -267,10 +267,7 @@ def concat(windows: list[Windows]) -> Windows:
     if not windows:
         raise ValueError("no windows to concatenate")
     arrays = {}
-    for name in (
-        "history_units", "history_stockout", "history_observed", "history_covariates",
-        "future_covariates", "static", "target_units", "target_censored",
-    ):  # fmt: skip
+    for name in ARRAY_FIELDS:
         parts = [getattr(w.samples, name) for w in windows]
         arrays[name] = None if any(p is None for p in parts) else np.concatenate(parts)
     texts = [t for w in windows for t in w.samples.texts]
@@ -278,4 +275,14 @@ def concat(windows: list[Windows]) -> Windows:
         samples=ForecastSamples(texts=texts, **arrays),
         skus=[s for w in windows for s in w.skus],
         origins=[o for w in windows for o in w.origins],
+    )
+
+
+def select(windows: Windows, rows: np.ndarray) -> Windows:
+    """The windows at ``rows`` (a boolean mask or indices)."""
+    index = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    return Windows(
+        samples=windows.samples.subset(index),
+        skus=[windows.skus[i] for i in index],
+        origins=[windows.origins[i] for i in index],
     )

@@ -1,4 +1,4 @@
-"""Tests of the sample shop generator against DATA_CONTRACT.md and its own ground truth.
+"""Tests of the sample shop generator against the data contract and its own ground truth.
 
 The landing zone is read back with an independent reader and validator written here from the
 contract (not from the generator's code), so the tests catch a generator that disagrees with the

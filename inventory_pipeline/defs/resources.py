@@ -34,7 +34,6 @@ class WarehouseResource(dg.ConfigurableResource):
     """The Parquet warehouse and its DuckDB catalog (see docs/warehouse.md)."""
 
     path: str = ""  # empty: $INVENTORY_WAREHOUSE_DIR, else <data root>/warehouse
-    duckdb_threads: int = 2  # threads per in-memory DuckDB compute connection
 
     def warehouse(self) -> Warehouse:
         root = Path(self.path).resolve() if self.path else resolve_paths().warehouse_dir

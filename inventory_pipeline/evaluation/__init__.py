@@ -18,7 +18,8 @@ Reproduce the report on a warehouse: ``inventory-pipeline evaluate --help`` (the
 
 from inventory_pipeline.evaluation.config import EvaluationConfig, LightGBMConfig
 from inventory_pipeline.evaluation.peers import lightgbm_forecast
-from inventory_pipeline.evaluation.run import EvaluationResult, log_to_mlflow, run_evaluation
+from inventory_pipeline.evaluation.result import EvaluationResult
+from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
 from inventory_pipeline.evaluation.simulation import (
     SimulationInputs,
     SimulationPath,

@@ -14,16 +14,13 @@ from typing import Any, Literal
 
 from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.reorder import ReorderConfig
-from inventory_pipeline.training.config import TrainingConfig
+from inventory_pipeline.scoring.accuracy import AUTO_ETS, LIGHTGBM, SEASONAL_NAIVE
+from inventory_pipeline.training import TrainingConfig
 
 LeadTimeDistribution = Literal["gamma", "normal"]
 LEAD_TIME_DISTRIBUTIONS: tuple[str, ...] = ("gamma", "normal")
 
 CHAMPION = "champion"
-SEASONAL_NAIVE = "seasonal_naive"
-AUTO_ETS = "auto_ets"
-LIGHTGBM = "lightgbm"
-ORACLE = "oracle"
 PEERS: tuple[str, ...] = (SEASONAL_NAIVE, AUTO_ETS, LIGHTGBM)
 
 

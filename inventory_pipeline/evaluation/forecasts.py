@@ -27,14 +27,7 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.baselines import quantile_columns
-from inventory_pipeline.evaluation.config import (
-    AUTO_ETS,
-    CHAMPION,
-    LIGHTGBM,
-    ORACLE,
-    SEASONAL_NAIVE,
-    EvaluationConfig,
-)
+from inventory_pipeline.evaluation.config import CHAMPION, EvaluationConfig
 from inventory_pipeline.evaluation.leadtime import (
     daily_sd_from_interval,
     independent_cumulative,
@@ -47,13 +40,16 @@ from inventory_pipeline.forecasting import ModelRef, forecast_day
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.predict import quantile_column_name
-from inventory_pipeline.training.backtest import baseline_forecasts
-from inventory_pipeline.training.config import PIPELINE_QUANTILES, level_index
-from inventory_pipeline.training.history import history_rows
-from inventory_pipeline.training.truth import Truth, nb_quantiles
-from inventory_pipeline.training.windows_io import select
+from inventory_pipeline.scoring.accuracy import AUTO_ETS, LIGHTGBM, ORACLE, SEASONAL_NAIVE
+from inventory_pipeline.scoring.truth import Truth, nb_quantiles
+from inventory_pipeline.training import (
+    PIPELINE_QUANTILES,
+    baseline_forecasts,
+    history_rows,
+    level_index,
+)
 from inventory_pipeline.warehouse import Warehouse
-from inventory_pipeline.windows import Windows, samples_from_features
+from inventory_pipeline.windows import Windows, samples_from_features, select
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, i 1-based, n)
 

@@ -9,37 +9,24 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: never open a window, never need a display
-
-import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-from matplotlib.figure import Figure
 
-from inventory_pipeline.evaluation.config import CHAMPION, ORACLE
+from inventory_pipeline.evaluation.config import CHAMPION
 from inventory_pipeline.evaluation.replay import RECORDED, ReplayResult
 from inventory_pipeline.evaluation.shop import ShopDays
 from inventory_pipeline.model.predict import quantile_column_name
-from inventory_pipeline.training.backtest import BacktestResult
+from inventory_pipeline.plots import plt, png_bytes
+from inventory_pipeline.scoring.accuracy import ORACLE, BacktestResult
 
 COLORS: dict[str, str] = {
     CHAMPION: "tab:blue", "lightgbm": "tab:green", "auto_ets": "tab:orange",
     "seasonal_naive": "tab:red", ORACLE: "tab:gray", RECORDED: "black",
 }  # fmt: skip
 TIMELINE_ROLES: tuple[str, ...] = ("fast_mover", "intermittent", "cold_start", "promo")
-
-
-def _png(figure: Figure, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
 
 
 def _style(method: str) -> dict[str, object]:
@@ -64,7 +51,7 @@ def accuracy_by_horizon_png(
     axes[0].legend()
     figure.suptitle(f"Forecast accuracy by horizon ({segment}; actuals: {accuracy.actuals})")
     figure.tight_layout()
-    return _png(figure, dpi)
+    return png_bytes(figure, dpi)
 
 
 def tradeoff_png(
@@ -76,8 +63,10 @@ def tradeoff_png(
     for method in curves["method"].unique(maintain_order=True).to_list():
         rows = curves.filter(pl.col("method") == method)
         if method == RECORDED:
-            axis.scatter(rows["avg_on_hand_value"], rows["fill_rate"], marker="*", s=180,
-                         color=COLORS[RECORDED], label="shop's own policy (recorded)", zorder=5)  # fmt: skip
+            axis.scatter(
+                rows["avg_on_hand_value"], rows["fill_rate"], marker="*", s=180,
+                color=COLORS[RECORDED], label="shop's own policy (recorded)", zorder=5,
+            )  # fmt: skip
             continue
         rows = rows.sort("service_level")
         axis.plot(rows["avg_on_hand_value"], rows["fill_rate"], marker="o", label=method,
@@ -95,7 +84,7 @@ def tradeoff_png(
              title=title)  # fmt: skip
     axis.grid(alpha=0.3)
     axis.legend(title=f"circled: {headline_level:.0%} target", loc="lower right")
-    return _png(figure, dpi)
+    return png_bytes(figure, dpi)
 
 
 def pick_timeline_skus(shop: ShopDays, replay: ReplayResult, count: int) -> dict[str, str]:
@@ -178,7 +167,7 @@ def sku_timelines_png(
                 axis.legend(fontsize=7, loc="upper left")
     figure.autofmt_xdate()
     figure.tight_layout()
-    return _png(figure, dpi)
+    return png_bytes(figure, dpi)
 
 
 def calibration_png(table: pl.DataFrame, title: str, dpi: int = 100) -> bytes:
@@ -201,4 +190,4 @@ def calibration_png(table: pl.DataFrame, title: str, dpi: int = 100) -> bytes:
     axes[0][0].legend(loc="upper left", fontsize="small")
     figure.suptitle(title)
     figure.tight_layout()
-    return _png(figure, dpi)
+    return png_bytes(figure, dpi)

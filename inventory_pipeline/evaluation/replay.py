@@ -25,7 +25,6 @@ from inventory_pipeline.evaluation.config import EvaluationConfig
 from inventory_pipeline.evaluation.forecasts import OriginForecasts
 from inventory_pipeline.evaluation.leadtime import order_up_to
 from inventory_pipeline.evaluation.shop import ShopDays
-from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.evaluation.simulation import (
     CostInputs,
     SimulationInputs,
@@ -33,8 +32,9 @@ from inventory_pipeline.evaluation.simulation import (
     policy_metrics,
     simulate,
 )
-from inventory_pipeline.training.segments import activity_classes
-from inventory_pipeline.training.truth import Truth
+from inventory_pipeline.reorder import ReorderConfig
+from inventory_pipeline.scoring.segments import activity_classes
+from inventory_pipeline.scoring.truth import Truth
 
 RECORDED = "shop_recorded"  # the shop's own replenishment, as it happened (ground truth only)
 ProgressCallback = Callable[[str, int, int], None]
@@ -344,10 +344,3 @@ def replay(
         segments=masks,
     )
 
-
-def day_index(shop: ShopDays, day: date) -> int:
-    """Column of ``day`` in the (N, D) arrays."""
-    offset = (day - shop.start).days
-    if not 0 <= offset < len(shop.days):
-        raise IndexError(f"{day} is outside {shop.start} .. {shop.end}")
-    return offset

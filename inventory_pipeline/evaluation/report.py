@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.evaluation.config import CHAMPION, ORACLE
+from inventory_pipeline.evaluation.config import CHAMPION
 from inventory_pipeline.evaluation.plots import (
     accuracy_by_horizon_png,
     calibration_png,
@@ -34,10 +34,9 @@ from inventory_pipeline.evaluation.plots import (
     tradeoff_png,
 )
 from inventory_pipeline.evaluation.replay import RECORDED
-from inventory_pipeline.training.segments import ACTUALS_TRUE
-
-if TYPE_CHECKING:
-    from inventory_pipeline.evaluation.run import EvaluationResult
+from inventory_pipeline.evaluation.result import EvaluationResult
+from inventory_pipeline.scoring.accuracy import ORACLE
+from inventory_pipeline.scoring.segments import ACTUALS_TRUE
 
 POLICY_COLUMNS: tuple[tuple[str, str, str], ...] = (  # (column, header, format)
     ("fill_rate", "fill rate", "{:.3f}"),
@@ -262,7 +261,8 @@ def segment_markdown(result: EvaluationResult) -> str:
         part = at.filter(pl.col("segment") == segment)
         for i, r in enumerate(part.iter_rows(named=True)):
             rows.append(
-                [segment if i == 0 else "", _label(r["method"], result), _fmt(r["sku_days"], "{:,.0f}"),
+                [segment if i == 0 else "", _label(r["method"], result),
+                 _fmt(r["sku_days"], "{:,.0f}"),
                  _fmt(r["fill_rate"], "{:.3f}"), _fmt(r["avg_on_hand_value"], "{:,.0f}"),
                  _fmt(r["lost_units"], "{:,.0f}")]
             )  # fmt: skip
@@ -348,7 +348,8 @@ def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
         "",
         *[f"> {note}" for note in result.notes],
         "",
-        f"## The policy each forecaster drives, at a {cfg.headline_service_level:.0%} cycle-service target",
+        f"## The policy each forecaster drives, at a {cfg.headline_service_level:.0%} "
+        "cycle-service target",
         "",
         (
             "Lost-sales simulation of the pipeline's order-up-to policy (nightly review, catalog "
@@ -387,7 +388,8 @@ def summary_markdown(result: EvaluationResult, images: dict[str, str]) -> str:
         (
             "Share of cover windows (lead time + review after an origin, ending inside the range) "
             "whose demand stayed at or below the forecaster's quantile of demand over that "
-            "window; calibrated = the nominal level. Per cover bucket: calibration.csv and the plot."
+            "window; calibrated = the nominal level. Per cover bucket: calibration.csv and the "
+            "plot."
         ),
         "",
         calibration_markdown(result),
@@ -446,7 +448,8 @@ def write_report(result: EvaluationResult) -> dict[str, Path]:
         "tradeoff": tradeoff_png(
             result.replay.inventory, result.config.headline_service_level,
             f"Fill rate vs inventory, {result.start} .. {result.end} "
-            f"(targets {result.config.service_levels[0]:.0%}..{result.config.service_levels[-1]:.0%})",
+            f"(targets {result.config.service_levels[0]:.0%}.."
+            f"{result.config.service_levels[-1]:.0%})",
             dpi=dpi,
         ),
     }  # fmt: skip

@@ -20,9 +20,9 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.features.sources import Scope, connect, register_sources
-from inventory_pipeline.training.segments import ACTUALS_OBSERVED, ACTUALS_TRUE
-from inventory_pipeline.training.truth import Truth
-from inventory_pipeline.training.windows_io import read_demand
+from inventory_pipeline.scoring.segments import ACTUALS_OBSERVED, ACTUALS_TRUE
+from inventory_pipeline.scoring.truth import Truth
+from inventory_pipeline.training import read_demand
 from inventory_pipeline.warehouse import Warehouse
 
 SNAPSHOT_LOOKBACK_DAYS = 7  # a snapshot can arrive late; older than this, the stock is unknown

@@ -1,8 +1,9 @@
 """Lost-sales inventory simulation of the order-up-to policy, vectorised over SKUs.
 
 What a buyer cares about is what the orders do, so every forecaster drives the same policy
-(:mod:`inventory_pipeline.reorder`: order up to S, rounded by :func:`~inventory_pipeline.reorder.round_order`
-to packs and the MOQ) against the same demand, from the same start stock. Day ``d`` (0-based):
+(:mod:`inventory_pipeline.reorder`: order up to S, rounded by
+:func:`~inventory_pipeline.reorder.round_order` to packs and the MOQ) against the same demand,
+from the same start stock. Day ``d`` (0-based):
 
 1. receive what arrives that morning;
 2. sell ``min(demand, on_hand)``; the rest is lost (lost sales: no backorders);

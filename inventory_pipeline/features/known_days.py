@@ -91,8 +91,29 @@ def write_days(
                 log.put(warehouse, table, key, day.isoformat(), part.to_arrow())
     finally:
         con.close()
+    return finish_days(
+        warehouse, log, name=name, table=table, key=key, first=first, last=last,
+        full_rebuild=full_rebuild, started=started,
+    )  # fmt: skip
+
+
+def finish_days(
+    warehouse: Warehouse,
+    log: PartitionLog,
+    *,
+    name: str,
+    table: str,
+    key: str,
+    first: date,
+    last: date,
+    full_rebuild: bool,
+    started: float,
+    extra: dict[str, object] | None = None,
+) -> TableUpdate:
+    """A run's :class:`TableUpdate`; a full rebuild first removes the partitions outside
+    first..last (days no export covers any more)."""
     if full_rebuild:
-        keep = {d.isoformat() for d in days}
+        keep = {d.isoformat() for d in day_span(first, last)}
         stale = sorted(set(existing_partitions(warehouse, table, key)) - keep)
         log.deleted += remove_partitions(warehouse, table, key, stale)
     return TableUpdate(
@@ -104,5 +125,5 @@ def write_days(
         first_date=first,
         last_date=last,
         seconds=time.perf_counter() - started,
-        extra={"mode": "full_rebuild" if full_rebuild else "incremental"},
+        extra={"mode": "full_rebuild" if full_rebuild else "incremental", **(extra or {})},
     )

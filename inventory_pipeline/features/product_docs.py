@@ -24,10 +24,9 @@ from inventory_pipeline.features.common import (
     TableUpdate,
     existing_partitions,
     feature_table,
-    remove_partitions,
 )
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
-from inventory_pipeline.features.known_days import day_span, known_day_range
+from inventory_pipeline.features.known_days import day_span, finish_days, known_day_range
 from inventory_pipeline.features.sources import Scope, connect, query, register_sources
 from inventory_pipeline.warehouse import Warehouse
 
@@ -99,24 +98,11 @@ def _write(warehouse: Warehouse, export_date: date | None, config: FeatureConfig
         ).fetchone()
     finally:
         con.close()
-    if export_date is None:
-        keep = {d.isoformat() for d in day_span(first, last)}
-        stale = sorted(set(existing_partitions(warehouse, TABLE, KEY)) - keep)
-        log.deleted += remove_partitions(warehouse, TABLE, KEY, stale)
-    return TableUpdate(
-        table=NAME,
-        partition_key=KEY,
-        written=tuple(log.written),
-        deleted=tuple(sorted(set(log.deleted))),
-        rows=log.rows,
-        first_date=first,
-        last_date=last,
-        seconds=time.perf_counter() - started,
-        extra={
-            "mode": "full_rebuild" if export_date is None else "incremental",
-            **_category_note(int(uncategorised[0]) if uncategorised else 0),
-        },
-    )
+    return finish_days(
+        warehouse, log, name=NAME, table=TABLE, key=KEY, first=first, last=last,
+        full_rebuild=export_date is None, started=started,
+        extra=_category_note(int(uncategorised[0]) if uncategorised else 0),
+    )  # fmt: skip
 
 
 def _category_note(uncategorised: int) -> dict[str, object]:

@@ -228,12 +228,5 @@ def query(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]) 
     return con.sql(read_sql(name), params=dict(params)).to_arrow_table()
 
 
-def create_table(
-    con: duckdb.DuckDBPyConnection, table: str, name: str, params: Mapping[str, Any]
-) -> None:
-    """Materialises ``sql/<name>.sql`` as a temp table (for a relation several queries share)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {read_sql(name)}", dict(params))
-
-
 def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     return memory_connection(threads)

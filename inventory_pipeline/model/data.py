@@ -20,6 +20,8 @@ import torch
 
 from inventory_pipeline.model.config import ModelConfig
 
+TARGET_FIELDS: tuple[str, ...] = ("target_units", "target_censored")  # None at prediction time
+
 
 @dataclass
 class ForecastSamples:
@@ -64,20 +66,10 @@ class ForecastSamples:
     def validate(self, config: ModelConfig) -> None:
         """Check every array against the config so a layout mismatch fails with a clear message."""
         n, L, H = len(self), config.history_days, config.horizon_days
-        expected: dict[str, tuple[int, ...]] = {
-            "history_units": (n, L),
-            "history_stockout": (n, L),
-            "history_observed": (n, L),
-            "history_covariates": (n, L, len(config.history_covariates)),
-            "future_covariates": (n, H, len(config.future_covariates)),
-            "static": (n, len(config.static_features)),
-            "target_units": (n, H),
-            "target_censored": (n, H),
-        }
-        for name, shape in expected.items():
+        for name, shape in array_shapes(n, config).items():
             value = getattr(self, name)
             if value is None:
-                if name in ("target_units", "target_censored"):
+                if name in TARGET_FIELDS:
                     continue
                 raise ValueError(
                     f"ForecastSamples.{name} is None; only the targets may be missing."
@@ -108,6 +100,27 @@ class ForecastSamples:
             else:
                 values[f.name] = value[index]
         return ForecastSamples(**values)
+
+
+# The array fields of ForecastSamples in declaration order (every field but ``texts``): what
+# windows are stacked, sliced and saved by, and what the served model's input frame carries.
+ARRAY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ForecastSamples) if f.name != "texts")
+INPUT_FIELDS: tuple[str, ...] = tuple(n for n in ARRAY_FIELDS if n not in TARGET_FIELDS)
+
+
+def array_shapes(n: int, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The shape of every array field of ``n`` samples in ``config``'s layout."""
+    L, H = config.history_days, config.horizon_days
+    return {
+        "history_units": (n, L),
+        "history_stockout": (n, L),
+        "history_observed": (n, L),
+        "history_covariates": (n, L, len(config.history_covariates)),
+        "future_covariates": (n, H, len(config.future_covariates)),
+        "static": (n, len(config.static_features)),
+        "target_units": (n, H),
+        "target_censored": (n, H),
+    }
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Synthetic online shop: a landing zone per DATA_CONTRACT.md plus the ground truth behind it.
+"""Synthetic online shop: a landing zone per the data contract plus the ground truth behind it.
 
 The generator simulates demand that a forecaster can learn (seasonality, events, promotions,
 product text, quality, launches) and the messiness an ingest must survive (late and re-delivered

@@ -410,7 +410,7 @@ def generate_shop(
     profile: str | ShopProfile = "default",
     settings_out: Path | None = None,
 ) -> ShopSummary:
-    """Write a landing zone (DATA_CONTRACT.md) under `out` and its ground truth under `truth_out`.
+    """Write a landing zone (docs/warehouse.md) under `out` and its ground truth under `truth_out`.
 
     `profile` picks the kind of shop (`profiles.PROFILES`); `config`, when given, replaces the
     profile's config (to tweak single knobs: `dataclasses.replace(profile.config, ...)`). The

@@ -1,4 +1,4 @@
-"""Landing-zone columns per table (DATA_CONTRACT.md) and how each column is typed and written."""
+"""Landing-zone columns per table (``contract.py``) and how each column is typed and written."""
 
 from __future__ import annotations
 

@@ -4,12 +4,17 @@ Plain Python (no orchestrator import); every step is a function returning a smal
 artifacts go to folders the caller passes in.
 
 Public API:
-    TrainingConfig, SegmentConfig      every number of a run (``config.py``)
+    TrainingConfig, SegmentConfig      every number of a run (``config.py``; SegmentConfig
+                                       lives with the segments in ``scoring/segments.py``)
     plan_origins / make_plan           -> TrainingPlan (train / validation / backtest origins)
     read_demand, build_windows, build_splits, save_windows, load_windows, WindowSplits
     fit.fit                            -> (DemandForecaster, TrainingHistory)
     backtest_inputs, backtest.backtest, add_forecaster -> BacktestResult (metrics, gap closed)
     text_ablation                      -> AblationResult (the model without its text tower)
+    history_rows, baseline_forecasts   the baselines' history as known on an origin, and their
+                                       forecasts from it (the evaluation scores the same peers)
+    BacktestResult, gap_table, ...     re-exported from :mod:`inventory_pipeline.scoring`, where
+                                       the scoring the evaluation shares lives
     plots: loss_curves_png, fan_charts_png, wql_by_horizon_png, save_report_plots
 
 ``backtest`` and ``fit`` are also the names of their modules, so those two functions are imported
@@ -18,23 +23,7 @@ them here would shadow the modules (``import inventory_pipeline.training.backtes
 yield the function).
 """
 
-from inventory_pipeline.training.ablation import TEXT_ABLATION, AblationResult, text_ablation
-from inventory_pipeline.training.backtest import BacktestInputs, add_forecaster, backtest_inputs
-from inventory_pipeline.training.config import (
-    PIPELINE_QUANTILES,
-    SCORED_LEVELS,
-    SegmentConfig,
-    TrainingConfig,
-)
-from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
-from inventory_pipeline.training.plots import (
-    PlotConfig,
-    fan_charts_png,
-    loss_curves_png,
-    save_report_plots,
-    wql_by_horizon_png,
-)
-from inventory_pipeline.training.scoring import (
+from inventory_pipeline.scoring.accuracy import (
     AUTO_ETS,
     BASELINES,
     LIGHTGBM,
@@ -44,6 +33,29 @@ from inventory_pipeline.training.scoring import (
     BacktestResult,
     gap_closed,
     gap_table,
+)
+from inventory_pipeline.training.ablation import TEXT_ABLATION, AblationResult, text_ablation
+from inventory_pipeline.training.backtest import (
+    BacktestInputs,
+    add_forecaster,
+    backtest_inputs,
+    baseline_forecasts,
+)
+from inventory_pipeline.training.config import (
+    PIPELINE_QUANTILES,
+    SCORED_LEVELS,
+    SegmentConfig,
+    TrainingConfig,
+    level_index,
+)
+from inventory_pipeline.training.history import history_rows
+from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
+from inventory_pipeline.training.plots import (
+    PlotConfig,
+    fan_charts_png,
+    loss_curves_png,
+    save_report_plots,
+    wql_by_horizon_png,
 )
 from inventory_pipeline.training.windows_io import (
     WindowSplits,
@@ -74,11 +86,14 @@ __all__ = [
     "WindowSplits",
     "add_forecaster",
     "backtest_inputs",
+    "baseline_forecasts",
     "build_splits",
     "build_windows",
     "fan_charts_png",
     "gap_closed",
     "gap_table",
+    "level_index",
+    "history_rows",
     "load_windows",
     "loss_curves_png",
     "make_plan",

@@ -13,9 +13,9 @@ from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHist
 from inventory_pipeline.model.config import replace
 from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.train import EpochCallback, StepCallback
+from inventory_pipeline.scoring.accuracy import BacktestResult
 from inventory_pipeline.training.backtest import add_forecaster
 from inventory_pipeline.training.fit import fit
-from inventory_pipeline.training.scoring import BacktestResult
 from inventory_pipeline.windows import Windows
 
 TEXT_ABLATION = "text_ablation"

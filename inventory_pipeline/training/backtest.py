@@ -5,8 +5,9 @@ The baselines are seasonal naive, AutoETS and the global LightGBM quantile peer
 baseline is the lowest WQL among them (``TrainingConfig.baselines`` picks them). Every method
 forecasts the same cells (SKU x backtest origin x horizon day) from what was known on the origin:
 the model from its windows, the baselines from the feature set as known on each origin, the
-oracle from the true demand distribution. ``scoring.py`` turns the forecasts into
-metrics per segment and horizon and the share of the baseline-to-oracle gap the model closes.
+oracle from the true demand distribution. :mod:`inventory_pipeline.scoring.accuracy` turns the
+forecasts into metrics per segment and horizon and the share of the baseline-to-oracle gap the
+model closes.
 
 A second forecaster (the current champion, a text ablation) is scored on the same cells with
 :func:`add_forecaster`, so a promotion gate compares like with like.
@@ -36,7 +37,7 @@ from inventory_pipeline.training.config import (
 )
 from inventory_pipeline.training.history import check_history, history_rows
 from inventory_pipeline.training.plan import TrainingPlan
-from inventory_pipeline.training.scoring import (
+from inventory_pipeline.scoring.accuracy import (
     AUTO_ETS,
     BASELINES,
     LIGHTGBM,
@@ -51,7 +52,7 @@ from inventory_pipeline.training.scoring import (
     quantile_columns,
     score,
 )
-from inventory_pipeline.training.segments import (
+from inventory_pipeline.scoring.segments import (
     CELL_KEYS,
     Cells,
     evaluation_cells,
@@ -59,7 +60,7 @@ from inventory_pipeline.training.segments import (
     read_planned_promotions,
     read_promotion_days,
 )
-from inventory_pipeline.training.truth import Truth, nb_quantiles, read_truth
+from inventory_pipeline.scoring.truth import Truth, nb_quantiles, read_truth
 from inventory_pipeline.training.windows_io import OriginCallback, read_demand
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows

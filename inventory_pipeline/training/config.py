@@ -16,6 +16,7 @@ from inventory_pipeline.baselines import BaselineConfig
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.model.config import ModelConfig, with_events
 from inventory_pipeline.peers import LightGBMConfig
+from inventory_pipeline.scoring.segments import SegmentConfig
 
 # Published daily quantiles of the forecasts table (p10 / p50 / p90): every method is scored on
 # exactly these levels, and the model must predict them.
@@ -45,19 +46,6 @@ DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
     # learned from the shop's launches (model/launch.py) if it is not worse than the network on
     # the validation launches, daily and cumulative (docs/model.md, "Cold start, fifth round")
 }
-
-
-@dataclass(frozen=True)
-class SegmentConfig:
-    """How backtest cells are assigned to segments (a cell is one SKU, origin and target day)."""
-
-    cold_start_days: int = 56  # a target day within this many days of the launch is cold start
-    incident_window_days: int = 365  # days from a quality incident's start counted "after it"
-    # (the demand loss it causes is lasting, so the window is long)
-    activity_days: int = 56  # history days (as known on the origin) that define mover classes
-    min_activity_days: int = 28  # fewer usable history days: neither fast mover nor intermittent
-    fast_mover_share: float = 0.1  # top share of SKUs by mean daily units at each origin
-    intermittent_max_selling_share: float = 0.3  # sells on at most this share of usable days
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,7 @@
 
 The baselines need a longer history than the model's window (AutoETS fits a weekly season), and
 it must be the history *as known on the origin* (late files and corrections exported after it are
-invisible), like the model's. :func:`origin_history` reads it with ``features_as_of``;
-:func:`history_from_demand` slices the latest demand table instead (cheaper, but it sees late
-corrections, which can only flatter the baselines).
+invisible), like the model's. :func:`origin_history` reads it with ``features_as_of``.
 
 Frame layout (one row per origin, SKU and day inside the exported data and on sale or sold)::
 
@@ -14,7 +12,7 @@ Frame layout (one row per origin, SKU and day inside the exported data and on sa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
@@ -59,32 +57,11 @@ def history_rows(features: FeatureSet) -> pl.DataFrame:
     )
 
 
-def history_from_demand(demand: pl.DataFrame, origins: Sequence[date], days: int) -> pl.DataFrame:
-    """The same frame sliced from ``read_demand`` (as known after the latest export)."""
-    rows = demand.filter(pl.col("on_sale") | (pl.col("units") > 0))
-    parts = [
-        rows.filter(
-            (pl.col("date") <= origin) & (pl.col("date") > origin - timedelta(days=days))
-        ).select(
-            pl.lit(origin).alias("origin"),
-            "sku",
-            "date",
-            pl.col("units").cast(pl.Float64),
-            "stockout",
-            (~pl.col("stockout")).alias("observed"),
-        )
-        for origin in origins
-    ]
-    if not parts:
-        raise ValueError("history_from_demand needs at least one origin")
-    return pl.concat(parts)
-
-
 def check_history(history: pl.DataFrame) -> None:
     """Fail early, naming the producer, when a frame is not in the layout above."""
     missing = sorted(set(HISTORY_COLUMNS) - set(history.columns))
     if missing:
         raise ValueError(
             f"history lacks columns {missing}; build it with origin_history(...) or "
-            "history_from_demand(...)"
+            "history_rows(features)"
         )

@@ -11,26 +11,18 @@ Every function returns PNG bytes (for MLflow ``log_image``/``log_artifact`` or D
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-
-matplotlib.use("Agg")  # headless: never open a window, never need a display
-
-import matplotlib.pyplot as plt
 import polars as pl
-from matplotlib.figure import Figure
 
 from inventory_pipeline.model import ForecastSamples, ModelConfig, TrainingHistory
 from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs
 from inventory_pipeline.model.predict import quantile_column_name
-from inventory_pipeline.training.scoring import MODEL, BacktestResult
-
-FAN_ROLES: tuple[str, ...] = ("fast_mover", "intermittent", "new_launch", "promotion")
+from inventory_pipeline.plots import plt, png_bytes
+from inventory_pipeline.scoring.accuracy import MODEL, BacktestResult
 
 
 @dataclass(frozen=True)
@@ -41,13 +33,6 @@ class PlotConfig:
     fan_history_days: int = 56  # days of history left of the origin
     fan_size: tuple[float, float] = (11.0, 7.5)  # inches, the 2 x 2 grid of fan charts
     curve_size: tuple[float, float] = (6.0, 4.0)  # inches, loss curves and WQL by horizon
-
-
-def _png(figure: Figure, cfg: PlotConfig) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=cfg.dpi, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
 
 
 def loss_curves_png(
@@ -67,7 +52,7 @@ def loss_curves_png(
     axis.set(xlabel="epoch", ylabel="loss (scaled pinball)", title=f"Loss curves: {title}")
     axis.legend()
     axis.grid(alpha=0.3)
-    return _png(figure, cfg)
+    return png_bytes(figure, cfg.dpi)
 
 
 def launch_curve_png(
@@ -122,7 +107,7 @@ def launch_curve_png(
     axis.set(xlabel="days since launch", ylabel="units / day per category level", title=title)
     axis.legend()
     axis.grid(alpha=0.3)
-    return _png(figure, cfg)
+    return png_bytes(figure, cfg.dpi)
 
 
 def wql_by_horizon_png(
@@ -139,7 +124,7 @@ def wql_by_horizon_png(
              title=f"WQL by horizon ({segment}, actuals: {result.actuals})")  # fmt: skip
     axis.legend()
     axis.grid(alpha=0.3)
-    return _png(figure, cfg)
+    return png_bytes(figure, cfg.dpi)
 
 
 def pick_fan_skus(
@@ -244,7 +229,7 @@ def fan_charts_png(
         axis.set_visible(False)
     figure.suptitle(f"{method} forecasts")
     figure.tight_layout()
-    return _png(figure, cfg)
+    return png_bytes(figure, cfg.dpi)
 
 
 def save_report_plots(

@@ -27,24 +27,20 @@ import polars as pl
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.model.config import ModelConfig
-from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.data import ARRAY_FIELDS, ForecastSamples
 from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_literal_path
-from inventory_pipeline.windows import Windows, attach_targets, concat, samples_from_features
+from inventory_pipeline.windows import (
+    Windows,
+    attach_targets,
+    concat,
+    samples_from_features,
+    select,
+)
 
 OriginCallback = Callable[[int, int, date], None]  # (i 1-based, n, origin) after each origin
 WINDOWS_FORMAT = "inventory_pipeline.training_windows"
 WINDOWS_FORMAT_VERSION = 1
-ARRAY_FIELDS: tuple[str, ...] = (
-    "history_units",
-    "history_stockout",
-    "history_observed",
-    "history_covariates",
-    "future_covariates",
-    "static",
-    "target_units",
-    "target_censored",
-)
 SPLITS: tuple[str, ...] = ("train", "validation", "backtest")
 LAYOUT_FIELDS: tuple[str, ...] = (  # ModelConfig fields that fix the window arrays
     "history_days",
@@ -117,21 +113,6 @@ def build_windows(
         if on_origin is not None:
             on_origin(i, len(origins), origin)
     return concat(parts)
-
-
-def select(windows: Windows, rows: np.ndarray) -> Windows:
-    """The windows at ``rows`` (a boolean mask or indices)."""
-    index = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
-    samples = windows.samples
-    arrays = {
-        name: None if getattr(samples, name) is None else getattr(samples, name)[index]
-        for name in ARRAY_FIELDS
-    }
-    return Windows(
-        samples=ForecastSamples(texts=[samples.texts[i] for i in index], **arrays),
-        skus=[windows.skus[i] for i in index],
-        origins=[windows.origins[i] for i in index],
-    )
 
 
 def at_origins(windows: Windows, origins: Sequence[date]) -> Windows:

@@ -54,7 +54,7 @@ from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.fit import fit
-from inventory_pipeline.training.scoring import build_result, fallback_counts, flag_baselines
+from inventory_pipeline.scoring.accuracy import build_result, fallback_counts, flag_baselines
 from inventory_pipeline.warehouse import Warehouse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -24,25 +24,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from inventory_pipeline.features.sources import Scope, connect, register_sources
-from inventory_pipeline.training.config import SegmentConfig
-from inventory_pipeline.training.truth import Truth
+from inventory_pipeline.scoring.truth import Truth
 from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_literal_path
 from inventory_pipeline.windows import Windows
 
 SEGMENTS: tuple[str, ...] = (
     "all", "cold_start", "promo", "promo_planned", "incident", "fast_mover", "intermittent"
 )  # fmt: skip
-TRUTH_ONLY_SEGMENTS: tuple[str, ...] = ("incident",)
 CELL_KEYS: tuple[str, ...] = ("origin", "sku", "horizon")
 ACTUALS_TRUE = "true_demand"  # scored against the ground truth's demand before censoring
 ACTUALS_OBSERVED = "observed_units"  # scored against sales, stockout days excluded
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """How backtest cells are assigned to segments (a cell is one SKU, origin and target day)."""
+
+    cold_start_days: int = 56  # a target day within this many days of the launch is cold start
+    incident_window_days: int = 365  # days from a quality incident's start counted "after it"
+    # (the demand loss it causes is lasting, so the window is long)
+    activity_days: int = 56  # history days (as known on the origin) that define mover classes
+    min_activity_days: int = 28  # fewer usable history days: neither fast mover nor intermittent
+    fast_mover_share: float = 0.1  # top share of SKUs by mean daily units at each origin
+    intermittent_max_selling_share: float = 0.3  # sells on at most this share of usable days
 
 
 @dataclass(frozen=True)
@@ -256,7 +267,3 @@ def evaluation_cells(
     ordered = ["origin", "sku", "horizon", "target_date", "actual", "scored", *segments]
     return Cells(frame=frame.select(ordered), actuals=actuals, segments=tuple(segments))
 
-
-def promotion_window(windows: Windows, horizon: int) -> tuple[date, date]:
-    """First and last target day of the windows (to read realised promotions for)."""
-    return min(windows.origins) + timedelta(days=1), max(windows.origins) + timedelta(days=horizon)

@@ -31,7 +31,7 @@ import polars as pl
 
 from inventory_pipeline import metrics
 from inventory_pipeline.model.predict import quantile_column_name
-from inventory_pipeline.training.segments import CELL_KEYS, Cells
+from inventory_pipeline.scoring.segments import CELL_KEYS, Cells
 
 MODEL = "model"
 SEASONAL_NAIVE = "seasonal_naive"
