@@ -9,7 +9,6 @@ export day, written to ``promotion_scenarios/scenario=<key>/``.
 from datetime import date
 
 import dagster as dg
-import polars as pl
 
 from inventory_pipeline import tracking
 from inventory_pipeline.defs.partitions import scenario_partitions
@@ -30,29 +29,13 @@ from inventory_pipeline.whatif import (
 )
 from inventory_pipeline.whatif.answer import publish_answer
 from inventory_pipeline.whatif.plots import scenario_png
+from inventory_pipeline.whatif.report import ranking_markdown
 
 
 class ScenarioRunConfig(dg.Config):
     """When "today" is for the what-if."""
 
     as_of: str = ""  # YYYY-MM-DD; empty: the latest export day in the warehouse
-
-
-def ranking_markdown(ranking: pl.DataFrame, currency: str = "") -> str:
-    """The discounts ranked by expected incremental margin, as a Markdown table."""
-    lines = [
-        "| rank | discount | uplift units | uplift | dip units | incr. margin | order now |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in ranking.iter_rows(named=True):
-        share = r["uplift_share"]
-        lines.append(
-            f"| {r['margin_rank']} | {r['discount_pct']:g}% | {r['uplift_units']:.1f} | "
-            f"{'n/a' if share is None else f'{share:+.0%}'} | {r['dip_units']:.1f} | "
-            f"{r['incremental_margin']:.2f}{currency} | {r['order_qty_with']} "
-            f"(without: {r['order_qty_without']}) |"
-        )
-    return "\n".join(lines)
 
 
 @dg.asset(
