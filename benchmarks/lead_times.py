@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.defs.evaluation.assets import evaluation_config, lead_time_estimates
+from inventory_pipeline.evaluation.shop_config import evaluation_config, lead_time_estimates
 from inventory_pipeline.evaluation.run import run_evaluation
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster

@@ -54,3 +54,10 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
         mlflow_artifacts_dir=mlflow_dir / "artifacts",
         dagster_home=_path(env.get(DAGSTER_HOME_ENV) or str(data_dir / "dagster_home")),
     )
+
+
+def ground_truth_folder(truth_dir: str = "") -> Path | None:
+    """The ground truth of a generated shop: ``truth_dir``, else ``<data root>/ground_truth``;
+    None when the folder holds no ``daily.parquet`` (a real shop)."""
+    folder = Path(truth_dir) if truth_dir else resolve_paths().ground_truth_dir
+    return folder if (folder / "daily.parquet").exists() else None

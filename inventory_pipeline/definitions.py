@@ -12,13 +12,15 @@ from datetime import date
 import dagster as dg
 
 from inventory_pipeline.defs.alerts.sensors import run_failure_alert_sensor
-from inventory_pipeline.defs.evaluation.assets import evaluation_job, evaluation_report
+from inventory_pipeline.defs.evaluation.assets import evaluation_report
+from inventory_pipeline.defs.evaluation.jobs import evaluation_job
 from inventory_pipeline.defs.features.assets import build_feature_assets
 from inventory_pipeline.defs.forecasting.assets import build_forecasting_assets
 from inventory_pipeline.defs.forecasting.jobs import build_nightly_jobs
 from inventory_pipeline.defs.forecasting.sharded import build_sharded
 from inventory_pipeline.defs.ingest.assets import build_ingest_assets
 from inventory_pipeline.defs.ingest.jobs import build_ingest_jobs
+from inventory_pipeline.defs.ingest.schedules import build_ingest_schedule
 from inventory_pipeline.defs.partitions import resolve_first_export_day, shop_partitions
 from inventory_pipeline.defs.resources import (
     LandingZoneResource,
@@ -27,8 +29,10 @@ from inventory_pipeline.defs.resources import (
     WarehouseResource,
 )
 from inventory_pipeline.defs.training.assets import training_assets
-from inventory_pipeline.defs.training.jobs import retrain_job, weekly_retrain_schedule
-from inventory_pipeline.defs.whatif.assets import promotion_scenarios, what_if_job
+from inventory_pipeline.defs.training.jobs import retrain_job
+from inventory_pipeline.defs.training.schedules import weekly_retrain_schedule
+from inventory_pipeline.defs.whatif.assets import promotion_scenarios
+from inventory_pipeline.defs.whatif.jobs import what_if_job
 from inventory_pipeline.defs.whatif.resources import ScenarioFolderResource
 from inventory_pipeline.defs.whatif.sensors import what_if_sensor
 
@@ -40,7 +44,7 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
     environment points at (``inventory_pipeline.config``).
     """
     parts = shop_partitions(first_export_day or resolve_first_export_day())
-    ingest_job, daily_data_job, ingest_schedule = build_ingest_jobs(parts.export_day)
+    ingest_job, daily_data_job = build_ingest_jobs(parts.export_day)
     nightly_forecast_job, nightly_forecast_schedule = build_nightly_jobs(parts.export_day)
     sharded = build_sharded(parts, daily_data_job)
     forecasting_assets = build_forecasting_assets(parts.export_day)
@@ -64,7 +68,7 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             what_if_job,
         ],
         schedules=[
-            ingest_schedule,
+            build_ingest_schedule(ingest_job),
             nightly_forecast_schedule,
             weekly_retrain_schedule,
             *sharded.schedules,

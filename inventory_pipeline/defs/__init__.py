@@ -1,4 +1,9 @@
-"""Dagster definitions of the pipeline: one package per asset group, plus partitions and resources."""
+"""Dagster definitions of the pipeline, and nothing else: one package per domain with one file per
+kind (``assets.py``, ``checks.py``, ``jobs.py``, ``schedules.py``, ``sensors.py`` where it has
+them), plus the shared ``partitions.py``, ``pools.py`` and ``resources.py``. What the definitions
+run is plain Python in the library modules (``inventory_pipeline.training.retrain``,
+``inventory_pipeline.ingest``, ...); ``launch.py`` launches runs through the instance for the CLI.
+"""
 
 import warnings
 

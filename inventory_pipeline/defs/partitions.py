@@ -7,11 +7,12 @@ the definitions factory (``inventory_pipeline.definitions``) each time the locat
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
 from inventory_pipeline.config import resolve_paths
+from inventory_pipeline.features.known_days import day_span
 from inventory_pipeline.settings import first_export_day, load_settings
 
 # --- scale-out: the nightly forecast sharded by SKU (docs/scale-out.md) ----------------------------
@@ -61,3 +62,15 @@ def resolve_first_export_day() -> date:
     paths = resolve_paths()
     settings = load_settings(paths.settings_path)
     return first_export_day(settings, paths.landing_dir, datetime.now(UTC).date())
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[date]:
+    """The export days of the run: one for a nightly run, many for a single-run backfill."""
+    window = context.partition_time_window
+    return day_span(window.start.date(), window.end.date() - timedelta(days=1))  # end: exclusive
+
+
+# --- promotion what-if: one partition per scenario file (inventory_pipeline.whatif) ---------------
+
+# Added by ``what_if_sensor`` when a file appears in the what_if folder (or by hand in the UI).
+scenario_partitions = dg.DynamicPartitionsDefinition(name="promotion_scenario")

@@ -16,11 +16,12 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from inventory_pipeline import contract as c
 from inventory_pipeline.ingest.read import FileRejected, ReadResult, read_file
 from inventory_pipeline.ingest.validate import SOURCE_FILE, validate
-from inventory_pipeline.warehouse import Warehouse
+from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 
 _DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
@@ -302,3 +303,29 @@ def ingest_days(
 def duplicate_key_rows(accepted: pl.DataFrame, contract: c.TableContract) -> int:
     """Rows beyond the first per upsert key within one day's accepted rows."""
     return accepted.height - accepted.select(list(contract.key)).unique().height
+
+
+def publish_views(warehouse: Warehouse, contract: c.TableContract) -> None:
+    """Points the catalog views ``raw_<table>`` and ``rejects`` at every written partition."""
+    raw_glob = sql_literal_path(warehouse.glob(f"raw/{contract.name}", 1))
+    rejects_glob = sql_literal_path(warehouse.glob("rejects", 2))
+    warehouse.publish_views(
+        {
+            f"raw_{contract.name}": (
+                f"SELECT * FROM read_parquet({raw_glob}, hive_partitioning=true)"
+            ),
+            "rejects": f"SELECT * FROM read_parquet({rejects_glob}, hive_partitioning=true)",
+        }
+    )
+
+
+def days_with_wrong_schema(
+    warehouse: Warehouse, contract: c.TableContract, days: list[date]
+) -> list[str]:
+    """Days whose written raw partition does not have exactly the contract's schema."""
+    bad = []
+    for day in days:
+        path = warehouse.partition_path(f"raw/{contract.name}", {"export_date": day})
+        if not pq.read_schema(path).remove_metadata().equals(contract.arrow_schema):
+            bad.append(day.isoformat())
+    return bad

@@ -26,7 +26,7 @@ from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.forecasting import ModelRef
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.reorder import ReorderConfig, quantile_at, round_order, service_levels
-from inventory_pipeline.warehouse import Warehouse, read_sql
+from inventory_pipeline.warehouse import Warehouse, read_sql, sql_literal_path
 from inventory_pipeline.whatif.scenario import Scenario, ScenarioError
 from inventory_pipeline.windows import samples_from_features
 
@@ -298,3 +298,13 @@ def read_features(
             f"catalog as of {as_of}; check the spelling against the products table"
         )
     return features
+
+
+def publish_answer(warehouse: Warehouse, key: str, answer: ScenarioAnswer) -> None:
+    """Writes the answer to ``promotion_scenarios/scenario=<key>/`` (replacing an earlier one)
+    and points the catalog view at every answered scenario."""
+    warehouse.write_partition(PROMOTION_SCENARIOS, {"scenario": key}, answer.rows.to_arrow())
+    glob = sql_literal_path(warehouse.glob(PROMOTION_SCENARIOS, 1))
+    warehouse.publish_views(
+        {PROMOTION_SCENARIOS: f"SELECT * FROM read_parquet({glob}, hive_partitioning=false)"}
+    )

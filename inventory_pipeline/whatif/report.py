@@ -1,4 +1,5 @@
-"""The answer as text for the command line: the discounts ranked, then each SKU's figures."""
+"""The answer as text: for the command line (the discounts ranked, then each SKU's figures) and
+as the Markdown ranking the what-if asset shows in the UI."""
 
 from __future__ import annotations
 
@@ -51,4 +52,21 @@ def answer_text(answer: ScenarioAnswer, currency: str = "") -> str:
         )
     if currency:
         lines.append(f"\namounts in {currency}; units are expected units")
+    return "\n".join(lines)
+
+
+def ranking_markdown(ranking: pl.DataFrame, currency: str = "") -> str:
+    """The discounts ranked by expected incremental margin, as a Markdown table."""
+    lines = [
+        "| rank | discount | uplift units | uplift | dip units | incr. margin | order now |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in ranking.iter_rows(named=True):
+        share = r["uplift_share"]
+        lines.append(
+            f"| {r['margin_rank']} | {r['discount_pct']:g}% | {r['uplift_units']:.1f} | "
+            f"{'n/a' if share is None else f'{share:+.0%}'} | {r['dip_units']:.1f} | "
+            f"{r['incremental_margin']:.2f}{currency} | {r['order_qty_with']} "
+            f"(without: {r['order_qty_without']}) |"
+        )
     return "\n".join(lines)

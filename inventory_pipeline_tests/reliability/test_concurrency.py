@@ -27,7 +27,7 @@ from dagster._core.storage.tags import (
 )
 
 from inventory_pipeline import cli
-from inventory_pipeline.defs.ingest.assets import CATALOG_POOL
+from inventory_pipeline.defs.pools import CATALOG_POOL
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.warehouse import PARTITION_FILE, Warehouse
 from inventory_pipeline_tests.reliability.conftest import (

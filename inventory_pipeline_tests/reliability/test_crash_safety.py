@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from inventory_pipeline import cli
-from inventory_pipeline.defs.ingest.assets import CATALOG_POOL
+from inventory_pipeline.defs.pools import CATALOG_POOL
 from inventory_pipeline.warehouse import PARTITION_FILE, TMP_SUFFIX, Warehouse, sql_literal_path
 from inventory_pipeline_tests.reliability.conftest import (
     CLI,

@@ -9,7 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from inventory_pipeline.defs.whatif.assets import promotion_scenarios, scenario_partitions
+from inventory_pipeline.defs.partitions import scenario_partitions
+from inventory_pipeline.defs.whatif.assets import promotion_scenarios
 from inventory_pipeline.defs.whatif.resources import ScenarioFolderResource
 from inventory_pipeline.defs.whatif.sensors import what_if_sensor
 from inventory_pipeline.forecasting import ModelRef

@@ -10,7 +10,9 @@ from datetime import date
 
 import dagster as dg
 
-from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, INGEST_KEYS, partition_days
+from inventory_pipeline.defs.ingest.assets import INGEST_KEYS
+from inventory_pipeline.defs.partitions import partition_days
+from inventory_pipeline.defs.pools import CATALOG_POOL
 from inventory_pipeline.defs.resources import ShopSettingsResource, WarehouseResource
 from inventory_pipeline.features.build import build_table, update_table
 from inventory_pipeline.features.calendar import event_column

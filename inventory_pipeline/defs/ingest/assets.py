@@ -6,31 +6,28 @@ one run over the whole range (``BackfillPolicy.single_run``), so loading two yea
 not start thousands of processes.
 """
 
-
-import json
 import sys
-from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from inventory_pipeline import contract as c
+from inventory_pipeline.defs.ingest.checks import ingest_check_results, ingest_check_specs
+from inventory_pipeline.defs.partitions import partition_days
+from inventory_pipeline.defs.pools import CATALOG_POOL
 from inventory_pipeline.defs.resources import (
     LandingZoneResource,
     ShopSettingsResource,
     WarehouseResource,
 )
-from inventory_pipeline.ingest.load import DayLoad, ingest_days
-from inventory_pipeline.warehouse import Warehouse, sql_literal_path
+from inventory_pipeline.ingest.load import (
+    DayLoad,
+    days_with_wrong_schema,
+    ingest_days,
+    publish_views,
+)
 
-SCHEMA_CHECK = "matches_contract_schema"
-DUPLICATE_CHECK = "no_duplicate_keys"
-REJECT_RATE_CHECK = "reject_rate_below_threshold"
-# Dagster concurrency pool of every step that writes the DuckDB catalog file (one writer per file):
-# limit 1 in deploy/local/dagster.yaml, so these steps run one at a time across all runs.
-CATALOG_POOL = "duckdb_catalog"
 _PREVIEW_ROWS = 10
 _MAX_PROGRESS_LINES = 50
 
@@ -41,24 +38,6 @@ class IngestConfig(dg.Config):
     reject_rate_warn: float = 0.05  # warn when a day rejects more than this share of its rows
 
 
-def partition_days(context: dg.AssetExecutionContext) -> list[date]:
-    """The export days of the run: one for a nightly run, many for a single-run backfill."""
-    window = context.partition_time_window
-    first, end = window.start.date(), window.end.date()
-    return [first + timedelta(days=i) for i in range((end - first).days)]
-
-
-def _publish_views(warehouse: Warehouse, contract: c.TableContract) -> None:
-    raw_glob = sql_literal_path(warehouse.glob(f"raw/{contract.name}", 1))
-    rejects_glob = sql_literal_path(warehouse.glob("rejects", 2))
-    warehouse.publish_views(
-        {
-            f"raw_{contract.name}": f"SELECT * FROM read_parquet({raw_glob}, hive_partitioning=true)",
-            "rejects": f"SELECT * FROM read_parquet({rejects_glob}, hive_partitioning=true)",
-        }
-    )
-
-
 def _markdown(frame: pl.DataFrame) -> str:
     """A small frame as a Markdown table for the UI (long text cut, newlines flattened)."""
     if frame.is_empty():
@@ -67,18 +46,10 @@ def _markdown(frame: pl.DataFrame) -> str:
         pl.all().cast(pl.String).str.replace_all(r"[\r\n|]", " ").str.slice(0, 60)
     )
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(v if v is not None else "" for v in row) + " |" for row in cells.rows()]
+    lines += [
+        "| " + " | ".join(v if v is not None else "" for v in row) + " |" for row in cells.rows()
+    ]
     return "\n".join(lines)
-
-
-def _schema_ok(warehouse: Warehouse, contract: c.TableContract, days: list[date]) -> list[str]:
-    """Days whose written raw partition does not have exactly the contract's schema."""
-    bad = []
-    for day in days:
-        path = warehouse.partition_path(f"raw/{contract.name}", {"export_date": day})
-        if not pq.read_schema(path).remove_metadata().equals(contract.arrow_schema):
-            bad.append(day.isoformat())
-    return bad
 
 
 def build_ingest_asset(
@@ -99,15 +70,7 @@ def build_ingest_asset(
         pool=CATALOG_POOL,
         deps=[] if not contract.checks_sku else [dg.AssetKey("raw_products")],
         description=f"Validated {contract.name} rows of each export day, with rejects and reasons.",
-        check_specs=[
-            dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, description="Raw Parquet schema equals the contract."),
-            dg.AssetCheckSpec(
-                DUPLICATE_CHECK, asset=key, description=f"{list(contract.key)} unique within a day."
-            ),
-            dg.AssetCheckSpec(
-                REJECT_RATE_CHECK, asset=key, description="Share of rejected rows below the threshold."
-            ),
-        ],
+        check_specs=ingest_check_specs(contract, key),
     )
     def _ingest(
         context: dg.AssetExecutionContext,
@@ -120,52 +83,30 @@ def build_ingest_asset(
         wh = warehouse.warehouse()
         days = partition_days(context)
         every = max(1, len(days) // _MAX_PROGRESS_LINES)
-        bar = tqdm(total=len(days), desc=asset_name, unit="day", disable=not sys.stderr.isatty(), leave=False)
+        bar = tqdm(
+            total=len(days),
+            desc=asset_name,
+            unit="day",
+            disable=not sys.stderr.isatty(),
+            leave=False,
+        )
 
         def _progress(i: int, load: DayLoad) -> None:
             bar.update(1)
             if i % every == 0 or i == len(days):
                 context.log.info(
-                    f"[{i}/{len(days)}] {asset_name} {load.export_date}: {len(load.files)} file(s), "
-                    f"read {load.rows_read}, accepted {load.rows_accepted}, rejected {load.rows_rejected}"
+                    f"[{i}/{len(days)}] {asset_name} {load.export_date}: "
+                    f"{len(load.files)} file(s), read {load.rows_read}, "
+                    f"accepted {load.rows_accepted}, rejected {load.rows_rejected}"
                 )
 
         with bar:
             stats = ingest_days(landing_root, wh, contract, days, on_day=_progress)
-        _publish_views(wh, contract)
-        assert stats.last is not None and stats.worst_day is not None
-
-        bad_schema = _schema_ok(wh, contract, days)
-        checks = [
-            dg.AssetCheckResult(
-                check_name=SCHEMA_CHECK,
-                asset_key=key,
-                passed=not bad_schema,
-                metadata={"days_with_wrong_schema": json.dumps(bad_schema[:20])},
-            ),
-            dg.AssetCheckResult(
-                check_name=DUPLICATE_CHECK,
-                asset_key=key,
-                passed=not stats.duplicate_keys,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "duplicate_rows": sum(stats.duplicate_keys.values()),
-                    "days": json.dumps(dict(list(stats.duplicate_keys.items())[:20])),
-                    "resolution": "latest export wins, see sql/current/",
-                },
-            ),
-            dg.AssetCheckResult(
-                check_name=REJECT_RATE_CHECK,
-                asset_key=key,
-                passed=stats.worst_reject_rate <= config.reject_rate_warn,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "worst_reject_rate": dg.MetadataValue.float(stats.worst_reject_rate),
-                    "worst_day": stats.worst_day.isoformat(),
-                    "threshold": dg.MetadataValue.float(config.reject_rate_warn),
-                },
-            ),
-        ]
+        publish_views(wh, contract)
+        assert stats.last is not None
+        checks = ingest_check_results(
+            key, stats, days_with_wrong_schema(wh, contract, days), config.reject_rate_warn
+        )
         return dg.MaterializeResult(
             metadata={
                 "export_days": len(days),
@@ -173,7 +114,13 @@ def build_ingest_asset(
                 "last_day": days[-1].isoformat(),
                 **{
                     name: dg.MetadataValue.int(getattr(stats, name))
-                    for name in ("rows_read", "rows_accepted", "rows_rejected", "files", "files_rejected")
+                    for name in (
+                        "rows_read",
+                        "rows_accepted",
+                        "rows_rejected",
+                        "files",
+                        "files_rejected",
+                    )
                 },
                 "reject_rate": dg.MetadataValue.float(
                     stats.rows_rejected / stats.rows_read if stats.rows_read else 0.0

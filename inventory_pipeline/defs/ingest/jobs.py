@@ -1,4 +1,4 @@
-"""Jobs and schedules of the ingest group (built with the shop's partitions)."""
+"""Jobs of the ingest group (built with the shop's partitions)."""
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -6,11 +6,8 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 
 
-def build_ingest_jobs(
-    partitions_def: dg.PartitionsDefinition,
-) -> tuple[AssetJob, AssetJob, dg.ScheduleDefinition]:
-    """``ingest_job``, ``daily_data_job`` (ingest + features: what a history backfill runs) and
-    ``ingest_schedule``."""
+def build_ingest_jobs(partitions_def: dg.PartitionsDefinition) -> tuple[AssetJob, AssetJob]:
+    """``ingest_job`` and ``daily_data_job`` (ingest + features: what a history backfill runs)."""
     ingest_job = dg.define_asset_job(
         name="ingest_job",
         selection=dg.AssetSelection.groups("ingest"),
@@ -23,11 +20,4 @@ def build_ingest_jobs(
         partitions_def=partitions_def,
         description="Ingest export days and bring the feature tables up to date.",
     )
-    ingest_schedule = dg.build_schedule_from_partitioned_job(
-        ingest_job,
-        name="ingest_schedule",
-        hour_of_day=1,
-        minute_of_hour=0,
-        description="Each night at 01:00 UTC, ingest the export day that just ended.",
-    )
-    return ingest_job, daily_data_job, ingest_schedule
+    return ingest_job, daily_data_job

@@ -1,8 +1,8 @@
-"""The retraining job and its weekly schedule."""
+"""The retraining job (its weekly schedule: ``schedules.py``)."""
 
 import dagster as dg
 
-from inventory_pipeline.defs.training.assets import RETRAIN_POOL
+from inventory_pipeline.defs.pools import RETRAIN_POOL
 
 # Runs with this tag go through the run queue one at a time (dagster.yaml, tag_concurrency_limits);
 # runs started directly are serialised step by step by the pool ``retrain`` of every training asset.
@@ -16,12 +16,4 @@ retrain_job = dg.define_asset_job(
         "Build training windows, fine-tune, backtest, and promote the model only if it is better. "
         "One retraining at a time (pool `retrain`)."
     ),
-)
-
-weekly_retrain_schedule = dg.ScheduleDefinition(
-    name="weekly_retrain_schedule",
-    job=retrain_job,
-    cron_schedule="0 4 * * 0",
-    execution_timezone="UTC",
-    description="Every Sunday at 04:00 UTC (after the nightly run), retrain on all data so far.",
 )

@@ -9,9 +9,9 @@ export day, written to ``promotion_scenarios/scenario=<key>/``.
 from datetime import date
 
 import dagster as dg
-import polars as pl
 
 from inventory_pipeline import tracking
+from inventory_pipeline.defs.partitions import scenario_partitions
 from inventory_pipeline.defs.resources import (
     MlflowResource,
     ShopSettingsResource,
@@ -21,47 +21,21 @@ from inventory_pipeline.defs.whatif.resources import ScenarioFolderResource
 from inventory_pipeline.features.sources import latest_export
 from inventory_pipeline.forecasting import ModelRef
 from inventory_pipeline.plots import markdown_image
-from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 from inventory_pipeline.whatif import (
-    PROMOTION_SCENARIOS,
     answer_scenario,
     find_scenario_file,
     read_features,
     read_scenario,
 )
+from inventory_pipeline.whatif.answer import publish_answer
 from inventory_pipeline.whatif.plots import scenario_png
-
-scenario_partitions = dg.DynamicPartitionsDefinition(name="promotion_scenario")
+from inventory_pipeline.whatif.report import ranking_markdown
 
 
 class ScenarioRunConfig(dg.Config):
     """When "today" is for the what-if."""
 
     as_of: str = ""  # YYYY-MM-DD; empty: the latest export day in the warehouse
-
-
-def ranking_markdown(ranking: pl.DataFrame, currency: str = "") -> str:
-    """The discounts ranked by expected incremental margin, as a Markdown table."""
-    lines = [
-        "| rank | discount | uplift units | uplift | dip units | incr. margin | order now |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in ranking.iter_rows(named=True):
-        share = r["uplift_share"]
-        lines.append(
-            f"| {r['margin_rank']} | {r['discount_pct']:g}% | {r['uplift_units']:.1f} | "
-            f"{'n/a' if share is None else f'{share:+.0%}'} | {r['dip_units']:.1f} | "
-            f"{r['incremental_margin']:.2f}{currency} | {r['order_qty_with']} "
-            f"(without: {r['order_qty_without']}) |"
-        )
-    return "\n".join(lines)
-
-
-def _publish(wh: Warehouse) -> None:
-    glob = sql_literal_path(wh.glob(PROMOTION_SCENARIOS, 1))
-    wh.publish_views(
-        {PROMOTION_SCENARIOS: f"SELECT * FROM read_parquet({glob}, hive_partitioning=false)"}
-    )
 
 
 @dg.asset(
@@ -98,8 +72,7 @@ def promotion_scenarios(
         forecaster, features, scenario,
         ModelRef(mlflow_registry.registered_model, version), settings.reorder_config(),
     )  # fmt: skip
-    wh.write_partition(PROMOTION_SCENARIOS, {"scenario": key}, answer.rows.to_arrow())
-    _publish(wh)
+    publish_answer(wh, key, answer)
     png = scenario_png(answer)
     chart = wh.root / "plots" / f"what_if_{key}.png"
     chart.parent.mkdir(parents=True, exist_ok=True)
@@ -121,11 +94,3 @@ def promotion_scenarios(
             "plot_path": dg.MetadataValue.path(str(chart)),
         }
     )
-
-
-what_if_job = dg.define_asset_job(
-    name="what_if_job",
-    selection=[promotion_scenarios],
-    partitions_def=scenario_partitions,
-    description="Answer one promotion scenario (a partition per scenario file).",
-)

@@ -10,7 +10,8 @@ import json
 
 import dagster as dg
 
-from inventory_pipeline.defs.whatif.assets import scenario_partitions, what_if_job
+from inventory_pipeline.defs.partitions import scenario_partitions
+from inventory_pipeline.defs.whatif.jobs import what_if_job
 from inventory_pipeline.defs.whatif.resources import ScenarioFolderResource
 from inventory_pipeline.whatif import ScenarioError, read_scenario, scenario_files
 

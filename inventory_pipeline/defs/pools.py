@@ -1,0 +1,10 @@
+"""Dagster concurrency pools of the code location (limits in ``deploy/local/dagster.yaml``).
+
+A pool with limit 1 runs its steps one at a time across all runs and processes.
+"""
+
+# Every step that writes the DuckDB catalog file (one writer per file): ingest, features and the
+# catalog writes of the nightly forecast.
+CATALOG_POOL = "duckdb_catalog"
+# Every training step: two retraining runs never fit, backtest or move the champion at once.
+RETRAIN_POOL = "retrain"
