@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inventory_pipeline.forecast_shape import level_index
 from inventory_pipeline.metrics import weighted_quantile_loss
 from inventory_pipeline.model import EmbeddingCache, ModelConfig
 from inventory_pipeline.model.config import ANY_EVENT_CHANNEL, replace, with_events
@@ -49,7 +50,6 @@ from inventory_pipeline.training import (
     plan_origins,
     read_demand,
 )
-from inventory_pipeline.training.config import level_index
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows

@@ -20,12 +20,7 @@ yield the function).
 
 from inventory_pipeline.training.ablation import TEXT_ABLATION, AblationResult, text_ablation
 from inventory_pipeline.training.backtest import BacktestInputs, add_forecaster, backtest_inputs
-from inventory_pipeline.training.config import (
-    PIPELINE_QUANTILES,
-    SCORED_LEVELS,
-    SegmentConfig,
-    TrainingConfig,
-)
+from inventory_pipeline.training.config import SegmentConfig, TrainingConfig
 from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
 from inventory_pipeline.training.plots import (
     PlotConfig,
@@ -60,8 +55,6 @@ __all__ = [
     "LIGHTGBM",
     "MODEL",
     "ORACLE",
-    "PIPELINE_QUANTILES",
-    "SCORED_LEVELS",
     "SEASONAL_NAIVE",
     "TEXT_ABLATION",
     "AblationResult",

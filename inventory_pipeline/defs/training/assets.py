@@ -26,9 +26,10 @@ from typing import Any
 
 import dagster as dg
 import mlflow
+import pydantic
 from mlflow.tracking import MlflowClient
 
-from inventory_pipeline import plots, tracking
+from inventory_pipeline import overrides, plots, tracking
 from inventory_pipeline.config import resolve_paths
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
 from inventory_pipeline.defs.resources import (
@@ -37,6 +38,7 @@ from inventory_pipeline.defs.resources import (
     WarehouseResource,
 )
 from inventory_pipeline.model import EmbeddingCache
+from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig
 from inventory_pipeline.model.train import StepInfo
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import plots as training_plots
@@ -56,7 +58,6 @@ GATE_CHECK = "beats_champion_and_baselines"
 _LOG_EVERY_STEPS = 50
 
 
-FINETUNE_CHOICES = ("frozen", "top_k", "lora", "full")
 RETRAIN_POOL = "retrain"  # the training steps run one at a time across all runs (pool limit 1)
 
 
@@ -65,35 +66,19 @@ _TRAINING_FIELDS = (
     "baselines",
 )  # TrainingRunConfig fields that are TrainingConfig fields
 _MODEL_FIELDS = (
-    "max_epochs", "seed", "horizon_days", "history_days", "d_model", "batch_size",
+    "finetune", "max_epochs", "seed", "horizon_days", "history_days", "d_model", "batch_size",
     "learning_rate", "num_threads",
 )  # TrainingRunConfig fields that are ModelConfig fields
 
 
-class TrainingRunConfig(dg.Config):
-    """Knobs of one retraining run; a field left empty (None) keeps the pipeline's default
-    (inventory_pipeline.training.config.TrainingConfig), the horizon the shop's settings.
-
-    Give every training asset the same values (``inventory-pipeline train`` does).
-    """
-
-    finetune: str | None = None  # frozen | top_k | lora | full
-    max_epochs: int | None = None  # upper bound on passes over the training samples
-    seed: int | None = None  # seeds python, numpy and torch (same seed, same weights)
-    horizon_days: int | None = None  # days forecast per origin (settings: forecast.horizon_days)
-    history_days: int | None = None  # days of history the model sees before each origin
-    d_model: int | None = None  # width of the model's towers
-    batch_size: int | None = None  # training samples per step
-    learning_rate: float | None = None  # peak learning rate of the non-encoder parameters
-    num_threads: int | None = None  # torch threads
-    backtest_days: int | None = None  # the backtest scores target days in the last N days
-    backtest_stride: int | None = None  # days between backtest origins
-    validation_origins: int | None = None  # early-stopping origins before the backtest
-    train_stride: int | None = None  # days between training origins
-    min_history_days: int | None = None  # exported days a training origin needs behind it
-    baselines: list[str] | None = None  # of seasonal_naive, auto_ets, lightgbm
-    truth_dir: str = ""  # ground truth of a generated shop; empty: <data root>/ground_truth if present
-    until: str = ""  # YYYY-MM-DD: train as of this past export day; empty: the latest export
+class _TrainingRun(dg.Config):
+    truth_dir: str = pydantic.Field(
+        "",
+        description="ground truth of a generated shop; empty: <data root>/ground_truth if present",
+    )
+    until: str = pydantic.Field(
+        "", description="YYYY-MM-DD: train as of this past export day; empty: the latest export"
+    )
 
     def until_day(self) -> date | None:
         """``until`` as a date (None when unset), with an actionable error for a bad value."""
@@ -106,7 +91,7 @@ class TrainingRunConfig(dg.Config):
 
     def given(self) -> dict[str, Any]:
         """The fields this run sets (for the registry's ``config`` tag and the run's params)."""
-        names = ("finetune", *_MODEL_FIELDS, *_TRAINING_FIELDS)
+        names = (*_MODEL_FIELDS, *_TRAINING_FIELDS)
         given = {n: getattr(self, n) for n in names if getattr(self, n) not in (None, "")}
         if given.get("max_epochs") == 0:  # 0 reads as "the default", like an empty field
             del given["max_epochs"]
@@ -119,14 +104,27 @@ class TrainingRunConfig(dg.Config):
         if settings is not None:
             model["horizon_days"] = settings.horizon_days
         given = self.given()
-        if "finetune" in given and given["finetune"] not in FINETUNE_CHOICES:
+        if "finetune" in given and given["finetune"] not in FINETUNE_STRATEGIES:
             raise ValueError(
                 f"TrainingRunConfig.finetune={given['finetune']!r}: choose one of "
-                f"{', '.join(FINETUNE_CHOICES)}, or leave it empty for the pipeline default"
+                f"{', '.join(FINETUNE_STRATEGIES)}, or leave it empty for the pipeline default"
             )
-        model.update({k: v for k, v in given.items() if k in (*_MODEL_FIELDS, "finetune")})
+        model.update({k: v for k, v in given.items() if k in _MODEL_FIELDS})
         changes = {k: v for k, v in given.items() if k in _TRAINING_FIELDS}
         return dataclasses.replace(base, **changes, model_overrides=model)
+
+
+TrainingRunConfig = pydantic.create_model(
+    "TrainingRunConfig",
+    __base__=_TrainingRun,
+    __module__=__name__,
+    __doc__="Knobs of one retraining run, one optional field per ModelConfig or TrainingConfig "
+    "field it may change; a field left empty keeps the pipeline's default, the horizon the "
+    "shop's settings. Give every training asset the same values (`inventory-pipeline train` "
+    "does).",
+    **overrides.optional_fields(ModelConfig, _MODEL_FIELDS),
+    **overrides.optional_fields(TrainingConfig, _TRAINING_FIELDS),
+)
 
 
 def _run_dir(wh: Warehouse, run_id: str) -> Path:
