@@ -156,8 +156,8 @@ def phase_train(spec: dict[str, Any]) -> dict[str, Any]:
 
     from inventory_pipeline import tracking
     from inventory_pipeline.features.as_of import features_as_of
-    from inventory_pipeline.model.train import train
     from inventory_pipeline.model.config import ModelConfig
+    from inventory_pipeline.model.train import train
     from inventory_pipeline.training.config import TrainingConfig
     from inventory_pipeline.training.windows_io import read_demand
     from inventory_pipeline.warehouse import Warehouse
