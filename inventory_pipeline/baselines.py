@@ -48,7 +48,7 @@ class BaselineConfig:
     level: int = round((PUBLISHED_LEVELS[-1] - PUBLISHED_LEVELS[0]) * 100)  # central interval in
     # percent: the published p10 / p90 make 80
     min_history_days: int = 14  # fewer days -> empirical-quantile fallback
-    n_jobs: int = 1  # statsforecast worker processes
+    n_jobs: int = 1  # statsforecast worker processes (1 on a shared 2-core machine)
     max_history_multiple: float = 5.0  # a forecast quantile above this many times the SKU's
     # largest history day (at least 1 unit) is a numerical blow-up: the SKU falls back
 

@@ -53,13 +53,14 @@ class TrainingConfig:
     # --- backtest ----------------------------------------------------------------------------
     scored_levels: tuple[float, float, float] = PUBLISHED_LEVELS  # WQL levels; (lo, mid, hi)
     baseline_history_days: int = 365  # history the baselines get, as known on each origin
-    baseline_jobs: int = 1  # statsforecast worker processes (1 on a shared 2-core machine)
+    baseline_jobs: int = BaselineConfig.n_jobs  # statsforecast worker processes
     baselines: tuple[str, ...] = ("seasonal_naive", "auto_ets", "lightgbm")  # scored next to
     # the model (of seasonal_naive, auto_ets, lightgbm); the gate's best baseline and the gap
     # closed use the lowest WQL among them
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)  # the LightGBM peer
-    baseline_max_history_multiple: float = 5.0  # a statistical baseline forecasting more than
-    # this many times a SKU's largest history day blew up: that SKU falls back (baselines.py)
+    baseline_max_history_multiple: float = BaselineConfig.max_history_multiple  # a statistical
+    # baseline forecasting more than this many times a SKU's largest history day blew up: that
+    # SKU falls back (baselines.py)
     absurd_wql_ratio: float = 10.0  # a baseline whose WQL exceeds this many times the
     # reference (min of seasonal naive and the zero forecast) is flagged and left out of the gate
     segments: SegmentConfig = SegmentConfig()
