@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, level_index
 from inventory_pipeline.metrics import weighted_quantile_loss
 from inventory_pipeline.model import EmbeddingCache, ModelConfig
 from inventory_pipeline.model.config import ANY_EVENT_CHANNEL, replace, with_events
@@ -49,7 +50,6 @@ from inventory_pipeline.training import (
     plan_origins,
     read_demand,
 )
-from inventory_pipeline.training.config import level_index
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows
@@ -158,7 +158,7 @@ def daily_wql(
 ) -> float:
     """Daily WQL at p10 / p50 / p90 on the usable target days (``days``: (N, H) extra mask)."""
     assert samples.target_units is not None and samples.target_censored is not None
-    levels = (0.1, 0.5, 0.9)
+    levels = PUBLISHED_LEVELS
     index = [level_index(config.quantiles, q) for q in levels]
     mask = 1.0 - samples.target_censored
     if days is not None:

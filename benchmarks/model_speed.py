@@ -96,10 +96,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5, help="timed train steps per setting")
     parser.add_argument("--samples", type=int, default=256, help="samples per inference run")
-    parser.add_argument("--threads", type=int, default=ModelConfig.num_threads, help="torch threads")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
 
-    base = ModelConfig(num_threads=args.threads)
+    base = ModelConfig(  # the network alone, as these figures were first measured
+        num_threads=args.threads, batch_size=32, quantiles=(0.1, 0.5, 0.9), zero_below=0.0,
+        text_dropout=0.0, text_min_launch_age_days=0.0, prior_offset_feature=None,
+        prior_excluded_static=(), launch_curve=False,
+    )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"bf16 kernels on this CPU: {cpu_bf16_supported()}; threads: {base.num_threads}")
     print(f"load average before (1/5/15 min): {load}; other busy processes inflate every figure")

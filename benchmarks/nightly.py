@@ -156,8 +156,9 @@ def phase_train(spec: dict[str, Any]) -> dict[str, Any]:
 
     from inventory_pipeline import tracking
     from inventory_pipeline.features.as_of import features_as_of
+    from inventory_pipeline.model.config import ModelConfig
     from inventory_pipeline.model.train import train
-    from inventory_pipeline.training.config import PIPELINE_QUANTILES, TrainingConfig
+    from inventory_pipeline.training.config import TrainingConfig
     from inventory_pipeline.training.windows_io import read_demand
     from inventory_pipeline.warehouse import Warehouse
     from inventory_pipeline.windows import attach_targets, concat, samples_from_features
@@ -166,7 +167,7 @@ def phase_train(spec: dict[str, Any]) -> dict[str, Any]:
     work = Path(spec["work"])
     results: dict[str, Any] = {"load_start": loadavg()}
     config = TrainingConfig().model_config(max_epochs=spec["epochs"], patience=spec["epochs"])
-    assert config.quantiles == PIPELINE_QUANTILES and config.finetune == "frozen"
+    assert config.quantiles == ModelConfig.quantiles and config.finetune == "frozen"
     latest = date.fromisoformat(spec["latest"])
     L, H = config.history_days, config.horizon_days
     step = max(1, spec["skus"] // spec["train_skus"])

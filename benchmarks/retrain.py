@@ -339,7 +339,7 @@ def main() -> None:
     print(f"load average before (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     cfg = TrainingConfig()
     model = cfg.model_config().to_dict()
-    print(f"model: {json.dumps({k: model[k] for k in sorted(cfg.model_overrides)})}")
+    print(f"model: {json.dumps(model, sort_keys=True)}")
 
     runs = []
     started = time.perf_counter()

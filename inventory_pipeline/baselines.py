@@ -30,6 +30,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from inventory_pipeline.forecast_shape import HORIZON_DAYS, PUBLISHED_LEVELS
+
 BaselineMethod = Literal["seasonal_naive", "auto_ets"]
 STATSFORECAST_ALIASES: dict[str, str] = {"seasonal_naive": "SeasonalNaive", "auto_ets": "AutoETS"}
 FALLBACK_CHAIN: dict[str, str] = {"auto_ets": "seasonal_naive", "seasonal_naive": "empirical"}
@@ -41,11 +43,12 @@ ABOVE_HISTORY_RANGE = "above_history_range"
 class BaselineConfig:
     """Tunable numbers of the baselines."""
 
-    horizon_days: int = 28  # H: forecast horizons 1..H
+    horizon_days: int = HORIZON_DAYS  # H: forecast horizons 1..H
     season_length: int = 7  # weekly seasonality of daily retail demand
-    level: int = 80  # central interval in percent; 80 -> p10 / p90
+    level: int = round((PUBLISHED_LEVELS[-1] - PUBLISHED_LEVELS[0]) * 100)  # central interval in
+    # percent: the published p10 / p90 make 80
     min_history_days: int = 14  # fewer days -> empirical-quantile fallback
-    n_jobs: int = 1  # statsforecast worker processes
+    n_jobs: int = 1  # statsforecast worker processes (1 on a shared 2-core machine)
     max_history_multiple: float = 5.0  # a forecast quantile above this many times the SKU's
     # largest history day (at least 1 unit) is a numerical blow-up: the SKU falls back
 

@@ -20,6 +20,7 @@ import polars as pl
 from inventory_pipeline import metrics
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
 from inventory_pipeline.leadtimes import LeadTimeEstimate, weekly_lead_time_estimate
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.predict import quantile_column_name
@@ -30,7 +31,6 @@ from inventory_pipeline.windows import samples_from_features
 FORECASTS = "forecasts"
 REORDER_PLAN = "reorder_plan"
 ACCURACY = "forecast_accuracy"
-PUBLISHED_LEVELS = (0.1, 0.5, 0.9)  # p10/p50/p90: the contract's columns
 PLANNED_SCHEMA = {"sku": pl.String, "plan_date": pl.Date, "order_qty": pl.Int64}  # planned_orders
 ACCURACY_SCHEMA = {
     "scored_on": pl.Date, "forecast_date": pl.Date, "horizon": pl.Int32, "n": pl.Int64,
@@ -60,15 +60,6 @@ class DayForecast:
     lead_times: LeadTimeEstimate | None = None  # estimated when the policy states no range
 
 
-def _check_levels(levels: tuple[float, ...]) -> None:
-    missing = [q for q in PUBLISHED_LEVELS if not any(abs(q - x) < 1e-9 for x in levels)]
-    if missing:
-        raise ValueError(
-            f"the model's quantile levels {levels} lack {missing}, which the forecasts table "
-            f"publishes (p10, p50, p90); retrain with those levels included"
-        )
-
-
 def forecast_day(
     warehouse: Warehouse,
     forecaster: DemandForecaster,
@@ -83,7 +74,7 @@ def forecast_day(
     not depend on which other SKUs are forecast with it.
     """
     config = forecaster.config
-    _check_levels(config.quantiles)
+    check_levels(config.quantiles)
     features = features_as_of(
         warehouse,
         forecast_date,

@@ -22,15 +22,19 @@ import polars as pl
 
 @dataclass(frozen=True)
 class ReorderConfig:
-    """Every tunable number of the policy."""
+    """Every tunable number of the policy, declared once: the shop's settings take their defaults
+    from here, and a run's overrides (the reorder plan's run config) are derived from these fields
+    and described by their comments."""
 
-    review_period_days: int = 1  # nightly review: an order placed today is the last until tomorrow
+    review_period_days: int = 1  # days between reviews; 1: nightly, an order placed today is the
+    # last until tomorrow
     service_level: float = 0.95  # target cycle service level (probability of no stockout per cycle)
-    category_service_levels: dict[str, float] = field(default_factory=dict)  # prefix -> level
+    category_service_levels: dict[str, float] = field(default_factory=dict)  # category prefix ->
+    # service level; the longest matching prefix wins over service_level
     use_cost_ratio: bool = False  # service level from the critical fractile instead of the target
     holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
-    min_service_level: float = 0.50  # bounds for the cost-ratio service level
-    max_service_level: float = 0.99
+    min_service_level: float = 0.50  # lower bound of the cost-ratio service level
+    max_service_level: float = 0.99  # upper bound of the cost-ratio service level
     lead_time_range: tuple[float, float] | None = (1.0, 1.0)  # actual lead time as a share of
     # the catalog's, uniform between the two (e.g. (1.0, 1.25): deliveries up to 25% late);
     # (1, 1) = on time; None = estimate from the inventory snapshots (the nightly plan does;
@@ -57,7 +61,8 @@ def service_levels(
     list_price: np.ndarray,
     unit_cost: np.ndarray,
 ) -> np.ndarray:
-    """Target service level per SKU: cost ratio, else the longest matching category prefix, else default.
+    """Target service level per SKU: cost ratio, else the longest matching category prefix, else
+    the default.
 
     Critical fractile = underage / (underage + overage), with underage the margin lost per unit
     short (list price − unit cost) and overage the cost of holding one unit left over for one

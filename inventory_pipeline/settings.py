@@ -30,6 +30,7 @@ from inventory_pipeline.features.calendar import (
     weekday_number,
 )
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
+from inventory_pipeline.forecast_shape import HORIZON_DAYS
 from inventory_pipeline.reorder import ReorderConfig
 
 SETTINGS_FILE = "settings.yaml"
@@ -86,19 +87,27 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ShopSettings:
-    """What a shop says about itself; the defaults are generic (no shop's calendar)."""
+    """What a shop says about itself; the defaults are generic (no shop's calendar).
+
+    The policy's defaults are :class:`~inventory_pipeline.reorder.ReorderConfig`'s, the horizon's
+    :data:`~inventory_pipeline.forecast_shape.HORIZON_DAYS`: they are declared there, once.
+    """
 
     name: str = ""  # shown in the UI and reports
     currency: str = "EUR"  # ISO 4217 code of the prices in the exports (a label, never converted)
     first_export_day: date | None = None  # None: the earliest day folder of the landing zone
-    horizon_days: int = 28  # days forecast after each origin (>= longest lead time + review period)
-    service_level: float = 0.95  # target cycle service level of the reorder plan
+    horizon_days: int = HORIZON_DAYS  # days forecast after each origin (>= longest lead time +
+    # review period)
+    service_level: float = ReorderConfig.service_level  # target cycle service level of the plan
     category_service_levels: Mapping[str, float] = field(default_factory=dict)  # prefix -> level
-    review_period_days: int = 1  # days between reorder reviews (1: nightly)
-    holding_cost_rate: float = 0.25  # yearly holding cost as a share of unit cost
+    review_period_days: int = ReorderConfig.review_period_days  # days between reorder reviews
+    holding_cost_rate: float = ReorderConfig.holding_cost_rate  # yearly holding cost as a share
+    # of unit cost
     lead_time_range: tuple[float, float] | None = None  # actual / catalog lead time, uniform
-    # between the two; None: estimated from the inventory snapshots (inventory_pipeline.leadtimes)
-    max_snapshot_age_days: int = 28  # an older inventory snapshot is not planned on
+    # between the two; None: estimated from the inventory snapshots (inventory_pipeline.leadtimes),
+    # where the policy's own default is on time
+    max_snapshot_age_days: int = ReorderConfig.max_snapshot_age_days  # an older inventory
+    # snapshot is not planned on
     events: tuple[EventRule, ...] = ()  # the shop's calendar; none by default
     source: str = ""  # the file these settings came from ("" for the code defaults)
 

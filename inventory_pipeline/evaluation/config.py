@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from inventory_pipeline.forecast_shape import HORIZON_DAYS
 from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.scoring.accuracy import AUTO_ETS, LIGHTGBM, SEASONAL_NAIVE
@@ -31,7 +32,7 @@ class EvaluationConfig:
     # --- rolling origins ---------------------------------------------------------------------
     origin_stride_days: int = 7  # re-forecast every this many days; the forecast of an origin
     # drives the reviews of the following days until the next origin (1 = daily re-forecasting)
-    horizon_days: int = 28  # H when no model is evaluated (else the model's own H)
+    horizon_days: int = HORIZON_DAYS  # H when no model is evaluated (else the model's own H)
 
     # --- forecasters -------------------------------------------------------------------------
     peers: tuple[str, ...] = PEERS  # peers scored next to the model (subset of PEERS)
@@ -46,7 +47,8 @@ class EvaluationConfig:
     service_levels: tuple[float, ...] = (0.60, 0.70, 0.80, 0.85, 0.90, 0.95, 0.98, 0.99)
     # the trade-off curve: the usual targets 0.80..0.99, plus 0.60 and 0.70 so that the curves
     # of forecasters with different calibration overlap in fill rate (equal-fill comparison)
-    headline_service_level: float = 0.95  # the target of the headline table (the policy default)
+    headline_service_level: float = ReorderConfig.service_level  # the target of the headline
+    # table: the policy's default
     fill_rate_targets: tuple[float, ...] = (0.80, 0.85, 0.90, 0.95)  # stock needed to reach these
     lead_time_jitter: float = 0.0  # extra supplier delay up to this share of the lead time
     # (uniform, the same draws for every forecaster); 0 = deliveries exactly on the lead time

@@ -36,18 +36,14 @@ from inventory_pipeline.evaluation.leadtime import (
 from inventory_pipeline.evaluation.peers import MEAN, lightgbm_forecast
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.forecast_shape import level_index
 from inventory_pipeline.forecasting import ModelRef, forecast_day
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.scoring.accuracy import AUTO_ETS, LIGHTGBM, ORACLE, SEASONAL_NAIVE
 from inventory_pipeline.scoring.truth import Truth, nb_quantiles
-from inventory_pipeline.training import (
-    PIPELINE_QUANTILES,
-    baseline_forecasts,
-    history_rows,
-    level_index,
-)
+from inventory_pipeline.training import baseline_forecasts, history_rows
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows, samples_from_features, select
 
@@ -106,7 +102,7 @@ def evaluation_origins(start: date, end: date, stride_days: int) -> tuple[date, 
 
 def cumulative_levels(cfg: EvaluationConfig) -> np.ndarray:
     """Levels at which the peers' and the oracle's lead-time quantiles are computed."""
-    return np.array(sorted(set(PIPELINE_QUANTILES) | set(cfg.service_levels) | {0.5}))
+    return np.array(sorted(set(ModelConfig.quantiles) | set(cfg.service_levels) | {0.5}))
 
 
 def _grid(frame: pl.DataFrame, skus: list[str], horizon: int, columns: Sequence[str]) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inventory_pipeline.features.calendar import EventRule
+from inventory_pipeline.forecast_shape import HORIZON_DAYS
 
 
 @dataclass(frozen=True)
@@ -12,7 +13,7 @@ class FeatureConfig:
     """Windows, sizes and lists the feature SQL and the as-of reader are parameterised with."""
 
     history_days: int = 365  # demand history returned by features_as_of (days up to and incl. D)
-    horizon_days: int = 28  # known-future window D+1..D+H returned by features_as_of
+    horizon_days: int = HORIZON_DAYS  # known-future window D+1..D+H returned by features_as_of
     review_windows: tuple[int, ...] = (7, 28, 90)  # rolling review-signal windows, in days
     negative_max_rating: int = 2  # ratings <= this count as negative reviews
     snippet_count: int = 3  # most recent review snippets in a product document

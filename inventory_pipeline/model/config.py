@@ -1,5 +1,7 @@
-"""The one place every tunable number of the demand model lives.
+"""The one place every tunable number of the demand model lives, with the pipeline's values.
 
+Each field's default is the value the pipeline trains with (docs/model.md has the benchmarks
+behind them); a run changes a field explicitly (``TrainingConfig.model_overrides``, run config).
 A :class:`ModelConfig` is saved as JSON next to the weights, so a loaded model is rebuilt with
 exactly the numbers it was trained with.
 """
@@ -12,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal
+
+from inventory_pipeline.forecast_shape import HORIZON_DAYS
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
 FINETUNE_STRATEGIES: tuple[str, ...] = ("frozen", "top_k", "lora", "full")
@@ -58,6 +62,15 @@ RETIRED_LAUNCH_FIELDS = (  # the fixed-form launch curve's grid search; ignored 
     "launch_dispersion_grid",
     "launch_fit_draws",
 )
+ADDED_SWITCHED_OFF: dict[str, Any] = {  # fields added after the first saved models, with the
+    # value that switches each off: a saved config without one was trained without it
+    "zero_below": 0.0,
+    "text_dropout": 0.0,
+    "text_min_launch_age_days": 0.0,
+    "prior_offset_feature": None,
+    "prior_excluded_static": (),
+    "launch_curve": False,
+}
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 LAUNCH_CURVE_INPUTS = {  # what the launch curve reads (model/launch.py), by input kind
     "future_covariates": (
@@ -83,8 +96,11 @@ class ModelConfig:
 
     # --- sample shapes -------------------------------------------------------------------------
     history_days: int = 56  # L: days of history the model sees before the forecast origin
-    horizon_days: int = 28  # H: days forecast after the origin (horizons 1..H)
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)  # Q levels, strictly increasing in (0, 1)
+    horizon_days: int = HORIZON_DAYS  # H: days forecast after the origin (horizons 1..H); the
+    # pipeline trains with the shop's forecast.horizon_days
+    quantiles: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)  # Q levels,
+    # strictly increasing in (0, 1): the published p10 / p50 / p90 (forecast_shape) plus the
+    # upper tail the reorder policy interpolates for service levels 0.80 .. 0.99
     history_covariates: tuple[str, ...] = DEFAULT_HISTORY_COVARIATES  # per-day history channels
     future_covariates: tuple[str, ...] = DEFAULT_FUTURE_COVARIATES  # per-day known-future channels
     static_features: tuple[str, ...] = DEFAULT_STATIC_FEATURES  # per-sample static features
@@ -93,7 +109,8 @@ class ModelConfig:
     use_text: bool = True  # False removes the text tower (ablation: history + covariates only)
     encoder_path: str | None = None  # local HF model folder; None = bundled all-MiniLM-L6-v2
     max_tokens: int = 64  # product documents are truncated / padded to this many tokens
-    finetune: FinetuneStrategy = "frozen"  # frozen | top_k | lora | full
+    finetune: FinetuneStrategy = "frozen"  # frozen | top_k | lora | full; frozen: the text
+    # prior comes from cached embeddings (docs/model.md)
     top_k_layers: int = 2  # "top_k": number of top transformer layers that are trained
     lora_r: int = 8  # "lora": adapter rank
     lora_alpha: int = 16  # "lora": adapter scaling numerator (scale = alpha / r)
@@ -107,29 +124,38 @@ class ModelConfig:
     dropout: float = 0.1  # dropout in the fusion / head MLPs
     max_scaled_input: float = 20.0  # scaled history units are clipped here (outlier days)
     season_days: int = 7  # each future day also sees the mean of history days this far apart
-    post_promotion_days: int = 14  # the after-discount channels look back this many days (at most L)
-    zero_below: float = 0.0  # predicted quantiles under this many units are reported as 0:
-    # demand comes in whole units and the softplus head only approaches 0 (0.0 = off)
+    post_promotion_days: int = 14  # the after-discount channels look back this many days
+    # (at most L)
+    zero_below: float = 0.05  # predicted quantiles under this many units are reported as 0:
+    # demand comes in whole units and the softplus head only approaches 0 (0.0 = off); p10 of
+    # slow movers is then 0 units, not 0.003, and intervals cover zero days
 
     # --- per-SKU scale -------------------------------------------------------------------------
     scale_epsilon: float = 0.01  # units/day added to the history mean before the floor
     scale_floor: float = 0.25  # units/day; keeps scaled targets of slow movers bounded
     scale_prior_days: float = 7.0  # pseudo-days of the text prior when shrinking the history mean
     scale_loss_weight: float = 0.1  # weight of the log-scale regression that trains the prior
-    text_dropout: float = 0.0  # training only: share of samples whose text vector is zeroed, so
+    text_dropout: float = 0.5  # training only: share of samples whose text vector is zeroed, so
     # the towers cannot lean on a product's unique document to learn its level by heart
-    text_min_launch_age_days: float = 0.0  # products launched fewer days than this before the
+    # (docs/model.md, "Cold start, second round")
+    text_min_launch_age_days: float = 56.0  # products launched fewer days than this before the
     # origin, or not launched yet, are read without their text (training and serving): a new
-    # product's document is unlike any the towers learned levels from. Needs the static feature
-    # "days_since_launch_log1p"; 0 reads every product's text
-    prior_offset_feature: str | None = None  # static feature in log units/day the prior is
-    # relative to (the category's current level): prior = exp(feature + learned offset)
-    prior_excluded_static: tuple[str, ...] = ()  # static features the prior does not see (e.g.
-    # launch age: the prior then predicts the established level and the decoder the launch ramp)
+    # product's document is unlike any the towers learned levels from; on three seeds cold start
+    # WQL 0.615 against 0.633 (docs/model.md, "Cold start, third round"). Needs the static
+    # feature "days_since_launch_log1p"; 0 reads every product's text
+    prior_offset_feature: str | None = "category_recent_log"  # static feature in log units/day
+    # the prior is relative to (the category's current level): prior = exp(feature + offset)
+    prior_excluded_static: tuple[str, ...] = (  # static features the prior does not see: it
+        # predicts the established level, and the launch ramp is left to the decoder
+        "days_since_launch_log1p",
+        "history_length_log1p",
+    )
 
     # --- launch curve (model/launch.py) --------------------------------------------------------
-    launch_curve: bool = False  # forecast young products with the fitted launch curve instead of
-    # the network: products launched fewer than launch_max_age_days before the origin, or later
+    launch_curve: bool = True  # forecast young products with the fitted launch curve instead of
+    # the network: products launched fewer than launch_max_age_days before the origin, or later,
+    # if the curve learned from the shop's launches is not worse than the network on the
+    # validation launches, daily and cumulative (docs/model.md, "Cold start, fifth round")
     launch_max_age_days: float = 56.0  # the launch curve's reach, days since launch at the origin
     launch_age_buckets: tuple[float, ...] = (  # first day (days since launch, launch day = 1)
         # of each bucket of the learned launch profile; the last bucket is open-ended. Daily at
@@ -158,22 +184,24 @@ class ModelConfig:
     cumulative_censoring: CensoringMode = "lower_bound"  # day-sums with a stockout: see losses.py
 
     # --- optimisation --------------------------------------------------------------------------
-    batch_size: int = 32  # training samples per step
+    batch_size: int = 64  # training samples per step
     eval_batch_size: int = 256  # samples per forward pass in validation and prediction
-    max_epochs: int = 30  # upper bound on passes over the training samples
-    learning_rate: float = 1e-3  # peak AdamW learning rate of the non-encoder parameters
+    max_epochs: int = 12  # upper bound on passes over the training samples; early stopping
+    # usually ends earlier
+    learning_rate: float = 2e-3  # peak AdamW learning rate of the non-encoder parameters
     encoder_learning_rate: float = 1e-4  # peak learning rate of trainable encoder parameters
     weight_decay: float = 0.01  # AdamW decoupled weight decay on matrices (not biases / norms)
     warmup_fraction: float = 0.05  # share of all steps spent in linear warm-up
     min_lr_fraction: float = 0.1  # cosine decay ends at this fraction of the peak rate
     grad_clip: float = 1.0  # max global gradient norm
-    patience: int = 4  # epochs without validation improvement before stopping
+    patience: int = 3  # epochs without validation improvement before stopping
     min_delta: float = 1e-4  # smallest validation-loss decrease that counts as improvement
 
     # --- runtime -------------------------------------------------------------------------------
     seed: int = 1337  # seeds python, numpy and torch; same seed -> identical weights
-    num_threads: int = 2  # torch intra-op threads; 1 if other jobs share the 2 cores (2 threads
-    # on a busy core wait for each other and can run many times slower than 1)
+    num_threads: int = 1  # torch intra-op threads: the small towers gain nothing from a 2nd
+    # thread, and on a busy 2-core machine 2 threads wait for each other and can run many times
+    # slower than 1
     bf16_autocast: bool = True  # bf16 autocast for the encoder when the CPU supports it
     deterministic: bool = True  # torch.use_deterministic_algorithms in training and prediction
 
@@ -208,7 +236,7 @@ class ModelConfig:
                 f"cumulative_censoring={self.cumulative_censoring!r}; use one of {CENSORING_MODES}."
             )
         qs = self.quantiles
-        if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in zip(qs, qs[1:])):
+        if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in pairwise(qs)):
             raise ValueError(f"quantiles={qs} must be strictly increasing values inside (0, 1).")
         for name in (
             "history_days", "horizon_days", "max_tokens", "d_model", "batch_size", "season_days",
@@ -312,8 +340,9 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, text: str) -> ModelConfig:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`; a field the saved config predates reads as switched off
+        (``ADDED_SWITCHED_OFF``), the way that model was trained, not as today's default."""
+        return cls.from_dict({**ADDED_SWITCHED_OFF, **json.loads(text)})
 
 
 def replace(config: ModelConfig, **changes: Any) -> ModelConfig:

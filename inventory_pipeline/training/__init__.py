@@ -41,13 +41,7 @@ from inventory_pipeline.training.backtest import (
     backtest_inputs,
     baseline_forecasts,
 )
-from inventory_pipeline.training.config import (
-    PIPELINE_QUANTILES,
-    SCORED_LEVELS,
-    SegmentConfig,
-    TrainingConfig,
-    level_index,
-)
+from inventory_pipeline.training.config import SegmentConfig, TrainingConfig
 from inventory_pipeline.training.history import history_rows
 from inventory_pipeline.training.plan import TrainingPlan, make_plan, plan_origins
 from inventory_pipeline.training.plots import (
@@ -72,8 +66,6 @@ __all__ = [
     "LIGHTGBM",
     "MODEL",
     "ORACLE",
-    "PIPELINE_QUANTILES",
-    "SCORED_LEVELS",
     "SEASONAL_NAIVE",
     "TEXT_ABLATION",
     "AblationResult",
@@ -92,7 +84,6 @@ __all__ = [
     "fan_charts_png",
     "gap_closed",
     "gap_table",
-    "level_index",
     "history_rows",
     "load_windows",
     "loss_curves_png",

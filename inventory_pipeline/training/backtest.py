@@ -28,13 +28,10 @@ import polars as pl
 from inventory_pipeline.baselines import baseline_forecast
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.forecast_shape import level_index
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.peers import lightgbm_forecast
-from inventory_pipeline.training.config import (
-    DEFAULT_TRAINING_CONFIG,
-    TrainingConfig,
-    level_index,
-)
+from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
 from inventory_pipeline.training.history import check_history, history_rows
 from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.scoring.accuracy import (

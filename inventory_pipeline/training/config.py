@@ -1,8 +1,8 @@
-"""The one place every number of a retraining run lives: origins, model overrides, segments.
+"""The one place every number of a retraining run lives: origins, backtest, segments.
 
-The model's own numbers stay in :class:`~inventory_pipeline.model.ModelConfig`; a training run
-starts from its defaults and applies :attr:`TrainingConfig.model_overrides`, the values tuned for
-the pipeline (see docs/model.md for the benchmark behind them).
+The model's own numbers, with the values the pipeline trains with, live in
+:class:`~inventory_pipeline.model.ModelConfig`; :attr:`TrainingConfig.model_overrides` changes
+some of them for one run (none by default).
 """
 
 from __future__ import annotations
@@ -14,38 +14,10 @@ from typing import Any
 
 from inventory_pipeline.baselines import BaselineConfig
 from inventory_pipeline.features.calendar import EventRule
+from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
 from inventory_pipeline.model.config import ModelConfig, with_events
 from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.scoring.segments import SegmentConfig
-
-# Published daily quantiles of the forecasts table (p10 / p50 / p90): every method is scored on
-# exactly these levels, and the model must predict them.
-SCORED_LEVELS: tuple[float, float, float] = (0.1, 0.5, 0.9)
-
-# Quantile levels of the pipeline's model: the published p10 / p50 / p90 plus the upper tail the
-# reorder policy interpolates for service levels 0.80 .. 0.99.
-PIPELINE_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
-
-DEFAULT_MODEL_OVERRIDES: dict[str, Any] = {
-    "quantiles": PIPELINE_QUANTILES,
-    "finetune": "frozen",  # the text prior comes from cached embeddings; see docs/model.md
-    "max_epochs": 12,  # early stopping usually ends earlier
-    "patience": 3,
-    "batch_size": 64,
-    "learning_rate": 2e-3,
-    "num_threads": 1,  # the small towers gain nothing from a 2nd thread on a busy 2-core box
-    "zero_below": 0.05,  # p10 of slow movers is 0 units, not 0.003: intervals cover zero days
-    # the scale prior predicts the established level; the launch ramp is left to the decoder
-    "prior_excluded_static": ("days_since_launch_log1p", "history_length_log1p"),
-    "prior_offset_feature": "category_recent_log",
-    "text_dropout": 0.5,  # hide half the training samples' text, or the towers learn products'
-    # levels by heart from their unique documents (docs/model.md, "Cold start, second round")
-    "text_min_launch_age_days": 56.0,  # new products are forecast without their text: on
-    # three seeds cold start WQL 0.615 against 0.633 (docs/model.md, "Cold start, third round")
-    "launch_curve": True,  # products in their first 56 days are forecast by the launch curve
-    # learned from the shop's launches (model/launch.py) if it is not worse than the network on
-    # the validation launches, daily and cumulative (docs/model.md, "Cold start, fifth round")
-}
 
 
 @dataclass(frozen=True)
@@ -63,20 +35,20 @@ class TrainingConfig:
     # retraining runs stay under <warehouse>/training/runs; older ones are removed
 
     # --- model -------------------------------------------------------------------------------
-    model_overrides: dict[str, Any] = field(
-        default_factory=lambda: dict(DEFAULT_MODEL_OVERRIDES)
-    )  # ModelConfig fields changed from the model's defaults; a dict given here replaces
-    # DEFAULT_MODEL_OVERRIDES (spread it in to keep the pipeline's values)
+    model_overrides: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields this run
+    # changes from the model's defaults (the pipeline's values); empty: none
 
     # --- backtest ----------------------------------------------------------------------------
-    scored_levels: tuple[float, float, float] = SCORED_LEVELS  # WQL levels; (lo, mid, hi)
+    scored_levels: tuple[float, float, float] = PUBLISHED_LEVELS  # WQL levels; (lo, mid, hi)
     baseline_history_days: int = 365  # history the baselines get, as known on each origin
-    baseline_jobs: int = 1  # statsforecast worker processes (1 on a shared 2-core machine)
+    baseline_jobs: int = BaselineConfig.n_jobs  # statsforecast worker processes
     baselines: tuple[str, ...] = ("seasonal_naive", "auto_ets", "lightgbm")  # scored next to
-    # the model; the gate's best baseline and the gap closed use the lowest WQL among them
+    # the model (of seasonal_naive, auto_ets, lightgbm); the gate's best baseline and the gap
+    # closed use the lowest WQL among them
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)  # the LightGBM peer
-    baseline_max_history_multiple: float = 5.0  # a statistical baseline forecasting more than
-    # this many times a SKU's largest history day blew up: that SKU falls back (baselines.py)
+    baseline_max_history_multiple: float = BaselineConfig.max_history_multiple  # a statistical
+    # baseline forecasting more than this many times a SKU's largest history day blew up: that
+    # SKU falls back (baselines.py)
     absurd_wql_ratio: float = 10.0  # a baseline whose WQL exceeds this many times the
     # reference (min of seasonal naive and the zero forecast) is flagged and left out of the gate
     segments: SegmentConfig = SegmentConfig()
@@ -121,8 +93,9 @@ class TrainingConfig:
         events: Sequence[EventRule] = (),
         **changes: Any,
     ) -> ModelConfig:
-        """``base`` (default: ModelConfig()) with the overrides and then ``changes`` applied, and
-        one event channel per rule of ``events`` (the shop's ``FeatureConfig.events``).
+        """``base`` (default: ModelConfig(), the pipeline's values) with the overrides and then
+        ``changes`` applied, and one event channel per rule of ``events`` (the shop's
+        ``FeatureConfig.events``).
 
         Raises if the result lacks a scored level: the backtest and the forecasts table need them.
         """
@@ -156,23 +129,6 @@ class TrainingConfig:
             k: list(v) if isinstance(v, tuple) else v for k, v in self.model_overrides.items()
         }
         return values
-
-
-def level_index(quantiles: tuple[float, ...], level: float) -> int:
-    """Position of ``level`` in ``quantiles`` (exact up to float noise)."""
-    for i, q in enumerate(quantiles):
-        if abs(q - level) < 1e-9:
-            return i
-    raise ValueError(
-        f"quantile level {level} is not among the model's levels {quantiles}; the backtest and "
-        f"the forecasts table need it. Add it to ModelConfig.quantiles and retrain."
-    )
-
-
-def check_levels(quantiles: tuple[float, ...], levels: tuple[float, ...]) -> None:
-    """Raise when any of ``levels`` is missing from ``quantiles``."""
-    for level in levels:
-        level_index(quantiles, level)
 
 
 DEFAULT_TRAINING_CONFIG = TrainingConfig()  # the pipeline's defaults (immutable)

@@ -23,6 +23,7 @@ import polars as pl
 
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
+from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS
 from inventory_pipeline.forecasting import ModelRef
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.reorder import ReorderConfig, quantile_at, round_order, service_levels
@@ -32,7 +33,6 @@ from inventory_pipeline.windows import samples_from_features
 
 PROMOTION_SCENARIOS = "promotion_scenarios"
 RANKING_SQL = "whatif/scenario_ranking"
-PUBLISHED_LEVELS = (0.1, 0.5, 0.9)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import polars as pl
 
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
+from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.whatif.answer import forecast_arm
@@ -40,7 +41,8 @@ class UpliftBacktestConfig:
 
     baseline_days: int = 28  # the SKU's recent level: mean units of this many days before
     discount_band: float = 5.0  # past promotions within this many points count as "that discount"
-    interval: tuple[float, float] = (0.1, 0.9)  # the uplift interval whose coverage is reported
+    interval: tuple[float, float] = (PUBLISHED_LEVELS[0], PUBLISHED_LEVELS[-1])  # the uplift
+    # interval whose coverage is reported: the published p10..p90
     dip_days: int = 14  # the dip is measured over this many days after the end (inside the horizon)
 
 

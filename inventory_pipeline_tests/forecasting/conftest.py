@@ -51,8 +51,10 @@ class Shop:
 def tiny_config() -> ModelConfig:
     return ModelConfig(
         history_days=14, horizon_days=14, quantiles=QUANTILES, d_model=16, max_epochs=2,
-        batch_size=64, num_threads=1, bf16_autocast=False, patience=1,
-    )
+        batch_size=64, num_threads=1, bf16_autocast=False, patience=1, learning_rate=1e-3,
+        zero_below=0.0, text_dropout=0.0, text_min_launch_age_days=0.0,
+        prior_offset_feature=None, prior_excluded_static=(), launch_curve=False,
+    )  # fmt: skip
 
 
 def build_warehouse(root: Path, days: int = DAYS) -> tuple[Path, Warehouse]:

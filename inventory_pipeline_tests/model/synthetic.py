@@ -15,10 +15,12 @@ CATEGORIES = ("kitchen/cookware", "garden/tools", "toys/puzzles")
 
 
 def small_config(**changes: object) -> ModelConfig:
-    """A fast config: short windows, small network, few tokens."""
+    """A fast config: short windows, small network, few tokens; the network alone reads every
+    product's text (no launch curve, no text dropout or age gate, a plain scale prior)."""
     values: dict[str, object] = dict(
         history_days=14,
         horizon_days=7,
+        quantiles=(0.1, 0.5, 0.9),
         max_tokens=24,
         d_model=16,
         batch_size=16,
@@ -27,6 +29,12 @@ def small_config(**changes: object) -> ModelConfig:
         patience=2,
         learning_rate=3e-3,
         num_threads=1,  # tiny tensors: one thread is as fast and immune to busy neighbours
+        zero_below=0.0,
+        text_dropout=0.0,
+        text_min_launch_age_days=0.0,
+        prior_offset_feature=None,
+        prior_excluded_static=(),
+        launch_curve=False,
     )
     values.update(changes)
     return ModelConfig(**values)  # type: ignore[arg-type]

@@ -23,7 +23,6 @@ from inventory_pipeline.model import DemandForecaster, ModelConfig
 from inventory_pipeline.model.config import event_channel
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.training import TrainingConfig, build_splits, plan_origins, read_demand
-from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import samples_from_features
@@ -42,7 +41,6 @@ CFG = TrainingConfig(
     min_history_days=14,
     baseline_history_days=30,
     model_overrides={
-        **DEFAULT_MODEL_OVERRIDES,
         "history_days": 14,
         "horizon_days": 7,
         "quantiles": (0.1, 0.5, 0.9),

@@ -52,7 +52,6 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
-from inventory_pipeline.training.config import DEFAULT_MODEL_OVERRIDES
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.scoring.accuracy import build_result, fallback_counts, flag_baselines
 from inventory_pipeline.warehouse import Warehouse
@@ -73,7 +72,6 @@ CFG = TrainingConfig(
         n_estimators=15, min_child_samples=5, lags=(1, 7), rolling_windows=(7,)
     ),
     model_overrides={
-        **DEFAULT_MODEL_OVERRIDES,
         "history_days": 14,
         "horizon_days": 7,
         "quantiles": (0.1, 0.5, 0.9, 0.95),

@@ -64,6 +64,8 @@ def promo_config() -> ModelConfig:
     return ModelConfig(
         history_days=14, horizon_days=14, quantiles=QUANTILES, d_model=16, max_epochs=12,
         batch_size=32, num_threads=1, bf16_autocast=False, patience=12, learning_rate=5e-3,
+        zero_below=0.0, text_dropout=0.0, text_min_launch_age_days=0.0,
+        prior_offset_feature=None, prior_excluded_static=(), launch_curve=False,
     )  # fmt: skip
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
+import pydantic
 from tqdm import tqdm
 
-from inventory_pipeline import buyer, forecasting, invariants, plots, tracking
+from inventory_pipeline import buyer, forecasting, invariants, overrides, plots, tracking
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
 from inventory_pipeline.defs.forecasting.freshness import DEFAULT_DEADLINE
 from inventory_pipeline.defs.ingest.assets import CATALOG_POOL, partition_days
@@ -58,26 +59,22 @@ def _fan_skus(rows: pl.DataFrame) -> list[str]:
     return [totals["sku"][round(i * step)] for i in range(_FAN_SKUS)]
 
 
-class ReorderPlanConfig(dg.Config):
-    """Overrides of the reorder policy for one run; an unset field takes the shop's settings."""
-
-    service_level: float | None = None  # target cycle service level (settings: service_level)
-    category_service_levels: dict[str, float] | None = None  # category prefix -> service level
-    use_cost_ratio: bool = False  # critical fractile from margin vs holding cost instead
-    holding_cost_rate: float | None = None  # yearly holding cost as a share of unit cost
-    review_period_days: int | None = None  # days between reviews (settings: 1, nightly)
-
+class _PolicyOverrides(dg.Config):
     def policy(self, settings: ShopSettings) -> ReorderConfig:
         """The reorder policy: the shop's settings, with this run's explicit values on top."""
-        names = (
-            "service_level", "category_service_levels", "holding_cost_rate", "review_period_days",
-        )  # fmt: skip
-        changes = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-        if "category_service_levels" in changes:
-            changes["category_service_levels"] = dict(changes["category_service_levels"])
         return dataclasses.replace(
-            settings.reorder_config(), use_cost_ratio=self.use_cost_ratio, **changes
+            settings.reorder_config(), **overrides.given(self, ReorderConfig)
         )
+
+
+ReorderPlanConfig = pydantic.create_model(
+    "ReorderPlanConfig",
+    __base__=_PolicyOverrides,
+    __module__=__name__,
+    __doc__="Overrides of the reorder policy for one run: one optional field per field of "
+    "ReorderConfig; an empty field takes the shop's settings (else the policy's default).",
+    **overrides.optional_fields(ReorderConfig),
+)
 
 
 class AccuracyConfig(dg.Config):

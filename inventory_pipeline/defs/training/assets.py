@@ -19,9 +19,10 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+import pydantic
 from mlflow.tracking import MlflowClient
 
-from inventory_pipeline import plots, tracking
+from inventory_pipeline import overrides, plots, tracking
 from inventory_pipeline.config import ground_truth_folder
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
 from inventory_pipeline.defs.pools import RETRAIN_POOL
@@ -31,35 +32,20 @@ from inventory_pipeline.defs.resources import (
     WarehouseResource,
 )
 from inventory_pipeline.defs.training.checks import gate_check_result, gate_check_spec
+from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import retrain
 from inventory_pipeline.training.config import TrainingConfig
 
 
-class TrainingRunConfig(dg.Config):
-    """Knobs of one retraining run; a field left empty (None) keeps the pipeline's default
-    (inventory_pipeline.training.config.TrainingConfig), the horizon the shop's settings.
-
-    Give every training asset the same values (``inventory-pipeline train`` does).
-    """
-
-    finetune: str | None = None  # frozen | top_k | lora | full
-    max_epochs: int | None = None  # upper bound on passes over the training samples
-    seed: int | None = None  # seeds python, numpy and torch (same seed, same weights)
-    horizon_days: int | None = None  # days forecast per origin (settings: forecast.horizon_days)
-    history_days: int | None = None  # days of history the model sees before each origin
-    d_model: int | None = None  # width of the model's towers
-    batch_size: int | None = None  # training samples per step
-    learning_rate: float | None = None  # peak learning rate of the non-encoder parameters
-    num_threads: int | None = None  # torch threads
-    backtest_days: int | None = None  # the backtest scores target days in the last N days
-    backtest_stride: int | None = None  # days between backtest origins
-    validation_origins: int | None = None  # early-stopping origins before the backtest
-    train_stride: int | None = None  # days between training origins
-    min_history_days: int | None = None  # exported days a training origin needs behind it
-    baselines: list[str] | None = None  # of seasonal_naive, auto_ets, lightgbm
-    truth_dir: str = ""  # a generated shop's ground truth; empty: <data root>/ground_truth if any
-    until: str = ""  # YYYY-MM-DD: train as of this past export day; empty: the latest export
+class _TrainingRun(dg.Config):
+    truth_dir: str = pydantic.Field(
+        "",
+        description="ground truth of a generated shop; empty: <data root>/ground_truth if present",
+    )
+    until: str = pydantic.Field(
+        "", description="YYYY-MM-DD: train as of this past export day; empty: the latest export"
+    )
 
     def until_day(self) -> date | None:
         """``until`` as a date (None when unset), with an actionable error for a bad value."""
@@ -78,6 +64,19 @@ class TrainingRunConfig(dg.Config):
         """The run's training config; the model's horizon is the shop's unless set here."""
         horizon = settings.horizon_days if settings is not None else None
         return retrain.training_config(self.given(), horizon)
+
+
+TrainingRunConfig = pydantic.create_model(
+    "TrainingRunConfig",
+    __base__=_TrainingRun,
+    __module__=__name__,
+    __doc__="Knobs of one retraining run, one optional field per ModelConfig or TrainingConfig "
+    "field it may change; a field left empty keeps the pipeline's default, the horizon the "
+    "shop's settings. Give every training asset the same values (`inventory-pipeline train` "
+    "does).",
+    **overrides.optional_fields(ModelConfig, ("finetune", *retrain.MODEL_FIELDS)),
+    **overrides.optional_fields(TrainingConfig, retrain.TRAINING_FIELDS),
+)
 
 
 def _upstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> dict[str, Any]:
