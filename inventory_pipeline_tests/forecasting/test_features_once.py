@@ -20,7 +20,7 @@ from dagster._core.storage.tags import (
 )
 from polars.testing import assert_frame_equal
 
-from inventory_pipeline import forecasting, tracking
+from inventory_pipeline import forecasting, invariants, tracking
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.forecasting import assets as forecasting_assets
 from inventory_pipeline.defs.resources import ShopSettingsResource, WarehouseResource
@@ -118,3 +118,13 @@ def test_a_feature_set_narrowed_equals_the_one_read_with_that_window(
         assert_frame_equal(narrow.frames()[name], frame, check_exact=True)
     with pytest.raises(ValueError, match="history_days >= 41"):
         forecasting.narrowed(wide, 41)
+
+
+def test_the_catalogs_of_a_run_read_at_once_equal_each_days_own(shop: Shop) -> None:
+    days = [START + timedelta(days=k) for k in (0, 5, 20, 40, 69)]
+    catalogs = invariants.catalogs_as_known(shop.warehouse, days)
+    assert list(catalogs) == days
+    for day in days:
+        assert catalogs[day] == invariants.catalog_as_known(shop.warehouse, day)
+    # the catalog moves over the shop's life (launches, discontinuations): each day is its own
+    assert len({(c.known, c.discontinued) for c in catalogs.values()}) > 1
