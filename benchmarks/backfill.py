@@ -91,7 +91,11 @@ def cli() -> list[str]:
 
 
 def run_command(
-    args: list[str], env: dict[str, str], log: Path, command: list[str] | None = None
+    args: list[str],
+    env: dict[str, str],
+    log: Path,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
 ) -> dict[str, Any]:
     """Runs ``inventory-pipeline <args>``; wall time, peak RSS of that process, load averages."""
     print(f"$ inventory-pipeline {' '.join(args)}  (load {loadavg()})", file=sys.stderr, flush=True)
@@ -99,7 +103,7 @@ def run_command(
     started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            (command or cli()) + args, env=env, stdout=out, stderr=subprocess.STDOUT
+            (command or cli()) + args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
         )
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
@@ -343,14 +347,15 @@ def compare(data: Path, env_for: Any, days: list[date], commit: str, rounds: int
             work = OUT / f"compare-{label}-{start}_{end}"
             warehouse = fresh_work(data, work)
             env = env_for(work, warehouse) | {"PYTHONPATH": str(code)}
-            where = subprocess.run(
+            where = subprocess.run(  # run from the work folder: -m and -c put the cwd first
                 [sys.executable, "-c", "import inventory_pipeline as p; print(p.__file__)"],
-                env=env, capture_output=True, text=True, check=True,
+                env=env, capture_output=True, text=True, check=True, cwd=work,
             ).stdout.strip()  # fmt: skip
             if not Path(where).resolve().is_relative_to(code.resolve()):
                 raise SystemExit(f"{label} code imports {where}, not {code}")
             log = work / "logs" / f"backfill-round{r + 1}.log"
-            result = run_command(args, env, log, [sys.executable, "-m", "inventory_pipeline.cli"])
+            command = [sys.executable, "-m", "inventory_pipeline.cli"]
+            result = run_command(args, env, log, command, cwd=work)
             if result["exit_code"] != 0:
                 raise SystemExit(f"the {label} backfill failed; see {log}")
             result |= {
@@ -547,14 +552,19 @@ def main() -> int:
     days = [start + timedelta(days=i) for i in range(args.days)]
 
     def env_for(work: Path, warehouse: Path) -> dict[str, str]:
-        return base_env | {
-            "INVENTORY_DATA_DIR": str(work),
-            "INVENTORY_LANDING_DIR": str(data / "landing"),
-            "INVENTORY_WAREHOUSE_DIR": str(warehouse),
-            "MLFLOW_TRACKING_URI": os.environ.get("MLFLOW_TRACKING_URI")
-            or f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
-            "DAGSTER_HOME": str(work / "dagster_home"),
-        }
+        shop = {"INVENTORY_SETTINGS": str(data / "settings.yaml")}  # the shop's events, if any
+        return (
+            base_env
+            | ({} if "INVENTORY_SETTINGS" in base_env else shop)
+            | {
+                "INVENTORY_DATA_DIR": str(work),
+                "INVENTORY_LANDING_DIR": str(data / "landing"),
+                "INVENTORY_WAREHOUSE_DIR": str(warehouse),
+                "MLFLOW_TRACKING_URI": os.environ.get("MLFLOW_TRACKING_URI")
+                or f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
+                "DAGSTER_HOME": str(work / "dagster_home"),
+            }
+        )
 
     if args.compare_to:
         results["compare"] = compare(data, env_for, days, args.compare_to, args.rounds)

@@ -3,6 +3,13 @@
 Plain Python over the warehouse; the Dagster assets in ``defs/forecasting`` are thin glue. The
 forecast for day D reads only :func:`features_as_of` D (nothing exported after D) through the
 same window builder the model was trained with.
+
+Each origin's features are read once a night (:func:`read_features`: the model's window, or the
+plan's if longer). The forecast narrows them to the model's window, the plan to its lookback
+(:func:`narrowed`, exact: a day's history row does not depend on the window it is read in); the
+nightly job's forecast step stages the plan's part (:func:`write_plan_features`), since the plan
+is a step of its own. Without a feature set, :func:`forecast_day` and
+:func:`load_day_forecast` read their own (what tools and tests call).
 """
 
 from __future__ import annotations
