@@ -305,7 +305,7 @@ def code_of(commit: str) -> tuple[Path, str]:
         shutil.rmtree(code, ignore_errors=True)
         code.mkdir(parents=True)
         archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", sha, "inventory_pipeline"],
+            ["git", "-C", str(REPO), "archive", sha],  # the package links to sql/ and deploy/
             capture_output=True, check=True,
         ).stdout  # fmt: skip
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
