@@ -127,8 +127,17 @@ def with_features(work: Callable[..., T], feature_config: FeatureConfig) -> Call
 def build_shop(
     root: Path, profile: str, seed: int, args: argparse.Namespace, timer: Timer
 ) -> tuple[Warehouse, FeatureConfig]:
-    """Landing zone + truth + settings, raw tables, feature tables (with the shop's events)."""
+    """Landing zone + truth + settings, raw tables, feature tables (with the shop's events).
+
+    With ``--reuse``, a shop this script built before in the same folder (``READY`` marker) is
+    read as it is: generating and ingesting 10,000 SKUs takes longer than retraining them.
+    """
     settings_file = root / "settings.yaml"
+    ready = root / "READY"
+    if args.reuse and ready.is_file():
+        print(f"    reusing the shop in {root}")
+        return Warehouse(root / "warehouse"), shop_feature_config(settings_file)
+    ready.unlink(missing_ok=True)
     timer.run(
         "generate shop",
         lambda: generate_shop(
@@ -152,7 +161,21 @@ def build_shop(
             days = landing_dates(root / "landing", table.name)
             ingest_days(root / "landing", warehouse, table, days)
     timer.run("features", lambda: build_all(warehouse, feature_config))
+    ready.write_text("generated, ingested and featurised by benchmarks/retrain.py\n")
     return warehouse, feature_config
+
+
+def backtest_phases(stages: dict[str, float], total: float) -> dict[str, float]:
+    """Seconds per backtest phase from the time each baseline stage ended (``stages``, in
+    order): the first stage includes the cells and the model's forecasts before it, the last
+    entry is the LightGBM join, the oracle and the scoring."""
+    phases: dict[str, float] = {}
+    previous = 0.0
+    for i, (stage, end) in enumerate(stages.items()):
+        phases[f"cells + model + {stage}" if i == 0 else stage] = round(end - previous, 1)
+        previous = end
+    phases["lightgbm join + oracle + scoring"] = round(total - previous, 1)
+    return phases
 
 
 def gap_rows(result: BacktestResult) -> list[dict[str, Any]]:
@@ -186,6 +209,8 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     timer = Timer()
     print(f"\n=== profile {profile}, seed {seed}: {args.skus} SKUs x {args.days} days in {root}")
     warehouse, feature_config = build_shop(root, profile, seed, args, timer)
+    if args.prepare_only:
+        return {"profile": profile, "seed": seed, "seconds": timer.seconds}
     model_config = with_events(model_config, [e.name for e in feature_config.events])
     stats = shop_stats(root / "truth")
     print(f"    shop {json.dumps(stats, default=str)}")
@@ -194,9 +219,18 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     plan = timer.run("plan", lambda: plan_origins(warehouse, cfg, model_config.horizon_days))
     print(f"    {json.dumps(plan.to_dict())}")
     demand = read_demand(warehouse)
+    windows_start = time.perf_counter()
+
+    def origin_line(i: int, n: int, origin: date) -> None:
+        if i % 10 == 0 or i == n:
+            seconds = time.perf_counter() - windows_start
+            print(f"    windows {i:>3}/{n} as of {origin}  {seconds:7.1f} s")
+
     splits = timer.run(
         "windows",
-        lambda: with_features(build_splits, feature_config)(warehouse, plan, model_config, demand),
+        lambda: with_features(build_splits, feature_config)(
+            warehouse, plan, model_config, demand, on_origin=origin_line, cfg=cfg
+        ),
     )
     print(f"    samples {splits.summary()}")
     inputs = timer.run(
@@ -219,7 +253,18 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         used = "used" if forecaster.launch_curve is not None else "not used"
         print(f"    launch curve ({used}) {history.launch_curve}")
         print(f"    launch curve fitted in {history.launch_fit_seconds:.2f} s")
-    result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
+    stages: dict[str, float] = {}  # stage -> seconds since the backtest started, at its end
+    backtest_start = time.perf_counter()
+
+    def on_progress(stage: str, i: int, n: int) -> None:
+        stages[stage] = time.perf_counter() - backtest_start
+
+    result = timer.run(
+        "backtest",
+        lambda: backtest(forecaster, splits.backtest, inputs, cfg, on_progress=on_progress),
+    )
+    phases = backtest_phases(stages, timer.seconds["backtest"])
+    print(f"    backtest phases (s) {json.dumps(phases)}")
     retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
     print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")
 
@@ -256,6 +301,10 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         "seconds": timer.seconds,
         "retraining_seconds": retrain,
         "lightgbm_seconds": inputs.lightgbm_seconds,
+        "backtest_phases": phases,
+        "launch_fit_seconds": history.launch_fit_seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "load_average": os.getloadavg(),
         "epoch_seconds": epochs,
         "plan": plan.to_dict(),
         "samples": splits.summary(),
@@ -327,6 +376,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse a shop already built in --workdir"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="build the shops (in --workdir) and stop"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write reports, plots, JSON here")
     args = parser.parse_args()
 
@@ -349,6 +404,9 @@ def main() -> None:
             for seed in seeds:
                 runs.append(run_one(profile, seed, base / f"{profile}-seed{seed}", args))
     total = time.perf_counter() - started
+    if args.prepare_only:
+        print(f"\nshops built in {total / 60:.1f} min under {base}")
+        return
     across = across_seeds(runs)
     print(f"\n{len(runs)} runs in {total / 60:.1f} min; peak RSS {peak_rss_mb():.0f} MB")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")

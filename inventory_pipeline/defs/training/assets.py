@@ -254,7 +254,7 @@ def training_windows(
     started = time.perf_counter()
     splits = build_splits(
         wh, plan, model_config, demand, on_origin=on_origin,
-        feature_config=settings.feature_config(),
+        feature_config=settings.feature_config(), cfg=cfg,
     )  # fmt: skip
     run_dir = _run_dir(wh, context.run_id)
     folder = run_dir / "windows"
