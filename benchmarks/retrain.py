@@ -17,10 +17,10 @@ builds the feature tables with the shop's events, then runs the retraining steps
 AutoETS, LightGBM, oracle) -> text ablation. Prints wall and CPU seconds per step, seconds per
 epoch, the windows' progress, the backtest's phases, the peak RSS of this process and the load
 average (other jobs on the machine inflate every wall figure, hardly the CPU ones), the
-backtest table per segment with the share of the baseline-to-oracle WQL gap closed, and at the end one table across runs: per profile
-and segment the model's, the best baseline's and the oracle's WQL and the gap closed, as mean and
-min..max over the seeds. The script only reports: every setting comes from the shop's settings
-file and the training config.
+backtest table per segment with the share of the baseline-to-oracle WQL gap closed, and at the
+end one table across runs: per profile and segment the model's, the best baseline's and the
+oracle's WQL and the gap closed, as mean and min..max over the seeds. The script only
+reports: every setting comes from the shop's settings file and the training config.
 
 "Retraining" (the weekly job's cost) = plan + windows + backtest inputs + fit + backtest; the
 ablation and the shop set-up are reported separately.

@@ -127,8 +127,9 @@ def backtest_inputs(
     trains and forecasts the LightGBM peer (its forecasts are inputs: a champion scored later
     reuses them). Above ``cfg.max_backtest_skus`` SKUs, only the seeded sample the backtest
     windows hold (:func:`~inventory_pipeline.training.windows_io.sku_sample`) is read, and the
-    LightGBM peer learns from it and forecasts it. ``truth_dir`` may be None or missing. ``feature_config``: the
-    shop's feature settings (its events reach the LightGBM peer's calendar); default: the defaults.
+    LightGBM peer learns from it and forecasts it. ``truth_dir`` may be None or missing.
+    ``feature_config``: the shop's feature settings (its events reach the LightGBM peer's
+    calendar); default: the defaults.
     """
     origins = plan.backtest_origins
     if not origins:
