@@ -55,7 +55,9 @@ def _ingest(landing: str, warehouse: str, queue: mp.Queue) -> None:
 
 def measure(landing: Path, workdir: Path) -> dict:
     queue: mp.Queue = mp.get_context("spawn").Queue()
-    proc = mp.get_context("spawn").Process(target=_ingest, args=(str(landing), str(workdir / "wh"), queue))
+    proc = mp.get_context("spawn").Process(
+        target=_ingest, args=(str(landing), str(workdir / "wh"), queue)
+    )
     proc.start()
     result = queue.get()
     proc.join()
@@ -68,8 +70,12 @@ def measure(landing: Path, workdir: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--landing", type=Path, help="existing landing zone (else one is generated)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--landing", type=Path, help="existing landing zone (else one is generated)"
+    )
     parser.add_argument("--skus", type=int, default=300)
     parser.add_argument("--days", type=int, default=745)
     parser.add_argument("--seed", type=int, default=7)
@@ -84,9 +90,18 @@ def main() -> None:
 
             landing = workdir / "landing"
             t0 = time.perf_counter()
-            generate_shop(landing, workdir / "truth", skus=args.skus, days=args.days,
-                          start=date(2024, 1, 1), seed=args.seed, progress=True)
-            print(f"generated {args.skus} SKUs x {args.days} days in {time.perf_counter() - t0:.1f}s")
+            generate_shop(
+                landing,
+                workdir / "truth",
+                skus=args.skus,
+                days=args.days,
+                start=date(2024, 1, 1),
+                seed=args.seed,
+                progress=True,
+            )
+            print(
+                f"generated {args.skus} SKUs x {args.days} days in {time.perf_counter() - t0:.1f}s"
+            )
         result = measure(landing, workdir)
         print(json.dumps(result, indent=2))
     finally:

@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.evaluation.shop_config import evaluation_config, lead_time_estimates
 from inventory_pipeline.evaluation.run import run_evaluation
+from inventory_pipeline.evaluation.shop_config import evaluation_config, lead_time_estimates
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.sampleshop import PROFILES
@@ -97,8 +97,12 @@ def evaluate_shop(root: Path, args: argparse.Namespace) -> pl.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profiles", default="all", help=f"comma list of {sorted(PROFILES)} or all")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--profiles", default="all", help=f"comma list of {sorted(PROFILES)} or all"
+    )
     parser.add_argument("--seeds", type=int, default=1, help="seeds per profile: --seed, +1, ...")
     parser.add_argument("--seed", type=int, default=7, help="first seed")
     parser.add_argument("--skus", type=int, default=300, help="SKUs of every shop")
@@ -120,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{root}")
         table = evaluate_shop(root, args)
         print(table.sort("method", "variant"))
-        frames.append(table.with_columns(pl.lit(root.name).alias("profile"), pl.lit(0).alias("seed")))
+        frames.append(
+            table.with_columns(pl.lit(root.name).alias("profile"), pl.lit(0).alias("seed"))
+        )
     for profile in profiles if not args.shop else []:
         for seed in range(args.seed, args.seed + args.seeds):
             root = args.workdir / f"{profile}-{seed}-{args.skus}x{args.days}"
@@ -129,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                 build_shop(root, profile, seed, args, Timer())
             table = evaluate_shop(root, args)
             print(table.sort("method", "variant"))
-            frames.append(table.with_columns(pl.lit(profile).alias("profile"), pl.lit(seed).alias("seed")))
+            frames.append(
+                table.with_columns(pl.lit(profile).alias("profile"), pl.lit(seed).alias("seed"))
+            )
     every = pl.concat(frames)
     summary = (
         every.group_by("profile", "method", "variant")

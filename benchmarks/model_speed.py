@@ -29,8 +29,19 @@ from inventory_pipeline.model.text import cpu_bf16_supported
 from inventory_pipeline.model.train import make_optimizer
 
 WORDS = [
-    "stainless", "kettle", "cast", "iron", "pan", "garden", "hose", "puzzle", "wooden", "toy",
-    "organic", "tea", "premium",
+    "stainless",
+    "kettle",
+    "cast",
+    "iron",
+    "pan",
+    "garden",
+    "hose",
+    "puzzle",
+    "wooden",
+    "toy",
+    "organic",
+    "tea",
+    "premium",
 ]
 
 
@@ -100,9 +111,15 @@ def main() -> None:
     args = parser.parse_args()
 
     base = ModelConfig(  # the network alone, as these figures were first measured
-        num_threads=args.threads, batch_size=32, quantiles=(0.1, 0.5, 0.9), zero_below=0.0,
-        text_dropout=0.0, text_min_launch_age_days=0.0, prior_offset_feature=None,
-        prior_excluded_static=(), launch_curve=False,
+        num_threads=args.threads,
+        batch_size=32,
+        quantiles=(0.1, 0.5, 0.9),
+        zero_below=0.0,
+        text_dropout=0.0,
+        text_min_launch_age_days=0.0,
+        prior_offset_feature=None,
+        prior_excluded_static=(),
+        launch_curve=False,
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"bf16 kernels on this CPU: {cpu_bf16_supported()}; threads: {base.num_threads}")
@@ -111,9 +128,7 @@ def main() -> None:
     print(f"{'strategy':<8} {'fp32':>8} {'bf16':>8}")
     for strategy in ("frozen", "top_k", "lora", "full"):
         row = [
-            train_step_seconds(
-                replace(base, finetune=strategy, bf16_autocast=bf16), args.steps
-            )
+            train_step_seconds(replace(base, finetune=strategy, bf16_autocast=bf16), args.steps)
             for bf16 in (False, True)
         ]
         print(f"{strategy:<8} {row[0]:>8.3f} {row[1]:>8.3f}")

@@ -11,8 +11,8 @@ D + 1, and reported as a ratio.
 
     .venv/bin/python benchmarks/nightly.py                        # 10,000 SKUs
     .venv/bin/python benchmarks/nightly.py --skus 100000
-    .venv/bin/python benchmarks/nightly.py --reuse                # keep the prepared warehouse + model
-    .venv/bin/python benchmarks/nightly.py --profile              # cProfile each night (top functions)
+    .venv/bin/python benchmarks/nightly.py --reuse             # keep the prepared warehouse + model
+    .venv/bin/python benchmarks/nightly.py --profile           # cProfile each night (top functions)
     .venv/bin/python benchmarks/nightly.py --skus 100000 --ets-skus 10000   # AutoETS on a sample
 
 With ``--ets-skus N`` AutoETS is fitted on a fixed-seed random sample of N of the night's SKUs and

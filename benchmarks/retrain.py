@@ -53,6 +53,7 @@ from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model.config import with_events
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
 from inventory_pipeline.sampleshop.stats import shop_stats
+from inventory_pipeline.scoring.accuracy import BacktestResult
 from inventory_pipeline.training import (
     MODEL,
     TrainingConfig,
@@ -65,7 +66,6 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.fit import fit
-from inventory_pipeline.scoring.accuracy import BacktestResult
 from inventory_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")

@@ -259,4 +259,3 @@ def baseline_forecast(
         "method",
         "fallback",
     ).sort("sku", "horizon")
-

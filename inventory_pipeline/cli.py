@@ -92,8 +92,10 @@ def cmd_sample_shop(args: argparse.Namespace) -> int:
         out, truth, skus=args.skus, days=args.days, start=start, seed=args.seed, progress=True,
         profile=args.profile, settings_out=settings, overwrite=args.overwrite,
     )  # fmt: skip
-    print(f"sample shop ({args.profile}) written to {out} (ground truth in {truth}), "
-          f"export days {start}..{start + timedelta(days=args.days - 1)}")
+    print(
+        f"sample shop ({args.profile}) written to {out} (ground truth in {truth}), "
+        f"export days {start}..{start + timedelta(days=args.days - 1)}"
+    )
     print(summary)
     return 0
 
@@ -128,11 +130,16 @@ def recover_dead_runs(instance: DagsterInstance) -> list[str]:
         run = record.dagster_run
         pid = int(run.tags.get(RUN_PID_TAG, "0"))
         try:  # a live process created before the run is the run's own; a newer one reuses the pid
-            if pid <= 0 or psutil.Process(pid).create_time() <= record.create_timestamp.timestamp() + 1:
+            if (
+                pid <= 0
+                or psutil.Process(pid).create_time() <= record.create_timestamp.timestamp() + 1
+            ):
                 continue
         except psutil.NoSuchProcess:
             pass
-        instance.report_run_failed(run, f"the process {pid} that ran it is gone (killed or crashed)")
+        instance.report_run_failed(
+            run, f"the process {pid} that ran it is gone (killed or crashed)"
+        )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         recovered.append(run.run_id)
         print(
@@ -252,8 +259,10 @@ def _launch(
                     instance, workspace, job_name, partition_keys, tags=tags,
                     title=f"{job_name} {label}",
                 )  # fmt: skip
-                print(f"{job_name} {label}: backfill {backfill_id} requested "
-                      f"({len(partition_keys)} partitions; the UI lists it under Backfills)")
+                print(
+                    f"{job_name} {label}: backfill {backfill_id} requested "
+                    f"({len(partition_keys)} partitions; the UI lists it under Backfills)"
+                )
                 outcome = launch.wait_for_backfill(instance, backfill_id)
                 ok, run_ids = outcome.success, outcome.run_ids
             else:
@@ -429,8 +438,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from inventory_pipeline.sampleshop import generate_shop
 
         start = sample_shop_start(days, args.today)  # the exports end yesterday
-        print(f"writing the sample shop to {paths.landing_dir} "
-              f"({start}..{start + timedelta(days=days - 1)}) ...")
+        print(
+            f"writing the sample shop to {paths.landing_dir} "
+            f"({start}..{start + timedelta(days=days - 1)}) ..."
+        )
         generate_shop(
             paths.landing_dir,
             paths.ground_truth_dir,
@@ -443,8 +454,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         print(f"the shop's settings (its events, first export day): {paths.settings_path}")
     else:
-        print(f"landing zone {paths.landing_dir} exists, keeping it "
-              "(`make clean-data` for a new sample shop ending yesterday)")
+        print(
+            f"landing zone {paths.landing_dir} exists, keeping it "
+            "(`make clean-data` for a new sample shop ending yesterday)"
+        )
     found = landing_range(paths.landing_dir)
     if found is None:
         raise SystemExit(f"no export day folders under {paths.landing_dir}: nothing to run")
@@ -514,8 +527,10 @@ def _demo_runs(args: argparse.Namespace, start: date, end: date) -> bool:
         return False
     trained = args.skip_training or run_job("retrain_job", training_run_config(), args.in_process)
     if not trained:
-        print("the retrained model did not pass the champion gate or training failed "
-              "(see the run log)")
+        print(
+            "the retrained model did not pass the champion gate or training failed "
+            "(see the run log)"
+        )
     forecast_start = max(start, end - timedelta(days=args.forecast_days - 1))
     if not run_backfill(forecast_start, end, "nightly_forecast_job", args.in_process):
         print("nightly forecasts failed: is there a champion model? (`inventory-pipeline train`)")
@@ -557,8 +572,11 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: every flag has a help text, and ``--help`` shows its default."""
-    parser = argparse.ArgumentParser(prog="inventory-pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="inventory-pipeline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
@@ -567,95 +585,193 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("sample-shop", "write a sample shop landing zone (+ ground truth and settings)")
     p.add_argument("--out", required=True, metavar="DIR", help="landing root to write")
-    p.add_argument("--truth-out", metavar="DIR", help="ground-truth folder (unset: <out>/../ground_truth)")
-    p.add_argument("--skus", type=_positive, default=SAMPLE_SHOP_DEFAULTS["skus"],
-                   help="number of products")
-    p.add_argument("--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"],
-                   help="number of export days")
-    p.add_argument("--start", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="first export day (unset: the exports end yesterday)")
-    p.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="the day the default calendar ends before (unset: today, UTC)")
-    p.add_argument("--seed", type=int, default=SAMPLE_SHOP_DEFAULTS["seed"],
-                   help="random seed (same seed and sizes: the same shop)")
-    p.add_argument("--profile", default="default", choices=sorted(PROFILES),
-                   help="kind of shop (docs/sample-shop.md, 'Sample-shop profiles')")
-    p.add_argument("--settings-out", metavar="FILE", help="shop settings file (unset: <out>/../settings.yaml)")
+    p.add_argument(
+        "--truth-out", metavar="DIR", help="ground-truth folder (unset: <out>/../ground_truth)"
+    )
+    p.add_argument(
+        "--skus", type=_positive, default=SAMPLE_SHOP_DEFAULTS["skus"], help="number of products"
+    )
+    p.add_argument(
+        "--days", type=_positive, default=SAMPLE_SHOP_DEFAULTS["days"], help="number of export days"
+    )
+    p.add_argument(
+        "--start",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="first export day (unset: the exports end yesterday)",
+    )
+    p.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the default calendar ends before (unset: today, UTC)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=SAMPLE_SHOP_DEFAULTS["seed"],
+        help="random seed (same seed and sizes: the same shop)",
+    )
+    p.add_argument(
+        "--profile",
+        default="default",
+        choices=sorted(PROFILES),
+        help="kind of shop (docs/sample-shop.md, 'Sample-shop profiles')",
+    )
+    p.add_argument(
+        "--settings-out", metavar="FILE", help="shop settings file (unset: <out>/../settings.yaml)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an earlier generated shop")
     p.set_defaults(func=cmd_sample_shop)
 
-    p = command("backfill", "materialise a range of export days (one run)",
-                "Runs a job partitioned by export day over --start..--end (inclusive) as one run "
-                "in the Dagster instance of $DAGSTER_HOME.")
-    p.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD",
-                   help="first export day")
+    p = command(
+        "backfill",
+        "materialise a range of export days (one run)",
+        "Runs a job partitioned by export day over --start..--end (inclusive) as one run "
+        "in the Dagster instance of $DAGSTER_HOME.",
+    )
+    p.add_argument(
+        "--start", type=_date, required=True, metavar="YYYY-MM-DD", help="first export day"
+    )
     p.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD", help="last export day")
-    p.add_argument("--job", default="daily_data_job", choices=BACKFILL_JOBS,
-                   help="job to run: daily_data_job = ingest + features, ingest_job = ingest "
-                        "only, nightly_forecast_job = ingest + features + forecasts + reorder plan "
-                        "+ accuracy, assemble_forecasts_job = publish sharded runs' days")
-    p.add_argument("--in-process", action="store_true",
-                   help="execute in this process instead of launching through the instance")
+    p.add_argument(
+        "--job",
+        default="daily_data_job",
+        choices=BACKFILL_JOBS,
+        help="job to run: daily_data_job = ingest + features, ingest_job = ingest "
+        "only, nightly_forecast_job = ingest + features + forecasts + reorder plan "
+        "+ accuracy, assemble_forecasts_job = publish sharded runs' days",
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="execute in this process instead of launching through the instance",
+    )
     p.set_defaults(func=cmd_backfill)
 
-    p = command("train", "retrain, backtest and (if better) promote the model",
-                "Runs retrain_job: training windows, fit, backtest; the candidate becomes the "
-                "champion only if it beats the champion and the baselines.")
-    p.add_argument("--finetune", default=None, choices=FINETUNE_CHOICES,
-                   help="fine-tuning strategy of the text encoder (unset: the pipeline default, "
-                        "see docs/model.md)")
-    p.add_argument("--max-epochs", type=int, default=0,
-                   help="upper bound on training epochs (0: the pipeline default)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="random seed of the model (python, numpy, torch; unset: the model "
-                        "default); the same seed and data give the same weights")
-    p.add_argument("--until", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="train as of this past export day: the training, validation "
-                        "and backtest blocks end there, later days are not used (for backtests "
-                        "and audits; unset: the latest export day)")
-    p.add_argument("--config", default=None, metavar="FILE",
-                   help="YAML file of further training run fields given to every training "
-                        "asset (e.g. backtest_days: 28, d_model: 32; see TrainingRunConfig); the flags "
-                        "above win")
-    p.add_argument("--in-process", action="store_true",
-                   help="execute in this process instead of launching through the instance")
+    p = command(
+        "train",
+        "retrain, backtest and (if better) promote the model",
+        "Runs retrain_job: training windows, fit, backtest; the candidate becomes the "
+        "champion only if it beats the champion and the baselines.",
+    )
+    p.add_argument(
+        "--finetune",
+        default=None,
+        choices=FINETUNE_CHOICES,
+        help="fine-tuning strategy of the text encoder (unset: the pipeline default, "
+        "see docs/model.md)",
+    )
+    p.add_argument(
+        "--max-epochs",
+        type=int,
+        default=0,
+        help="upper bound on training epochs (0: the pipeline default)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="random seed of the model (python, numpy, torch; unset: the model "
+        "default); the same seed and data give the same weights",
+    )
+    p.add_argument(
+        "--until",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="train as of this past export day: the training, validation "
+        "and backtest blocks end there, later days are not used (for backtests "
+        "and audits; unset: the latest export day)",
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML file of further training run fields given to every training "
+        "asset (e.g. backtest_days: 28, d_model: 32; see TrainingRunConfig); the flags "
+        "above win",
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="execute in this process instead of launching through the instance",
+    )
     p.set_defaults(func=cmd_train)
 
-    p = command("evaluate", "champion vs peers: accuracy + inventory replay report",
-                "Runs evaluation_job over --start..--end; the report goes to "
-                "<warehouse>/evaluation/<start>_<end>/ and to MLflow.")
-    p.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD",
-                   help="first forecast origin")
-    p.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD",
-                   help="last replayed day")
+    p = command(
+        "evaluate",
+        "champion vs peers: accuracy + inventory replay report",
+        "Runs evaluation_job over --start..--end; the report goes to "
+        "<warehouse>/evaluation/<start>_<end>/ and to MLflow.",
+    )
+    p.add_argument(
+        "--start", type=_date, required=True, metavar="YYYY-MM-DD", help="first forecast origin"
+    )
+    p.add_argument(
+        "--end", type=_date, required=True, metavar="YYYY-MM-DD", help="last replayed day"
+    )
     p.add_argument("--no-model", action="store_true", help="score the peers only")
-    p.add_argument("--truth", metavar="DIR",
-                   help="ground-truth folder (unset: <data root>/ground_truth if present)")
-    p.add_argument("--stride", type=int, default=0,
-                   help="days between forecast origins (0: the evaluation default)")
+    p.add_argument(
+        "--truth",
+        metavar="DIR",
+        help="ground-truth folder (unset: <data root>/ground_truth if present)",
+    )
+    p.add_argument(
+        "--stride",
+        type=int,
+        default=0,
+        help="days between forecast origins (0: the evaluation default)",
+    )
     p.set_defaults(func=cmd_evaluate)
 
-    p = command("plan", "print one night's reorder plan as a table",
-                "Reads the published reorder_plan partition of --date (Parquet, with DuckDB) "
-                "from $INVENTORY_WAREHOUSE_DIR.")
-    p.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD",
-                   help="plan date = export day of the nightly run")
+    p = command(
+        "plan",
+        "print one night's reorder plan as a table",
+        "Reads the published reorder_plan partition of --date (Parquet, with DuckDB) "
+        "from $INVENTORY_WAREHOUSE_DIR.",
+    )
+    p.add_argument(
+        "--date",
+        type=_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="plan date = export day of the nightly run",
+    )
     p.add_argument("--all", action="store_true", help="every SKU, not only those with an order")
     p.add_argument("--limit", type=_positive, default=50, help="print at most this many rows")
-    p.add_argument("--reason-width", type=_positive, default=100,
-                   help="cut longer cells (the reason) to this many characters")
+    p.add_argument(
+        "--reason-width",
+        type=_positive,
+        default=100,
+        help="cut longer cells (the reason) to this many characters",
+    )
     p.set_defaults(func=cmd_plan)
 
     p = command("demo", "sample shop + backfill of its whole period + training + forecasts")
-    p.add_argument("--serve", action="store_true",
-                   help="then serve the Dagster UI on 127.0.0.1:3000")
+    p.add_argument(
+        "--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000"
+    )
     p.add_argument("--skip-training", action="store_true", help="keep the current champion model")
-    p.add_argument("--forecast-days", type=_positive, default=28,
-                   help="nightly forecasts for this many last days of the sample period")
-    p.add_argument("--in-process", action="store_true",
-                   help="execute in this process instead of launching through the instance")
-    p.add_argument("--today", type=_date, default=None,
-                   help="a new sample shop's exports end the day before (unset: today, UTC)")
+    p.add_argument(
+        "--forecast-days",
+        type=_positive,
+        default=28,
+        help="nightly forecasts for this many last days of the sample period",
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="execute in this process instead of launching through the instance",
+    )
+    p.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        help="a new sample shop's exports end the day before (unset: today, UTC)",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = command("what-if", "a planned promotion forecast with and without it, by discount")
@@ -664,7 +780,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--brand", help="or: every SKU of this brand")
     p.add_argument("--start", type=_date, required=True, help="first promotion day")
     p.add_argument("--end", type=_date, required=True, help="last promotion day (inclusive)")
-    p.add_argument("--discount", type=float, action="append", help="percent off (repeat to compare)")
+    p.add_argument(
+        "--discount", type=float, action="append", help="percent off (repeat to compare)"
+    )
     p.add_argument("--as-of", type=_date, default=None, help="today (default: the latest export)")
     p.add_argument("--name", default="cli", help="scenario name shown in the report")
     p.add_argument("--model-name", default="demand_model", help="registered model (alias champion)")
@@ -672,9 +790,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_what_if)
 
     p = command("serve", "serve the Dagster UI and daemon (dagster dev)")
-    p.add_argument("--host", default=UI_HOST,
-                   help="interface to bind; keep the loopback default behind an authenticating "
-                        "proxy (docs/deployment.md)")
+    p.add_argument(
+        "--host",
+        default=UI_HOST,
+        help="interface to bind; keep the loopback default behind an authenticating "
+        "proxy (docs/deployment.md)",
+    )
     p.add_argument("--port", type=_port, default=UI_PORT, help="TCP port of the UI")
     p.set_defaults(func=lambda args: serve(args.port, args.host))
 

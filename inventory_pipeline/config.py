@@ -1,8 +1,8 @@
 """Where the pipeline's data lives, resolved from the environment at run time (never at import).
 
-One data root (``INVENTORY_DATA_DIR``, default ``./data``) holds everything by default; each part can
-be moved on its own with the variables below. Dagster resources call :func:`resolve_paths` when a
-run starts, so a changed variable takes effect on the next run without reloading code.
+One data root (``INVENTORY_DATA_DIR``, default ``./data``) holds everything by default; each part
+can be moved on its own with the variables below. Dagster resources call :func:`resolve_paths`
+when a run starts, so a changed variable takes effect on the next run without reloading code.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
         warehouse_dir=_path(env.get(WAREHOUSE_DIR_ENV) or str(data_dir / "warehouse")),
         ground_truth_dir=data_dir / "ground_truth",
         settings_path=_path(env.get(SETTINGS_ENV) or str(data_dir / "settings.yaml")),
-        mlflow_tracking_uri=env.get(MLFLOW_TRACKING_URI_ENV) or f"sqlite:///{mlflow_dir / 'mlflow.db'}",
+        mlflow_tracking_uri=env.get(MLFLOW_TRACKING_URI_ENV)
+        or f"sqlite:///{mlflow_dir / 'mlflow.db'}",
         mlflow_artifacts_dir=mlflow_dir / "artifacts",
         dagster_home=_path(env.get(DAGSTER_HOME_ENV) or str(data_dir / "dagster_home")),
     )

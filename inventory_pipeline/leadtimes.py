@@ -5,7 +5,8 @@ the shop exports daily snapshots, an order shows as a rise of ``on_order`` and i
 fall of the same size: the days between them are the realised lead time. This module pairs them
 (first in, first out, equal quantities only, so a partial delivery or a cancellation pairs with
 nothing rather than with the wrong order) and summarises realised / catalog lead time across the
-shop as the ``lead_time_range`` the reorder policy reads (:class:`~inventory_pipeline.reorder.ReorderConfig`).
+shop as the ``lead_time_range`` the reorder policy reads
+(:class:`~inventory_pipeline.reorder.ReorderConfig`).
 
 Used when the shop's settings do not state a range; with too few pairs (weekly snapshots, a new
 shop) the estimate says so and the policy keeps the catalog's lead times.
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -58,7 +59,8 @@ class LeadTimeEstimate:
         if not self.deliveries:
             return "no order → delivery pair in the snapshots: the catalog's lead times are used"
         text = (
-            f"{self.deliveries} deliveries of {self.skus} SKUs took {self.low:.2f}–{self.high:.2f}× "
+            f"{self.deliveries} deliveries of {self.skus} SKUs took "
+            f"{self.low:.2f}–{self.high:.2f}× "
             f"the catalog lead time (median {self.median:.2f})"
         )
         return text if self.enough else f"{text}; too few to use, the catalog's lead times hold"
@@ -74,7 +76,9 @@ def pair_deliveries(changes: pl.DataFrame) -> pl.DataFrame:
     rows: list[tuple[str, date, date, int, int]] = []
     for (sku,), group in changes.group_by("sku", maintain_order=True):
         open_orders: deque[tuple[date, int]] = deque()
-        for day, change, catalog in group.select("snapshot_date", "change", "lead_time_days").iter_rows():
+        for day, change, catalog in group.select(
+            "snapshot_date", "change", "lead_time_days"
+        ).iter_rows():
             if change > 0:
                 open_orders.append((day, change))
                 continue

@@ -47,10 +47,22 @@ def fan_chart(
         f = forecasts.filter(pl.col("sku") == sku).sort("target_date")
         ax.plot(h["date"].to_list(), h["units"].to_list(), color="black", lw=1, label="units sold")
         censored = h.filter(pl.col("stockout"))
-        ax.scatter(censored["date"].to_list(), censored["units"].to_list(), color="red", s=10,
-                   label="stockout (censored)", zorder=3)
-        ax.fill_between(f["target_date"].to_list(), f["p10"].to_list(), f["p90"].to_list(),
-                        color="tab:blue", alpha=0.25, label="p10–p90")
+        ax.scatter(
+            censored["date"].to_list(),
+            censored["units"].to_list(),
+            color="red",
+            s=10,
+            label="stockout (censored)",
+            zorder=3,
+        )
+        ax.fill_between(
+            f["target_date"].to_list(),
+            f["p10"].to_list(),
+            f["p90"].to_list(),
+            color="tab:blue",
+            alpha=0.25,
+            label="p10–p90",
+        )
         ax.plot(
             f["target_date"].to_list(), f["p50"].to_list(), color="tab:blue", lw=1.5, label="p50"
         )
@@ -64,6 +76,13 @@ def fan_chart(
             handles.setdefault(label, handle)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=len(handles),
-               fontsize=8, bbox_to_anchor=(0.5, 0.0), frameon=False)
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="upper center",
+        ncol=len(handles),
+        fontsize=8,
+        bbox_to_anchor=(0.5, 0.0),
+        frameon=False,
+    )
     return png_bytes(fig)

@@ -98,7 +98,6 @@ def quantile_at(levels: np.ndarray, values: np.ndarray, target: np.ndarray) -> n
     return values[rows, idx] * (1 - weight) + values[rows, idx + 1] * weight
 
 
-
 def lead_time_multipliers(lead_time_range: tuple[float, float] | None, points: int) -> np.ndarray:
     """Equal-probability scenarios of (actual / catalog) lead time, uniform over the range."""
     lo, hi = lead_time_range or (1.0, 1.0)
@@ -302,9 +301,7 @@ def _stock(inputs: PlanInputs, config: ReorderConfig) -> _Stock:
         if inputs.planned_since_snapshot is not None and config.count_planned_orders
         else zeros
     )
-    new = (
-        inputs.new_product if inputs.new_product is not None else np.zeros(n, bool)
-    ) & (age < 0)
+    new = (inputs.new_product if inputs.new_product is not None else np.zeros(n, bool)) & (age < 0)
     known = (age >= 0) | new
     position = np.where(age >= 0, np.maximum(snapshot - sold + planned, 0.0), planned)
     position = np.where(known, position, 0.0)

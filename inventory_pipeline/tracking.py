@@ -90,13 +90,18 @@ def frame_to_samples(frame: pd.DataFrame, config: ModelConfig) -> ForecastSample
     arrays = {}
     for name in INPUT_FIELDS:
         shape = shapes[name]
-        stacked = np.stack([np.asarray(v, dtype=np.float32) for v in frame[name]]) if n else np.zeros(shape)
+        stacked = (
+            np.stack([np.asarray(v, dtype=np.float32) for v in frame[name]])
+            if n
+            else np.zeros(shape)
+        )
         arrays[name] = stacked.reshape(shape).astype(np.float32)
     return ForecastSamples(texts=list(frame["text"]), **arrays)
 
 
 def forecast_to_frame(skus: list[str], forecast: QuantileForecast) -> pd.DataFrame:
-    """Long format: one row per sku × horizon, per-day ``pXX`` and cumulative ``cum_pXX`` columns."""
+    """Long format: one row per sku × horizon, per-day ``pXX`` and cumulative ``cum_pXX``
+    columns."""
     n, horizon, _ = forecast.daily.shape
     data: dict[str, Any] = {
         "sku": np.repeat(np.asarray(skus, dtype=object), horizon),
@@ -131,14 +136,19 @@ class DemandModel(mlflow.pyfunc.PythonModel):
         self.forecaster = DemandForecaster.load(context.artifacts[MODEL_ARTIFACT])
 
     def predict(
-        self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: Any = None
+        self,
+        context: mlflow.pyfunc.PythonModelContext,
+        model_input: pd.DataFrame,
+        params: Any = None,
     ) -> pd.DataFrame:
         samples = frame_to_samples(model_input, self.forecaster.config)
         forecast = self.forecaster.predict(samples)
         return forecast_to_frame(list(model_input["sku"]), forecast)
 
 
-def log_model(forecaster: DemandForecaster, workdir: Path, input_example: pd.DataFrame | None) -> str:
+def log_model(
+    forecaster: DemandForecaster, workdir: Path, input_example: pd.DataFrame | None
+) -> str:
     """Logs the forecaster as the run's pyfunc model; returns its ``runs:/`` URI."""
     folder = forecaster.save(workdir / "forecaster")
     mlflow.pyfunc.log_model(
@@ -239,9 +249,7 @@ def decide(
     )
     if not valid:
         reason = f"WQL {candidate_wql:.4f}: no valid baseline to compare against{note}"
-        return GateDecision(
-            False, reason, candidate_wql, champion_wql, "", float("nan"), flagged
-        )
+        return GateDecision(False, reason, candidate_wql, champion_wql, "", float("nan"), flagged)
     best_name = min(valid, key=valid.__getitem__)
     best = valid[best_name]
     failures = []
@@ -276,8 +284,11 @@ class NoChampionError(RuntimeError):
     """The registry has no ``champion`` version to forecast with."""
 
 
-def load_champion(name: str, embedding_cache_dir: Path | None = None) -> tuple[DemandForecaster, str]:
-    """Loads ``models:/<name>@champion`` once; returns the forecaster and the version it resolved to.
+def load_champion(
+    name: str, embedding_cache_dir: Path | None = None
+) -> tuple[DemandForecaster, str]:
+    """Loads ``models:/<name>@champion`` once; returns the forecaster and the version it resolved
+    to.
 
     The alias is resolved to a version first, so a promotion during a run cannot mix versions.
     Frozen-encoder text embeddings are cached on disk per (encoder version, text hash).

@@ -82,7 +82,8 @@ class Warehouse:
 
         The data goes to a temp file in ``.tmp/`` that this process holds an exclusive lock on
         until it is renamed into place. A process killed mid-write leaves its temp file behind,
-        unlocked; the next write anywhere in the warehouse removes it (:meth:`remove_stale_temp_files`).
+        unlocked; the next write anywhere in the warehouse removes it
+        (:meth:`remove_stale_temp_files`).
         """
         final = self.partition_path(table, partition)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,7 @@ class Warehouse:
             return []
         prefix = f"{key}="
         return sorted(
-            p.name[len(prefix):]
+            p.name[len(prefix) :]
             for p in base.iterdir()
             if p.name.startswith(prefix) and (p / PARTITION_FILE).exists()
         )
@@ -152,8 +153,8 @@ class Warehouse:
             return
         raise RuntimeError(
             f"the DuckDB catalog {self.catalog_path} stayed locked by another process for "
-            f"{_CATALOG_LOCK_RETRIES * _CATALOG_LOCK_SLEEP_S:.0f}s; close open DuckDB sessions on it "
-            f"(e.g. a DuckDB CLI) and retry"
+            f"{_CATALOG_LOCK_RETRIES * _CATALOG_LOCK_SLEEP_S:.0f}s; close open DuckDB sessions "
+            f"on it (e.g. a DuckDB CLI) and retry"
         ) from last_error
 
     def publish_views(self, views: Mapping[str, str]) -> None:
@@ -197,8 +198,8 @@ def read_sql(name: str) -> str:
     path = SQL_DIR / f"{name}.sql"
     if not path.exists():
         raise FileNotFoundError(
-            f"SQL file {path} not found: the package is incomplete; reinstall it from a wheel built "
-            f"with `pip wheel --no-deps .` (it ships sql/ as inventory_pipeline/sql)"
+            f"SQL file {path} not found: the package is incomplete; reinstall it from a wheel "
+            f"built with `pip wheel --no-deps .` (it ships sql/ as inventory_pipeline/sql)"
         )
     return path.read_text()
 

@@ -11,9 +11,9 @@ Shop events: the model config names the events it reads (``event_<name>`` channe
 ``model.config.with_events``) and each channel is the calendar's ``event_<name>`` column, i.e. the
 event as the shop's settings define it. A model is only served a calendar that has every one of its
 events: after an event is removed or renamed in the settings, the windows builder refuses to build
-its inputs and says to retrain (a missing event read as "no event" would silently forecast the shop's
-biggest sales day as an ordinary day). Events configured after training are not read until the next
-retraining; that is logged as a warning.
+its inputs and says to retrain (a missing event read as "no event" would silently forecast the
+shop's biggest sales day as an ordinary day). Events configured after training are not read until
+the next retraining; that is logged as a warning.
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     if features.history.height != n * L or features.future.height != n * H:
         raise ValueError(
             f"feature set as of {origin} has {features.history.height} history and "
-            f"{features.future.height} future rows for {n} SKUs; expected L={L} and H={H} days each "
-            f"(read it with history_days={L}, horizon={H})"
+            f"{features.future.height} future rows for {n} SKUs; expected L={L} and H={H} days "
+            f"each (read it with history_days={L}, horizon={H})"
         )
     history = features.history
     future = features.future
@@ -249,13 +249,17 @@ def attach_targets(windows: Windows, demand: pl.DataFrame, horizon: int, latest:
         }
     )
     joined = keys.join(
-        demand.select("sku", "date", "units", "stockout"), on=["sku", "date"], how="left",
+        demand.select("sku", "date", "units", "stockout"),
+        on=["sku", "date"],
+        how="left",
         maintain_order="left",
     )
     units = joined["units"].fill_null(0).cast(pl.Float32).to_numpy().reshape(n, horizon)
     censored = (
-        joined["stockout"].fill_null(False).to_numpy() | (joined["date"] > latest).to_numpy()
-    ).astype(np.float32).reshape(n, horizon)
+        (joined["stockout"].fill_null(False).to_numpy() | (joined["date"] > latest).to_numpy())
+        .astype(np.float32)
+        .reshape(n, horizon)
+    )
     samples = windows.samples
     samples.target_units = units
     samples.target_censored = censored

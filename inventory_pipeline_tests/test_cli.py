@@ -27,7 +27,16 @@ def test_every_command_is_listed_with_a_summary() -> None:
     summaries = {c.dest: c.help for c in action._choices_actions}
     assert set(summaries) == set(COMMANDS)
     assert all(summaries.values()), summaries
-    expected = {"sample-shop", "backfill", "train", "evaluate", "plan", "demo", "serve", "init-home"}
+    expected = {
+        "sample-shop",
+        "backfill",
+        "train",
+        "evaluate",
+        "plan",
+        "demo",
+        "serve",
+        "init-home",
+    }
     assert expected <= set(COMMANDS)
 
 
@@ -114,8 +123,17 @@ def test_train_flags_become_every_training_assets_config(tmp_path: Path) -> None
     extra = tmp_path / "train.yaml"
     extra.write_text("backtest_days: 28\nmax_epochs: 9\n")
     args = cli.build_parser().parse_args(
-        ["train", "--seed", "7", "--until", "2024-03-01", "--max-epochs", "1",
-         "--config", str(extra)]
+        [
+            "train",
+            "--seed",
+            "7",
+            "--until",
+            "2024-03-01",
+            "--max-epochs",
+            "1",
+            "--config",
+            str(extra),
+        ]
     )
     config = cli.training_run_config(
         args.finetune or "", args.max_epochs, args.seed, args.until,

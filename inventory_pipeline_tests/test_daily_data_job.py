@@ -26,7 +26,9 @@ from inventory_pipeline.settings import SettingsError
 defs = build_definitions(date(2024, 1, 1))
 
 
-def _run(job_name: str, start: str, end: str, resources: dict, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+def _run(
+    job_name: str, start: str, end: str, resources: dict, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(job_name)
     return job.execute_in_process(
         instance=instance,
@@ -45,7 +47,15 @@ def _digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shop")
-    generate_shop(root / "landing", root / "truth", skus=15, days=40, start=date(2024, 1, 1), seed=5, progress=False)
+    generate_shop(
+        root / "landing",
+        root / "truth",
+        skus=15,
+        days=40,
+        start=date(2024, 1, 1),
+        seed=5,
+        progress=False,
+    )
     return root
 
 
@@ -67,14 +77,21 @@ def test_backfill_then_nightly_update_matches_the_truth(shop: Path, tmp_path: Pa
 
     con = duckdb.connect(str(tmp_path / "wh" / "catalog.duckdb"), read_only=True)
     demand = con.sql("SELECT sku, date, units, stockout FROM daily_sku_demand").pl()
-    truth = pl.read_parquet(shop / "truth" / "daily.parquet").select("sku", "date", "sales", "stockout")
+    truth = pl.read_parquet(shop / "truth" / "daily.parquet").select(
+        "sku", "date", "sales", "stockout"
+    )
     joined = truth.join(demand, on=["sku", "date"], how="inner")
     assert joined.height == truth.height
     assert (joined["units"] == joined["sales"]).all()
     assert (joined["stockout"] == joined["stockout_right"]).all()
     assert set(con.sql("SHOW TABLES").pl()["name"]) >= {
-        "raw_orders", "orders_current", "daily_sku_demand", "promo_calendar", "review_signals",
-        "product_docs", "calendar",
+        "raw_orders",
+        "orders_current",
+        "daily_sku_demand",
+        "promo_calendar",
+        "review_signals",
+        "product_docs",
+        "calendar",
     }
 
 

@@ -86,8 +86,15 @@ def test_one_retraining_at_a_time_freshness_and_alerts(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with dg.DagsterInstance.get() as instance:
         limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
-    assert {"key": "inventory_pipeline/pool", "value": tags["inventory_pipeline/pool"], "limit": 1} in limits
+    assert {
+        "key": "inventory_pipeline/pool",
+        "value": tags["inventory_pipeline/pool"],
+        "limit": 1,
+    } in limits
     for name in ("sku_forecasts", "reorder_plan"):
         policy = graph.get(dg.AssetKey(name)).freshness_policy
         assert isinstance(policy, dg.FreshnessPolicy) and policy.deadline_cron == "0 6 * * *"
-    assert defs.resolve_sensor_def("run_failure_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert (
+        defs.resolve_sensor_def("run_failure_alert_sensor").default_status
+        == dg.DefaultSensorStatus.RUNNING
+    )

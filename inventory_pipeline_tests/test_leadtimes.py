@@ -26,7 +26,12 @@ D = date(2025, 3, 1)
 def _changes(rows: list[tuple[str, int, int, int]]) -> pl.DataFrame:
     return pl.DataFrame(
         [(sku, D + timedelta(days=day), change, lead) for sku, day, change, lead in rows],
-        schema={"sku": pl.String, "snapshot_date": pl.Date, "change": pl.Int64, "lead_time_days": pl.Int64},
+        schema={
+            "sku": pl.String,
+            "snapshot_date": pl.Date,
+            "change": pl.Int64,
+            "lead_time_days": pl.Int64,
+        },
         orient="row",
     )
 
@@ -46,7 +51,11 @@ def test_orders_pair_with_the_oldest_delivery_of_the_same_size() -> None:
             ]
         )
     )
-    assert pairs.select("sku", "days", "catalog_days").rows() == [("A", 12, 10), ("A", 12, 10), ("B", 7, 7)]
+    assert pairs.select("sku", "days", "catalog_days").rows() == [
+        ("A", 12, 10),
+        ("A", 12, 10),
+        ("B", 7, 7),
+    ]
     estimate = summarise(pairs, LeadTimeEstimateConfig(min_deliveries=3))
     assert (estimate.deliveries, estimate.skus, estimate.low) == (3, 2, pytest.approx(1.02))
     assert estimate.high == pytest.approx(1.2) and estimate.lead_time_range == (1.02, 1.2)
@@ -57,11 +66,22 @@ def test_orders_pair_with_the_oldest_delivery_of_the_same_size() -> None:
 def test_a_generated_shop_s_supplier_delays_are_recovered(tmp_path: Path, jitter: float) -> None:
     config = dataclasses.replace(get_profile("default").config, lead_time_jitter=jitter)
     start = date(2025, 1, 1)
-    generate_shop(tmp_path / "landing", tmp_path / "truth", skus=40, days=150, start=start, seed=3, progress=False, config=config)
+    generate_shop(
+        tmp_path / "landing",
+        tmp_path / "truth",
+        skus=40,
+        days=150,
+        start=start,
+        seed=3,
+        progress=False,
+        config=config,
+    )
     warehouse = Warehouse(tmp_path / "warehouse")
     for name in ("products", "inventory"):
         table = c.TABLES[name]
-        ingest_days(tmp_path / "landing", warehouse, table, landing_dates(tmp_path / "landing", name))
+        ingest_days(
+            tmp_path / "landing", warehouse, table, landing_dates(tmp_path / "landing", name)
+        )
     estimate = estimate_lead_times(warehouse, start + timedelta(days=149))
     assert estimate.enough, estimate.describe()
     low, high = estimate.lead_time_range

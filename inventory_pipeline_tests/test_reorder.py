@@ -57,7 +57,15 @@ def test_order_up_to_is_the_cumulative_quantile_over_lead_time_plus_review() -> 
 
 @pytest.mark.parametrize(
     ("need", "moq", "pack", "expected"),
-    [(0.0, 10, 6, 0), (-3.0, 1, 1, 0), (0.2, 1, 1, 1), (7.0, 1, 6, 12), (7.0, 20, 6, 24), (25.0, 20, 6, 30), (3.0, 10, 1, 10)],
+    [
+        (0.0, 10, 6, 0),
+        (-3.0, 1, 1, 0),
+        (0.2, 1, 1, 1),
+        (7.0, 1, 6, 12),
+        (7.0, 20, 6, 24),
+        (25.0, 20, 6, 30),
+        (3.0, 10, 1, 10),
+    ],
 )
 def test_rounding_to_pack_size_and_moq(need: float, moq: int, pack: int, expected: int) -> None:
     qty = round_order(np.array([need]), np.array([moq]), np.array([pack]))[0]
@@ -79,7 +87,9 @@ def test_position_includes_on_order_and_discontinued_never_orders() -> None:
 
 
 def test_service_level_interpolates_and_category_override_applies() -> None:
-    assert quantile_at(LEVELS, np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]), np.array([0.7]))[0] == pytest.approx(2.5)
+    assert quantile_at(LEVELS, np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]), np.array([0.7]))[
+        0
+    ] == pytest.approx(2.5)
     config = ReorderConfig(category_service_levels={"home/": 0.5})
     plan = plan_orders(date(2025, 1, 1), _inputs(), config)
     assert plan["service_level"][0] == 0.5
@@ -96,11 +106,15 @@ def test_cost_ratio_gives_the_critical_fractile() -> None:
 def test_cost_ratio_holds_a_spare_unit_for_one_review_period_not_the_whole_cover() -> None:
     # margin 2 per unit short; holding 1% of cost per day = 0.08 per unit and day
     inputs = _inputs(list_price=np.array([10.0]), unit_cost=np.array([8.0]))
-    nightly = plan_orders(date(2025, 1, 1), inputs, ReorderConfig(use_cost_ratio=True, holding_cost_rate=3.65))
+    nightly = plan_orders(
+        date(2025, 1, 1), inputs, ReorderConfig(use_cost_ratio=True, holding_cost_rate=3.65)
+    )
     # one review day: 2 / (2 + 0.08); the 10-day cover (9 + 1) would give 2 / (2 + 0.8) = 0.71
     assert nightly["service_level"][0] == pytest.approx(2 / 2.08)
     weekly = plan_orders(
-        date(2025, 1, 1), inputs, ReorderConfig(use_cost_ratio=True, holding_cost_rate=3.65, review_period_days=7)
+        date(2025, 1, 1),
+        inputs,
+        ReorderConfig(use_cost_ratio=True, holding_cost_rate=3.65, review_period_days=7),
     )
     assert weekly["service_level"][0] == pytest.approx(2 / (2 + 0.56))
 
@@ -125,7 +139,9 @@ def test_late_deliveries_raise_the_order_up_to_level_between_the_scenarios() -> 
     s = plan["order_up_to"][0]
     # cover 9 + 1 = 10 days fixed; with delays the scenario leads are 9.45 .. 13.05 -> 9..13
     at_10 = plan_orders(date(2025, 1, 1), _inputs(), ReorderConfig())["order_up_to"][0]
-    at_14 = plan_orders(date(2025, 1, 1), _inputs(lead_time_days=np.array([13])), ReorderConfig())["order_up_to"][0]
+    at_14 = plan_orders(date(2025, 1, 1), _inputs(lead_time_days=np.array([13])), ReorderConfig())[
+        "order_up_to"
+    ][0]
     assert at_10 < s < at_14
     # the mixture's CDF at S is the target: the mean of the scenarios' CDFs
     cum = _inputs().cum_quantiles

@@ -564,7 +564,11 @@ def test_truth_tables_have_the_documented_columns(shop: Shop) -> None:
     assert set(shop.products["segment"]) >= {"intermittent", "slow"}
     summary = json.loads((shop.truth / "summary.json").read_text())
     assert summary["arguments"] == {
-        "skus": 40, "days": 120, "start": "2024-10-01", "seed": 3, "profile": "default"
+        "skus": 40,
+        "days": 120,
+        "start": "2024-10-01",
+        "seed": 3,
+        "profile": "default",
     }
     assert summary["summary"]["faults"] == dict(Counter(shop.faults["rule"].to_list()))
 

@@ -38,4 +38,6 @@ def test_catalog_views_are_published(tmp_path: Path) -> None:
     glob = warehouse.glob("raw/x", 1).replace("'", "''")
     warehouse.publish_views({"x": f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)"})
     with warehouse.catalog() as con:
-        assert con.sql("SELECT a, CAST(export_date AS VARCHAR) FROM x").fetchall() == [(1, "2024-01-01")]
+        assert con.sql("SELECT a, CAST(export_date AS VARCHAR) FROM x").fetchall() == [
+            (1, "2024-01-01")
+        ]

@@ -16,7 +16,7 @@ from inventory_pipeline.features.known_days import day_span
 from inventory_pipeline.settings import first_export_day, load_settings
 from inventory_pipeline.sharding import SKU_SHARDS  # the shard count lives with the hashing
 
-# --- scale-out: the nightly forecast sharded by SKU (docs/scale-out.md) ----------------------------
+# --- scale-out: the nightly forecast sharded by SKU (docs/scale-out.md) -------------------------
 
 sku_shard_partitions = dg.StaticPartitionsDefinition([str(i) for i in range(SKU_SHARDS)])
 

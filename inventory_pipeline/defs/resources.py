@@ -1,7 +1,7 @@
 """Dagster resources: where the landing zone and the warehouse are, and the shop's settings.
 
-Each path field may be set explicitly (tests, deployments with run config); left empty it is resolved
-at run time from the environment by :func:`inventory_pipeline.config.resolve_paths`.
+Each path field may be set explicitly (tests, deployments with run config); left empty it is
+resolved at run time from the environment by :func:`inventory_pipeline.config.resolve_paths`.
 """
 
 import json

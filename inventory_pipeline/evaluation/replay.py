@@ -302,9 +302,7 @@ def replay(
     paths: dict[str, SimulationPath] = {}
     levels_at_headline: dict[str, np.ndarray] = {}
     for step, method in enumerate(methods, start=1):
-        levels, can_order = policy_levels(
-            shop, forecasts, method, cfg.service_levels, cfg.reorder
-        )
+        levels, can_order = policy_levels(shop, forecasts, method, cfg.service_levels, cfg.reorder)
         for a, level in enumerate(cfg.service_levels):
             path = simulate(
                 SimulationInputs(
@@ -343,4 +341,3 @@ def replay(
         scored=scored,
         segments=masks,
     )
-

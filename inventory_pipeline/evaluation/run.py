@@ -125,7 +125,15 @@ def run_evaluation(
 
         forecasts.append(
             origin_forecasts(
-                warehouse, origin, horizon, cfg, forecaster, version, truth, rng, per_method,
+                warehouse,
+                origin,
+                horizon,
+                cfg,
+                forecaster,
+                version,
+                truth,
+                rng,
+                per_method,
                 feature_config,
             )
         )

@@ -257,9 +257,8 @@ def _with_category_season(
     season_future, season_static = category_season(daily, as_of, horizon, config)
     key = "_season_key"  # the category, or the shop level for products without one
     season_static = season_static.rename({"category": key})
-    static = (
-        static.with_columns(season_key().alias(key))
-        .join(season_static, on=key, how="left", maintain_order="left")
+    static = static.with_columns(season_key().alias(key)).join(
+        season_static, on=key, how="left", maintain_order="left"
     )
     future = (
         future.join(

@@ -87,9 +87,7 @@ def _day_files(folder: Path) -> list[Path]:
     """Data files of a day folder; hidden/marker files (``.x``, ``_SUCCESS``) are not data."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
-    )
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
 
 
 def _empty_accepted(contract: c.TableContract) -> pl.DataFrame:
@@ -210,7 +208,11 @@ def write_day(warehouse: Warehouse, contract: c.TableContract, load: DayLoad) ->
 
 def known_skus_by_day(warehouse: Warehouse, until: date) -> pl.DataFrame:
     """Each SKU with the first export day its (valid) catalog row appeared on, up to ``until``."""
-    days = [d for d in warehouse.partition_values("raw/products", "export_date") if d <= until.isoformat()]
+    days = [
+        d
+        for d in warehouse.partition_values("raw/products", "export_date")
+        if d <= until.isoformat()
+    ]
     if not days:
         return pl.DataFrame(schema={"sku": pl.String, "first_export": pl.Date})
     frames = [
@@ -228,7 +230,6 @@ def missing_catalog_days(landing: Path, warehouse: Warehouse, until: date) -> li
     return [
         d for d in landing_dates(landing, "products") if d <= until and d.isoformat() not in loaded
     ]
-
 
 
 @dataclass

@@ -83,7 +83,9 @@ def read_file(path: Path) -> ReadResult:
         return read_csv(path)
     if suffix == ".parquet":
         return read_parquet(path)
-    raise FileRejected(c.UNSUPPORTED_FILE, f"unsupported file type {suffix!r}: use .csv or .parquet")
+    raise FileRejected(
+        c.UNSUPPORTED_FILE, f"unsupported file type {suffix!r}: use .csv or .parquet"
+    )
 
 
 # ---------------------------------------------------------------------------------------- CSV
@@ -99,7 +101,9 @@ def _read_header(path: Path) -> list[str]:
         probe = probe[3:]
     first_line = probe.split(b"\n", 1)[0]
     if b"\x00" in first_line:
-        raise FileRejected(c.UNREADABLE_FILE, "the header row contains NUL bytes: not a CSV text file")
+        raise FileRejected(
+            c.UNREADABLE_FILE, "the header row contains NUL bytes: not a CSV text file"
+        )
     try:
         first_line.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -177,10 +181,17 @@ def _binary_table_to_frame(table: pa.Table, header: list[str]) -> ReadResult:
     if bad_rows:
         for i in sorted(bad_rows):
             values = {name: table.column(name)[i].as_py() for name in header}
-            raw = {name: None if value is None else _decode(value) for name, value in values.items()}
+            raw = {
+                name: None if value is None else _decode(value) for name, value in values.items()
+            }
             bad_cols = [name for name, value in values.items() if _is_invalid(value)]
             rejects.append(
-                Reject(i + 1, c.BAD_ENCODING, f"not valid UTF-8 text in column(s) {bad_cols}", raw_json(raw))
+                Reject(
+                    i + 1,
+                    c.BAD_ENCODING,
+                    f"not valid UTF-8 text in column(s) {bad_cols}",
+                    raw_json(raw),
+                )
             )
         keep = pl.Series([i not in bad_rows for i in range(n)])
         frame = frame.filter(keep)
@@ -223,7 +234,12 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
         except csv.Error as err:
             row_number += 1
             rejects.append(
-                Reject(row_number, c.MALFORMED_ROW, f"CSV syntax error, rest of file unreadable: {err}", "{}")
+                Reject(
+                    row_number,
+                    c.MALFORMED_ROW,
+                    f"CSV syntax error, rest of file unreadable: {err}",
+                    "{}",
+                )
             )
             break
         if not record:  # blank line: not a data row
@@ -247,7 +263,12 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
         bad_cols = [h for h, v in zip(header, record) if _has_surrogates(v) or "\x00" in v]
         if bad_cols:
             rejects.append(
-                Reject(row_number, c.BAD_ENCODING, f"not valid UTF-8 text in column(s) {bad_cols}", raw_json(raw))
+                Reject(
+                    row_number,
+                    c.BAD_ENCODING,
+                    f"not valid UTF-8 text in column(s) {bad_cols}",
+                    raw_json(raw),
+                )
             )
             continue
         rows.append(record)
@@ -265,7 +286,8 @@ def _read_csv_rowwise(path: Path, header: list[str]) -> ReadResult:
             )
         )
     frame = pl.DataFrame(
-        {h: [r[i] for r in rows] for i, h in enumerate(header)}, schema={h: pl.String for h in header}
+        {h: [r[i] for r in rows] for i, h in enumerate(header)},
+        schema={h: pl.String for h in header},
     ).with_columns(pl.Series(ROW_NUMBER, numbers, dtype=pl.Int64))
     return ReadResult(frame=frame, rejects=rejects, rows_read=row_number)
 
@@ -291,7 +313,9 @@ def _has_surrogates(value: str) -> bool:
 
 
 def _surrogates_visible(value: str) -> str:
-    return value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+    return value.encode("utf-8", errors="surrogateescape").decode(
+        "utf-8", errors="backslashreplace"
+    )
 
 
 # ------------------------------------------------------------------------------------ Parquet

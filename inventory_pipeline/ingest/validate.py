@@ -20,7 +20,9 @@ SOURCE_FILE = "_source_file"
 _INT_RE = r"^[+-]?\d{1,18}$"
 _DECIMAL_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-_TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?$"
+_TIMESTAMP_RE = (
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?$"
+)
 # ISO 8601 years 0001-9999 (also what Python, and so every reader of the raw tables, can hold);
 # year 0000, or a UTC instant past 9999 after applying an offset, is not a valid value.
 _FIRST_DAY, _LAST_DAY = date(1, 1, 1), date(9999, 12, 31)
@@ -49,15 +51,16 @@ def _parse(col: c.Column) -> pl.Expr:
         return pl.when(text.str.contains(_DECIMAL_RE) & value.is_finite()).then(value)
     if col.kind == "date":
         value = text.str.to_date("%Y-%m-%d", strict=False)
-        return pl.when(
-            text.str.contains(_DATE_RE) & value.is_between(_FIRST_DAY, _LAST_DAY)
-        ).then(value)
+        return pl.when(text.str.contains(_DATE_RE) & value.is_between(_FIRST_DAY, _LAST_DAY)).then(
+            value
+        )
     if col.kind == "timestamp":
         # ISO 8601: 'T' or space, optional seconds/fraction, 'Z' or ±hh:mm or none (= UTC).
         norm = text.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T").str.replace(r"[Zz]$", "+00:00")
         with_offset = [
-            norm.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
-            .dt.replace_time_zone(None)
+            norm.str.to_datetime(
+                fmt, strict=False, time_unit="us", time_zone="UTC"
+            ).dt.replace_time_zone(None)
             for fmt in ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z")
         ]
         naive = [
@@ -112,9 +115,7 @@ def validate(
     for col in contract.columns:
         empty = _clean(col.name).fill_null("") == ""
         if col.required:
-            checks.append(
-                (c.MISSING_VALUE, empty, pl.lit(f"{col.name}: required value is empty"))
-            )
+            checks.append((c.MISSING_VALUE, empty, pl.lit(f"{col.name}: required value is empty")))
         if col.kind in c.PARSE_RULES:
             expected = {
                 "int": "an integer",
@@ -136,7 +137,9 @@ def validate(
                 (
                     c.OUT_OF_RANGE,
                     out_of_range,
-                    pl.format(f"{col.name}: must be {col.range_text()}, got {{}}", _quoted(col.name)),
+                    pl.format(
+                        f"{col.name}: must be {col.range_text()}, got {{}}", _quoted(col.name)
+                    ),
                 )
             )
     for earlier, later in contract.ordered_dates:
@@ -144,7 +147,9 @@ def validate(
             (
                 c.END_BEFORE_START,
                 (typed[later] < typed[earlier]).fill_null(False),
-                pl.format(f"{later} {{}} is before {earlier} {{}}", _quoted(later), _quoted(earlier)),
+                pl.format(
+                    f"{later} {{}} is before {earlier} {{}}", _quoted(later), _quoted(earlier)
+                ),
             )
         )
     if contract.checks_sku:
@@ -166,9 +171,7 @@ def validate(
         separator="; ",
         ignore_nulls=True,
     )
-    raw = (
-        pl.struct(raw_columns).struct.json_encode() if raw_columns else pl.lit("{}")
-    )
+    raw = pl.struct(raw_columns).struct.json_encode() if raw_columns else pl.lit("{}")
 
     def _value(col: c.Column) -> pl.Expr:
         value = typed[col.name]

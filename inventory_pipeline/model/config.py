@@ -160,7 +160,25 @@ class ModelConfig:
     launch_age_buckets: tuple[float, ...] = (  # first day (days since launch, launch day = 1)
         # of each bucket of the learned launch profile; the last bucket is open-ended. Daily at
         # first, where a launch spike or the start of a ramp changes fastest
-        1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 29, 36, 43, 50, 57, 71,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        10,
+        12,
+        15,
+        18,
+        22,
+        29,
+        36,
+        43,
+        50,
+        57,
+        71,
     )
     launch_profile_prior_days: float = 30.0  # pseudo launch-days of the flat profile (the mean of
     # all launch days) each bucket is shrunk towards: few launches give a flat profile
@@ -239,7 +257,12 @@ class ModelConfig:
         if not qs or any(not 0.0 < q < 1.0 for q in qs) or any(a >= b for a, b in pairwise(qs)):
             raise ValueError(f"quantiles={qs} must be strictly increasing values inside (0, 1).")
         for name in (
-            "history_days", "horizon_days", "max_tokens", "d_model", "batch_size", "season_days",
+            "history_days",
+            "horizon_days",
+            "max_tokens",
+            "d_model",
+            "batch_size",
+            "season_days",
             "post_promotion_days",
         ):
             if getattr(self, name) < 1:

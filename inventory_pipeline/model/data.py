@@ -12,8 +12,8 @@ config), B = minibatch size, T = ``config.max_tokens``, E = encoder hidden size.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -88,7 +88,7 @@ class ForecastSamples:
         ):
             raise ValueError("Demand units must be >= 0 (net of cancellations, per the contract).")
 
-    def subset(self, index: np.ndarray) -> "ForecastSamples":
+    def subset(self, index: np.ndarray) -> ForecastSamples:
         """Samples at the given integer positions (e.g. a split chosen by the caller)."""
         values = {}
         for f in fields(self):

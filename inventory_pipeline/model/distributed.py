@@ -1,6 +1,7 @@
-"""Data-parallel training with ``torch.distributed`` (DDP), used by :func:`~inventory_pipeline.model.train`
-when a process group with more than one process is initialised (e.g. under ``torchrun``; see
-``inventory_pipeline.training.ddp``). Without one, nothing here runs.
+"""Data-parallel training with ``torch.distributed`` (DDP), used by
+:func:`~inventory_pipeline.model.train` when a process group with more than one process is
+initialised (e.g. under ``torchrun``; see ``inventory_pipeline.training.ddp``). Without one,
+nothing here runs.
 
 Every worker holds all training samples, draws the same shuffled order from the same seed and takes
 a rank-strided slice of each global batch (``batch[rank::world]``), so one optimiser step sees the
@@ -86,8 +87,8 @@ def worker_loss(
     recombined = sum(w * part for w, part in zip(weights, pieces))
     if not torch.allclose(recombined.detach(), parts.total.detach(), rtol=1e-5, atol=1e-6):
         raise RuntimeError(
-            "forecast_loss's total is not daily + cumulative + scale parts as weighted here: update "
-            "model/distributed.py (loss_counts, worker_loss) together with losses.py"
+            "forecast_loss's total is not daily + cumulative + scale parts as weighted here: "
+            "update model/distributed.py (loss_counts, worker_loss) together with losses.py"
         )
     counts = loss_counts(batch, config) * (1.0 if has_rows else 0.0)
     totals = counts.clone()

@@ -12,8 +12,8 @@ import hashlib
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

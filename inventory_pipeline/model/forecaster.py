@@ -101,7 +101,7 @@ class DemandForecaster:
         config: ModelConfig,
         embedding_cache: EmbeddingCache | None = None,
         encoder_path: str | Path | None = None,
-    ) -> "DemandForecaster":
+    ) -> DemandForecaster:
         """An untrained forecaster (the training loop fills it).
 
         Args:
@@ -177,7 +177,7 @@ class DemandForecaster:
     @classmethod
     def load(
         cls, folder: str | Path, embedding_cache: EmbeddingCache | None = None
-    ) -> "DemandForecaster":
+    ) -> DemandForecaster:
         """Rebuild a saved forecaster; refuses an encoder other than the one it was trained with."""
         folder = Path(folder)
         for name in (CONFIG_FILE, WEIGHTS_FILE, META_FILE):

@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import warnings
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -95,7 +96,7 @@ def autocast(enabled: bool) -> contextlib.AbstractContextManager[None]:
     return torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=enabled)
 
 
-def load_tokenizer(path: Path) -> "PreTrainedTokenizerBase":
+def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
     """The tokenizer stored in the encoder folder (offline)."""
     import transformers
 

@@ -266,4 +266,3 @@ def evaluation_cells(
 
     ordered = ["origin", "sku", "horizon", "target_date", "actual", "scored", *segments]
     return Cells(frame=frame.select(ordered), actuals=actuals, segments=tuple(segments))
-

@@ -31,9 +31,6 @@ from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.forecast_shape import level_index
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.peers import lightgbm_forecast
-from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
-from inventory_pipeline.training.history import check_history, history_rows
-from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.scoring.accuracy import (
     AUTO_ETS,
     BASELINES,
@@ -58,6 +55,9 @@ from inventory_pipeline.scoring.segments import (
     read_promotion_days,
 )
 from inventory_pipeline.scoring.truth import Truth, nb_quantiles, read_truth
+from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
+from inventory_pipeline.training.history import check_history, history_rows
+from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.training.windows_io import (
     OriginCallback,
     catalog_as_of,

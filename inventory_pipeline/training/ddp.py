@@ -169,10 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if lead:
             forecaster.save(args.out)
             summary = {
-                "world_size": world, "epochs": len(history.epochs), "best_epoch": history.best_epoch,
-                "best_val_loss": history.best_val_loss, "seconds": round(time.perf_counter() - started, 1),
+                "world_size": world,
+                "epochs": len(history.epochs),
+                "best_epoch": history.best_epoch,
+                "best_val_loss": history.best_val_loss,
+                "seconds": round(time.perf_counter() - started, 1),
                 "out": str(args.out),
-            }  # fmt: skip
+            }
             if run is not None:
                 import mlflow
 

@@ -29,7 +29,9 @@ POSTGRES_DAGSTER_YAML = REPO_ROOT / "deploy" / "postgres" / "dagster.yaml"
 def _unavailable(reason: str) -> None:
     if os.environ.get(REQUIRE_PG_ENV):
         pytest.fail(f"{REQUIRE_PG_ENV} is set but PostgreSQL is not available: {reason}")
-    pytest.skip(f"PostgreSQL not available ({reason}); install the postgresql package or set {PG_URL_ENV}")
+    pytest.skip(
+        f"PostgreSQL not available ({reason}); install the postgresql package or set {PG_URL_ENV}"
+    )
 
 
 @pytest.fixture(scope="session")

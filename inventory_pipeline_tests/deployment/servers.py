@@ -82,7 +82,9 @@ class PgServer:
             with con.cursor() as cur:
                 for name in self.created:
                     cur.execute(
-                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(name)
+                        )
                     )
         finally:
             con.close()
@@ -96,7 +98,9 @@ def postgres_bin_dir() -> Path | None:
         return Path(found).resolve().parent
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     return Path(candidates[-1]).parent if candidates else None
 
@@ -172,7 +176,9 @@ def server_from_url(url: str) -> PgServer:
 # ------------------------------------------------------------------------------------ processes
 
 
-def start_group(cmd: list[str], log: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+def start_group(
+    cmd: list[str], log: Path, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.Popen:
     """Starts ``cmd`` in its own process group (so the whole tree can be stopped), output to
     ``log``."""
     out = open(log, "ab")  # noqa: SIM115 (closed with the process)

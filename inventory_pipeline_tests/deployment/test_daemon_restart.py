@@ -74,17 +74,23 @@ def _launch(port: int, day: str) -> str:
     return data["launchRun"]["run"]["runId"]
 
 
-def _wait_run(instance: dg.DagsterInstance, run_id: str, log: Path, timeout: float = 240) -> dg.DagsterRun:
+def _wait_run(
+    instance: dg.DagsterInstance, run_id: str, log: Path, timeout: float = 240
+) -> dg.DagsterRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = instance.get_run_by_id(run_id)
         if run is not None and run.is_finished:
             return run
         time.sleep(1)
-    raise TimeoutError(f"run {run_id} did not finish in {timeout}s; daemon log:\n{log.read_text()[-3000:]}")
+    raise TimeoutError(
+        f"run {run_id} did not finish in {timeout}s; daemon log:\n{log.read_text()[-3000:]}"
+    )
 
 
-def _wait_heartbeat(instance: dg.DagsterInstance, after: float, log: Path, timeout: float = 180) -> None:
+def _wait_heartbeat(
+    instance: dg.DagsterInstance, after: float, log: Path, timeout: float = 180
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         beats = instance.get_daemon_heartbeats()
@@ -153,7 +159,10 @@ def test_daemon_restart_keeps_runs_queue_and_schedule_state(pg: PgServer, tmp_pa
         assert {k: r.status for k, r in runs.items()} == {
             first: dg.DagsterRunStatus.SUCCESS, second: dg.DagsterRunStatus.SUCCESS,
         }  # fmt: skip
-        assert instance.get_materialized_partitions(dg.AssetKey("raw_orders")) == {"2024-01-01", "2024-01-02"}
+        assert instance.get_materialized_partitions(dg.AssetKey("raw_orders")) == {
+            "2024-01-01",
+            "2024-01-02",
+        }
         states = {s.instigator_name: s for s in instance.all_instigator_state()}
         assert states[SCHEDULE].status == InstigatorStatus.RUNNING
         results = ui_runs["runsOrError"]["results"]
@@ -162,7 +171,10 @@ def test_daemon_restart_keeps_runs_queue_and_schedule_state(pg: PgServer, tmp_pa
     con = pg.connect(pg_env["DAGSTER_PG_DB"])
     try:
         with con.cursor() as cur:
-            cur.execute("SELECT count(*) FROM runs WHERE run_id IN (%s, %s) AND status = 'SUCCESS'", (first, second))
+            cur.execute(
+                "SELECT count(*) FROM runs WHERE run_id IN (%s, %s) AND status = 'SUCCESS'",
+                (first, second),
+            )
             assert cur.fetchone()[0] == 2
             cur.execute("SELECT count(*) FROM instigators WHERE status = 'RUNNING'")
             assert cur.fetchone()[0] == 1

@@ -53,7 +53,15 @@ def make_home(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def tiny_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pg_shop")
-    generate_shop(root / "landing", root / "truth", skus=8, days=6, start=date(2024, 1, 1), seed=3, progress=False)
+    generate_shop(
+        root / "landing",
+        root / "truth",
+        skus=8,
+        days=6,
+        start=date(2024, 1, 1),
+        seed=3,
+        progress=False,
+    )
     return root
 
 
@@ -63,7 +71,9 @@ def pg_home(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     return make_home(tmp_path_factory.mktemp("dagster_home_pg")), dagster_pg_env(pg, db)
 
 
-def test_the_example_instance_config_loads_with_postgres_storage(pg_home: tuple[Path, dict[str, str]]) -> None:
+def test_the_example_instance_config_loads_with_postgres_storage(
+    pg_home: tuple[Path, dict[str, str]],
+) -> None:
     from dagster_postgres import (
         PostgresEventLogStorage,
         PostgresRunStorage,
@@ -103,7 +113,8 @@ def test_pipeline_runs_are_stored_in_postgres(
     job = defs.resolve_job_def("daily_data_job")
     with environ(env), dg.DagsterInstance.from_config(str(home)) as instance:
         results = [
-            job.execute_in_process(instance=instance, resources=resources, partition_key=day) for day in DAYS
+            job.execute_in_process(instance=instance, resources=resources, partition_key=day)
+            for day in DAYS
         ]
     assert all(r.success for r in results)
     run_ids = {r.run_id for r in results}

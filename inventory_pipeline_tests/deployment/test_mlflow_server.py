@@ -88,8 +88,12 @@ def _assert_champion_forecasts_like(trained: Trained) -> None:
         tracking.samples_to_frame(trained.samples, trained.skus)
     )
     median = list(trained.forecaster.config.quantiles).index(0.5)
-    np.testing.assert_array_equal(served["p50"].to_numpy(), expected.daily[:, :, median].reshape(-1))
-    np.testing.assert_array_equal(served["cum_p50"].to_numpy(), expected.cumulative[:, :, median].reshape(-1))
+    np.testing.assert_array_equal(
+        served["p50"].to_numpy(), expected.daily[:, :, median].reshape(-1)
+    )
+    np.testing.assert_array_equal(
+        served["cum_p50"].to_numpy(), expected.cumulative[:, :, median].reshape(-1)
+    )
 
 
 def test_champion_registered_through_the_server_forecasts_like_the_in_memory_model(
@@ -112,7 +116,9 @@ def test_champion_registered_through_the_server_forecasts_like_the_in_memory_mod
         with con.cursor() as cur:
             cur.execute("SELECT status FROM runs WHERE run_uuid = %s", (trained.run_id,))
             assert cur.fetchone() == ("FINISHED",)
-            cur.execute("SELECT alias, version FROM registered_model_aliases WHERE name = %s", (NAME,))
+            cur.execute(
+                "SELECT alias, version FROM registered_model_aliases WHERE name = %s", (NAME,)
+            )
             assert cur.fetchall() == [("champion", int(trained.version))]
             cur.execute("SELECT count(*) FROM model_versions WHERE name = %s", (NAME,))
             assert cur.fetchone()[0] >= 1
@@ -138,7 +144,9 @@ def test_registry_and_runs_survive_a_server_restart(
 
     # The restarted server keeps registering: a new version, and the alias moves to it.
     with mlflow.start_run():
-        uri = tracking.log_model(trained.forecaster, trained.workdir / "after_restart", input_example=None)
+        uri = tracking.log_model(
+            trained.forecaster, trained.workdir / "after_restart", input_example=None
+        )
     new = tracking.register(uri, NAME)
     assert int(new) == int(trained.version) + 1
     tracking.promote(NAME, new)

@@ -81,7 +81,9 @@ def test_resources_hold_no_secret_and_publish_env_vars_by_name(monkeypatch) -> N
     for name, resource in defs.resources.items():
         for key, value in _shown_config(resource).items():
             if isinstance(value, str):
-                assert not re.search(r"://[^/\s]*:[^/\s]*@", value), f"{name}.{key} holds credentials"
+                assert not re.search(r"://[^/\s]*:[^/\s]*@", value), (
+                    f"{name}.{key} holds credentials"
+                )
                 if SECRET_NAME.search(key):
                     assert value == "", f"{name}.{key} has a hard-coded default"
     # A deployment passes a URI with a password as dg.EnvVar: the code location (and so the UI)
@@ -94,7 +96,9 @@ def test_resources_hold_no_secret_and_publish_env_vars_by_name(monkeypatch) -> N
     assert "s3cr3t-pw" in json.dumps(_shown_config(MlflowResource(tracking_uri=secret)))
 
 
-def test_sql_injection_in_values_and_paths_is_treated_as_data(write_file: WriteFile, landing: Path, tmp_path: Path) -> None:
+def test_sql_injection_in_values_and_paths_is_treated_as_data(
+    write_file: WriteFile, landing: Path, tmp_path: Path
+) -> None:
     """A SKU and a warehouse path full of SQL flow through ingest, the feature SQL and the
     catalog."""
     write_file("products", "2024-01-01", "p.csv",
@@ -118,7 +122,12 @@ def test_sql_injection_in_values_and_paths_is_treated_as_data(write_file: WriteF
     assert {"raw_orders", "orders_current", "daily_sku_demand", "product_docs"} <= tables
     units = dict(con.sql("SELECT sku, sum(units) FROM daily_sku_demand GROUP BY sku").fetchall())
     assert units == {"A1": 4, EVIL_SKU: 6}
-    assert con.sql("SELECT count(*) FROM raw_orders WHERE sku = $s", params={"s": EVIL_SKU}).fetchall()[0][0] == 2
+    assert (
+        con.sql(
+            "SELECT count(*) FROM raw_orders WHERE sku = $s", params={"s": EVIL_SKU}
+        ).fetchall()[0][0]
+        == 2
+    )
     con.close()
 
     features = features_as_of(warehouse, date(2024, 1, 2), skus=[EVIL_SKU, "nope' OR '1'='1"])

@@ -5,7 +5,11 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from inventory_pipeline.evaluation.calibration import cover_buckets, decision_calibration, miscalibration
+from inventory_pipeline.evaluation.calibration import (
+    cover_buckets,
+    decision_calibration,
+    miscalibration,
+)
 from inventory_pipeline.evaluation.forecasts import MethodForecast, OriginForecasts
 from inventory_pipeline.evaluation.shop import ShopDays
 from inventory_pipeline.reorder import ReorderConfig
@@ -33,7 +37,9 @@ def _origin(day: int, n: int, per_day: np.ndarray) -> OriginForecasts:
     """Cumulative quantiles h * per_day[level] for every SKU (per_day: one value per level)."""
     horizon = 28
     cum = np.arange(1, horizon + 1, dtype=float)[None, :, None] * per_day[None, None, :]
-    method = MethodForecast(daily=np.zeros((n, horizon, 3)), cum_levels=LEVELS, cumulative=np.repeat(cum, n, axis=0))
+    method = MethodForecast(
+        daily=np.zeros((n, horizon, 3)), cum_levels=LEVELS, cumulative=np.repeat(cum, n, axis=0)
+    )
     return OriginForecasts(
         origin=START + timedelta(days=day), skus=[f"S{i}" for i in range(n)],
         windows=Windows.__new__(Windows), history=None, methods={"model": method},  # type: ignore[arg-type]
@@ -46,8 +52,12 @@ def test_a_window_is_covered_when_its_demand_stays_at_or_below_the_quantile() ->
     # per day: 1.0 at q0.5, 1.9 at q0.8, 2.0 at q0.9, 2.5 at q0.95, 3.0 at q0.99: the real 2/day
     # is covered from q0.9 on
     origin = _origin(0, 2, np.array([1.0, 1.9, 2.0, 2.5, 3.0]))
-    table = decision_calibration(shop, [origin], ["model"], (0.8, 0.9, 0.95), ReorderConfig(), (14,))
-    overall = {row["level"]: row["observed"] for row in table.filter(bucket="all").iter_rows(named=True)}
+    table = decision_calibration(
+        shop, [origin], ["model"], (0.8, 0.9, 0.95), ReorderConfig(), (14,)
+    )
+    overall = {
+        row["level"]: row["observed"] for row in table.filter(bucket="all").iter_rows(named=True)
+    }
     assert overall == {0.8: 0.0, 0.9: 1.0, 0.95: 1.0}
     assert set(table["bucket"]) == {"all", "1-14 d", ">28 d (scaled)"}
     assert table.filter(bucket="all")["windows"].to_list() == [2, 2, 2]
@@ -59,7 +69,9 @@ def test_incomplete_and_unknown_windows_are_left_out() -> None:
     usable = np.ones_like(demand, bool)
     usable[0, 3] = False  # a stockout day inside SKU 0's window: its demand is unknown
     shop = _shop(demand, lead=np.array([4, 30]), usable=usable)  # SKU 1's window ends after day 19
-    table = decision_calibration(shop, [_origin(0, 2, np.full(5, 3.0))], ["model"], (0.9,), ReorderConfig())
+    table = decision_calibration(
+        shop, [_origin(0, 2, np.full(5, 3.0))], ["model"], (0.9,), ReorderConfig()
+    )
     assert table.filter(bucket="all")["windows"].to_list() == [0]
 
 

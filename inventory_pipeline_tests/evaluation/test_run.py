@@ -47,7 +47,10 @@ def test_report_on_a_generated_shop_and_mlflow(tiny_shop: TinyShop, tmp_path: Pa
                  "plot_calibration"):  # fmt: skip
         assert result.files[name].is_file() and result.files[name].stat().st_size > 0, name
     summary = result.files["summary"].read_text()
-    assert "Calibration of the quantiles the policy reads" in summary and "plots/calibration.png" in summary
+    assert (
+        "Calibration of the quantiles the policy reads" in summary
+        and "plots/calibration.png" in summary
+    )
     calibration = pl.read_csv(result.files["calibration"]).filter(pl.col("windows") > 0)
     assert set(calibration["method"]) == set(METHODS)
     for _, group in calibration.group_by("method", "bucket"):

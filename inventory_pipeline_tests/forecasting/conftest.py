@@ -69,15 +69,27 @@ def build_warehouse(root: Path, days: int = DAYS) -> tuple[Path, Warehouse]:
 
 def train_tiny(warehouse: Warehouse, config: ModelConfig) -> DemandForecaster:
     """A forecaster trained on three origins of the generated shop (targets up to day 40)."""
-    demand = duckdb.connect().sql(
-        f"SELECT * FROM read_parquet('{warehouse.glob('features/daily_sku_demand', 1)}', "
-        "hive_partitioning=true)"
-    ).pl()
+    demand = (
+        duckdb.connect()
+        .sql(
+            f"SELECT * FROM read_parquet('{warehouse.glob('features/daily_sku_demand', 1)}', "
+            "hive_partitioning=true)"
+        )
+        .pl()
+    )
     latest = START + timedelta(days=40)
     windows = []
-    for origin in (START + timedelta(days=14), START + timedelta(days=21), START + timedelta(days=26)):
-        fs = features_as_of(warehouse, origin, history_days=config.history_days, horizon=config.horizon_days)
-        windows.append(attach_targets(samples_from_features(fs, config), demand, config.horizon_days, latest))
+    for origin in (
+        START + timedelta(days=14),
+        START + timedelta(days=21),
+        START + timedelta(days=26),
+    ):
+        fs = features_as_of(
+            warehouse, origin, history_days=config.history_days, horizon=config.horizon_days
+        )
+        windows.append(
+            attach_targets(samples_from_features(fs, config), demand, config.horizon_days, latest)
+        )
     forecaster, _ = train(config, concat(windows).samples)
     return forecaster
 

@@ -32,7 +32,9 @@ def own_shop(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> Shop:
     root = tmp_path_factory.mktemp("blocking") / "shop"
     shutil.copytree(shop.root, root)
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    return Shop(root, root / "landing", Warehouse(root / "warehouse"), uri, root / "artifacts", shop.version)
+    return Shop(
+        root, root / "landing", Warehouse(root / "warehouse"), uri, root / "artifacts", shop.version
+    )
 
 
 def _run(shop: Shop, model: str, days: int = 1) -> dg.ExecuteInProcessResult:
@@ -48,7 +50,10 @@ def _run(shop: Shop, model: str, days: int = 1) -> dg.ExecuteInProcessResult:
         return job.execute_in_process(
             instance=instance,
             resources=resources,
-            tags={ASSET_PARTITION_RANGE_START_TAG: DAY.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()},
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: DAY.isoformat(),
+                ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+            },
             raise_on_error=False,
         )
 
@@ -75,7 +80,10 @@ def test_forecasts_declare_the_champion_as_upstream() -> None:
 def test_a_broken_forecast_is_not_published_and_the_plan_does_not_run(own_shop: Shop) -> None:
     good = _run(own_shop, MODEL_NAME)
     assert good.success
-    assert good.asset_materializations_for_node("sku_forecasts")[0].metadata["model_version"].value == own_shop.version
+    assert (
+        good.asset_materializations_for_node("sku_forecasts")[0].metadata["model_version"].value
+        == own_shop.version
+    )
     forecasts = own_shop.warehouse.partition_path("forecasts", {"forecast_date": DAY})
     plan = own_shop.warehouse.partition_path("reorder_plan", {"plan_date": DAY})
     published = {p: Path(p).read_bytes() for p in (forecasts, plan)}
@@ -83,12 +91,16 @@ def test_a_broken_forecast_is_not_published_and_the_plan_does_not_run(own_shop: 
     _register_diverged_model(own_shop)
     bad = _run(own_shop, BROKEN, days=2)  # the published day and a new one
     assert not bad.success
-    [check] = [e for e in bad.get_asset_check_evaluations() if e.check_name == "forecast_invariants"]
+    [check] = [
+        e for e in bad.get_asset_check_evaluations() if e.check_name == "forecast_invariants"
+    ]
     assert not check.passed
     problems = check.metadata["problems"].value
     assert set(problems) == {DAY.isoformat(), (DAY + timedelta(days=1)).isoformat()}
     assert "quantiles not finite or negative" in problems[DAY.isoformat()][0]
     assert {p: Path(p).read_bytes() for p in (forecasts, plan)} == published  # untouched
-    assert not own_shop.warehouse.partition_path("forecasts", {"forecast_date": DAY + timedelta(days=1)}).exists()
+    assert not own_shop.warehouse.partition_path(
+        "forecasts", {"forecast_date": DAY + timedelta(days=1)}
+    ).exists()
     assert not bad.asset_materializations_for_node("reorder_plan")  # blocked: never ran
     assert "reorder_plan" not in {e.step_key for e in bad.all_events if e.is_step_start}

@@ -13,7 +13,12 @@ defs = build_definitions(START)
 
 def test_evaluation_report_writes_the_report_and_logs_it(shop: Shop) -> None:
     start, end = START + timedelta(days=42), START + timedelta(days=69)
-    config = {"start": start.isoformat(), "end": end.isoformat(), "truth_dir": str(shop.root / "truth"), "stride_days": 7}
+    config = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "truth_dir": str(shop.root / "truth"),
+        "stride_days": 7,
+    }
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("evaluation_job").execute_in_process(
             instance=instance,

@@ -35,11 +35,23 @@ def test_a_good_partition_has_no_problem() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (pl.when(pl.col("sku") == "B").then(3.0).otherwise(pl.col("p50")).alias("p50"), "not monotone across levels for B"),
-        (pl.when(pl.col("sku") == "A").then(float("nan")).otherwise(pl.col("p10")).alias("p10"), "not finite or negative for A"),
+        (
+            pl.when(pl.col("sku") == "B").then(3.0).otherwise(pl.col("p50")).alias("p50"),
+            "not monotone across levels for B",
+        ),
+        (
+            pl.when(pl.col("sku") == "A").then(float("nan")).otherwise(pl.col("p10")).alias("p10"),
+            "not finite or negative for A",
+        ),
         (pl.lit(-1.0).alias("p10"), "not finite or negative"),
-        ((pl.col("cum_p50") * (4 - pl.col("horizon"))).alias("cum_p50"), "decrease over the horizon"),
-        ((pl.col("target_date") + timedelta(days=1)).alias("target_date"), "target_date != forecast_date + horizon"),
+        (
+            (pl.col("cum_p50") * (4 - pl.col("horizon"))).alias("cum_p50"),
+            "decrease over the horizon",
+        ),
+        (
+            (pl.col("target_date") + timedelta(days=1)).alias("target_date"),
+            "target_date != forecast_date + horizon",
+        ),
     ],
 )
 def test_each_broken_invariant_is_named(change: pl.Expr, expected: str) -> None:
@@ -52,7 +64,9 @@ def test_catalog_coverage_missing_on_sale_and_discontinued_skus() -> None:
     assert missing == [f"{DAY}: no forecast for on-sale SKUs B"]
     gone = forecast_problems(_forecasts(("A", "B", "C")), DAY, CATALOG)
     assert gone == [f"{DAY}: forecasts for discontinued SKUs C"]
-    assert forecast_problems(_forecasts().filter(pl.col("horizon") < 3).vstack(_forecasts().head(1)), DAY)
+    assert forecast_problems(
+        _forecasts().filter(pl.col("horizon") < 3).vstack(_forecasts().head(1)), DAY
+    )
 
 
 def _plan(qty: list[int], skus: tuple[str, ...] = ("A", "B")) -> pl.DataFrame:
@@ -65,7 +79,10 @@ def test_plan_orders_respect_pack_size_moq_and_discontinuation() -> None:
     assert plan_problems(_plan([0, 18]), DAY, {"A", "B"}) == []
     assert "break pack size / MOQ (B)" in plan_problems(_plan([0, 10]), DAY, {"A", "B"})[0]
     assert "break pack size / MOQ (A)" in plan_problems(_plan([6, 0]), DAY, {"A", "B"})[0]  # < MOQ
-    assert "discontinued as known on the day: B" in plan_problems(_plan([0, 12]), DAY, {"A", "B"}, {"B"})[0]
+    assert (
+        "discontinued as known on the day: B"
+        in plan_problems(_plan([0, 12]), DAY, {"A", "B"}, {"B"})[0]
+    )
     assert "missing: B" in plan_problems(_plan([0], ("A",)), DAY, {"A", "B"})[0]
 
 

@@ -8,7 +8,10 @@ import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline_tests.forecasting.conftest import START, Shop
@@ -20,17 +23,25 @@ SELECTION = ["sku_forecasts", "reorder_plan", "forecast_accuracy"]
 
 
 def _run(shop: Shop, start: date, end: date) -> dg.ExecuteInProcessResult:
-    job = defs.resolve_job_def("nightly_forecast_job").get_subset(asset_selection={dg.AssetKey(k) for k in SELECTION})
+    job = defs.resolve_job_def("nightly_forecast_job").get_subset(
+        asset_selection={dg.AssetKey(k) for k in SELECTION}
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
             instance=instance,
             resources=shop.resources(),
-            tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()},
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+            },
         )
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.parquet"))}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.parquet"))
+    }
 
 
 @pytest.fixture(scope="module")
@@ -43,30 +54,55 @@ def nightly(shop: Shop) -> dg.ExecuteInProcessResult:
 def test_forecasts_follow_the_contract(shop: Shop, nightly: dg.ExecuteInProcessResult) -> None:
     forecasts = pl.read_parquet(shop.warehouse.glob("forecasts", 1))
     assert forecasts["forecast_date"].n_unique() == 8
-    assert {"forecast_date", "sku", "target_date", "horizon", "p10", "p50", "p90", "model_name", "model_version"} <= set(forecasts.columns)
+    assert {
+        "forecast_date",
+        "sku",
+        "target_date",
+        "horizon",
+        "p10",
+        "p50",
+        "p90",
+        "model_name",
+        "model_version",
+    } <= set(forecasts.columns)
     assert set(forecasts["model_version"]) == {shop.version}
-    assert (forecasts["p10"] <= forecasts["p50"] + 1e-9).all() and (forecasts["p50"] <= forecasts["p90"] + 1e-9).all()
+    assert (forecasts["p10"] <= forecasts["p50"] + 1e-9).all() and (
+        forecasts["p50"] <= forecasts["p90"] + 1e-9
+    ).all()
     assert (forecasts["p10"] >= 0).all()
-    assert ((forecasts["target_date"] - forecasts["forecast_date"]).dt.total_days() == forecasts["horizon"]).all()
+    assert (
+        (forecasts["target_date"] - forecasts["forecast_date"]).dt.total_days()
+        == forecasts["horizon"]
+    ).all()
     meta = nightly.asset_materializations_for_node("sku_forecasts")[0].metadata
     assert meta["model_version"].value == shop.version
     assert "data:image/png;base64," in meta["fan_chart"].value
 
 
-def test_plan_orders_are_valid_and_discontinued_never_ordered(shop: Shop, nightly: dg.ExecuteInProcessResult) -> None:
+def test_plan_orders_are_valid_and_discontinued_never_ordered(
+    shop: Shop, nightly: dg.ExecuteInProcessResult
+) -> None:
     plan = pl.read_parquet(shop.warehouse.glob("reorder_plan", 1))
     assert plan["plan_date"].n_unique() == 8
     ordered = plan.filter(pl.col("order_qty") > 0)
     assert ordered.height > 0
     assert ((ordered["order_qty"] % ordered["pack_size"]) == 0).all()
     assert (ordered["order_qty"] >= ordered["moq"]).all()
-    assert (plan["safety_stock"] - (plan["order_up_to"] - plan["demand_p50_cover"])).abs().max() < 1e-6
+    assert (
+        plan["safety_stock"] - (plan["order_up_to"] - plan["demand_p50_cover"])
+    ).abs().max() < 1e-6
     assert plan["reason"].str.len_chars().min() > 20
-    catalog = pl.read_parquet(shop.root / "truth" / "products.parquet").select("sku", "discontinued_at")
-    joined = plan.join(catalog, on="sku").filter(pl.col("discontinued_at").is_not_null() & (pl.col("discontinued_at") <= pl.col("plan_date")))
+    catalog = pl.read_parquet(shop.root / "truth" / "products.parquet").select(
+        "sku", "discontinued_at"
+    )
+    joined = plan.join(catalog, on="sku").filter(
+        pl.col("discontinued_at").is_not_null() & (pl.col("discontinued_at") <= pl.col("plan_date"))
+    )
     assert (joined["order_qty"] == 0).all()
     forecasts = pl.read_parquet(shop.warehouse.glob("forecasts", 1))
-    gone = forecasts.join(catalog, on="sku").filter(pl.col("discontinued_at") <= pl.col("forecast_date"))
+    gone = forecasts.join(catalog, on="sku").filter(
+        pl.col("discontinued_at") <= pl.col("forecast_date")
+    )
     assert gone.is_empty()
     meta = nightly.asset_materializations_for_node("reorder_plan")[0].metadata
     assert meta["total_order_value"].value >= 0
@@ -113,10 +149,18 @@ def test_accuracy_scores_earlier_forecasts(shop: Shop, nightly: dg.ExecuteInProc
     assert any(c.check_name == "accuracy_within_drift_threshold" for c in checks)
 
 
-def test_rerunning_a_partition_gives_identical_rows(shop: Shop, nightly: dg.ExecuteInProcessResult) -> None:
-    before = _digest(shop.warehouse.root / "forecasts") | _digest(shop.warehouse.root / "reorder_plan")
+def test_rerunning_a_partition_gives_identical_rows(
+    shop: Shop, nightly: dg.ExecuteInProcessResult
+) -> None:
+    before = _digest(shop.warehouse.root / "forecasts") | _digest(
+        shop.warehouse.root / "reorder_plan"
+    )
     day = START + timedelta(days=48)
     assert _run(shop, day, day).success
-    after = _digest(shop.warehouse.root / "forecasts") | _digest(shop.warehouse.root / "reorder_plan")
+    after = _digest(shop.warehouse.root / "forecasts") | _digest(
+        shop.warehouse.root / "reorder_plan"
+    )
     assert after == before
-    assert np.isfinite(pl.read_parquet(shop.warehouse.glob("forecasts", 1))["cum_p95"].to_numpy()).all()
+    assert np.isfinite(
+        pl.read_parquet(shop.warehouse.glob("forecasts", 1))["cum_p95"].to_numpy()
+    ).all()

@@ -8,10 +8,13 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
-from inventory_pipeline.defs.resources import WarehouseResource
 from inventory_pipeline.definitions import build_definitions
+from inventory_pipeline.defs.resources import WarehouseResource
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline_tests.forecasting.conftest import START, Shop
 
@@ -55,16 +58,22 @@ def _plan(warehouse: Warehouse, day: date) -> pl.DataFrame:
 
 
 def _sold(warehouse: Warehouse, day: date) -> dict[str, int]:
-    demand = pl.read_parquet(Path(warehouse.root) / "features" / "daily_sku_demand" / "**" / "*.parquet")
+    demand = pl.read_parquet(
+        Path(warehouse.root) / "features" / "daily_sku_demand" / "**" / "*.parquet"
+    )
     return dict(demand.filter(pl.col("date") == day).select("sku", "units").iter_rows())
 
 
-def test_a_week_old_snapshot_is_carried_forward_with_its_age_in_the_reason(stale: Warehouse) -> None:
+def test_a_week_old_snapshot_is_carried_forward_with_its_age_in_the_reason(
+    stale: Warehouse,
+) -> None:
     plan = _plan(stale, FIRST)
     snapshotted = plan.filter(pl.col("snapshot_date").is_not_null())
     assert snapshotted.height > 0 and set(snapshotted["snapshot_date"]) == {SNAPSHOT}
     assert snapshotted["on_hand"].null_count() == 0  # the snapshot's values, not an invented 0
-    on_sale = snapshotted.filter(~pl.col("reason").str.starts_with("No order: the product is discontinued"))
+    on_sale = snapshotted.filter(
+        ~pl.col("reason").str.starts_with("No order: the product is discontinued")
+    )
     assert on_sale.height > 0
     assert all("6-day-old snapshot" in r for r in on_sale["reason"])
     # sold since the snapshot is taken off: the position is below the snapshot's where it sold

@@ -239,7 +239,9 @@ def _out_of_range(col: c.Column) -> list[str]:
     return values
 
 
-def _corrupt(draw: st.DrawFn, contract: c.TableContract, row: Row, columns: list[str], csv_file: bool) -> Row:
+def _corrupt(
+    draw: st.DrawFn, contract: c.TableContract, row: Row, columns: list[str], csv_file: bool
+) -> Row:
     """The row with exactly one kind of damage, and the rule it must be rejected with."""
     cols = [contract.column(n) for n in columns if n in contract.column_names]
     candidates = {
@@ -295,7 +297,18 @@ def file_specs(draw: st.DrawFn, table: str, name: str) -> FileSpec:
     columns = draw(st.permutations(present + extras)) if draw(st.booleans()) else present + extras
     fmt = draw(st.sampled_from(["csv", "csv", "parquet"]))
     damage = draw(
-        st.sampled_from([None] * 10 + ["empty", "header_only", "truncate", "garbage", "json", "dup_column", "missing_column"])
+        st.sampled_from(
+            [None] * 10
+            + [
+                "empty",
+                "header_only",
+                "truncate",
+                "garbage",
+                "json",
+                "dup_column",
+                "missing_column",
+            ]
+        )
     )
     if damage == "missing_column":
         dropped = draw(st.sampled_from([n for n in columns if n in contract.required_columns]))
@@ -320,11 +333,13 @@ def file_specs(draw: st.DrawFn, table: str, name: str) -> FileSpec:
                 expected[col.name] = None  # an absent optional column reads as null
         cells = {n: cells[n] for n in columns}
         row = Row(cells, expected)
-        if not huge_done and draw(st.integers(0, 9)) == 0:  # 1 MB in a free-text column: still valid
+        if (
+            not huge_done and draw(st.integers(0, 9)) == 0
+        ):  # 1 MB in a free-text column: still valid
             targets = [n for n in columns if n in extras or contract.column(n).kind == "text"]
             if targets:
                 target = draw(st.sampled_from(targets))
-                big = ("ß, \"long\"\n" * (HUGE // 10 + 1))[:HUGE]
+                big = ('ß, "long"\n' * (HUGE // 10 + 1))[:HUGE]
                 cells[target] = big
                 if target in expected:
                     expected[target] = big
@@ -364,7 +379,9 @@ def _csv_line(values: list[str], quote_all: bool, newline: str) -> str:
     """One RFC 4180 record (with "\r\n" as terminator, ``csv`` quotes any field holding \r or
     \n)."""
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(
+        out, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL, lineterminator="\r\n"
+    )
     writer.writerow(values)
     return out.getvalue()[:-2] + newline
 
@@ -431,7 +448,11 @@ def _expect_row(expect: Expect, number: int, row: Row) -> None:
 
 def _arrow_column(spec: FileSpec, contract: c.TableContract, name: str) -> pa.Array:
     texts = [row.cells[name] for row in spec.rows]
-    if spec.typed and name in contract.column_names and contract.column(name).kind in ("int", "decimal", "date", "timestamp"):
+    if (
+        spec.typed
+        and name in contract.column_names
+        and contract.column(name).kind in ("int", "decimal", "date", "timestamp")
+    ):
         col = contract.column(name)
         values = [row.expected[name] for row in spec.rows]  # type: ignore[index]
         if col.kind == "timestamp":
@@ -447,7 +468,9 @@ def _write_parquet(path: Path, spec: FileSpec, contract: c.TableContract) -> Exp
     if spec.damage == "dup_column":
         columns[" " + spec.columns[0]] = columns[spec.columns[0]]
     if spec.nested_extra:
-        columns["tags"] = pa.array([[i, i + 1] for i in range(len(spec.rows))], pa.list_(pa.int64()))
+        columns["tags"] = pa.array(
+            [[i, i + 1] for i in range(len(spec.rows))], pa.list_(pa.int64())
+        )
     table = pa.table(columns) if columns else pa.table({})
     if spec.damage == "header_only":
         table = table.slice(0, 0)
@@ -505,7 +528,9 @@ def write_catalog(landing: Path) -> None:
 def _read(path: Path) -> pl.DataFrame:
     con = duckdb.connect()
     try:
-        return con.sql("SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[str(path)]).pl()
+        return con.sql(
+            "SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[str(path)]
+        ).pl()
     finally:
         con.close()
 
@@ -526,10 +551,13 @@ def ingest_and_check(spec: DaySpec) -> None:
             write_catalog(landing)
             ingest_days(landing, warehouse, c.PRODUCTS, [CATALOG_DAY])
         expects = {
-            f"{spec.table}/date={DAY.isoformat()}/{f.name}": write_file(folder, f, contract) for f in spec.files
+            f"{spec.table}/date={DAY.isoformat()}/{f.name}": write_file(folder, f, contract)
+            for f in spec.files
         }
 
-        for f, expect in zip(spec.files, expects.values()):  # coverage: --hypothesis-show-statistics
+        for f, expect in zip(
+            spec.files, expects.values()
+        ):  # coverage: --hypothesis-show-statistics
             event(f"table {spec.table}, {'typed ' if f.typed else ''}{f.fmt}, damage {f.damage}")
             for rule in {*expect.rejected.values(), expect.file_rule} - {None}:
                 event(f"rejected: {rule}")
@@ -541,9 +569,13 @@ def ingest_and_check(spec: DaySpec) -> None:
         stats = ingest_days(landing, warehouse, contract, [DAY])  # must not raise
 
         raw = _read(warehouse.partition_path(f"raw/{spec.table}", {"export_date": DAY}))
-        rejects = _read(warehouse.partition_path("rejects", {"table_name": spec.table, "export_date": DAY}))
+        rejects = _read(
+            warehouse.partition_path("rejects", {"table_name": spec.table, "export_date": DAY})
+        )
         assert raw.columns == contract.arrow_schema.names
-        assert set(raw["_source_file"]) <= set(expects) and set(rejects["source_file"]) <= set(expects)
+        assert set(raw["_source_file"]) <= set(expects) and set(rejects["source_file"]) <= set(
+            expects
+        )
         assert stats.last is not None
         file_stats = {f.source_file: f for f in stats.last.files}
         assert set(file_stats) == set(expects)
@@ -552,13 +584,23 @@ def ingest_and_check(spec: DaySpec) -> None:
         _check_upserts(raw, contract, warehouse, stats.duplicate_keys.get(DAY.isoformat(), 0))
 
 
-def _check_file(source: str, expect: Expect, stats: Any, raw: pl.DataFrame, rejects: pl.DataFrame, contract: c.TableContract) -> None:
+def _check_file(
+    source: str,
+    expect: Expect,
+    stats: Any,
+    raw: pl.DataFrame,
+    rejects: pl.DataFrame,
+    contract: c.TableContract,
+) -> None:
     accepted = raw.filter(pl.col("_source_file") == source)
     mine = rejects.filter(pl.col("source_file") == source)
     whole = mine.filter(pl.col("row_number").is_null())
     rows = mine.filter(pl.col("row_number").is_not_null())
     # a file that cannot be read: one reject row with the reason, nothing else from the file
-    assert whole["rule"].to_list() == ([expect.file_rule] if expect.file_rule else []), (source, whole)
+    assert whole["rule"].to_list() == ([expect.file_rule] if expect.file_rule else []), (
+        source,
+        whole,
+    )
     assert stats.file_rejected == expect.file_rule
     if expect.file_rule:
         assert whole["detail"][0] and accepted.is_empty() and rows.is_empty()
@@ -578,14 +620,22 @@ def _check_file(source: str, expect: Expect, stats: Any, raw: pl.DataFrame, reje
             assert _same(got[number][name], value), (source, number, name, got[number][name], value)
     rules = dict(zip(rows["row_number"], rows["rule"]))
     for number, rule in expect.rejected.items():
-        assert number in rules and rule in (rules[number], ANY_RULE), (source, number, rule, rules.get(number), got.get(number))
+        assert number in rules and rule in (rules[number], ANY_RULE), (
+            source,
+            number,
+            rule,
+            rules.get(number),
+            got.get(number),
+        )
     extra = set(got) - set(expect.accepted) - {expect.partial}
     assert not extra, (source, "accepted rows that were generated invalid", extra)
     for detail, raw_json in zip(rows["detail"], rows["raw"]):
         assert detail and isinstance(json.loads(raw_json), dict)
 
 
-def _check_upserts(raw: pl.DataFrame, contract: c.TableContract, warehouse: Warehouse, duplicates: int) -> None:
+def _check_upserts(
+    raw: pl.DataFrame, contract: c.TableContract, warehouse: Warehouse, duplicates: int
+) -> None:
     """All deliveries stay in raw; per key the greatest (file, row) is the current record."""
     key = list(contract.key)
     assert duplicates == raw.height - raw.select(key).unique().height
@@ -619,7 +669,8 @@ _ORDER = {
     "customer_id": ("c1", "c1"),
 }
 _PRODUCT = {
-    name: (text, text) for name, text in zip(PRODUCTS_HEADER.split(","), product_row("P5").split(","))
+    name: (text, text)
+    for name, text in zip(PRODUCTS_HEADER.split(","), product_row("P5").split(","))
 } | {
     "description": ("", None),
     "list_price": ("20.0", 20.0),
@@ -633,7 +684,9 @@ _PRODUCT = {
 _DEFAULTS = {"orders": _ORDER, "products": _PRODUCT}
 
 
-def _row(table: str, rule: str | None = None, field_delta: int = 0, **overrides: str | tuple[str, Any]) -> Row:
+def _row(
+    table: str, rule: str | None = None, field_delta: int = 0, **overrides: str | tuple[str, Any]
+) -> Row:
     """A row of the defaults; an override is a text (str columns) or (text, stored value)."""
     values = dict(_DEFAULTS[table])
     values.update({k: v if isinstance(v, tuple) else (v, v) for k, v in overrides.items()})
@@ -647,30 +700,77 @@ def _orders_file(name: str, *rows: Row, **options: Any) -> FileSpec:
 
 
 # One example per bug the fuzzing found (each crashed, lost rows or stored a wrong value before).
-HUGE_FIELD_IN_ROWWISE_FILE = DaySpec("orders", (_orders_file(
-    "f0.csv", _row("orders"), _row("orders", c.MALFORMED_ROW, field_delta=-1),
-    _row("orders", customer_id="x" * HUGE), _row("orders", order_id="k2"),
-),))
-NUL_IN_ONE_ROW = DaySpec("orders", (_orders_file(
-    "f0.csv", _row("orders"), _row("orders", c.BAD_ENCODING, customer_id="c\x00"), _row("orders", order_id="k2"),
-),))
-CUT_INSIDE_QUOTES = DaySpec("orders", (_orders_file(
-    "f0.csv", _row("orders"), _row("orders", order_id="k2", customer_id="a long customer id"),
-    quote_all=True, damage="truncate", cut=0.97,
-),))
-OUT_OF_RANGE_NUMBERS_AND_DATES = DaySpec("orders", (_orders_file(
-    "f0.csv", _row("orders"), _row("orders", c.BAD_DECIMAL, unit_price="1e999"),
-    _row("orders", c.BAD_TIMESTAMP, ordered_at="9999-12-31T23:59:59-12:00"),
-    _row("orders", c.BAD_TIMESTAMP, ordered_at="0000-01-01"),
-),))
-YEAR_ZERO_DATE = DaySpec("products", (FileSpec(
-    "f0.csv", tuple(_PRODUCT), (_row("products"), _row("products", c.BAD_DATE, sku="A1", launched_at="0000-01-01")),
-),))
-PARQUET_BINARY_NESTED_AND_DUPLICATE_COLUMNS = DaySpec("orders", (
-    _orders_file("f0.parquet", _row("orders"), _row("orders", c.BAD_ENCODING, customer_id="c" + BAD_BYTE),
-                 fmt="parquet", nested_extra=True),
-    _orders_file("f1.parquet", _row("orders"), fmt="parquet", damage="dup_column"),
-))
+HUGE_FIELD_IN_ROWWISE_FILE = DaySpec(
+    "orders",
+    (
+        _orders_file(
+            "f0.csv",
+            _row("orders"),
+            _row("orders", c.MALFORMED_ROW, field_delta=-1),
+            _row("orders", customer_id="x" * HUGE),
+            _row("orders", order_id="k2"),
+        ),
+    ),
+)
+NUL_IN_ONE_ROW = DaySpec(
+    "orders",
+    (
+        _orders_file(
+            "f0.csv",
+            _row("orders"),
+            _row("orders", c.BAD_ENCODING, customer_id="c\x00"),
+            _row("orders", order_id="k2"),
+        ),
+    ),
+)
+CUT_INSIDE_QUOTES = DaySpec(
+    "orders",
+    (
+        _orders_file(
+            "f0.csv",
+            _row("orders"),
+            _row("orders", order_id="k2", customer_id="a long customer id"),
+            quote_all=True,
+            damage="truncate",
+            cut=0.97,
+        ),
+    ),
+)
+OUT_OF_RANGE_NUMBERS_AND_DATES = DaySpec(
+    "orders",
+    (
+        _orders_file(
+            "f0.csv",
+            _row("orders"),
+            _row("orders", c.BAD_DECIMAL, unit_price="1e999"),
+            _row("orders", c.BAD_TIMESTAMP, ordered_at="9999-12-31T23:59:59-12:00"),
+            _row("orders", c.BAD_TIMESTAMP, ordered_at="0000-01-01"),
+        ),
+    ),
+)
+YEAR_ZERO_DATE = DaySpec(
+    "products",
+    (
+        FileSpec(
+            "f0.csv",
+            tuple(_PRODUCT),
+            (_row("products"), _row("products", c.BAD_DATE, sku="A1", launched_at="0000-01-01")),
+        ),
+    ),
+)
+PARQUET_BINARY_NESTED_AND_DUPLICATE_COLUMNS = DaySpec(
+    "orders",
+    (
+        _orders_file(
+            "f0.parquet",
+            _row("orders"),
+            _row("orders", c.BAD_ENCODING, customer_id="c" + BAD_BYTE),
+            fmt="parquet",
+            nested_extra=True,
+        ),
+        _orders_file("f1.parquet", _row("orders"), fmt="parquet", damage="dup_column"),
+    ),
+)
 
 
 # ---------------------------------------------------------------------------------- tests
@@ -709,7 +809,9 @@ def test_a_damaged_day_through_the_dagster_assets(tmp_path: Path) -> None:
     ]
     expects = [write_file(folder, spec, c.ORDERS) for spec in specs]
     warehouse = tmp_path / "wh"
-    assert _materialize(landing, warehouse, CATALOG_DAY.isoformat(), selection="raw_products").success
+    assert _materialize(
+        landing, warehouse, CATALOG_DAY.isoformat(), selection="raw_products"
+    ).success
     result = _materialize(landing, warehouse, DAY.isoformat(), selection="raw_orders")
     assert result.success
     meta = result.asset_materializations_for_node("raw_orders")[0].metadata

@@ -15,14 +15,21 @@ from inventory_pipeline.defs.resources import (
     ShopSettingsResource,
     WarehouseResource,
 )
-from inventory_pipeline_tests.conftest import ORDERS_HEADER, PRODUCTS_HEADER, WriteFile, order_row, product_row
-
+from inventory_pipeline_tests.conftest import (
+    ORDERS_HEADER,
+    PRODUCTS_HEADER,
+    WriteFile,
+    order_row,
+    product_row,
+)
 
 # the ingest assets on daily partitions from the test shops' first export day
 ingest_assets = build_ingest_assets(shop_partitions(date(2024, 1, 1)).export_day)
 
 
-def _materialize(landing: Path, warehouse: Path, partition: str, selection: str = "*") -> dg.ExecuteInProcessResult:
+def _materialize(
+    landing: Path, warehouse: Path, partition: str, selection: str = "*"
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         ingest_assets,
         partition_key=partition,
@@ -49,7 +56,12 @@ def _digest(root: Path) -> dict[str, str]:
 def shop(landing: Path, write_file: WriteFile) -> Path:
     write_file("products", "2024-01-01", "catalog.csv", f"{PRODUCTS_HEADER}\n{product_row('A1')}\n")
     write_file("products", "2024-01-02", "new.csv", f"{PRODUCTS_HEADER}\n{product_row('A2')}\n")
-    orders = [order_row("o1", "A1"), order_row("o2", "A2"), order_row("o3", "NOPE"), order_row("o4", quantity="0")]
+    orders = [
+        order_row("o1", "A1"),
+        order_row("o2", "A2"),
+        order_row("o3", "NOPE"),
+        order_row("o4", quantity="0"),
+    ]
     write_file("orders", "2024-01-02", "orders.csv", "\n".join([ORDERS_HEADER, *orders]) + "\n")
     write_file("orders", "2024-01-02", "broken.csv", b"\x00\x01\x02garbage")
     return landing
@@ -67,7 +79,11 @@ def test_day_loads_with_rejects_metadata_and_checks(shop: Path, tmp_path: Path) 
     assert meta["rows_accepted"].value == 2
     assert meta["rows_rejected"].value == 2
     assert meta["files_rejected"].value == 1
-    assert meta["rejects_by_rule"].value == {"unknown_sku": 1, "out_of_range": 1, "unreadable_file": 1}
+    assert meta["rejects_by_rule"].value == {
+        "unknown_sku": 1,
+        "out_of_range": 1,
+        "unreadable_file": 1,
+    }
 
     checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
     assert checks[("raw_orders", "matches_contract_schema")].passed

@@ -36,7 +36,9 @@ def _assert_accounting(load) -> None:
 
 
 def test_valid_rows_are_typed_and_keep_lineage(landing: Path, write_file: WriteFile) -> None:
-    write_file("orders", DAY, "a.csv", "\n".join([ORDERS_HEADER, order_row("o1"), order_row("o2")]) + "\n")
+    write_file(
+        "orders", DAY, "a.csv", "\n".join([ORDERS_HEADER, order_row("o1"), order_row("o2")]) + "\n"
+    )
     load = _orders(landing)
     assert load.rows_read == 2 and load.rows_accepted == 2 and load.rejects.is_empty()
     row = load.accepted.row(0, named=True)
@@ -81,7 +83,7 @@ def test_timestamps_with_offsets_are_converted_to_utc(landing: Path, write_file:
         ({"quantity": "-3"}, c.OUT_OF_RANGE, "quantity"),
         ({"quantity": "two"}, c.BAD_INT, "quantity"),
         ({"unit_price": "-0.01"}, c.OUT_OF_RANGE, "unit_price"),
-        ({"unit_price": "\"12,50\""}, c.BAD_DECIMAL, "unit_price"),
+        ({"unit_price": '"12,50"'}, c.BAD_DECIMAL, "unit_price"),
         ({"unit_price": "nan"}, c.BAD_DECIMAL, "unit_price"),
         ({"ordered_at": "02/01/2024 10:00"}, c.BAD_TIMESTAMP, "ordered_at"),
         ({"ordered_at": "2024-02-30T10:00:00"}, c.BAD_TIMESTAMP, "ordered_at"),
@@ -108,37 +110,111 @@ def test_each_order_rule_rejects_with_reason(
 @pytest.mark.parametrize(
     ("table", "header", "good", "bad", "rule"),
     [
-        ("reviews", "review_id,sku,rating,title,body,created_at", "r1,A1,5,t,b,2024-01-02T10:00:00",
-         "r2,A1,6,t,b,2024-01-02T10:00:00", c.OUT_OF_RANGE),
-        ("reviews", "review_id,sku,rating,title,body,created_at", "r1,A1,1,,,2024-01-02T10:00:00",
-         "r2,A1,0,t,b,2024-01-02T10:00:00", c.OUT_OF_RANGE),
-        ("promotions", "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
-         "p1,A1,2024-01-05,2024-01-05,0,discount,x", "p2,A1,2024-01-05,2024-01-04,10,discount,x",
-         c.END_BEFORE_START),
-        ("promotions", "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
-         "p1,A1,2024-01-05,2024-01-07,99.9,discount,x", "p2,A1,2024-01-05,2024-01-07,100,discount,x",
-         c.OUT_OF_RANGE),
-        ("promotions", "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
-         "p1,A1,2024-01-05,2024-01-07,10,discount,x", "p2,A1,2024-01-05,2024-01-07,-5,discount,x",
-         c.OUT_OF_RANGE),
-        ("promotions", "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
-         "p1,A1,2024-01-05,2024-01-07,10,discount,x", "p2,A1,2024-13-05,2024-01-07,5,discount,x",
-         c.BAD_DATE),
-        ("inventory", "snapshot_date,sku,on_hand,on_order", "2024-01-02,A1,0,0", "2024-01-02,A2,-1,0",
-         c.OUT_OF_RANGE),
-        ("inventory", "snapshot_date,sku,on_hand,on_order", "2024-01-02,A1,5,0", "2024-01-02,A2,5,-2",
-         c.OUT_OF_RANGE),
-        ("products", PRODUCTS_HEADER, product_row("B1"), product_row("B2", list_price="0"), c.OUT_OF_RANGE),
-        ("products", PRODUCTS_HEADER, product_row("B1", unit_cost="0"), product_row("B2", unit_cost="-1"),
-         c.OUT_OF_RANGE),
-        ("products", PRODUCTS_HEADER, product_row("B1", lead_time_days="0"),
-         product_row("B2", lead_time_days="-1"), c.OUT_OF_RANGE),
-        ("products", PRODUCTS_HEADER, product_row("B1", moq="1"), product_row("B2", moq="0"), c.OUT_OF_RANGE),
-        ("products", PRODUCTS_HEADER, product_row("B1", pack_size="1"), product_row("B2", pack_size="0"),
-         c.OUT_OF_RANGE),
-        ("products", PRODUCTS_HEADER, product_row("B1"), product_row("B2", title=""), c.MISSING_VALUE),
-        ("products", PRODUCTS_HEADER, product_row("B1", launched_at="2030-01-01"),
-         product_row("B2", launched_at="soon"), c.BAD_DATE),
+        (
+            "reviews",
+            "review_id,sku,rating,title,body,created_at",
+            "r1,A1,5,t,b,2024-01-02T10:00:00",
+            "r2,A1,6,t,b,2024-01-02T10:00:00",
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "reviews",
+            "review_id,sku,rating,title,body,created_at",
+            "r1,A1,1,,,2024-01-02T10:00:00",
+            "r2,A1,0,t,b,2024-01-02T10:00:00",
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "promotions",
+            "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
+            "p1,A1,2024-01-05,2024-01-05,0,discount,x",
+            "p2,A1,2024-01-05,2024-01-04,10,discount,x",
+            c.END_BEFORE_START,
+        ),
+        (
+            "promotions",
+            "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
+            "p1,A1,2024-01-05,2024-01-07,99.9,discount,x",
+            "p2,A1,2024-01-05,2024-01-07,100,discount,x",
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "promotions",
+            "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
+            "p1,A1,2024-01-05,2024-01-07,10,discount,x",
+            "p2,A1,2024-01-05,2024-01-07,-5,discount,x",
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "promotions",
+            "promo_id,sku,start_date,end_date,discount_pct,promo_type,name",
+            "p1,A1,2024-01-05,2024-01-07,10,discount,x",
+            "p2,A1,2024-13-05,2024-01-07,5,discount,x",
+            c.BAD_DATE,
+        ),
+        (
+            "inventory",
+            "snapshot_date,sku,on_hand,on_order",
+            "2024-01-02,A1,0,0",
+            "2024-01-02,A2,-1,0",
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "inventory",
+            "snapshot_date,sku,on_hand,on_order",
+            "2024-01-02,A1,5,0",
+            "2024-01-02,A2,5,-2",
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1"),
+            product_row("B2", list_price="0"),
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1", unit_cost="0"),
+            product_row("B2", unit_cost="-1"),
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1", lead_time_days="0"),
+            product_row("B2", lead_time_days="-1"),
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1", moq="1"),
+            product_row("B2", moq="0"),
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1", pack_size="1"),
+            product_row("B2", pack_size="0"),
+            c.OUT_OF_RANGE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1"),
+            product_row("B2", title=""),
+            c.MISSING_VALUE,
+        ),
+        (
+            "products",
+            PRODUCTS_HEADER,
+            product_row("B1", launched_at="2030-01-01"),
+            product_row("B2", launched_at="soon"),
+            c.BAD_DATE,
+        ),
     ],
 )
 def test_numeric_and_date_rules_of_every_table(
@@ -146,7 +222,9 @@ def test_numeric_and_date_rules_of_every_table(
 ) -> None:
     write_file(table, DAY, "x.csv", f"{header}\n{good}\n{bad}\n")
     contract = c.TABLES[table]
-    load = load_day(landing, contract, date.fromisoformat(DAY), KNOWN if contract.checks_sku else None)
+    load = load_day(
+        landing, contract, date.fromisoformat(DAY), KNOWN if contract.checks_sku else None
+    )
     _assert_accounting(load)
     assert load.rows_accepted == 1, load.rejects
     assert load.rejects["rule"].to_list() == [rule]
@@ -156,7 +234,12 @@ def test_numeric_and_date_rules_of_every_table(
 def test_non_utf8_row_is_rejected_and_the_rest_loads(landing: Path, write_file: WriteFile) -> None:
     good = order_row("o1").encode()
     bad = order_row("o2", customer_id="M\xfcller").encode("latin-1")
-    write_file("orders", DAY, "a.csv", b"\n".join([ORDERS_HEADER.encode(), good, bad, good.replace(b"o1", b"o3")]))
+    write_file(
+        "orders",
+        DAY,
+        "a.csv",
+        b"\n".join([ORDERS_HEADER.encode(), good, bad, good.replace(b"o1", b"o3")]),
+    )
     load = _orders(landing)
     _assert_accounting(load)
     assert load.accepted["order_id"].to_list() == ["o1", "o3"]
@@ -165,7 +248,9 @@ def test_non_utf8_row_is_rejected_and_the_rest_loads(landing: Path, write_file: 
     assert "customer_id" in reject["detail"] and "\\xfc" in json.loads(reject["raw"])["customer_id"]
 
 
-def test_row_with_wrong_field_count_is_rejected_not_the_file(landing: Path, write_file: WriteFile) -> None:
+def test_row_with_wrong_field_count_is_rejected_not_the_file(
+    landing: Path, write_file: WriteFile
+) -> None:
     text = "\n".join([ORDERS_HEADER, order_row("o1"), "o2,1,A1", order_row("o3")]) + "\n"
     write_file("orders", DAY, "a.csv", text)
     load = _orders(landing)
@@ -218,7 +303,9 @@ def test_header_only_and_missing_day_folder_give_empty_partitions(
     assert missing.files == [] and missing.accepted.is_empty()
     warehouse = Warehouse(tmp_path / "wh")
     write_day(warehouse, c.ORDERS, missing)
-    written = pq.read_table(warehouse.partition_path("raw/orders", {"export_date": date(2024, 1, 9)}))
+    written = pq.read_table(
+        warehouse.partition_path("raw/orders", {"export_date": date(2024, 1, 9)})
+    )
     assert written.num_rows == 0 and written.schema.equals(c.ORDERS.arrow_schema)
 
 
@@ -233,7 +320,8 @@ def test_parquet_files_are_validated_like_csv(landing: Path) -> None:
             "quantity": pa.array([3, 0], pa.int64()),
             "unit_price": pa.array([9.5, 1.0], pa.float64()),
             "ordered_at": pa.array(
-                [datetime(2024, 1, 2, 23, 30), datetime(2024, 1, 2, 1)], pa.timestamp("ms", tz="Europe/Berlin")
+                [datetime(2024, 1, 2, 23, 30), datetime(2024, 1, 2, 1)],
+                pa.timestamp("ms", tz="Europe/Berlin"),
             ),
             "status": ["placed", "placed"],
         }
@@ -246,7 +334,9 @@ def test_parquet_files_are_validated_like_csv(landing: Path) -> None:
     assert load.rejects["rule"].to_list() == [c.OUT_OF_RANGE]
 
 
-def test_redelivered_rows_are_all_kept_in_raw_with_lineage(landing: Path, write_file: WriteFile) -> None:
+def test_redelivered_rows_are_all_kept_in_raw_with_lineage(
+    landing: Path, write_file: WriteFile
+) -> None:
     write_file("orders", DAY, "a.csv", f"{ORDERS_HEADER}\n{order_row('o1')}\n")
     write_file("orders", DAY, "b.csv", f"{ORDERS_HEADER}\n{order_row('o1', quantity='5')}\n")
     load = _orders(landing)

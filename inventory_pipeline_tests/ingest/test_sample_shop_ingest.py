@@ -18,7 +18,15 @@ KEY = ["table_name", "export_date", "source_file", "row_number", "rule"]
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Warehouse, dict]:
     root = tmp_path_factory.mktemp("shop")
-    generate_shop(root / "landing", root / "truth", skus=30, days=75, start=date(2024, 1, 1), seed=11, progress=False)
+    generate_shop(
+        root / "landing",
+        root / "truth",
+        skus=30,
+        days=75,
+        start=date(2024, 1, 1),
+        seed=11,
+        progress=False,
+    )
     warehouse = Warehouse(root / "warehouse")
     stats = {}
     for contract in c.TABLES.values():
@@ -31,12 +39,22 @@ def test_rejects_are_exactly_the_injected_faults(ingested: tuple[Path, Warehouse
     root, warehouse, _ = ingested
     faults = pl.read_parquet(root / "truth" / "faults.parquet").select(KEY)
     con = duckdb.connect()
-    rejects = con.sql(
-        f"SELECT table_name, export_date, source_file, row_number, rule "
-        f"FROM read_parquet('{warehouse.glob('rejects', 2)}', hive_partitioning=true)"
-    ).pl().with_columns(pl.col("export_date").cast(pl.Date))
+    rejects = (
+        con.sql(
+            f"SELECT table_name, export_date, source_file, row_number, rule "
+            f"FROM read_parquet('{warehouse.glob('rejects', 2)}', hive_partitioning=true)"
+        )
+        .pl()
+        .with_columns(pl.col("export_date").cast(pl.Date))
+    )
     assert faults.height > 50
-    assert set(faults["rule"]) >= {c.UNKNOWN_SKU, c.OUT_OF_RANGE, c.BAD_INT, c.BAD_ENCODING, c.EMPTY_FILE}
+    assert set(faults["rule"]) >= {
+        c.UNKNOWN_SKU,
+        c.OUT_OF_RANGE,
+        c.BAD_INT,
+        c.BAD_ENCODING,
+        c.EMPTY_FILE,
+    }
     missed = faults.join(rejects, on=KEY, how="anti", nulls_equal=True)
     unexpected = rejects.join(faults, on=KEY, how="anti", nulls_equal=True)
     assert missed.is_empty(), f"faults not rejected with their rule:\n{missed}"

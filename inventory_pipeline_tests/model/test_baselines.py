@@ -32,7 +32,10 @@ def _history(seed: int = 0) -> pl.DataFrame:
 def test_baseline_rows_and_quantile_order(method: str) -> None:
     config = BaselineConfig(horizon_days=14)
     forecast = baseline_forecast(
-        _history(), method, config, skus=["weekly", "brand_new"]  # type: ignore[arg-type]
+        _history(),
+        method,
+        config,
+        skus=["weekly", "brand_new"],  # type: ignore[arg-type]
     )
     skus = ["brand_new", "gappy", "short", "weekly", "zeros"]
     assert forecast["sku"].unique().sort().to_list() == skus

@@ -31,7 +31,10 @@ class _Receiver(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         self.received.append(
-            {"content_type": self.headers["Content-Type"], "body": json.loads(self.rfile.read(length))}
+            {
+                "content_type": self.headers["Content-Type"],
+                "body": json.loads(self.rfile.read(length)),
+            }
         )
         self.send_response(204)
         self.end_headers()
@@ -53,14 +56,17 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
 
 def _failed_run(tmp_path: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     """The nightly forecasts of one day with an empty model registry: no champion to load."""
-    job = defs.resolve_job_def("nightly_forecast_job").get_subset(asset_selection={dg.AssetKey("sku_forecasts")})
+    job = defs.resolve_job_def("nightly_forecast_job").get_subset(
+        asset_selection={dg.AssetKey("sku_forecasts")}
+    )
     return job.execute_in_process(
         instance=instance,
         partition_key="2024-02-01",
         resources={
             "warehouse": WarehouseResource(path=str(tmp_path / "warehouse")),
             "mlflow_registry": MlflowResource(
-                tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", artifacts_dir=str(tmp_path / "artifacts"),
+                tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+                artifacts_dir=str(tmp_path / "artifacts"),
             ),
             "shop": ShopSettingsResource(path=str(tmp_path / "settings.yaml")),
         },
@@ -71,7 +77,9 @@ def _failed_run(tmp_path: Path, instance: dg.DagsterInstance) -> dg.ExecuteInPro
 def _sensor_context(instance: dg.DagsterInstance, run_id: str) -> dg.RunFailureSensorContext:
     run = instance.get_run_by_id(run_id)
     assert run is not None
-    [failure] = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    [failure] = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+    ).records
     return dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert_sensor",
         dagster_instance=instance,
@@ -81,7 +89,10 @@ def _sensor_context(instance: dg.DagsterInstance, run_id: str) -> dg.RunFailureS
 
 
 def test_a_failed_run_posts_a_clear_alert(
-    tmp_path: Path, webhook: tuple[str, list[dict]], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    webhook: tuple[str, list[dict]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     url, received = webhook
     monkeypatch.setenv(alerts.ALERT_WEBHOOK_ENV, url)
@@ -95,8 +106,13 @@ def test_a_failed_run_posts_a_clear_alert(
     body = post["body"]
     assert body["job"] == "nightly_forecast_job" and body["run_id"] == result.run_id
     assert body["partition"] == "2024-02-01" and body["kind"] == "run_failure"
-    assert "no version of registered model 'demand_model' has the alias 'champion'" in body["failed_steps"]["sku_forecasts"]
-    assert body["text"].startswith(f"ALERT: run {result.run_id} of nightly_forecast_job (partition 2024-02-01) failed")
+    assert (
+        "no version of registered model 'demand_model' has the alias 'champion'"
+        in body["failed_steps"]["sku_forecasts"]
+    )
+    assert body["text"].startswith(
+        f"ALERT: run {result.run_id} of nightly_forecast_job (partition 2024-02-01) failed"
+    )
     assert body["text"] in caplog.text  # the same line in the log
 
 
@@ -111,7 +127,9 @@ def test_without_a_webhook_the_alert_is_a_log_line_and_a_bad_url_is_named(
             run_failure_alert_sensor(context)
         assert f"ALERT: run {result.run_id} of nightly_forecast_job" in caplog.text
         monkeypatch.setenv(alerts.ALERT_WEBHOOK_ENV, "hooks.example.com/x")
-        with pytest.raises(ValueError, match="INVENTORY_ALERT_WEBHOOK='hooks.example.com/x' is not an http"):
+        with pytest.raises(
+            ValueError, match="INVENTORY_ALERT_WEBHOOK='hooks.example.com/x' is not an http"
+        ):
             run_failure_alert_sensor(context)
 
 

@@ -125,9 +125,12 @@ def test_killed_backfill_leaves_complete_partitions_and_rerun_matches_uninterrup
     for name, value in env.items():
         if name.startswith(("INVENTORY_", "DAGSTER_")):
             monkeypatch.setenv(name, value)
-    assert cli.main(
-        ["backfill", "--in-process", "--start", START.isoformat(), "--end", END.isoformat()]
-    ) == 0
+    assert (
+        cli.main(
+            ["backfill", "--in-process", "--start", START.isoformat(), "--end", END.isoformat()]
+        )
+        == 0
+    )
     with dg.DagsterInstance.from_config(str(home)) as instance:
         statuses = sorted(r.status.value for r in instance.get_runs())
     assert statuses == ["FAILURE", "SUCCESS"]

@@ -11,12 +11,22 @@ BASELINES = {"seasonal_naive": 0.60, "auto_ets": 0.50}
 
 def test_first_model_is_promoted_when_it_beats_every_baseline() -> None:
     decision = decide(0.45, None, BASELINES)
-    assert decision.promote and decision.best_baseline == "auto_ets" and "no champion yet" in decision.reason
+    assert (
+        decision.promote
+        and decision.best_baseline == "auto_ets"
+        and "no champion yet" in decision.reason
+    )
 
 
 @pytest.mark.parametrize(
     ("candidate", "champion", "promote"),
-    [(0.45, 0.46, True), (0.45, 0.45, False), (0.45, 0.40, False), (0.55, None, False), (0.50, None, False)],
+    [
+        (0.45, 0.46, True),
+        (0.45, 0.45, False),
+        (0.45, 0.40, False),
+        (0.55, None, False),
+        (0.50, None, False),
+    ],
 )
 def test_candidate_must_be_strictly_better_than_champion_and_baselines(
     candidate: float, champion: float | None, promote: bool

@@ -32,7 +32,9 @@ RUN_CONFIG = {
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("retrain")
     landing, warehouse = build_warehouse(root, days=90)
-    instance = dg.DagsterInstance.ephemeral()  # one instance: later runs see earlier materialisations
+    instance = (
+        dg.DagsterInstance.ephemeral()
+    )  # one instance: later runs see earlier materialisations
     return {
         "root": root,
         "instance": instance,
@@ -41,8 +43,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "landing": LandingZoneResource(path=str(landing)),
             "warehouse": WarehouseResource(path=str(warehouse.root)),
             "mlflow_registry": MlflowResource(
-                tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifacts_dir=str(root / "artifacts"),
-                experiment="retrain-tests", registered_model=NAME,
+                tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+                artifacts_dir=str(root / "artifacts"),
+                experiment="retrain-tests",
+                registered_model=NAME,
             ),
         },
     }
@@ -52,7 +56,11 @@ def _retrain(env: dict, assets: list[str] | None = None) -> dg.ExecuteInProcessR
     job = defs.resolve_job_def("retrain_job")
     if assets:
         job = job.get_subset(asset_selection={dg.AssetKey(a) for a in assets})
-    ops = [a for a in ("training_windows", "demand_model", "model_backtest") if assets is None or a in assets]
+    ops = [
+        a
+        for a in ("training_windows", "demand_model", "model_backtest")
+        if assets is None or a in assets
+    ]
     return job.execute_in_process(
         instance=env["instance"],
         resources=env["resources"],
@@ -62,15 +70,21 @@ def _retrain(env: dict, assets: list[str] | None = None) -> dg.ExecuteInProcessR
 
 
 def _meta(result: dg.ExecuteInProcessResult, asset: str) -> dict:
-    return {k: v.value for k, v in result.asset_materializations_for_node(asset)[0].metadata.items()}
+    return {
+        k: v.value for k, v in result.asset_materializations_for_node(asset)[0].metadata.items()
+    }
 
 
 def _aliases(client: MlflowClient, name: str) -> dict[str, str]:
-    return {alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()}
+    return {
+        alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()
+    }
 
 
 def _client(env: dict) -> MlflowClient:
-    tracking.configure(f"sqlite:///{env['root'] / 'mlflow.db'}", env["root"] / "artifacts", "retrain-tests")
+    tracking.configure(
+        f"sqlite:///{env['root'] / 'mlflow.db'}", env["root"] / "artifacts", "retrain-tests"
+    )
     return MlflowClient()
 
 
@@ -92,12 +106,18 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert run.data.tags["data_window"].count("..") == 1 and run.data.tags["code_version"]
     # a one-line description of the run, metrics without float noise
     description = run.data.tags[tracking.RUN_DESCRIPTION_TAG]
-    assert description.startswith("Demand model retrained on the exports ") and "\n" not in description
+    assert (
+        description.startswith("Demand model retrained on the exports ") and "\n" not in description
+    )
     assert "frozen" in description
     assert all(round(v, 4) == v for v in run.data.metrics.values())
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"plots", "backtest", "config"} <= artifacts
-    gate = [e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines"]
+    gate = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "beats_champion_and_baselines"
+    ]
     assert len(gate) == 1
     champion = tracking.champion_version(client, NAME)
     assert (champion == "1") == gate[0].passed
@@ -109,7 +129,9 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert version.tags["run_id"] == run.info.run_id
     assert version.tags["training_cutoff"] == model["training_cutoff"]
     assert json.loads(version.tags["config"])["d_model"] == 16
-    assert float(version.tags["backtest_wql"]) == pytest.approx(gate[0].metadata["candidate_wql"].value, abs=1e-6)
+    assert float(version.tags["backtest_wql"]) == pytest.approx(
+        gate[0].metadata["candidate_wql"].value, abs=1e-6
+    )
     aliases = _aliases(client, NAME)
     assert aliases.get("challenger") == (None if gate[0].passed else "1")
     if champion is None:  # no champion: said in words, not as a number
@@ -127,9 +149,15 @@ def test_a_model_that_is_not_better_never_moves_champion(env: dict) -> None:
     assert not result.success
     assert {str(v.version) for v in client.search_model_versions(f"name='{NAME}'")} == {"1", "2"}
     assert tracking.champion_version(client, NAME) == "1"
-    gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines")
+    gate = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "beats_champion_and_baselines"
+    )
     assert not gate.passed and "does not beat the champion" in gate.metadata["reason"].value
-    assert gate.metadata["candidate_wql"].value == gate.metadata["champion_wql"].value  # identical model
+    assert (
+        gate.metadata["candidate_wql"].value == gate.metadata["champion_wql"].value
+    )  # identical model
     assert client.get_model_version(NAME, "2").tags["gate"] == "failed"
 
 
@@ -151,7 +179,9 @@ def test_registered_model_loads_by_alias_with_the_same_forecasts(env: dict) -> N
     windows = _retrain(env, ["training_windows"])
     assert windows.success
     cfg = TrainingRunConfig(**RUN_CONFIG).training_config()
-    splits = WindowSplits.load(Path(_meta(windows, "training_windows")["windows_path"]), cfg.model_config())
+    splits = WindowSplits.load(
+        Path(_meta(windows, "training_windows")["windows_path"]), cfg.model_config()
+    )
     in_memory, _ = fit(splits.train, splits.validation, cfg.model_config())
     expected = in_memory.predict(splits.backtest.samples)
     with mlflow.start_run():
@@ -169,8 +199,12 @@ def test_registered_model_loads_by_alias_with_the_same_forecasts(env: dict) -> N
         tracking.samples_to_frame(splits.backtest.samples, splits.backtest.skus)
     )
     median = list(in_memory.config.quantiles).index(0.5)
-    np.testing.assert_array_equal(served["p50"].to_numpy(), expected.daily[:, :, median].reshape(-1))
-    np.testing.assert_array_equal(served["cum_p50"].to_numpy(), expected.cumulative[:, :, median].reshape(-1))
+    np.testing.assert_array_equal(
+        served["p50"].to_numpy(), expected.daily[:, :, median].reshape(-1)
+    )
+    np.testing.assert_array_equal(
+        served["cum_p50"].to_numpy(), expected.cumulative[:, :, median].reshape(-1)
+    )
 
 
 def test_two_retrains_end_with_one_champion_and_both_versions_gated(env: dict) -> None:
@@ -185,7 +219,11 @@ def test_two_retrains_end_with_one_champion_and_both_versions_gated(env: dict) -
     assert holders == [champion] and set(versions) <= set(every)
     for result, version in zip((first, second), versions):
         tags = client.get_model_version(NAME, version).tags
-        gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines")
+        gate = next(
+            e
+            for e in result.get_asset_check_evaluations()
+            if e.check_name == "beats_champion_and_baselines"
+        )
         assert tags["gate"] == ("passed" if gate.passed else "failed")
         assert tags["backtest_wql"] and tags["champion_compared"] and tags["gate_reason"]
         assert (champion == version) == (tags["gate"] == "passed" and result.success)
@@ -216,7 +254,9 @@ def test_a_version_backtested_against_an_old_champion_never_takes_over(env: dict
     client.create_registered_model(name)
     for _ in range(2):
         version = client.create_model_version(name, source.source, run_id=source.run_id).version
-        tracking.tag_version(client, name, str(version), {"gate": "passed", "champion_compared": "none"})
+        tracking.tag_version(
+            client, name, str(version), {"gate": "passed", "champion_compared": "none"}
+        )
     client.set_registered_model_alias(name, "challenger", "2")
     first = tracking.promote_if_unchanged(client, name, "1", "none")
     assert first.version == "1" and first.previous is None
@@ -224,7 +264,9 @@ def test_a_version_backtested_against_an_old_champion_never_takes_over(env: dict
         tracking.promote_if_unchanged(client, name, "2", "none")
     assert tracking.champion_version(client, name) == "1"
     assert client.get_model_version(name, "2").tags["gate"] == "failed"
-    assert "never compared with version 1" in client.get_model_version(name, "2").tags["gate_reason"]
+    assert (
+        "never compared with version 1" in client.get_model_version(name, "2").tags["gate_reason"]
+    )
     assert _aliases(client, name) == {"champion": "1", "challenger": "2"}
     with pytest.raises(tracking.GateError, match="did not pass the gate"):  # and cannot retry
         tracking.promote_if_unchanged(client, name, "2", "1")
@@ -233,7 +275,11 @@ def test_a_version_backtested_against_an_old_champion_never_takes_over(env: dict
 def test_the_launchpad_checks_the_run_config_types() -> None:
     job = defs.resolve_job_def("retrain_job")
     with pytest.raises(dg.DagsterInvalidConfigError, match="d_model"):
-        job.execute_in_process(run_config={"ops": {"training_windows": {"config": {"d_model": "wide"}}}})
-    with pytest.raises(ValueError, match="finetune='half': choose one of frozen, top_k, lora, full"):
+        job.execute_in_process(
+            run_config={"ops": {"training_windows": {"config": {"d_model": "wide"}}}}
+        )
+    with pytest.raises(
+        ValueError, match="finetune='half': choose one of frozen, top_k, lora, full"
+    ):
         TrainingRunConfig(finetune="half").training_config()
     assert TrainingRunConfig(max_epochs=0, finetune="").given() == {}  # empty: the defaults

@@ -24,7 +24,11 @@ CONFIG = small_config(dropout=0.0, max_epochs=2, batch_size=16, patience=5, dete
 
 def _windows(samples: ForecastSamples, first: int) -> Windows:
     n = len(samples)
-    return Windows(samples=samples, skus=[f"SKU-{first + i:05d}" for i in range(n)], origins=[date(2025, 1, 1)] * n)
+    return Windows(
+        samples=samples,
+        skus=[f"SKU-{first + i:05d}" for i in range(n)],
+        origins=[date(2025, 1, 1)] * n,
+    )
 
 
 def _free_port() -> int:
@@ -53,10 +57,17 @@ def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "--out", str(root / "model"), "--rank-state-dir", str(root / "ranks"),
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     single, history = fit(splits.train, splits.validation, CONFIG)
-    return {"root": root, "stdout": done.stdout, "single": single.network.state_dict(), "history": history}
+    return {
+        "root": root,
+        "stdout": done.stdout,
+        "single": single.network.state_dict(),
+        "history": history,
+    }
 
 
 def _state(path: Path) -> dict[str, torch.Tensor]:
@@ -74,7 +85,9 @@ def test_every_rank_ends_with_identical_parameters(ddp_run: dict[str, object]) -
     assert '"world_size": 2' in str(ddp_run["stdout"])
 
 
-def test_two_workers_train_like_one_process_on_the_same_global_batch(ddp_run: dict[str, object]) -> None:
+def test_two_workers_train_like_one_process_on_the_same_global_batch(
+    ddp_run: dict[str, object],
+) -> None:
     root = ddp_run["root"]
     assert isinstance(root, Path)
     rank0 = _state(root / "ranks" / "rank0.pt")
@@ -83,7 +96,9 @@ def test_two_workers_train_like_one_process_on_the_same_global_batch(ddp_run: di
     assert rank0.keys() == single.keys()
     trained = 0
     for name, value in single.items():
-        np.testing.assert_allclose(rank0[name].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(
+            rank0[name].numpy(), value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name
+        )
         trained += not name.startswith("text_tower.encoder.")
     assert trained > 10
     # and training moved the weights: the comparison is not between two untouched initialisations

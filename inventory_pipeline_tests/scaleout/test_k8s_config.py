@@ -33,7 +33,10 @@ def test_helm_values_follow_the_chart_structure() -> None:
     env = {e["name"]: e["value"] for e in deployment["env"]}
     assert {"INVENTORY_LANDING_DIR", "INVENTORY_WAREHOUSE_DIR"} <= set(env)
     mounts = {m["mountPath"] for m in deployment["volumeMounts"]}
-    assert all(any(env[k].startswith(m) for m in mounts) for k in ("INVENTORY_LANDING_DIR", "INVENTORY_WAREHOUSE_DIR"))
+    assert all(
+        any(env[k].startswith(m) for m in mounts)
+        for k in ("INVENTORY_LANDING_DIR", "INVENTORY_WAREHOUSE_DIR")
+    )
 
     launcher = values["runLauncher"]
     assert launcher["type"] == "K8sRunLauncher"
@@ -41,7 +44,12 @@ def test_helm_values_follow_the_chart_structure() -> None:
     assert run_config["containerConfig"]["resources"]["requests"]["memory"]
 
     postgres = values["postgresql"]
-    assert {"postgresqlHost", "postgresqlUsername", "postgresqlDatabase", "postgresqlPassword"} <= set(postgres)
+    assert {
+        "postgresqlHost",
+        "postgresqlUsername",
+        "postgresqlDatabase",
+        "postgresqlPassword",
+    } <= set(postgres)
     assert isinstance(postgres["service"]["port"], int)
 
     coordinator = values["dagsterDaemon"]["runCoordinator"]
@@ -54,7 +62,9 @@ def test_helm_values_follow_the_chart_structure() -> None:
 def test_jobs_named_in_the_config_exist_in_the_code_location() -> None:
     (values,) = _load("values.yaml")
     jobs = {job.name for job in defs.get_repository_def().get_all_jobs()}
-    limits = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+    limits = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"][
+        "tagConcurrencyLimits"
+    ]
     named = {limit["value"] for limit in limits if limit["key"] == "dagster/job_name"}
     assert named and named <= jobs, named - jobs
     # the shard job carries the pod resources the K8sRunLauncher reads from a run's tags

@@ -52,22 +52,33 @@ def runs(shop: Shop) -> dict[str, object]:
         asset_selection={dg.AssetKey("assembled_forecasts"), dg.AssetKey("assembled_reorder_plan")}
     )
     with dg.DagsterInstance.ephemeral() as instance:
-        result = unsharded_job.execute_in_process(instance=instance, resources=resources, partition_key=DAY.isoformat())
+        result = unsharded_job.execute_in_process(
+            instance=instance, resources=resources, partition_key=DAY.isoformat()
+        )
         assert result.success
         forecasts, plan = _published(shop)
-        for table, key in ((forecasting.FORECASTS, "forecast_date"), (forecasting.REORDER_PLAN, "plan_date")):
-            shop.warehouse.partition_path(table, {key: DAY}).unlink()  # the assembly must write them
+        for table, key in (
+            (forecasting.FORECASTS, "forecast_date"),
+            (forecasting.REORDER_PLAN, "plan_date"),
+        ):
+            shop.warehouse.partition_path(
+                table, {key: DAY}
+            ).unlink()  # the assembly must write them
 
         sensor_before_last = None
         keys = shard_keys(DAY.isoformat())
         for i, key in enumerate(keys):
-            shard_run = sharded_job.execute_in_process(instance=instance, resources=resources, partition_key=key)
+            shard_run = sharded_job.execute_in_process(
+                instance=instance, resources=resources, partition_key=key
+            )
             assert shard_run.success
             if i == len(keys) - 2:  # every shard but one done: the assembly must wait
                 sensor_before_last = _evaluate_sensor(instance, shard_run)
         sensor_after_last = _evaluate_sensor(instance, shard_run)
 
-        assembled = assemble_job.execute_in_process(instance=instance, resources=resources, partition_key=DAY.isoformat())
+        assembled = assemble_job.execute_in_process(
+            instance=instance, resources=resources, partition_key=DAY.isoformat()
+        )
         assert assembled.success
     sharded_forecasts, sharded_plan = _published(shop)
     return {
@@ -114,9 +125,15 @@ def test_every_sku_is_in_exactly_one_shard(shop: Shop, runs: dict[str, object]) 
     seen: dict[str, int] = {}
     non_empty = 0
     for shard in range(SKU_SHARDS):
-        path = shop.warehouse.partition_path(STAGING_FORECASTS, {"forecast_date": DAY, "shard": shard_label(shard)})
+        path = shop.warehouse.partition_path(
+            STAGING_FORECASTS, {"forecast_date": DAY, "shard": shard_label(shard)}
+        )
         rows = pl.read_parquet(path)
-        plan = pl.read_parquet(shop.warehouse.partition_path(STAGING_PLAN, {"plan_date": DAY, "shard": shard_label(shard)}))
+        plan = pl.read_parquet(
+            shop.warehouse.partition_path(
+                STAGING_PLAN, {"plan_date": DAY, "shard": shard_label(shard)}
+            )
+        )
         skus = set(rows["sku"].to_list()) if rows.width else set()
         assert skus == (set(plan["sku"].to_list()) if plan.width else set())
         non_empty += bool(skus)
@@ -148,10 +165,17 @@ def test_shard_assignment_is_stable_across_processes() -> None:
         "print(','.join(str(shard_of(f'SKU-{i:05d}')) for i in range(200)))"
     )
     for seed in ("1", "2"):
-        out = subprocess.run(
-            [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [sys.executable, "-W", "ignore", "-c", code],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONHASHSEED": seed},
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         assert [int(v) for v in out.split(",")] == here
 
 

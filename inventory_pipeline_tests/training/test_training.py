@@ -24,6 +24,7 @@ from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHist
 from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.config import ShopConfig
+from inventory_pipeline.scoring.accuracy import build_result, fallback_counts, flag_baselines
 from inventory_pipeline.tracking import decide
 from inventory_pipeline.training import (
     BASELINES,
@@ -54,7 +55,6 @@ from inventory_pipeline.training import (
 from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.fit import fit
-from inventory_pipeline.scoring.accuracy import build_result, fallback_counts, flag_baselines
 from inventory_pipeline.training.windows_io import SPLITS, at_origins, build_windows, sku_sample
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows, select
@@ -216,9 +216,7 @@ def same_windows(a: Windows | None, b: Windows | None) -> bool:
         a.skus == b.skus
         and a.origins == b.origins
         and list(a.samples.texts) == list(b.samples.texts)
-        and all(
-            np.array_equal(getattr(a.samples, f), getattr(b.samples, f)) for f in WINDOW_FIELDS
-        )
+        and all(np.array_equal(getattr(a.samples, f), getattr(b.samples, f)) for f in WINDOW_FIELDS)
     )
 
 

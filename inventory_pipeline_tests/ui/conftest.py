@@ -52,7 +52,10 @@ class ServedShop:
 
 def artifacts_dir() -> Path:
     """Screenshots go to $INVENTORY_TEST_ARTIFACTS, else ./test-artifacts (git-ignored)."""
-    folder = Path(os.environ.get("INVENTORY_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
+    folder = Path(
+        os.environ.get("INVENTORY_TEST_ARTIFACTS")
+        or Path(__file__).resolve().parents[2] / "test-artifacts"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -70,14 +73,18 @@ def _train_champion(warehouse: Warehouse, first: date, root: Path) -> None:
 
     config = tiny_config()
     glob = warehouse.glob("features/daily_sku_demand", 1)
-    demand = duckdb.connect().sql(
-        f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)"
-    ).pl()
+    demand = (
+        duckdb.connect().sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true)").pl()
+    )
     latest = first + timedelta(days=40)
     windows = []
     for offset in (14, 21, 26):
-        fs = features_as_of(warehouse, first + timedelta(days=offset),
-                            history_days=config.history_days, horizon=config.horizon_days)
+        fs = features_as_of(
+            warehouse,
+            first + timedelta(days=offset),
+            history_days=config.history_days,
+            horizon=config.horizon_days,
+        )
         windows.append(attach_targets(samples_from_features(fs, config), demand,
                                       config.horizon_days, latest))  # fmt: skip
     forecaster, _ = train(config, concat(windows).samples)

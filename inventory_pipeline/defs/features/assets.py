@@ -20,10 +20,16 @@ from inventory_pipeline.features.catalog import FEATURE_TABLES
 from inventory_pipeline.features.common import TableUpdate
 
 DESCRIPTIONS = {
-    "daily_sku_demand": "Units per SKU and day net of cancellations, zero-filled on sale, stockout-censored flag.",
+    "daily_sku_demand": (
+        "Units per SKU and day net of cancellations, zero-filled on sale, stockout-censored flag."
+    ),
     "promo_calendar": "Discount and promotion type per SKU and day as known on each export day.",
-    "review_signals": "Rolling review counts, mean rating, negative share and recency per SKU and day.",
-    "product_docs": "One text per SKU for the language model, as known on each day, with a content hash.",
+    "review_signals": (
+        "Rolling review counts, mean rating, negative share and recency per SKU and day."
+    ),
+    "product_docs": (
+        "One text per SKU for the language model, as known on each day, with a content hash."
+    ),
     "calendar": "Day-of-week fields and the shop's events and holidays (from its settings file).",
 }
 FEATURE_KEYS = [dg.AssetKey(name) for name in FEATURE_TABLES]
@@ -73,7 +79,9 @@ def build_feature_asset(name: str, partitions_def: dg.PartitionsDefinition) -> d
         features = shop.settings().feature_config()
         days: list[date] = partition_days(context)
         if config.full_rebuild or len(days) > config.incremental_max_days:
-            context.log.info(f"{name}: full rebuild from all raw partitions ({len(days)} day(s) in the run)")
+            context.log.info(
+                f"{name}: full rebuild from all raw partitions ({len(days)} day(s) in the run)"
+            )
             updates = [build_table(wh, name, features)]
             mode = "full_rebuild"
         else:

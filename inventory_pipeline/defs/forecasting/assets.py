@@ -40,9 +40,13 @@ from inventory_pipeline.defs.forecasting.checks import (
     invariant_check,
     plan_check_spec,
 )
-from inventory_pipeline.defs.partitions import partition_days
+from inventory_pipeline.defs.partitions import (
+    DATE_DIMENSION,
+    SHARD_DIMENSION,
+    ShopPartitions,
+    partition_days,
+)
 from inventory_pipeline.defs.pools import CATALOG_POOL
-from inventory_pipeline.defs.partitions import DATE_DIMENSION, SHARD_DIMENSION, ShopPartitions
 from inventory_pipeline.defs.resources import (
     MlflowResource,
     ShopSettingsResource,
