@@ -24,6 +24,7 @@ from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
 from inventory_pipeline.leadtimes import LeadTimeEstimate, weekly_lead_time_estimate
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.recalibration import CoverRecalibration
 from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders
 from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 from inventory_pipeline.windows import samples_from_features
@@ -58,6 +59,7 @@ class DayForecast:
     skus: list[str]
     planned: pl.DataFrame | None = None  # (sku, plan_date, order_qty) recommended on earlier days
     lead_times: LeadTimeEstimate | None = None  # estimated when the policy states no range
+    cover_recalibration: CoverRecalibration | None = None  # the model's levels for the plan
 
 
 def forecast_day(
@@ -120,7 +122,10 @@ def forecast_day(
     rows = pl.DataFrame(data)
     ordered = ["forecast_date", "sku", "target_date", "horizon", "p10", "p50", "p90"]
     rows = rows.select(ordered + [c for c in rows.columns if c not in ordered])
-    return DayForecast(forecast_date, rows, features, config.quantiles, cumulative, skus)
+    return DayForecast(
+        forecast_date, rows, features, config.quantiles, cumulative, skus,
+        cover_recalibration=forecaster.cover_recalibration,
+    )  # fmt: skip
 
 
 def load_day_forecast(
@@ -268,6 +273,7 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
         sold_since_snapshot=stock["sold_since"].to_numpy(),
         planned_since_snapshot=stock["planned_since"].to_numpy(),
         new_product=stock["new_product"].to_numpy(),
+        cover_recalibration=day.cover_recalibration,
     )
     if config.lead_time_range is None:  # the shop states none: the snapshots' estimate, if any
         estimated = day.lead_times.lead_time_range if day.lead_times is not None else None
