@@ -246,6 +246,14 @@ def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
     return out
 
 
+def plan_levels_note(day: DayForecast) -> str:
+    """Which levels the day's plan reads: the model's recalibration, or the targets as is."""
+    recalibration = day.cover_recalibration
+    if recalibration is None:
+        return f"plan {day.forecast_date}: service levels read as is (no recalibration)"
+    return f"plan {day.forecast_date}: recalibrated service levels {recalibration.describe()}"
+
+
 def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
     """The reorder plan of ``day.forecast_date`` from its forecast and features."""
     static = day.features.static.sort("sku").filter(pl.col("sku").is_in(day.skus))

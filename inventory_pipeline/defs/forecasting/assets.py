@@ -273,7 +273,9 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         config: ReorderPlanConfig,
         warehouse: WarehouseResource,
         shop: ShopSettingsResource,
+        mlflow_registry: MlflowResource,
     ) -> dg.MaterializeResult:
+        mlflow_registry.configure()  # the champion's recalibrated plan levels
         wh = warehouse.warehouse()
         settings = shop.settings()
         features = settings.feature_config()
@@ -288,6 +290,8 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         rejected: dict[str, list[str]] = {}
         for i, d in enumerate(_progress(days, "reorder_plan"), start=1):
             forecast = forecasting.load_day_forecast(wh, d, feature_config=features, policy=policy)
+            forecast.cover_recalibration = tracking.forecast_recalibration(forecast.rows)
+            context.log.info(forecasting.plan_levels_note(forecast))
             if forecast.lead_times is not None:
                 context.log.info(f"lead times as of {d}: {forecast.lead_times.describe()}")
             candidate = forecasting.plan_day(forecast, policy)

@@ -261,7 +261,9 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
         config: ReorderPlanConfig,
         warehouse: WarehouseResource,
         shop: ShopSettingsResource,
+        mlflow_registry: MlflowResource,
     ) -> dg.MaterializeResult:
+        mlflow_registry.configure()  # the champion's recalibrated plan levels
         settings = shop.settings()
         wh = warehouse.warehouse()
         day, shard = _keys(context)
@@ -275,6 +277,8 @@ def build_sharded(parts: ShopPartitions, daily_data_job: AssetJob) -> ShardedDef
             forecast = forecasting.load_day_forecast(
                 wh, day, path=source, feature_config=settings.feature_config(), policy=policy
             )
+            forecast.cover_recalibration = tracking.forecast_recalibration(forecast.rows)
+            context.log.info(forecasting.plan_levels_note(forecast))
             plan = forecasting.plan_day(forecast, policy)
         else:
             plan = pl.DataFrame()
