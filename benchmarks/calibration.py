@@ -105,7 +105,15 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         result = timer.run(
             f"evaluate {variant}",
             lambda out=out: run_evaluation(
-                warehouse, start, end, out, forecaster, "bench", root / "truth", eval_cfg, None,
+                warehouse,
+                start,
+                end,
+                out,
+                forecaster,
+                "bench",
+                root / "truth",
+                eval_cfg,
+                None,
                 feature_config,
             ),  # fmt: skip
         )
