@@ -17,6 +17,15 @@ prepared data root, then checks every partition of the range:
     .venv/bin/python benchmarks/backfill.py                          # ./data, its last 60 days
     .venv/bin/python benchmarks/backfill.py --data /path/to/root --days 60 --reruns 3
     .venv/bin/python benchmarks/backfill.py --prepare                # make ./data first if missing
+    .venv/bin/python benchmarks/backfill.py --compare-to c314521 --rounds 2   # old code vs this
+
+``--compare-to COMMIT`` runs the same backfill over the same data root with that commit's code
+(``git archive`` of it into ``benchmarks/out/code-<commit>``, put first on ``PYTHONPATH``, same
+venv) and with this checkout's code, alternating old and new ``--rounds`` times (so a change of
+the machine's load hits both), reports seconds per day of each run and the speed-up of the
+medians, and checks that every ``forecasts`` and ``reorder_plan`` Parquet partition is
+byte-identical (SHA-256) between the two codes; exit status 1 if one differs. The per-run checks
+and re-runs are skipped in this mode (run the script without it for them).
 
 The data root (``--data``, default ``./data``) must hold a landing zone, an ingested warehouse and
 an MLflow store with a ``demand_model@champion``: what ``inventory-pipeline demo`` leaves, or
@@ -53,7 +62,7 @@ import polars as pl
 
 from inventory_pipeline.invariants import (
     CatalogAsKnown,
-    catalog_as_known,
+    catalogs_as_known,
     forecast_problems,
     plan_problems,
 )
@@ -81,13 +90,21 @@ def cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "inventory_pipeline.cli"]
 
 
-def run_command(args: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
+def run_command(
+    args: list[str],
+    env: dict[str, str],
+    log: Path,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
+) -> dict[str, Any]:
     """Runs ``inventory-pipeline <args>``; wall time, peak RSS of that process, load averages."""
     print(f"$ inventory-pipeline {' '.join(args)}  (load {loadavg()})", file=sys.stderr, flush=True)
     load_start = loadavg()
     started = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(cli() + args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            (command or cli()) + args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     text = log.read_text()
@@ -160,7 +177,7 @@ def catalogs(warehouse: Path, days: list[date]) -> dict[date, CatalogAsKnown]:
     """Per day D: the catalog as known on D (latest products export <= D), the rule the
     pipeline's own checks use (inventory_pipeline.invariants)."""
     wh = Warehouse(warehouse)
-    return {day: catalog_as_known(wh, day) for day in days}
+    return catalogs_as_known(wh, days)
 
 
 def check_forecasts(
@@ -260,7 +277,10 @@ def prepare(data: Path, env: dict[str, str], logs: Path) -> dict[str, Any]:
     end = start + timedelta(days=int(SAMPLE_SHOP_DEFAULTS["days"]) - 1)
     steps = [
         ("sample_shop", ["sample-shop", "--out", str(data / "landing"), "--start", str(start)]),
-        ("daily_data_job", ["backfill", "--in-process", "--start", start.isoformat(), "--end", end.isoformat()]),
+        (
+            "daily_data_job",
+            ["backfill", "--in-process", "--start", start.isoformat(), "--end", end.isoformat()],
+        ),
         ("train", ["train", "--in-process"]),
     ]
     out = {}
@@ -269,6 +289,134 @@ def prepare(data: Path, env: dict[str, str], logs: Path) -> dict[str, Any]:
         if out[name]["exit_code"] != 0:
             raise SystemExit(f"preparation step {name} failed; see {out[name]['log']}")
     return out
+
+
+# ------------------------------------------------------------------------------------ compare
+
+
+def code_of(commit: str) -> tuple[Path, str]:
+    """The package tree of ``commit`` (``git archive``) under benchmarks/out; its full hash."""
+    sha = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--verify", f"{commit}^{{commit}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    code = OUT / f"code-{sha[:12]}"
+    if not (code / "inventory_pipeline" / "__init__.py").exists():
+        shutil.rmtree(code, ignore_errors=True)
+        code.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", sha],  # the package links to sql/ and deploy/
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    return code, sha
+
+
+def fresh_work(data: Path, work: Path) -> Path:
+    """A copy of the data root's warehouse without any nightly output; returns the warehouse."""
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "logs").mkdir(parents=True)
+    warehouse = work / "warehouse"
+    shutil.copytree(data / "warehouse", warehouse, ignore=shutil.ignore_patterns("*.lock", "*.wal"))
+    for table in TABLES:
+        shutil.rmtree(warehouse / table, ignore_errors=True)
+    return warehouse
+
+
+def nightly_digests(warehouse: Path, days: list[date]) -> dict[str, str | None]:
+    """SHA-256 of every forecasts and reorder_plan partition of ``days`` (None: missing)."""
+    out: dict[str, str | None] = {}
+    for table in ("forecasts", "reorder_plan"):
+        for day in days:
+            path = warehouse / table / f"{TABLES[table]}={day.isoformat()}" / "data.parquet"
+            key = path.relative_to(warehouse).as_posix()
+            out[key] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    return out
+
+
+def compare(data: Path, env_for: Any, days: list[date], commit: str, rounds: int) -> dict[str, Any]:
+    """The backfill with the code of ``commit`` and of this checkout, ``rounds`` times each."""
+    old_code, sha = code_of(commit)
+    codes = {"old": old_code, "new": REPO}
+    runs: list[dict[str, Any]] = []
+    digests_by: dict[str, dict[str, str | None]] = {}
+    start, end = days[0].isoformat(), days[-1].isoformat()
+    args = ["backfill", "--in-process", "--job", JOB, "--start", start, "--end", end]
+    for r in range(rounds):
+        for label, code in codes.items():
+            work = OUT / f"compare-{label}-{start}_{end}"
+            warehouse = fresh_work(data, work)
+            env = env_for(work, warehouse) | {"PYTHONPATH": str(code)}
+            where = subprocess.run(  # run from the work folder: -m and -c put the cwd first
+                [sys.executable, "-c", "import inventory_pipeline as p; print(p.__file__)"],
+                env=env, capture_output=True, text=True, check=True, cwd=work,
+            ).stdout.strip()  # fmt: skip
+            if not Path(where).resolve().is_relative_to(code.resolve()):
+                raise SystemExit(f"{label} code imports {where}, not {code}")
+            log = work / "logs" / f"backfill-round{r + 1}.log"
+            command = [sys.executable, "-m", "inventory_pipeline.cli"]
+            result = run_command(args, env, log, command, cwd=work)
+            if result["exit_code"] != 0:
+                raise SystemExit(f"the {label} backfill failed; see {log}")
+            result |= {
+                "code": label,
+                "round": r + 1,
+                "s_per_day": round(result["wall_s"] / len(days), 2),
+                "timings": run_timings(work / "dagster_home", result["run_id"])["steps_s"],
+            }
+            runs.append(result)
+            digests_by[label] = nightly_digests(warehouse, days)  # the last round's
+    old, new = digests_by["old"], digests_by["new"]
+    differ = sorted(
+        k for k in old.keys() | new.keys() if old.get(k) != new.get(k) or not old.get(k)
+    )
+    median = {
+        label: float(np.median([x["s_per_day"] for x in runs if x["code"] == label]))
+        for label in codes
+    }
+    return {
+        "commit": sha,
+        "rounds": rounds,
+        "runs": runs,
+        "median_s_per_day": median,
+        "faster_pct": round(100 * (1 - median["new"] / median["old"]), 1),
+        "partitions_compared": len(old),
+        "partitions_differing": differ,
+        "identical": not differ,
+    }
+
+
+def compare_markdown(c: dict[str, Any], days: list[date]) -> str:
+    steps = ("sku_forecasts", "reorder_plan", "forecast_accuracy")
+    lines = [
+        (
+            f"Backfill of `{JOB}` over {len(days)} days ({days[0]} .. {days[-1]}), code of "
+            f"{c['commit'][:7]} (old) against this checkout (new), same data root and venv:"
+        ),
+        "",
+        "| run | code | wall | s per day | "
+        + " | ".join(f"{s} s/day" for s in steps)
+        + " | load 1/5/15 start → end |",
+        "|---|---|---|---|" + "---|" * len(steps) + "---|",
+    ]
+    for r in c["runs"]:
+        per_step = " | ".join(f"{r['timings'].get(s, 0) / len(days):.2f}" for s in steps)
+        lines.append(
+            f"| {r['round']} | {r['code']} | {r['wall_s']:.0f} s | {r['s_per_day']:.2f} | "
+            f"{per_step} | {_load(r)} |"
+        )
+    m = c["median_s_per_day"]
+    lines += [
+        "",
+        f"Median s per day: old {m['old']:.2f}, new {m['new']:.2f}: new is {c['faster_pct']:.1f}% "
+        f"faster. forecasts + reorder_plan partitions compared: {c['partitions_compared']}, "
+        + (
+            "all byte-identical (SHA-256)."
+            if c["identical"]
+            else f"{len(c['partitions_differing'])} DIFFER: {c['partitions_differing'][:4]}"
+        ),
+    ]
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------- report
@@ -292,7 +440,10 @@ def markdown(results: dict[str, Any]) -> str:
         "| what | result |",
         "|---|---|",
         f"| command | `{b['command']}` |",
-        f"| wall time (process, with imports) | {b['wall_s']:.0f} s ({b['wall_s'] / n:.1f} s per day) |",
+        (
+            f"| wall time (process, with imports) | {b['wall_s']:.0f} s "
+            f"({b['wall_s'] / n:.1f} s per day) |"
+        ),
         f"| peak RSS | {b['peak_rss_mib']:.0f} MiB |",
         f"| load average 1/5/15 min, start → end | {_load(b)} |",
     ]
@@ -308,7 +459,8 @@ def markdown(results: dict[str, Any]) -> str:
     if per_day:
         lines.append(
             f"| forecast per day: first (model load) / median / max | {per_day[0]:.2f} / "
-            f"{float(np.median(per_day[1:] or per_day)):.2f} / {max(per_day[1:] or per_day):.2f} s |"
+            f"{float(np.median(per_day[1:] or per_day)):.2f} / "
+            f"{max(per_day[1:] or per_day):.2f} s |"
         )
     c = results["checks"]
     lines += [
@@ -317,12 +469,18 @@ def markdown(results: dict[str, Any]) -> str:
             f"{c['forecasts']['partitions']} / {c['reorder_plan']['partitions']} / "
             f"{c['forecast_accuracy']['partitions']} |"
         ),
-        f"| forecast rows, quantile levels | {c['forecasts']['rows']:,}, {c['forecasts']['levels']} |",
+        (
+            f"| forecast rows, quantile levels | {c['forecasts']['rows']:,}, "
+            f"{c['forecasts']['levels']} |"
+        ),
         (
             f"| orders (SKU-days), units, value | {c['reorder_plan']['orders']:,}, "
             f"{c['reorder_plan']['units']:,}, {c['reorder_plan']['order_value']:,.0f} |"
         ),
-        f"| unit-weighted WQL of the scored forecasts | {c['forecast_accuracy']['unit_weighted_wql']} |",
+        (
+            "| unit-weighted WQL of the scored forecasts | "
+            f"{c['forecast_accuracy']['unit_weighted_wql']} |"
+        ),
     ]
     for r in results["reruns"]:
         if r["exit_code"] != 0:
@@ -362,6 +520,12 @@ def main() -> int:
     parser.add_argument(
         "--work", type=Path, help="working copy (default benchmarks/out/backfill-D1_D2)"
     )
+    parser.add_argument(
+        "--compare-to", metavar="COMMIT", help="also run COMMIT's code; compare time and output"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="with --compare-to: old/new pairs to run"
+    )
     args = parser.parse_args()
 
     from inventory_pipeline.ingest.load import landing_dates
@@ -386,6 +550,32 @@ def main() -> int:
     end = args.end or landing_days[-1]
     start = end - timedelta(days=args.days - 1)
     days = [start + timedelta(days=i) for i in range(args.days)]
+
+    def env_for(work: Path, warehouse: Path) -> dict[str, str]:
+        shop = {"INVENTORY_SETTINGS": str(data / "settings.yaml")}  # the shop's events, if any
+        return (
+            base_env
+            | ({} if "INVENTORY_SETTINGS" in base_env else shop)
+            | {
+                "INVENTORY_DATA_DIR": str(work),
+                "INVENTORY_LANDING_DIR": str(data / "landing"),
+                "INVENTORY_WAREHOUSE_DIR": str(warehouse),
+                "MLFLOW_TRACKING_URI": os.environ.get("MLFLOW_TRACKING_URI")
+                or f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
+                "DAGSTER_HOME": str(work / "dagster_home"),
+            }
+        )
+
+    if args.compare_to:
+        results["compare"] = compare(data, env_for, days, args.compare_to, args.rounds)
+        results["load_end"] = loadavg()
+        results["markdown"] = compare_markdown(results["compare"], days)
+        out = OUT / f"backfill_compare_{start}_{end}.json"
+        out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(results["markdown"])
+        print(f"\nJSON: {out}", file=sys.stderr)
+        return 0 if results["compare"]["identical"] else 1
+
     work = (args.work or OUT / f"backfill-{start}_{end}").resolve()
     shutil.rmtree(work, ignore_errors=True)
     (work / "logs").mkdir(parents=True)
@@ -394,14 +584,7 @@ def main() -> int:
     shutil.copytree(data / "warehouse", warehouse, ignore=shutil.ignore_patterns("*.lock", "*.wal"))
     for table in TABLES:  # start from no nightly outputs at all
         shutil.rmtree(warehouse / table, ignore_errors=True)
-    env = base_env | {
-        "INVENTORY_DATA_DIR": str(work),
-        "INVENTORY_LANDING_DIR": str(data / "landing"),
-        "INVENTORY_WAREHOUSE_DIR": str(warehouse),
-        "MLFLOW_TRACKING_URI": os.environ.get("MLFLOW_TRACKING_URI")
-        or f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
-        "DAGSTER_HOME": str(work / "dagster_home"),
-    }
+    env = env_for(work, warehouse)
     results |= {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -409,7 +592,16 @@ def main() -> int:
         "work": str(work),
     }
 
-    backfill = ["backfill", "--in-process", "--job", JOB, "--start", start.isoformat(), "--end", end.isoformat()]
+    backfill = [
+        "backfill",
+        "--in-process",
+        "--job",
+        JOB,
+        "--start",
+        start.isoformat(),
+        "--end",
+        end.isoformat(),
+    ]
     results["backfill"] = run_command(backfill, env, work / "logs" / "backfill.log")
     if results["backfill"]["exit_code"] != 0:
         raise SystemExit("the backfill failed")
@@ -437,7 +629,16 @@ def main() -> int:
     results["reruns"] = []
     before = digests(warehouse)
     for day in picks:
-        args_day = ["backfill", "--in-process", "--job", JOB, "--start", day.isoformat(), "--end", day.isoformat()]
+        args_day = [
+            "backfill",
+            "--in-process",
+            "--job",
+            JOB,
+            "--start",
+            day.isoformat(),
+            "--end",
+            day.isoformat(),
+        ]
         r = run_command(args_day, env, work / "logs" / f"rerun-{day}.log")
         after = digests(warehouse)
         changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))

@@ -6,18 +6,21 @@ Usage::
     .venv/bin/python benchmarks/retrain.py --no-ablation --out benchmarks/out/retrain
     .venv/bin/python benchmarks/retrain.py --profiles all --seeds 3 --no-ablation --out DIR
     .venv/bin/python benchmarks/retrain.py --profiles default,marketplace --skus 120 --days 500
+    .venv/bin/python benchmarks/retrain.py --skus 10000 --no-ablation --workdir DIR --prepare-only
+    .venv/bin/python benchmarks/retrain.py --skus 10000 --no-ablation --workdir DIR --reuse
 
 For each profile (``inventory-pipeline sample-shop --profile``) and seed (``--seed``,
 ``--seed + 1``, ...; the seed varies the shop and the model), generates the shop (defaults: 300
 SKUs x 745 days from 2024-01-01) into a temporary folder with its settings.yaml, ingests it,
 builds the feature tables with the shop's events, then runs the retraining steps of
 ``inventory_pipeline.training``: plan -> windows -> fit -> backtest (model, seasonal naive,
-AutoETS, LightGBM, oracle) -> text ablation. Prints seconds per step and per epoch, the peak RSS of this process, the load
-average (other jobs on the machine inflate every figure), the backtest table per segment with the
-share of the baseline-to-oracle WQL gap closed, and at the end one table across runs: per profile
-and segment the model's, the best baseline's and the oracle's WQL and the gap closed, as mean and
-min..max over the seeds. The script only reports: every setting comes from the shop's settings
-file and the training config.
+AutoETS, LightGBM, oracle) -> text ablation. Prints wall and CPU seconds per step, seconds per
+epoch, the windows' progress, the backtest's phases, the peak RSS of this process and the load
+average (other jobs on the machine inflate every wall figure, hardly the CPU ones), the
+backtest table per segment with the share of the baseline-to-oracle WQL gap closed, and at the
+end one table across runs: per profile and segment the model's, the best baseline's and the
+oracle's WQL and the gap closed, as mean and min..max over the seeds. The script only
+reports: every setting comes from the shop's settings file and the training config.
 
 "Retraining" (the weekly job's cost) = plan + windows + backtest inputs + fit + backtest; the
 ablation and the shop set-up are reported separately.
@@ -75,18 +78,32 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children so far (user + system)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class Timer:
-    """Seconds per named step, printed as they finish."""
+    """Wall and CPU seconds per named step, printed as they finish. On a machine shared with
+    other jobs the wall time inflates with the load; the CPU time (nearly all single-threaded)
+    is close to what the step takes on an idle machine."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         yield
         self.seconds[name] = time.perf_counter() - start
-        print(f"  {name:<16} {self.seconds[name]:>8.1f} s   peak RSS {peak_rss_mb():>6.0f} MB")
+        self.cpu[name] = cpu_seconds() - cpu
+        print(
+            f"  {name:<16} {self.seconds[name]:>8.1f} s  (CPU {self.cpu[name]:>8.1f} s)   "
+            f"peak RSS {peak_rss_mb():>6.0f} MB   load {os.getloadavg()[0]:.1f}"
+        )
 
     def run(self, name: str, work: Callable[[], T]) -> T:
         with self.step(name):
@@ -127,8 +144,17 @@ def with_features(work: Callable[..., T], feature_config: FeatureConfig) -> Call
 def build_shop(
     root: Path, profile: str, seed: int, args: argparse.Namespace, timer: Timer
 ) -> tuple[Warehouse, FeatureConfig]:
-    """Landing zone + truth + settings, raw tables, feature tables (with the shop's events)."""
+    """Landing zone + truth + settings, raw tables, feature tables (with the shop's events).
+
+    With ``--reuse``, a shop this script built before in the same folder (``READY`` marker) is
+    read as it is: generating and ingesting 10,000 SKUs takes longer than retraining them.
+    """
     settings_file = root / "settings.yaml"
+    ready = root / "READY"
+    if args.reuse and ready.is_file():
+        print(f"    reusing the shop in {root}")
+        return Warehouse(root / "warehouse"), shop_feature_config(settings_file)
+    ready.unlink(missing_ok=True)
     timer.run(
         "generate shop",
         lambda: generate_shop(
@@ -152,7 +178,21 @@ def build_shop(
             days = landing_dates(root / "landing", table.name)
             ingest_days(root / "landing", warehouse, table, days)
     timer.run("features", lambda: build_all(warehouse, feature_config))
+    ready.write_text("generated, ingested and featurised by benchmarks/retrain.py\n")
     return warehouse, feature_config
+
+
+def backtest_phases(stages: dict[str, float], total: float) -> dict[str, float]:
+    """Seconds per backtest phase from the time each baseline stage ended (``stages``, in
+    order): the first stage includes the cells and the model's forecasts before it, the last
+    entry is the LightGBM join, the oracle and the scoring."""
+    phases: dict[str, float] = {}
+    previous = 0.0
+    for i, (stage, end) in enumerate(stages.items()):
+        phases[f"cells + model + {stage}" if i == 0 else stage] = round(end - previous, 1)
+        previous = end
+    phases["lightgbm join + oracle + scoring"] = round(total - previous, 1)
+    return phases
 
 
 def gap_rows(result: BacktestResult) -> list[dict[str, Any]]:
@@ -186,6 +226,8 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     timer = Timer()
     print(f"\n=== profile {profile}, seed {seed}: {args.skus} SKUs x {args.days} days in {root}")
     warehouse, feature_config = build_shop(root, profile, seed, args, timer)
+    if args.prepare_only:
+        return {"profile": profile, "seed": seed, "seconds": timer.seconds}
     model_config = with_events(model_config, [e.name for e in feature_config.events])
     stats = shop_stats(root / "truth")
     print(f"    shop {json.dumps(stats, default=str)}")
@@ -194,9 +236,18 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     plan = timer.run("plan", lambda: plan_origins(warehouse, cfg, model_config.horizon_days))
     print(f"    {json.dumps(plan.to_dict())}")
     demand = read_demand(warehouse)
+    windows_start = time.perf_counter()
+
+    def origin_line(i: int, n: int, origin: date) -> None:
+        if i % 10 == 0 or i == n:
+            seconds = time.perf_counter() - windows_start
+            print(f"    windows {i:>3}/{n} as of {origin}  {seconds:7.1f} s")
+
     splits = timer.run(
         "windows",
-        lambda: with_features(build_splits, feature_config)(warehouse, plan, model_config, demand),
+        lambda: with_features(build_splits, feature_config)(
+            warehouse, plan, model_config, demand, on_origin=origin_line, cfg=cfg
+        ),
     )
     print(f"    samples {splits.summary()}")
     inputs = timer.run(
@@ -219,9 +270,24 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         used = "used" if forecaster.launch_curve is not None else "not used"
         print(f"    launch curve ({used}) {history.launch_curve}")
         print(f"    launch curve fitted in {history.launch_fit_seconds:.2f} s")
-    result = timer.run("backtest", lambda: backtest(forecaster, splits.backtest, inputs, cfg))
+    stages: dict[str, float] = {}  # stage -> seconds since the backtest started, at its end
+    backtest_start = time.perf_counter()
+
+    def on_progress(stage: str, i: int, n: int) -> None:
+        stages[stage] = time.perf_counter() - backtest_start
+
+    result = timer.run(
+        "backtest",
+        lambda: backtest(forecaster, splits.backtest, inputs, cfg, on_progress=on_progress),
+    )
+    phases = backtest_phases(stages, timer.seconds["backtest"])
+    print(f"    backtest phases (s) {json.dumps(phases)}")
     retrain = sum(timer.seconds[s] for s in RETRAIN_STEPS)
-    print(f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min)")
+    retrain_cpu = sum(timer.cpu[s] for s in RETRAIN_STEPS)
+    print(
+        f"  retraining total {retrain:>8.1f} s ({retrain / 60:.1f} min; CPU {retrain_cpu / 60:.1f}"
+        f" min), peak RSS {peak_rss_mb():.0f} MB"
+    )
 
     if not args.no_ablation:
         print("text ablation")
@@ -255,7 +321,13 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         "events": [e.name for e in feature_config.events],
         "seconds": timer.seconds,
         "retraining_seconds": retrain,
+        "cpu_seconds": timer.cpu,
+        "retraining_cpu_seconds": retrain_cpu,
         "lightgbm_seconds": inputs.lightgbm_seconds,
+        "backtest_phases": phases,
+        "launch_fit_seconds": history.launch_fit_seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "load_average": os.getloadavg(),
         "epoch_seconds": epochs,
         "plan": plan.to_dict(),
         "samples": splits.summary(),
@@ -327,6 +399,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse a shop already built in --workdir"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="build the shops (in --workdir) and stop"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write reports, plots, JSON here")
     args = parser.parse_args()
 
@@ -349,6 +427,9 @@ def main() -> None:
             for seed in seeds:
                 runs.append(run_one(profile, seed, base / f"{profile}-seed{seed}", args))
     total = time.perf_counter() - started
+    if args.prepare_only:
+        print(f"\nshops built in {total / 60:.1f} min under {base}")
+        return
     across = across_seeds(runs)
     print(f"\n{len(runs)} runs in {total / 60:.1f} min; peak RSS {peak_rss_mb():.0f} MB")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")

@@ -15,9 +15,16 @@ from inventory_pipeline.defs.alerts.sensors import run_failure_alert_sensor
 from inventory_pipeline.defs.evaluation.assets import evaluation_report
 from inventory_pipeline.defs.evaluation.jobs import evaluation_job
 from inventory_pipeline.defs.features.assets import build_feature_assets
-from inventory_pipeline.defs.forecasting.assets import build_forecasting_assets
-from inventory_pipeline.defs.forecasting.jobs import build_nightly_jobs
-from inventory_pipeline.defs.forecasting.sharded import build_sharded
+from inventory_pipeline.defs.forecasting.assets import (
+    build_forecasting_assets,
+    build_sharded_assets,
+)
+from inventory_pipeline.defs.forecasting.jobs import build_nightly_job, build_sharded_jobs
+from inventory_pipeline.defs.forecasting.schedules import (
+    build_nightly_schedule,
+    build_sharded_data_schedule,
+)
+from inventory_pipeline.defs.forecasting.sensors import build_shard_sensors
 from inventory_pipeline.defs.ingest.assets import build_ingest_assets
 from inventory_pipeline.defs.ingest.jobs import build_ingest_jobs
 from inventory_pipeline.defs.ingest.schedules import build_ingest_schedule
@@ -45,17 +52,16 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
     """
     parts = shop_partitions(first_export_day or resolve_first_export_day())
     ingest_job, daily_data_job = build_ingest_jobs(parts.export_day)
-    nightly_forecast_job, nightly_forecast_schedule = build_nightly_jobs(parts.export_day)
-    sharded = build_sharded(parts, daily_data_job)
-    forecasting_assets = build_forecasting_assets(parts.export_day)
+    nightly_forecast_job = build_nightly_job(parts.export_day)
+    sharded_job, assemble_job = build_sharded_jobs(parts.export_day_shard, parts.export_day)
     return dg.Definitions(
         assets=[
             *build_ingest_assets(parts.export_day),
             *build_feature_assets(parts.export_day),
             *training_assets,
-            *forecasting_assets,
+            *build_forecasting_assets(parts.export_day),
             evaluation_report,
-            *sharded.assets,
+            *build_sharded_assets(parts),
             promotion_scenarios,
         ],
         jobs=[
@@ -64,16 +70,21 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             retrain_job,
             nightly_forecast_job,
             evaluation_job,
-            *sharded.jobs,
+            sharded_job,
+            assemble_job,
             what_if_job,
         ],
         schedules=[
             build_ingest_schedule(ingest_job),
-            nightly_forecast_schedule,
+            build_nightly_schedule(nightly_forecast_job),
             weekly_retrain_schedule,
-            *sharded.schedules,
+            build_sharded_data_schedule(daily_data_job),
         ],
-        sensors=[*sharded.sensors, what_if_sensor, run_failure_alert_sensor],
+        sensors=[
+            *build_shard_sensors(daily_data_job, sharded_job, assemble_job),
+            what_if_sensor,
+            run_failure_alert_sensor,
+        ],
         resources={
             "landing": LandingZoneResource(),
             "warehouse": WarehouseResource(),

@@ -3,6 +3,13 @@
 Plain Python over the warehouse; the Dagster assets in ``defs/forecasting`` are thin glue. The
 forecast for day D reads only :func:`features_as_of` D (nothing exported after D) through the
 same window builder the model was trained with.
+
+Each origin's features are read once a night (:func:`read_features`: the model's window, or the
+plan's if longer). The forecast narrows them to the model's window, the plan to its lookback
+(:func:`narrowed`, exact: a day's history row does not depend on the window it is read in); the
+nightly job's forecast step stages the plan's part (:func:`write_plan_features`), since the plan
+is a step of its own. Without a feature set, :func:`forecast_day` and
+:func:`load_day_forecast` read their own (what tools and tests call).
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline import metrics
-from inventory_pipeline.features.as_of import FeatureSet, features_as_of
+from inventory_pipeline.buyer import BuyerSheetConfig
+from inventory_pipeline.features.as_of import FeatureSet, features_as_of, latest_snapshot
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
 from inventory_pipeline.leadtimes import LeadTimeEstimate, weekly_lead_time_estimate
+from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.predict import quantile_column_name
 from inventory_pipeline.recalibration import CoverRecalibration
@@ -62,6 +71,87 @@ class DayForecast:
     cover_recalibration: CoverRecalibration | None = None  # the model's levels for the plan
 
 
+def plan_lookback_days(policy: ReorderConfig) -> int:
+    """Days of history the plan reads as of its day: the oldest snapshot it plans on (and the
+    earlier plans' orders since), at least the week its reasons look back on for stockouts."""
+    return max(7, policy.max_snapshot_age_days + 1)
+
+
+def plan_history_days(policy: ReorderConfig) -> int:
+    """History the plan step uses as of its day: its lookback, and the weeks of sales its buyer
+    view charts before the largest orders' forecasts."""
+    return max(plan_lookback_days(policy), BuyerSheetConfig().fan_history_days)
+
+
+def read_features(
+    warehouse: Warehouse,
+    as_of: date,
+    config: ModelConfig,
+    feature_config: FeatureConfig | None = None,
+    skus: Sequence[str] | None = None,
+    history_days: int | None = None,
+) -> FeatureSet:
+    """The one read of an origin's features: the model's horizon, and its history or
+    ``history_days`` if longer (e.g. :func:`plan_lookback_days`, so the plan can use it too)."""
+    return features_as_of(
+        warehouse,
+        as_of,
+        skus=skus,
+        history_days=max(config.history_days, history_days or 0),
+        horizon=config.horizon_days,
+        **({"config": feature_config} if feature_config else {}),
+    )
+
+
+def held_history_days(features: FeatureSet) -> int:
+    """Days of history ``features`` holds (its calendar spans them and the horizon)."""
+    return (features.as_of - features.calendar["date"].min()).days + 1
+
+
+def narrowed(
+    features: FeatureSet, history_days: int | None = None, skus: Sequence[str] | None = None
+) -> FeatureSet:
+    """``features`` as ``features_as_of`` returns them for the last ``history_days`` days only
+    (default: all) and only ``skus`` (default: all), without reading them again.
+
+    Each day's history row is the same whatever the window (the demand of a day is a function of
+    the exports known on the as-of day), so only what the window decides is recomputed: the
+    latest inventory snapshot in it (``static.snapshot_date``, ``on_hand``, ``on_order``).
+    """
+    have = held_history_days(features)
+    days = history_days or have
+    if days > have:
+        raise ValueError(
+            f"the feature set as of {features.as_of} holds {have} days of history, {days} are "
+            f"needed: read it with history_days >= {days}"
+        )
+    if days == have and skus is None:
+        return features
+    frames = features.frames()
+    unknown = features.unknown_skus
+    if skus is not None:
+        wanted = pl.Series("sku", list(skus), dtype=pl.String)
+        known = set(features.static["sku"].to_list())
+        unknown = tuple(sorted(set(unknown) | (set(wanted.to_list()) - known)))
+        frames = {
+            name: frame if name == "calendar" else frame.filter(pl.col("sku").is_in(wanted))
+            for name, frame in frames.items()
+        }
+    if days < have:
+        first = features.as_of - timedelta(days=days - 1)
+        history = frames["history"].filter(pl.col("date") >= first)
+        static = frames["static"]
+        snapshot = ["snapshot_date", "on_hand", "on_order"]
+        frames |= {
+            "history": history,
+            "calendar": frames["calendar"].filter(pl.col("date") >= first),
+            "static": static.drop(snapshot)
+            .join(latest_snapshot(history), on="sku", how="left", maintain_order="left")
+            .select(static.columns),
+        }
+    return FeatureSet(as_of=features.as_of, unknown_skus=unknown, **frames)
+
+
 def forecast_day(
     warehouse: Warehouse,
     forecaster: DemandForecaster,
@@ -69,22 +159,27 @@ def forecast_day(
     model: ModelRef,
     feature_config: FeatureConfig | None = None,
     skus: Sequence[str] | None = None,
+    features: FeatureSet | None = None,
 ) -> DayForecast:
     """Forecasts for every SKU known on ``forecast_date`` that is not discontinued by then.
 
     ``skus`` restricts the forecast to those SKUs (one shard of the catalog); each SKU's rows do
-    not depend on which other SKUs are forecast with it.
+    not depend on which other SKUs are forecast with it. ``features``: the feature set as of
+    ``forecast_date`` already read by the caller (:func:`read_features`, or ``features_as_of``
+    with at least the model's history and exactly its horizon), so it is not read twice; default:
+    read here. ``DayForecast.features`` is the set as given (the plan narrows it to its lookback).
     """
     config = forecaster.config
     check_levels(config.quantiles)
-    features = features_as_of(
-        warehouse,
-        forecast_date,
-        skus=skus,
-        history_days=config.history_days,
-        horizon=config.horizon_days,
-        **({"config": feature_config} if feature_config else {}),
-    )
+    if features is None:
+        features = read_features(warehouse, forecast_date, config, feature_config, skus)
+    features = narrowed(features, config.history_days, skus)  # the model's L days
+    if features.as_of != forecast_date or features.future["horizon"].max() != config.horizon_days:
+        raise ValueError(
+            f"the feature set is as of {features.as_of} with horizon "
+            f"{features.future['horizon'].max()}, the forecast needs {forecast_date} and "
+            f"{config.horizon_days}: read it with read_features(..., {forecast_date}, ...)"
+        )
     windows = samples_from_features(features, config)
     static = features.static.sort("sku")
     keep = ~static["discontinued"].to_numpy()
@@ -134,6 +229,7 @@ def load_day_forecast(
     path: Path | None = None,
     feature_config: FeatureConfig | None = None,
     policy: ReorderConfig | None = None,
+    features: FeatureSet | None = None,
 ) -> DayForecast:
     """A written forecasts partition plus what the plan needs as of its date.
 
@@ -142,13 +238,16 @@ def load_day_forecast(
     ``policy``: how far back a snapshot and the earlier plans' orders are looked for
     (``max_snapshot_age_days``), and whether the suppliers' lead-time range is estimated from the
     snapshots (``lead_time_range`` None); default: the policy defaults.
+    ``features``: the features as of the date the forecast was made from, with at least
+    :func:`plan_lookback_days` of history (:func:`read_plan_features`); default: read here.
     """
     policy = policy or ReorderConfig()
-    lookback = max(7, policy.max_snapshot_age_days + 1)
+    lookback = plan_lookback_days(policy)
     path = path or warehouse.partition_path(FORECASTS, {"forecast_date": forecast_date})
     if not path.exists():
         raise FileNotFoundError(
-            f"no forecasts for {forecast_date} at {path}: materialise sku_forecasts for that day first"
+            f"no forecasts for {forecast_date} at {path}: materialise sku_forecasts for that day "
+            f"first"
         )
     rows = pl.read_parquet(path).sort("sku", "horizon")
     cum_columns = [c for c in rows.columns if c.startswith("cum_p")]
@@ -159,10 +258,15 @@ def load_day_forecast(
     skus = rows["sku"].unique(maintain_order=True).to_list()
     horizon = int(rows["horizon"].max()) if rows.height else 1
     cumulative = rows.select(cum_columns).to_numpy().reshape(len(skus), horizon, len(cum_columns))
-    features = features_as_of(
-        warehouse, forecast_date, skus=skus, history_days=lookback, horizon=horizon,
-        category_season=False, **({"config": feature_config} if feature_config else {}),
-    )  # fmt: skip
+    if features is None:
+        features = features_as_of(
+            warehouse, forecast_date, skus=skus, history_days=lookback, horizon=horizon,
+            category_season=False, **({"config": feature_config} if feature_config else {}),
+        )  # fmt: skip
+    elif features.as_of != forecast_date:
+        raise ValueError(f"features as of {features.as_of} given for the plan of {forecast_date}")
+    else:
+        features = narrowed(features, lookback, skus)
     planned = planned_orders(warehouse, forecast_date, lookback, skus)
     lead_times = (
         weekly_lead_time_estimate(warehouse, forecast_date)
@@ -170,6 +274,50 @@ def load_day_forecast(
         else None
     )
     return DayForecast(forecast_date, rows, features, levels, cumulative, skus, planned, lead_times)
+
+
+PLAN_FEATURES = "staging/plan_features"  # + /<frame>: the forecast's features the plan reads
+_PLAN_FRAMES = ("history", "future", "calendar", "static", "reviews")  # not docs: the plan's text
+_DOCS_SCHEMA = {"sku": pl.String, "text": pl.String, "text_sha256": pl.String}
+
+
+def write_plan_features(
+    warehouse: Warehouse,
+    features: FeatureSet,
+    skus: Sequence[str],
+    policy: ReorderConfig,
+    partition: dict[str, str | date],
+) -> None:
+    """Stages what the plan step of ``features.as_of`` reads of the forecast's features
+    (:func:`plan_history_days` of them, the forecast ``skus``), so it does not read them again;
+    ``partition``: ``{"forecast_date": D}`` (plus the shard of a sharded night)."""
+    plan = narrowed(features, min(plan_history_days(policy), held_history_days(features)), skus)
+    for name in _PLAN_FRAMES:
+        warehouse.write_partition(
+            f"{PLAN_FEATURES}/{name}", partition, getattr(plan, name).to_arrow()
+        )
+
+
+def read_plan_features(
+    warehouse: Warehouse, as_of: date, partition: dict[str, str | date], policy: ReorderConfig
+) -> FeatureSet | None:
+    """The features :func:`write_plan_features` staged for ``policy``'s plan, or None when a frame
+    is missing or holds less history than ``policy`` looks back on (the forecast was written by
+    other means, or with a shorter lookback: the plan then reads the features itself)."""
+    paths = {n: warehouse.partition_path(f"{PLAN_FEATURES}/{n}", partition) for n in _PLAN_FRAMES}
+    if not all(p.exists() for p in paths.values()):
+        return None
+    frames = {name: pl.read_parquet(path) for name, path in paths.items()}
+    features = FeatureSet(
+        as_of=as_of, docs=pl.DataFrame(schema=_DOCS_SCHEMA), unknown_skus=(), **frames
+    )
+    return features if held_history_days(features) >= plan_lookback_days(policy) else None
+
+
+def remove_plan_features(warehouse: Warehouse, partition: dict[str, str | date]) -> None:
+    """Drops a day's staged plan features once its plan is made (a re-plan reads them anew)."""
+    for name in _PLAN_FRAMES:
+        warehouse.partition_path(f"{PLAN_FEATURES}/{name}", partition).unlink(missing_ok=True)
 
 
 def planned_orders(
@@ -240,7 +388,8 @@ def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
             and r["mean_rating_28d"] < r["mean_rating_total"] - 0.5
         ):
             phrases.append(
-                f"rating fell to {r['mean_rating_28d']:.1f} in 28 days (all-time {r['mean_rating_total']:.1f})"
+                f"rating fell to {r['mean_rating_28d']:.1f} in 28 days "
+                f"(all-time {r['mean_rating_total']:.1f})"
             )
         out.append(phrases)
     return out
@@ -334,8 +483,9 @@ def _stock_since_snapshot(
             .alias("snapshot_age_days"),
             pl.col("sold_since").fill_null(0),
             pl.col("planned_since").fill_null(0),
-            (pl.col("launched_at").is_not_null() & (pl.col("launched_at") >= recent))
-            .alias("new_product"),
+            (pl.col("launched_at").is_not_null() & (pl.col("launched_at") >= recent)).alias(
+                "new_product"
+            ),
         )
     )
 
@@ -350,7 +500,8 @@ def _months(first: date, last: date) -> list[str]:
 
 
 def score_forecasts(warehouse: Warehouse, scored_on: date, horizon: int) -> pl.DataFrame:
-    """Accuracy of forecasts made on the ``horizon`` days before ``scored_on``, by forecast date and horizon.
+    """Accuracy of the forecasts made on the ``horizon`` days before ``scored_on``, by forecast
+    date and horizon.
 
     Actuals are ``daily_sku_demand`` up to ``scored_on``; stockout-censored days are excluded
     (sales there are a lower bound of demand, not demand). Only the forecast partitions of those
@@ -387,7 +538,8 @@ def score_forecasts(warehouse: Warehouse, scored_on: date, horizon: int) -> pl.D
             FROM read_parquet({forecasts}, hive_partitioning = false) AS f
             JOIN read_parquet({demand}, hive_partitioning = true) AS d
               ON d.sku = f.sku AND d.date = f.target_date
-            WHERE f.forecast_date >= CAST($first AS DATE) AND f.forecast_date < CAST($scored_on AS DATE)
+            WHERE f.forecast_date >= CAST($first AS DATE)
+              AND f.forecast_date < CAST($scored_on AS DATE)
               AND f.target_date <= CAST($scored_on AS DATE) AND NOT d.stockout
             ORDER BY f.forecast_date, f.horizon, f.sku
             """,
@@ -414,3 +566,29 @@ def score_forecasts(warehouse: Warehouse, scored_on: date, horizon: int) -> pl.D
             }
         )
     return pl.DataFrame(rows, schema=ACCURACY_SCHEMA).sort("forecast_date", "horizon")
+
+
+def weighted_accuracy(scores: pl.DataFrame) -> dict[str, float] | None:
+    """Unit-weighted WAPE/WQL and cell-weighted coverage over all scored rows (None: no units)."""
+    scored = scores.filter(pl.col("units") > 0)
+    if scored.is_empty():
+        return None
+    units = scored["units"]
+    return {
+        "wape": float((scored["wape"] * units).sum() / units.sum()),
+        "wql": float((scored["wql"] * units).sum() / units.sum()),
+        "coverage_80": float((scores["coverage_80"] * scores["n"]).sum() / scores["n"].sum()),
+    }
+
+
+def trailing_median_wql(warehouse: Warehouse, day: date, trailing_days: int) -> float | None:
+    """Median of the weighted WQL scored on each of the ``trailing_days`` days before ``day``:
+    the level today's WQL is compared with to spot drift (None: no earlier scores)."""
+    values = []
+    for back in range(1, trailing_days + 1):
+        path = warehouse.partition_path(ACCURACY, {"scored_on": day - timedelta(days=back)})
+        if path.exists():
+            weighted = weighted_accuracy(pl.read_parquet(path))
+            if weighted:
+                values.append(weighted["wql"])
+    return float(pl.Series(values).median()) if values else None

@@ -9,6 +9,7 @@ and what is wrong; an empty list means the partition may be published.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,6 +59,34 @@ def catalog_as_known(warehouse: Warehouse, day: date) -> CatalogAsKnown:
     skus = rows.column("sku").to_pylist()
     gone = [s for s, d in zip(skus, rows.column("discontinued").to_pylist()) if d]
     return CatalogAsKnown(day, frozenset(skus), frozenset(gone))
+
+
+def catalogs_as_known(warehouse: Warehouse, days: Sequence[date]) -> dict[date, CatalogAsKnown]:
+    """:func:`catalog_as_known` of each of ``days`` from one read of the products exports up to
+    the last of them (a backfill checks many days; each day's rows are that day's upsert)."""
+    if not days:
+        return {}
+    con = memory_connection(1)
+    out = {}
+    try:
+        sources.register_sources(
+            con, warehouse, sources.Scope(known_on=max(days)), tables=("products",),
+            materialize=("products",),
+        )  # fmt: skip
+        con.execute("ALTER TABLE raw_products RENAME TO raw_products_known")
+        for day in days:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE raw_products AS "
+                "SELECT * FROM raw_products_known WHERE export_date <= ?",
+                [day],
+            )
+            rows = sources.query(con, "checks/catalog_as_known", {"day": day})
+            skus = rows.column("sku").to_pylist()
+            gone = [s for s, d in zip(skus, rows.column("discontinued").to_pylist()) if d]
+            out[day] = CatalogAsKnown(day, frozenset(skus), frozenset(gone))
+    finally:
+        con.close()
+    return out
 
 
 def _named(skus: set[str] | frozenset[str], cfg: InvariantConfig) -> str:

@@ -14,13 +14,9 @@ import dagster as dg
 from inventory_pipeline.config import resolve_paths
 from inventory_pipeline.features.known_days import day_span
 from inventory_pipeline.settings import first_export_day, load_settings
+from inventory_pipeline.sharding import SKU_SHARDS  # the shard count lives with the hashing
 
 # --- scale-out: the nightly forecast sharded by SKU (docs/scale-out.md) ----------------------------
-
-# Number of SKU shards of the sharded nightly job. Like the first export day, it is part of the code
-# location's definition (each shard is a partition); a deployment that needs more machines per night
-# changes it here. Every shard must be re-run for days assembled before a change.
-SKU_SHARDS = 4
 
 sku_shard_partitions = dg.StaticPartitionsDefinition([str(i) for i in range(SKU_SHARDS)])
 

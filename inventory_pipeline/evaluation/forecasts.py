@@ -206,7 +206,7 @@ def _model_windows(
         return windows.skus, windows, None
     day = forecast_day(
         warehouse, forecaster, origin, ModelRef(CHAMPION, model_version),
-        feature_config=feature_config,
+        feature_config=feature_config, features=features,
     )  # fmt: skip
     windows = samples_from_features(day.features, forecaster.config)
     windows = select(windows, np.isin(np.asarray(windows.skus), day.skus))

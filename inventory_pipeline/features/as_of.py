@@ -177,7 +177,7 @@ def _history(
     )
 
 
-def _latest_snapshot(history: pl.DataFrame) -> pl.DataFrame:
+def latest_snapshot(history: pl.DataFrame) -> pl.DataFrame:
     """(sku, snapshot_date, on_hand, on_order) of the last snapshot in the history window."""
     return (
         history.filter(pl.col("on_hand").is_not_null())
@@ -321,7 +321,7 @@ def features_as_of(
         )
         grid_start = first_export(warehouse)
         history = _history(con, static, first, as_of, grid_start)
-        static = static.join(_latest_snapshot(history), on="sku", how="left", maintain_order="left")
+        static = static.join(latest_snapshot(history), on="sku", how="left", maintain_order="left")
         future = _future(con, static, as_of, horizon)
         if category_season:
             static, future = _with_category_season(

@@ -58,7 +58,12 @@ from inventory_pipeline.scoring.segments import (
     read_promotion_days,
 )
 from inventory_pipeline.scoring.truth import Truth, nb_quantiles, read_truth
-from inventory_pipeline.training.windows_io import OriginCallback, read_demand
+from inventory_pipeline.training.windows_io import (
+    OriginCallback,
+    catalog_as_of,
+    read_demand,
+    sku_sample,
+)
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows
 
@@ -118,8 +123,11 @@ def backtest_inputs(
     One feature set per origin, as known on it (``baseline_history_days`` long, the known future
     over the horizon), gives the statistical baselines their history and, when configured,
     trains and forecasts the LightGBM peer (its forecasts are inputs: a champion scored later
-    reuses them). ``truth_dir`` may be None or missing (a real shop). ``feature_config``: the
-    shop's feature settings (its events reach the LightGBM peer's calendar); default: the defaults.
+    reuses them). Above ``cfg.max_backtest_skus`` SKUs, only the seeded sample the backtest
+    windows hold (:func:`~inventory_pipeline.training.windows_io.sku_sample`) is read, and the
+    LightGBM peer learns from it and forecasts it. ``truth_dir`` may be None or missing.
+    ``feature_config``: the shop's feature settings (its events reach the LightGBM peer's
+    calendar); default: the defaults.
     """
     origins = plan.backtest_origins
     if not origins:
@@ -131,9 +139,12 @@ def backtest_inputs(
     histories, peers = [], []
     seconds = 0.0
     for i, origin in enumerate(origins, start=1):
+        catalog = catalog_as_of(warehouse, origin)
+        skus = sku_sample(catalog, cfg.max_backtest_skus, cfg.sample_seed)
         features = features_as_of(
             warehouse,
             origin,
+            skus=skus if len(skus) < len(catalog) else None,
             history_days=cfg.baseline_history_days,
             horizon=plan.horizon_days,
             category_season=False,
@@ -164,7 +175,8 @@ def backtest_inputs(
 def _lightgbm_origin(
     features: FeatureSet, horizon: int, levels: tuple[float, float, float], cfg: TrainingConfig
 ) -> pl.DataFrame:
-    """The LightGBM peer's forecasts of every catalog SKU known on the feature set's origin."""
+    """The LightGBM peer's forecasts of every SKU of the feature set (the catalog known on its
+    origin, or the backtest's SKU sample), learnt from them."""
     skus = features.static["sku"].to_list()
     frame = lightgbm_forecast(features, skus, horizon, levels, cfg.lightgbm)
     return frame.select(

@@ -220,7 +220,7 @@ def build_run_windows(
 
     started = time.perf_counter()
     splits = build_splits(
-        wh, plan, model_config, demand, on_origin=on_origin, feature_config=feature_config
+        wh, plan, model_config, demand, on_origin=on_origin, feature_config=feature_config, cfg=cfg
     )
     work = run_dir(wh, run_id)
     folder = work / "windows"

@@ -12,6 +12,7 @@ texts, the model config the layout belongs to).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -26,8 +27,10 @@ import polars as pl
 
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.sources import Scope, connect, register_sources
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ARRAY_FIELDS, ForecastSamples
+from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
 from inventory_pipeline.training.plan import TrainingPlan
 from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_literal_path
 from inventory_pipeline.windows import (
@@ -77,6 +80,68 @@ def read_demand(warehouse: Warehouse, extra_columns: Sequence[str] = ()) -> pl.D
         con.close()
 
 
+OriginSample = Callable[[date, list[str]], np.ndarray]  # (origin, sorted SKUs) -> kept rows
+
+
+def train_sample(max_windows: int, origins: int, seed: int) -> OriginSample:
+    """At most ``max_windows // origins`` SKUs per training origin, drawn with a generator seeded
+    by ``seed`` and the origin (same seed, same windows; an origin below the cap keeps all).
+
+    Different origins keep different SKUs, so over the run every SKU is seen; an epoch then costs
+    the same for 10,000 SKUs as for the cap's worth.
+    """
+    per_origin = max(1, max_windows // max(1, origins))
+
+    def rows(origin: date, skus: list[str]) -> np.ndarray:
+        if len(skus) <= per_origin:
+            return np.arange(len(skus))
+        rng = np.random.default_rng([seed, origin.toordinal()])
+        return np.sort(rng.choice(len(skus), size=per_origin, replace=False))
+
+    return rows
+
+
+def sku_sample(skus: Sequence[str], max_skus: int, seed: int) -> list[str]:
+    """The ``max_skus`` SKUs of ``skus`` with the lowest seeded hash, in their given order (all
+    of them when there are no more than ``max_skus``).
+
+    A hash rather than a draw: a SKU's rank does not depend on the others, so consecutive
+    backtest origins (whose catalogs differ by a few launches) score nearly the same SKUs, and
+    the backtest inputs pick the same sample as the windows without being handed it.
+    """
+    if len(skus) <= max_skus:
+        return list(skus)
+    salt = seed.to_bytes(8, "little", signed=True)
+
+    def rank(sku: str) -> bytes:
+        return hashlib.blake2b(sku.encode("utf-8"), digest_size=8, salt=salt).digest()
+
+    kept = set(sorted(skus, key=rank)[:max_skus])
+    return [s for s in skus if s in kept]
+
+
+def backtest_sample(max_skus: int, seed: int) -> OriginSample:
+    """:func:`sku_sample` as an :data:`OriginSample` (row indices of the kept SKUs)."""
+
+    def rows(origin: date, skus: list[str]) -> np.ndarray:
+        kept = set(sku_sample(skus, max_skus, seed))
+        return np.array([i for i, s in enumerate(skus) if s in kept], dtype=np.int64)
+
+    return rows
+
+
+def catalog_as_of(warehouse: Warehouse, day: date) -> list[str]:
+    """The sorted SKUs of the catalog as known on ``day`` (the SKUs ``features_as_of`` reads by
+    default), from the products exports alone."""
+    con = connect(None)
+    try:
+        register_sources(con, warehouse, Scope(known_on=day), tables=("products",))
+        rows = con.sql("SELECT sku FROM sku_scope ORDER BY sku").fetchall()
+    finally:
+        con.close()
+    return [str(r[0]) for r in rows]
+
+
 def build_windows(
     warehouse: Warehouse,
     origins: Sequence[date],
@@ -85,6 +150,7 @@ def build_windows(
     latest: date,
     on_origin: OriginCallback | None = None,
     feature_config: FeatureConfig | None = None,
+    sample: OriginSample | None = None,
 ) -> Windows:
     """Samples with targets for every catalog SKU at every origin, stacked in origin order.
 
@@ -96,19 +162,30 @@ def build_windows(
         latest: the latest export day.
         on_origin: progress, called as ``(i, n, origin)`` after each origin.
         feature_config: the shop's feature settings (its events); default: the defaults.
+        sample: keeps these rows of each origin's catalog (:func:`train_sample`,
+            :func:`backtest_sample`); default: every SKU. Only the kept SKUs' features are read
+            (a SKU's features do not depend on the others read with it; category levels are
+            catalog-wide either way), so a sampled origin costs what its sample costs.
     """
     if not origins:
         raise ValueError("build_windows needs at least one origin")
     parts = []
     for i, origin in enumerate(origins, start=1):
+        skus = None
+        if sample is not None:
+            catalog = catalog_as_of(warehouse, origin)
+            rows = sample(origin, catalog)
+            skus = [catalog[i] for i in rows] if len(rows) < len(catalog) else None
         features = features_as_of(
             warehouse,
             origin,
+            skus=skus,
             history_days=model_config.history_days,
             horizon=model_config.horizon_days,
             **({"config": feature_config} if feature_config else {}),
         )
         windows = samples_from_features(features, model_config)
+        del features
         parts.append(attach_targets(windows, demand, model_config.horizon_days, latest))
         if on_origin is not None:
             on_origin(i, len(origins), origin)
@@ -166,18 +243,48 @@ def build_splits(
     demand: pl.DataFrame,
     on_origin: OriginCallback | None = None,
     feature_config: FeatureConfig | None = None,
+    cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG,
 ) -> WindowSplits:
-    """Windows for every origin of ``plan``, split into its three blocks."""
-    windows = build_windows(
-        warehouse, plan.origins, model_config, demand, plan.latest_export, on_origin,
-        feature_config,
-    )  # fmt: skip
-    validation = at_origins(windows, plan.validation_origins) if plan.validation_origins else None
-    return WindowSplits(
-        train=at_origins(windows, plan.train_origins),
-        validation=validation,
-        backtest=at_origins(windows, plan.backtest_origins),
+    """Windows for every origin of ``plan``, split into its three blocks.
+
+    Above ``cfg.max_train_windows`` the training origins keep a seeded SKU sample each
+    (:func:`train_sample`); above ``cfg.max_backtest_skus`` the backtest origins keep a seeded
+    SKU sample (:func:`backtest_sample`, the one :func:`backtest_inputs` reads too). Validation
+    keeps every SKU. Each block is built on its own, so only kept windows are ever held.
+    """
+    n = len(plan.origins)
+    done = 0
+
+    def progress(offset: int) -> OriginCallback | None:
+        if on_origin is None:
+            return None
+        callback = on_origin
+        return lambda i, _n, origin: callback(offset + i, n, origin)
+
+    def block(origins: tuple[date, ...], sample: OriginSample | None) -> Windows | None:
+        nonlocal done
+        if not origins:
+            return None
+        windows = build_windows(
+            warehouse, origins, model_config, demand, plan.latest_export, progress(done),
+            feature_config, sample,
+        )  # fmt: skip
+        done += len(origins)
+        return windows
+
+    train = block(
+        plan.train_origins,
+        train_sample(cfg.max_train_windows, len(plan.train_origins), cfg.sample_seed),
     )
+    validation = block(plan.validation_origins, None)
+    backtest = block(plan.backtest_origins, backtest_sample(cfg.max_backtest_skus, cfg.sample_seed))
+    if train is None or backtest is None:
+        raise ValueError(
+            f"the plan has {len(plan.train_origins)} training and {len(plan.backtest_origins)} "
+            "backtest origins; both blocks need at least one (a longer data window or a "
+            "shorter TrainingConfig.backtest_days)"
+        )
+    return WindowSplits(train=train, validation=validation, backtest=backtest)
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from inventory_pipeline.definitions import build_definitions
-from inventory_pipeline.defs.forecasting.sharded import SHARD_POD_CONFIG
+from inventory_pipeline.defs.forecasting.jobs import SHARD_POD_CONFIG
 
 # the pipeline's definitions (partitions from the environment's shop)
 defs = build_definitions()

@@ -13,16 +13,16 @@ from polars.testing import assert_frame_equal
 
 from inventory_pipeline import forecasting
 from inventory_pipeline.definitions import build_definitions
-from inventory_pipeline.defs.forecasting.sharded import (
+from inventory_pipeline.defs.forecasting.sensors import shard_keys
+from inventory_pipeline.sharding import (
+    SKU_SHARDS,
     STAGING_FORECASTS,
     STAGING_PLAN,
     catalog_skus,
-    shard_keys,
     shard_label,
     shard_of,
     shard_skus,
 )
-from inventory_pipeline.defs.partitions import SKU_SHARDS
 from inventory_pipeline_tests.forecasting.conftest import START, Shop
 
 # the pipeline's definitions with partitions from the test shop's first export day
@@ -144,7 +144,7 @@ def test_shard_assignment_is_stable_across_processes() -> None:
     # pinned values: a change of the hash would silently move SKUs between shards
     assert [shard_of(s, 4) for s in ("SKU-00001", "SKU-00002", "a", "b")] == [3, 2, 3, 1]
     code = (
-        "from inventory_pipeline.defs.forecasting.sharded import shard_of;"
+        "from inventory_pipeline.sharding import shard_of;"
         "print(','.join(str(shard_of(f'SKU-{i:05d}')) for i in range(200)))"
     )
     for seed in ("1", "2"):
@@ -156,7 +156,7 @@ def test_shard_assignment_is_stable_across_processes() -> None:
 
 
 def test_assembly_refuses_a_missing_shard(shop: Shop, runs: dict[str, object]) -> None:
-    from inventory_pipeline.defs.forecasting.sharded import assemble
+    from inventory_pipeline.sharding import assemble
 
     missing = DAY + timedelta(days=1)
     with pytest.raises(FileNotFoundError, match="lacks shard"):

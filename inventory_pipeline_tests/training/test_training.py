@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -54,7 +55,9 @@ from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.scoring.accuracy import build_result, fallback_counts, flag_baselines
+from inventory_pipeline.training.windows_io import SPLITS, at_origins, build_windows, sku_sample
 from inventory_pipeline.warehouse import Warehouse
+from inventory_pipeline.windows import Windows, select
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SHOP_DAYS = 120
@@ -197,6 +200,98 @@ def test_windows_round_trip(
     other = CFG.model_config(history_days=21)
     with pytest.raises(ValueError, match="history_days"):
         load_windows(tmp_path / "train", other)
+
+
+WINDOW_FIELDS = (
+    "history_units", "history_stockout", "history_observed", "history_covariates",
+    "future_covariates", "static", "target_units", "target_censored",
+)  # fmt: skip
+
+
+def same_windows(a: Windows | None, b: Windows | None) -> bool:
+    """Identical rows, texts and arrays (byte for byte)."""
+    if a is None or b is None:
+        return a is b
+    return (
+        a.skus == b.skus
+        and a.origins == b.origins
+        and list(a.samples.texts) == list(b.samples.texts)
+        and all(
+            np.array_equal(getattr(a.samples, f), getattr(b.samples, f)) for f in WINDOW_FIELDS
+        )
+    )
+
+
+def test_the_caps_leave_a_small_shop_untouched(
+    shop: tuple[Warehouse, Path], plan: TrainingPlan, model_config: ModelConfig,
+    splits: WindowSplits,
+) -> None:  # fmt: skip
+    every = build_windows(
+        shop[0], plan.origins, model_config, read_demand(shop[0]), plan.latest_export
+    )
+    assert same_windows(splits.train, at_origins(every, plan.train_origins))
+    assert same_windows(splits.validation, at_origins(every, plan.validation_origins))
+    assert same_windows(splits.backtest, at_origins(every, plan.backtest_origins))
+    catalog = max(Counter(every.origins).values())
+    at_cap = dataclasses.replace(
+        CFG,
+        max_train_windows=catalog * len(plan.train_origins),
+        max_backtest_skus=catalog,
+    )
+    capped = build_splits(shop[0], plan, model_config, read_demand(shop[0]), cfg=at_cap)
+    assert all(same_windows(getattr(capped, n), getattr(splits, n)) for n in SPLITS)
+
+
+def test_the_window_caps_sample_deterministically(
+    shop: tuple[Warehouse, Path], plan: TrainingPlan, model_config: ModelConfig,
+    splits: WindowSplits,
+) -> None:  # fmt: skip
+    per_origin = 5
+    cfg = dataclasses.replace(
+        CFG, max_train_windows=per_origin * len(plan.train_origins), max_backtest_skus=7
+    )
+    demand = read_demand(shop[0])
+    first = build_splits(shop[0], plan, model_config, demand, cfg=cfg)
+    again = build_splits(shop[0], plan, model_config, demand, cfg=cfg)
+    assert all(same_windows(getattr(first, n), getattr(again, n)) for n in SPLITS)
+
+    full_train = Counter(splits.train.origins)
+    assert Counter(first.train.origins) == {o: min(per_origin, n) for o, n in full_train.items()}
+    kept = {o: {s for s, p in zip(first.train.skus, first.train.origins) if p == o}
+            for o in full_train}  # fmt: skip
+    assert len({frozenset(k) for k in kept.values()}) > 1  # origins draw different SKUs
+    # a kept window is the full build's window of that SKU and origin, unchanged
+    rows = {(s, o): i for i, (s, o) in enumerate(zip(splits.train.skus, splits.train.origins))}
+    picked = [rows[key] for key in zip(first.train.skus, first.train.origins)]
+    assert same_windows(first.train, select(splits.train, np.array(picked)))
+    assert same_windows(first.validation, splits.validation)  # validation keeps every SKU
+
+    for origin in plan.backtest_origins:
+        catalog = [s for s, o in zip(splits.backtest.skus, splits.backtest.origins) if o == origin]
+        scored = [s for s, o in zip(first.backtest.skus, first.backtest.origins) if o == origin]
+        assert len(catalog) > 7 and scored == sku_sample(catalog, 7, cfg.sample_seed)
+        assert len(scored) == 7
+    other_seed = dataclasses.replace(cfg, sample_seed=cfg.sample_seed + 1)
+    other = build_splits(shop[0], plan, model_config, demand, cfg=other_seed)
+    assert other.train.skus != first.train.skus and other.backtest.skus != first.backtest.skus
+
+
+def test_a_sampled_backtest_scores_every_method_on_the_same_skus(
+    shop: tuple[Warehouse, Path], plan: TrainingPlan, model_config: ModelConfig,
+    trained: tuple[DemandForecaster, TrainingHistory],
+) -> None:  # fmt: skip
+    cfg = dataclasses.replace(CFG, max_backtest_skus=7)
+    demand = read_demand(shop[0])
+    windows = build_splits(shop[0], plan, model_config, demand, cfg=cfg).backtest
+    inputs = backtest_inputs(shop[0], plan, cfg, truth_dir=shop[1], demand=demand)
+    pairs = set(zip(windows.origins, windows.skus))
+    assert inputs.lightgbm is not None
+    assert set(inputs.lightgbm.select("origin", "sku").unique().iter_rows()) == pairs
+    assert set(inputs.history.select("origin", "sku").unique().iter_rows()) <= pairs
+    result = backtest(trained[0], windows, inputs, cfg)
+    assert set(result.cells.frame.select("origin", "sku").unique().iter_rows()) == pairs
+    cells = result.metrics.filter(pl.col("segment") == "all").select("method", "cells")
+    assert cells["cells"].n_unique() == 1 and cells.height == len(result.methods)
 
 
 # ---------------------------------------------------------------------------------- backtest
