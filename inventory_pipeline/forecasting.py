@@ -33,6 +33,7 @@ from inventory_pipeline.leadtimes import LeadTimeEstimate, weekly_lead_time_esti
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.recalibration import CoverRecalibration
 from inventory_pipeline.reorder import PlanInputs, ReorderConfig, plan_orders
 from inventory_pipeline.warehouse import Warehouse, sql_literal_path
 from inventory_pipeline.windows import samples_from_features
@@ -67,6 +68,7 @@ class DayForecast:
     skus: list[str]
     planned: pl.DataFrame | None = None  # (sku, plan_date, order_qty) recommended on earlier days
     lead_times: LeadTimeEstimate | None = None  # estimated when the policy states no range
+    cover_recalibration: CoverRecalibration | None = None  # the model's levels for the plan
 
 
 def plan_lookback_days(policy: ReorderConfig) -> int:
@@ -215,7 +217,10 @@ def forecast_day(
     rows = pl.DataFrame(data)
     ordered = ["forecast_date", "sku", "target_date", "horizon", "p10", "p50", "p90"]
     rows = rows.select(ordered + [c for c in rows.columns if c not in ordered])
-    return DayForecast(forecast_date, rows, features, config.quantiles, cumulative, skus)
+    return DayForecast(
+        forecast_date, rows, features, config.quantiles, cumulative, skus,
+        cover_recalibration=forecaster.cover_recalibration,
+    )  # fmt: skip
 
 
 def load_day_forecast(
@@ -390,6 +395,14 @@ def _drivers(day: DayForecast, cover: np.ndarray) -> list[list[str]]:
     return out
 
 
+def plan_levels_note(day: DayForecast) -> str:
+    """Which levels the day's plan reads: the model's recalibration, or the targets as is."""
+    recalibration = day.cover_recalibration
+    if recalibration is None:
+        return f"plan {day.forecast_date}: service levels read as is (no recalibration)"
+    return f"plan {day.forecast_date}: recalibrated service levels {recalibration.describe()}"
+
+
 def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
     """The reorder plan of ``day.forecast_date`` from its forecast and features."""
     static = day.features.static.sort("sku").filter(pl.col("sku").is_in(day.skus))
@@ -417,6 +430,7 @@ def plan_day(day: DayForecast, config: ReorderConfig) -> pl.DataFrame:
         sold_since_snapshot=stock["sold_since"].to_numpy(),
         planned_since_snapshot=stock["planned_since"].to_numpy(),
         new_product=stock["new_product"].to_numpy(),
+        cover_recalibration=day.cover_recalibration,
     )
     if config.lead_time_range is None:  # the shop states none: the snapshots' estimate, if any
         estimated = day.lead_times.lead_time_range if day.lead_times is not None else None

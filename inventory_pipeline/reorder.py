@@ -19,6 +19,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from inventory_pipeline.recalibration import CoverRecalibration
+
 
 @dataclass(frozen=True)
 class ReorderConfig:
@@ -158,14 +160,21 @@ def cover_quantile(
     lead_time_days: np.ndarray,
     target: np.ndarray,
     config: ReorderConfig,
+    recalibration: CoverRecalibration | None = None,
 ) -> np.ndarray:
     """The ``target`` quantiles ((N,) or (N, A)) of demand over lead time + review period.
 
     With a fixed lead time they are read off the cumulative quantiles at the cover day. With a
     ``lead_time_range`` the lead time is uncertain: demand over it is the mixture of the demand
     over each scenario's cover, so a late delivery's extra days of demand enter the quantile.
+    With the model's ``recalibration`` the level read is the one whose quantiles covered the
+    target's share of the validation windows of the catalog cover's bucket (recalibration.py);
+    without one the target itself is read.
     """
     lead = np.asarray(lead_time_days, dtype=np.int64)
+    if recalibration is not None:
+        cover = lead + config.review_period_days
+        target = recalibration.level(target, cover)
     scenarios = [
         np.rint(lead * m).astype(np.int64) + config.review_period_days
         for m in lead_time_multipliers(config.lead_time_range, config.lead_time_points)
@@ -211,6 +220,7 @@ class PlanInputs:
     sold_since_snapshot: np.ndarray | None = None  # (N,) int: units sold after the snapshot
     planned_since_snapshot: np.ndarray | None = None  # (N,) int: units earlier plans ordered
     new_product: np.ndarray | None = None  # (N,) bool: launched lately or not yet (no snapshot due)
+    cover_recalibration: CoverRecalibration | None = None  # the model's (None: levels as is)
 
 
 def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> pl.DataFrame:
@@ -224,7 +234,9 @@ def plan_orders(plan_date: date, inputs: PlanInputs, config: ReorderConfig) -> p
     lv = np.asarray(inputs.cum_levels, dtype=float)
     q = inputs.cum_quantiles
     targets = np.stack([levels, np.full(n, 0.5)], axis=1)  # one mixture per SKU for both
-    order_up_to, p50 = cover_quantile(lv, q, inputs.lead_time_days, targets, config).T
+    order_up_to, p50 = cover_quantile(
+        lv, q, inputs.lead_time_days, targets, config, inputs.cover_recalibration
+    ).T
     stock = _stock(inputs, config)
     position = stock.position
     qty = round_order(order_up_to - position, inputs.moq, inputs.pack_size)

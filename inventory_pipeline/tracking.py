@@ -12,6 +12,7 @@ forecast (sku, horizon, per-day quantiles, cumulative quantiles). The nightly jo
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import polars as pl
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, DataType, Schema
@@ -31,6 +34,7 @@ from inventory_pipeline.model.data import INPUT_FIELDS, ForecastSamples, array_s
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.predict import QuantileForecast, quantile_column_name
+from inventory_pipeline.recalibration import RECALIBRATION_FILE, CoverRecalibration
 
 CHAMPION_ALIAS = "champion"
 CHALLENGER_ALIAS = "challenger"  # the latest registered candidate, until the gate decides
@@ -202,6 +206,46 @@ def load_forecaster(model_uri: str) -> DemandForecaster:
     if not isinstance(model, DemandModel):
         raise TypeError(f"{model_uri} is not a demand model (got {type(model).__name__})")
     return model.forecaster
+
+
+def load_cover_recalibration(name: str, version: str) -> CoverRecalibration | None:
+    """The recalibrated plan levels saved with version ``version`` of ``name``, read without
+    loading the model (the plan needs only them); None for a model saved without one."""
+    base = f"models:/{name}/{version}/artifacts"
+    for entry in mlflow.artifacts.list_artifacts(artifact_uri=base):
+        if not entry.is_dir:
+            continue
+        folder = f"{base}/{Path(entry.path).name}"
+        names = {Path(e.path).name for e in mlflow.artifacts.list_artifacts(artifact_uri=folder)}
+        if RECALIBRATION_FILE in names:
+            path = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{folder}/{RECALIBRATION_FILE}"
+            )
+            return CoverRecalibration.from_json(Path(path).read_text())
+    return None
+
+
+def forecast_recalibration(rows: pl.DataFrame) -> CoverRecalibration | None:
+    """The recalibration of the model that wrote a forecasts partition (its ``model_name`` and
+    ``model_version`` columns), read once per version. None without rows, for a model saved
+    without one, or for a version this registry does not hold (forecasts written elsewhere)."""
+    if not rows.height or not {"model_name", "model_version"} <= set(rows.columns):
+        return None
+    name, version = rows["model_name"][0], rows["model_version"][0]
+    if name is None or version is None:
+        return None
+    try:
+        return _cached_recalibration(mlflow.get_tracking_uri(), str(name), str(version))
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_recalibration(uri: str, name: str, version: str) -> CoverRecalibration | None:
+    """A registered version's artifacts never change: one read per (store, name, version)."""
+    return load_cover_recalibration(name, version)
 
 
 # --------------------------------------------------------------------------------- champion gate

@@ -22,27 +22,13 @@ import polars as pl
 from inventory_pipeline.evaluation.forecasts import OriginForecasts
 from inventory_pipeline.evaluation.shop import ShopDays
 from inventory_pipeline.reorder import ReorderConfig, cover_quantile
+from inventory_pipeline.scoring.calibration import (
+    CALIBRATION_SCHEMA,
+    cover_buckets,
+    miscalibration,
+)
 
-CALIBRATION_SCHEMA = {
-    "method": pl.String, "bucket": pl.String, "level": pl.Float64, "windows": pl.Int64,
-    "observed": pl.Float64,
-}  # fmt: skip
-
-
-def cover_buckets(cover: np.ndarray, edges: Sequence[int], horizon: int) -> list[str]:
-    """Bucket label per cover, e.g. ``<=14 d``, ``15-28 d``, ``>28 d (scaled)``."""
-    bounds = sorted({e for e in edges if e < horizon} | {horizon})
-    labels = []
-    for c in cover:
-        lo = 1
-        for hi in bounds:
-            if c <= hi:
-                labels.append(f"{lo}-{hi} d")
-                break
-            lo = hi + 1
-        else:
-            labels.append(f">{horizon} d (scaled)")
-    return labels
+__all__ = ["CALIBRATION_SCHEMA", "cover_buckets", "decision_calibration", "miscalibration"]
 
 
 def decision_calibration(
@@ -87,8 +73,9 @@ def decision_calibration(
             buckets = np.array(cover_buckets(cover[keep], bucket_edges, cumulative.shape[1]))
             for level in levels:
                 q = cover_quantile(
-                    forecast.cum_levels, cumulative, lead[keep], np.full(len(keep), level), fixed
-                )
+                    forecast.cum_levels, cumulative, lead[keep], np.full(len(keep), level), fixed,
+                    forecast.cover_recalibration,
+                )  # fmt: skip
                 covered = (realised <= q + 1e-9) & known
                 for bucket in ("all", *sorted(set(buckets))):
                     mask = known if bucket == "all" else known & (buckets == bucket)
@@ -102,12 +89,3 @@ def decision_calibration(
     return pl.DataFrame(rows_out, schema=CALIBRATION_SCHEMA, orient="row").sort(
         "method", "bucket", "level"
     )
-
-
-def miscalibration(table: pl.DataFrame, method: str, bucket: str = "all") -> float:
-    """Largest |observed − nominal| of one method over the decision levels (nan without data)."""
-    part = table.filter((pl.col("method") == method) & (pl.col("bucket") == bucket))
-    part = part.filter(pl.col("windows") > 0)
-    if part.is_empty():
-        return float("nan")
-    return float((part["observed"] - part["level"]).abs().max())

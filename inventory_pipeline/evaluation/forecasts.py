@@ -41,6 +41,7 @@ from inventory_pipeline.forecasting import ModelRef, forecast_day
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.predict import quantile_column_name
+from inventory_pipeline.recalibration import CoverRecalibration
 from inventory_pipeline.scoring.accuracy import AUTO_ETS, LIGHTGBM, ORACLE, SEASONAL_NAIVE
 from inventory_pipeline.scoring.truth import Truth, nb_quantiles
 from inventory_pipeline.training import baseline_forecasts, history_rows
@@ -57,6 +58,7 @@ class MethodForecast:
     daily: np.ndarray  # (N, H, 3) per-day quantiles at the scored levels (lo, mid, hi)
     cum_levels: np.ndarray  # (Q,) levels of ``cumulative``, increasing
     cumulative: np.ndarray  # (N, H, Q) quantiles of demand summed over days 1..h
+    cover_recalibration: CoverRecalibration | None = None  # the model's plan levels (None: as is)
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ def _model_windows(
         daily=daily.astype(np.float64),
         cum_levels=np.asarray(day.levels, dtype=np.float64),
         cumulative=day.cumulative.astype(np.float64),
+        cover_recalibration=day.cover_recalibration,
     )
     return day.skus, windows, forecast
 

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from inventory_pipeline.evaluation.config import LeadTimeDistribution
+from inventory_pipeline.recalibration import CoverRecalibration
 from inventory_pipeline.reorder import ReorderConfig, cover_quantile
 
 _SKU_CHUNK = 64  # SKUs per Monte Carlo batch: bounds memory at samples x chunk x H draws
@@ -102,6 +103,7 @@ def order_up_to(
     lead_time_days: np.ndarray,
     service_levels: Sequence[float],
     policy: ReorderConfig,
+    recalibration: CoverRecalibration | None = None,
 ) -> np.ndarray:
     """(N, A) order-up-to levels, read as ``plan_orders`` reads them, for A service levels.
 
@@ -112,8 +114,11 @@ def order_up_to(
             ``lead_time_range``, mixes the covers of the lead-time scenarios).
         service_levels: (A,) targets.
         policy: the reorder policy whose cover rule is applied.
+        recalibration: the model's recalibrated levels (None: the targets are read as is).
     """
     n = cumulative.shape[0]
     targets = np.tile(np.asarray(service_levels, float), (n, 1))  # (N, A): one mixture per SKU
     lead = np.asarray(lead_time_days, dtype=np.int64)
-    return cover_quantile(np.asarray(levels, float), cumulative, lead, targets, policy)
+    return cover_quantile(
+        np.asarray(levels, float), cumulative, lead, targets, policy, recalibration
+    )

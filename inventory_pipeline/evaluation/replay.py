@@ -81,7 +81,7 @@ def policy_levels(
             continue
         s = order_up_to(
             forecast.cum_levels, forecast.cumulative[local], shop.lead_time_days[rows],
-            service_levels, policy,
+            service_levels, policy, forecast.cover_recalibration,
         )  # (n_local, A)  # fmt: skip
         levels[:, rows, lo:hi] = s.T[:, :, None]
         can_order[rows, lo:hi] = True

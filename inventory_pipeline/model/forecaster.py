@@ -9,6 +9,8 @@ Saved folder layout (everything an MLflow pyfunc wrapper needs)::
     model_meta.json      format version and the text-encoder reference (source + fingerprint)
     encoder/             optional copy of the encoder folder (``save(..., copy_encoder=True)``)
     launch_curve.json    the fitted launch curve (``model/launch.py``), when the config uses one
+    cover_recalibration.json  the levels the reorder plan reads (``recalibration.py``), when the
+                         retraining run fitted one; without it every level is read as is
 
 Frozen encoder weights are not duplicated: they are reloaded from the referenced encoder folder,
 whose content fingerprint must match the one recorded at save time. That is what makes a loaded
@@ -42,6 +44,7 @@ from inventory_pipeline.model.text import (
     load_encoder,
     resolve_encoder_path,
 )
+from inventory_pipeline.recalibration import RECALIBRATION_FILE, CoverRecalibration
 
 FORMAT_NAME = "inventory_pipeline.demand_model"
 FORMAT_VERSION = 1
@@ -89,11 +92,13 @@ class DemandForecaster:
         network: DemandNetwork,
         featurizer: TextFeaturizer,
         launch_curve: LaunchCurve | None = None,
+        cover_recalibration: CoverRecalibration | None = None,
     ) -> None:
         self.config = config
         self.network = network
         self.featurizer = featurizer
         self.launch_curve = launch_curve
+        self.cover_recalibration = cover_recalibration  # the plan's levels (None: as is)
 
     @classmethod
     def build(
@@ -154,6 +159,11 @@ class DemandForecaster:
             curve_file.write_text(self.launch_curve.to_json())
         elif curve_file.exists():
             curve_file.unlink()
+        recalibration_file = folder / RECALIBRATION_FILE
+        if self.cover_recalibration is not None:
+            recalibration_file.write_text(self.cover_recalibration.to_json())
+        elif recalibration_file.exists():
+            recalibration_file.unlink()
         if copy_encoder:
             target = folder / ENCODER_COPY_DIR
             if target.exists():
@@ -216,4 +226,9 @@ class DemandForecaster:
         curve_file = folder / LAUNCH_CURVE_FILE
         if curve_file.is_file():
             forecaster.launch_curve = LaunchCurve.from_json(curve_file.read_text())
+        recalibration_file = folder / RECALIBRATION_FILE  # a model saved before has none
+        if recalibration_file.is_file():
+            forecaster.cover_recalibration = CoverRecalibration.from_json(
+                recalibration_file.read_text()
+            )
         return forecaster

@@ -62,9 +62,38 @@ class TrainingConfig:
     # peer's fits cost 17 min for 1,000 SKUs x 7 origins on a busy machine)
     sample_seed: int = 20_240_101  # seeds both samples (same seed, same windows and SKUs)
 
+    # --- calibrated decision quantiles (training/calibration.py) ----------------------------
+    calibration_levels: tuple[float, ...] = (0.8, 0.9, 0.95, 0.98, 0.99)  # nominal levels of
+    # the cover quantiles measured and recalibrated (the shop's service levels are added)
+    calibration_bucket_edges: tuple[int, ...] = (14,)  # cover bounds (days) of the buckets, each
+    # recalibrated on its own; the horizon closes the last, which also serves longer covers
+    calibration_min_windows: int = 50  # a cover bucket with fewer validation windows is not
+    # recalibrated, one with fewer backtest windows is not judged by the gate
+    calibration_prior_windows: float = 100.0  # pseudo-windows of the identity map a bucket's
+    # fitted level is shrunk toward: weight n / (n + this)
+    calibration_tolerance: float = 0.05  # the gate fails a candidate whose recalibrated
+    # service-level cover quantile misses its level by more than this (absolute share of
+    # backtest windows) in a judged bucket; about 3 standard errors of a 0.95 share on 200
+    # windows, and well under the 0.13-0.16 misses of uncalibrated long covers
+    recalibrate: bool = True  # fit the recalibration on the validation block and save it with the
+    # model; False: the plan reads the model's levels as is (the gate still judges them)
+
     def __post_init__(self) -> None:
         # values from run config (TrainingRunConfig, YAML) arrive as lists and dicts
         object.__setattr__(self, "baselines", tuple(self.baselines))
+        object.__setattr__(self, "calibration_levels", tuple(self.calibration_levels))
+        object.__setattr__(self, "calibration_bucket_edges", tuple(self.calibration_bucket_edges))
+        if not all(0.5 < p < 1.0 for p in self.calibration_levels) or not self.calibration_levels:
+            raise ValueError(
+                f"TrainingConfig.calibration_levels={self.calibration_levels}: give the decision "
+                "levels to measure as shares above the median, e.g. (0.8, 0.9, 0.95, 0.98, 0.99)."
+            )
+        if not 0.0 < self.calibration_tolerance < 0.5 or self.calibration_prior_windows < 0:
+            raise ValueError(
+                f"TrainingConfig.calibration_tolerance={self.calibration_tolerance} must be a "
+                f"share in (0, 0.5), e.g. 0.05, and calibration_prior_windows="
+                f"{self.calibration_prior_windows} >= 0."
+            )
         if isinstance(self.lightgbm, dict):
             values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.lightgbm.items()}
             object.__setattr__(self, "lightgbm", LightGBMConfig(**values))
@@ -72,6 +101,7 @@ class TrainingConfig:
             "backtest_days", "backtest_stride", "validation_stride", "train_stride",
             "min_history_days", "baseline_history_days", "baseline_jobs", "kept_runs",
             "max_train_windows", "max_backtest_skus",
+            "calibration_min_windows",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainingConfig.{name} must be >= 1, got {getattr(self, name)}.")

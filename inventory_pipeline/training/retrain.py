@@ -29,10 +29,17 @@ from inventory_pipeline import tracking
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig
+from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.train import StepInfo
 from inventory_pipeline.training import BacktestResult
 from inventory_pipeline.training import plots as training_plots
 from inventory_pipeline.training.backtest import add_forecaster, backtest, backtest_inputs
+from inventory_pipeline.training.calibration import (
+    BacktestCalibration,
+    CalibrationSetup,
+    backtest_calibration,
+    recalibrate,
+)
 from inventory_pipeline.training.config import TrainingConfig
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.plan import TrainingPlan, plan_origins
@@ -250,12 +257,15 @@ def train_candidate(
     run_id: str,
     given: dict[str, Any],
     log: RunLog,
+    calibration: CalibrationSetup | None = None,
 ) -> Candidate:
     """Fits the model on the windows in ``folder`` inside one MLflow run (params, per-epoch
     metrics, plots, the model) and registers it as ``model_name``'s challenger.
 
     ``run_id`` is the orchestrator's run (tag ``dagster_run_id``, the working folder); ``given``
-    the run-config values the run set (tag ``config``). MLflow must be configured already.
+    the run-config values the run set (tag ``config``). MLflow must be configured already. With
+    ``calibration`` the plan's decision quantiles are recalibrated on the validation block and
+    the recalibration is saved with the model (:func:`recalibrate_on_validation`).
     """
     splits = WindowSplits.load(folder, model_config)
     work = run_dir(wh, run_id)
@@ -339,6 +349,8 @@ def train_candidate(
         mlflow.log_metrics(
             tracking.rounded({"train_seconds": seconds, "peak_rss_mib": peak_rss_mib()})
         )
+        if calibration is not None:
+            recalibrate_on_validation(forecaster, splits, calibration, work, log)
         example = tracking.samples_to_frame(
             splits.backtest.samples.subset(list(range(min(2, len(splits.backtest))))),
             splits.backtest.skus[:2],
@@ -372,6 +384,29 @@ def train_candidate(
     )
 
 
+def recalibrate_on_validation(
+    forecaster: DemandForecaster,
+    splits: WindowSplits,
+    calibration: CalibrationSetup,
+    work: Path,
+    log: RunLog,
+) -> None:
+    """Fits the cover-quantile recalibration on the validation block into ``forecaster`` (saved
+    with it) and logs the block's coverage before/after to the active MLflow run."""
+    if not calibration.recalibrate:
+        return
+    if splits.validation is None or not len(splits.validation):
+        log.warning("no validation windows: the decision quantiles are not recalibrated")
+        return
+    fitted, table = recalibrate(forecaster, splits.validation, calibration)
+    forecaster.cover_recalibration = fitted
+    path = work / "calibration_validation.csv"
+    table.write_csv(path)
+    mlflow.log_artifact(str(path), "calibration")
+    mlflow.log_dict(fitted.to_dict(), "calibration/cover_recalibration.json")
+    log.info(f"decision quantiles recalibrated on the validation block: {fitted.describe()}")
+
+
 # ------------------------------------------------------------------------ step 3: the gate
 
 
@@ -383,6 +418,7 @@ class GatedCandidate:
     decision: tracking.GateDecision
     champion: str | None  # the champion version compared with (None: none, or the candidate)
     plot_paths: dict[str, Path]  # the report's plots by name
+    calibration: BacktestCalibration | None = None  # the plan's quantiles on the backtest block
 
 
 def backtest_candidate(
@@ -396,10 +432,14 @@ def backtest_candidate(
     truth_dir: Path | None,
     report: Path,
     log: RunLog,
+    calibration: CalibrationSetup | None = None,
 ) -> GatedCandidate:
     """Scores ``version`` on the backtest windows in ``folder`` against the baselines and the
     current champion (same cells), decides the gate, saves the report to ``report``, logs its
-    metrics and artifacts to the version's MLflow run and tags the version with the verdict."""
+    metrics and artifacts to the version's MLflow run and tags the version with the verdict.
+
+    With ``calibration`` the decision quantiles the plan reads are also measured on the backtest
+    block (before/after the model's recalibration) and a miscalibrated candidate fails the gate."""
     client = MlflowClient()
     run_id = tracking.version_run_id(client, model_name, version)
     forecaster = tracking.load_forecaster(f"models:/{model_name}/{version}")
@@ -435,6 +475,15 @@ def backtest_candidate(
         log.warning(warning)
     result.save(report)
     plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
+    calibrated = None
+    if calibration is not None:
+        calibrated = backtest_calibration(forecaster, splits.backtest, calibration)
+        decision = calibration_gate(decision, calibrated)
+        plot_paths["calibration"] = save_calibration(report, calibrated)
+        for key, value in tracking.rounded(calibrated.metrics(calibration.service_level)).items():
+            client.log_metric(run_id, key, value)
+        tracking.tag_version(client, model_name, version, calibrated.tags())
+        log.info(f"decision quantiles on the backtest block: {calibrated.verdict.reason}")
     for key, value in tracking.rounded(result.headline()).items():
         client.log_metric(run_id, key, value)
     for key, value in result.flag_params().items():
@@ -443,4 +492,26 @@ def backtest_candidate(
     tracking.tag_version(client, model_name, version, gate_tags(decision, champion))
     log.info(result.table())
     log.info(f"gate: {decision.reason}")
-    return GatedCandidate(result, decision, champion, plot_paths)
+    return GatedCandidate(result, decision, champion, plot_paths, calibrated)
+
+
+def calibration_gate(
+    decision: tracking.GateDecision, calibrated: BacktestCalibration
+) -> tracking.GateDecision:
+    """The gate's decision with the calibration verdict: a miscalibrated candidate is not
+    promoted, whatever its WQL; the reason names both."""
+    verdict = calibrated.verdict
+    promote = decision.promote and verdict.passed
+    return dataclasses.replace(
+        decision, promote=promote, reason=f"{decision.reason}; {verdict.reason}"
+    )
+
+
+def save_calibration(report: Path, calibrated: BacktestCalibration) -> Path:
+    """calibration.csv and plots/calibration.png in the backtest report; returns the plot."""
+    calibrated.table.write_csv(report / "calibration.csv")
+    path = report / "plots" / "calibration.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    title = "decision quantiles on the backtest block: raw vs recalibrated"
+    path.write_bytes(training_plots.calibration_png(calibrated.table, title))
+    return path

@@ -14,7 +14,19 @@ from inventory_pipeline import tracking
 from inventory_pipeline.definitions import build_definitions
 from inventory_pipeline.defs.resources import LandingZoneResource, MlflowResource, WarehouseResource
 from inventory_pipeline.defs.training.assets import TrainingRunConfig
+from inventory_pipeline.recalibration import CoverRecalibration
+from inventory_pipeline.reorder import ReorderConfig
+from inventory_pipeline.training.calibration import (
+    RAW,
+    backtest_calibration,
+    calibration_setup,
+    calibration_table,
+    calibration_verdict,
+    cover_windows,
+)
+from inventory_pipeline.training.config import TrainingConfig
 from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.retrain import calibration_gate
 from inventory_pipeline.training.windows_io import WindowSplits
 from inventory_pipeline_tests.forecasting.conftest import build_warehouse
 
@@ -283,3 +295,36 @@ def test_the_launchpad_checks_the_run_config_types() -> None:
     ):
         TrainingRunConfig(finetune="half").training_config()
     assert TrainingRunConfig(max_epochs=0, finetune="").given() == {}  # empty: the defaults
+
+
+def test_the_gate_judges_the_real_candidates_decision_quantiles(env: dict) -> None:
+    """The retrained model's cover quantiles on its backtest windows: the recalibration is saved
+    with it and reported in the gate's metadata and tags, a deliberately miscalibrated map fails
+    the gate, the raw levels judged on every window pass or fail by the tolerance."""
+    client = _client(env)
+    result = _retrain(env, ["training_windows", "demand_model", "model_backtest"])
+    version = _meta(result, "demand_model")["model_version"]
+    gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines")
+    assert "calibration" in gate.metadata and "calibration_table" in _meta(result, "model_backtest")
+    tags = client.get_model_version(NAME, version).tags
+    assert tags["calibration"] in ("passed", "failed") and tags["calibration_reason"]
+    forecaster = tracking.load_forecaster(f"models:/{NAME}/{version}")
+    saved = forecaster.cover_recalibration
+    assert saved is not None  # saved with the model; buckets with too few windows read as is
+    for read, windows in zip(saved.read, saved.windows):
+        assert windows >= 50 or read == saved.nominal
+    splits = WindowSplits.load(Path(_meta(result, "demand_model")["windows_path"]), forecaster.config)
+    setup = calibration_setup(TrainingConfig(calibration_min_windows=1), ReorderConfig())
+    # reads the median for the 95% target: far below nominal on real demand
+    forecaster.cover_recalibration = CoverRecalibration((14,), (0.5, 0.95), ((0.5, 0.5),), (100,))
+    wrong = backtest_calibration(forecaster, splits.backtest, setup)
+    assert not wrong.verdict.passed and wrong.verdict.error > 0.05
+    decision = tracking.decide(0.1, None, {"seasonal_naive": 1.0})
+    assert decision.promote and not calibration_gate(decision, wrong).promote
+    assert wrong.tags()["calibration"] == "failed"
+    # the raw levels: the verdict follows the measured coverage and the tolerance
+    cells = cover_windows(splits.backtest, forecaster.predict(splits.backtest.samples), forecaster.config.static_features, 1)
+    table = calibration_table(cells, setup.levels, setup.bucket_edges, forecaster.config.horizon_days, None)
+    raw = calibration_verdict(table, RAW, 0.95, 0.05, 1)
+    assert raw.passed == (raw.error <= 0.05)
+    assert calibration_verdict(table, RAW, 0.95, 0.49, 1).passed

@@ -325,7 +325,9 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         config: ReorderPlanConfig,
         warehouse: WarehouseResource,
         shop: ShopSettingsResource,
+        mlflow_registry: MlflowResource,
     ) -> dg.MaterializeResult:
+        mlflow_registry.configure()  # the champion's recalibrated plan levels
         wh = warehouse.warehouse()
         settings = shop.settings()
         features = settings.feature_config()
@@ -345,6 +347,8 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
                 wh, d, feature_config=features, policy=policy, features=staged
             )
             forecasting.remove_plan_features(wh, {"forecast_date": d})  # a re-plan reads anew
+            forecast.cover_recalibration = tracking.forecast_recalibration(forecast.rows)
+            context.log.info(forecasting.plan_levels_note(forecast))
             if forecast.lead_times is not None:
                 context.log.info(f"lead times as of {d}: {forecast.lead_times.describe()}")
             candidate = forecasting.plan_day(forecast, policy)
@@ -510,7 +514,9 @@ def build_sharded_assets(parts: ShopPartitions) -> list[dg.AssetsDefinition]:
         config: ReorderPlanConfig,
         warehouse: WarehouseResource,
         shop: ShopSettingsResource,
+        mlflow_registry: MlflowResource,
     ) -> dg.MaterializeResult:
+        mlflow_registry.configure()  # the champion's recalibrated plan levels
         settings = shop.settings()
         wh = warehouse.warehouse()
         day, shard = _shard_keys(context)
@@ -530,6 +536,8 @@ def build_sharded_assets(parts: ShopPartitions) -> list[dg.AssetsDefinition]:
                 features=forecasting.read_plan_features(wh, day, staged, policy),
             )  # fmt: skip
             forecasting.remove_plan_features(wh, staged)
+            forecast.cover_recalibration = tracking.forecast_recalibration(forecast.rows)
+            context.log.info(forecasting.plan_levels_note(forecast))
             plan = forecasting.plan_day(forecast, policy)
         else:
             plan = pl.DataFrame()

@@ -31,10 +31,15 @@ from inventory_pipeline.defs.resources import (
     ShopSettingsResource,
     WarehouseResource,
 )
-from inventory_pipeline.defs.training.checks import gate_check_result, gate_check_spec
+from inventory_pipeline.defs.training.checks import (
+    calibration_metadata,
+    gate_check_result,
+    gate_check_spec,
+)
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import retrain
+from inventory_pipeline.training.calibration import calibration_setup
 from inventory_pipeline.training.config import TrainingConfig
 
 
@@ -162,12 +167,14 @@ def demand_model(
 ) -> dg.MaterializeResult:
     mlflow_registry.configure()
     settings = shop.settings()
-    model_config = config.training_config(settings).model_config(events=settings.events)
+    cfg = config.training_config(settings)
+    model_config = cfg.model_config(events=settings.events)
     windows = _upstream(context, training_windows.key)
     folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
     candidate = retrain.train_candidate(
         warehouse.warehouse(), folder, plan, model_config, settings.summary(),
         mlflow_registry.registered_model, context.run_id, config.given(), context.log,
+        calibration=calibration_setup(cfg, settings.reorder_config()),
     )  # fmt: skip
     name, version = candidate.model_name, candidate.version
     launch_plot = candidate.launch_curve_png
@@ -225,10 +232,12 @@ def model_backtest(
     folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
     wh = warehouse.warehouse()
     truth = ground_truth_folder(config.truth_dir)
+    cfg = config.training_config(settings)
     gated = retrain.backtest_candidate(
-        wh, folder, plan, config.training_config(settings), settings.feature_config(),
+        wh, folder, plan, cfg, settings.feature_config(),
         mlflow_registry.registered_model, version, truth,
         retrain.run_dir(wh, context.run_id) / "backtest", context.log,
+        calibration=calibration_setup(cfg, settings.reorder_config()),
     )  # fmt: skip
     result, decision = gated.result, gated.decision
     images = {
@@ -246,9 +255,10 @@ def model_backtest(
             "wql_best_baseline": dg.MetadataValue.float(decision.best_baseline_wql),
             "best_baseline": decision.best_baseline,
             "report": dg.MetadataValue.md("```\n" + result.table() + "\n```"),
+            **calibration_metadata(gated.calibration),
             **images,
         },
-        check_results=[gate_check_result(decision, version, gated.champion)],
+        check_results=[gate_check_result(decision, version, gated.champion, gated.calibration)],
     )
 
 
