@@ -304,7 +304,11 @@ def test_the_gate_judges_the_real_candidates_decision_quantiles(env: dict) -> No
     client = _client(env)
     result = _retrain(env, ["training_windows", "demand_model", "model_backtest"])
     version = _meta(result, "demand_model")["model_version"]
-    gate = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_champion_and_baselines")
+    gate = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "beats_champion_and_baselines"
+    )
     assert "calibration" in gate.metadata and "calibration_table" in _meta(result, "model_backtest")
     tags = client.get_model_version(NAME, version).tags
     assert tags["calibration"] in ("passed", "failed") and tags["calibration_reason"]
@@ -313,7 +317,9 @@ def test_the_gate_judges_the_real_candidates_decision_quantiles(env: dict) -> No
     assert saved is not None  # saved with the model; buckets with too few windows read as is
     for read, windows in zip(saved.read, saved.windows):
         assert windows >= 50 or read == saved.nominal
-    splits = WindowSplits.load(Path(_meta(result, "demand_model")["windows_path"]), forecaster.config)
+    splits = WindowSplits.load(
+        Path(_meta(result, "demand_model")["windows_path"]), forecaster.config
+    )
     setup = calibration_setup(TrainingConfig(calibration_min_windows=1), ReorderConfig())
     # reads the median for the 95% target: far below nominal on real demand
     forecaster.cover_recalibration = CoverRecalibration((14,), (0.5, 0.95), ((0.5, 0.5),), (100,))
@@ -323,8 +329,15 @@ def test_the_gate_judges_the_real_candidates_decision_quantiles(env: dict) -> No
     assert decision.promote and not calibration_gate(decision, wrong).promote
     assert wrong.tags()["calibration"] == "failed"
     # the raw levels: the verdict follows the measured coverage and the tolerance
-    cells = cover_windows(splits.backtest, forecaster.predict(splits.backtest.samples), forecaster.config.static_features, 1)
-    table = calibration_table(cells, setup.levels, setup.bucket_edges, forecaster.config.horizon_days, None)
+    cells = cover_windows(
+        splits.backtest,
+        forecaster.predict(splits.backtest.samples),
+        forecaster.config.static_features,
+        1,
+    )
+    table = calibration_table(
+        cells, setup.levels, setup.bucket_edges, forecaster.config.horizon_days, None
+    )
     raw = calibration_verdict(table, RAW, 0.95, 0.05, 1)
     assert raw.passed == (raw.error <= 0.05)
     assert calibration_verdict(table, RAW, 0.95, 0.49, 1).passed
