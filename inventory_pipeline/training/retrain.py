@@ -551,12 +551,8 @@ def serve_candidate(
     every launch, registered as a new version with its own MLflow run (tags ``refit_of``,
     ``training_cutoff``); else the gated version itself. Refuses a version that did not pass."""
     client = MlflowClient()
+    check_passed(client, model_name, gated_version)
     tags = client.get_model_version(model_name, gated_version).tags
-    if tags.get("gate") != "passed":
-        raise tracking.GateError(
-            f"version {gated_version} of {model_name!r} did not pass the gate "
-            f"(gate={tags.get('gate', 'unset')}): nothing to refit or serve"
-        )
     if not cfg.refit_after_gate:
         cutoff = date.fromisoformat(tags.get(TRAINING_CUTOFF) or gated_cutoff(plan).isoformat())
         reason = (
@@ -569,6 +565,30 @@ def serve_candidate(
         wh, folder, plan, cfg, feature_config, settings_summary, model_name, gated_version,
         run_id, log,
     )  # fmt: skip
+
+
+def check_passed(client: MlflowClient, model_name: str, version: str) -> None:
+    """Raises :class:`tracking.GateError` when ``version`` did not pass its gate."""
+    tags = client.get_model_version(model_name, version).tags
+    if tags.get("gate") != "passed":
+        raise tracking.GateError(
+            f"version {version} of {model_name!r} did not pass the gate "
+            f"(gate={tags.get('gate', 'unset')}): "
+            f"{tags.get('gate_reason', 'no backtest recorded; run model_backtest')}"
+        )
+
+
+def version_to_promote(model_name: str, backtested: str, served_gated: str, served: str) -> str:
+    """The version ``champion`` moves to: the one served for the latest backtested candidate
+    (which passed, :func:`check_passed`); ``served_gated`` is the candidate the latest served
+    model came from."""
+    if served_gated != backtested:
+        raise RuntimeError(
+            f"version {backtested} of {model_name!r} passed the gate but no served model was "
+            f"made from it (the latest served_model comes from version {served_gated}): "
+            f"materialise served_model before champion_model"
+        )
+    return served
 
 
 def _refit_windows(
@@ -585,9 +605,11 @@ def _refit_windows(
     splits = WindowSplits.load(folder, model_config)
     extra = origins[len(plan.train_origins) :]
     parts = [splits.train]
-    reused = [o for o in extra if o in set(plan.validation_origins)]
-    if reused and splits.validation is not None:
-        parts.append(at_origins(splits.validation, reused))
+    validation, reused = splits.validation, []
+    if validation is not None:
+        reused = [o for o in extra if o in set(plan.validation_origins)]
+        if reused:
+            parts.append(at_origins(validation, reused))
     missing = [o for o in extra if o not in set(reused)]
     if missing:
         parts.append(

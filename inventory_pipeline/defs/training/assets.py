@@ -277,6 +277,11 @@ def served_model(
     settings = shop.settings()
     gate = _upstream(context, model_backtest.key)
     candidate = _upstream(context, demand_model.key)
+    if str(candidate["model_version"]) != str(gate["candidate_version"]):
+        raise RuntimeError(
+            f"model_backtest scored version {gate['candidate_version']} but demand_model last "
+            f"registered version {candidate['model_version']}: re-run model_backtest first"
+        )
     folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
     wh = warehouse.warehouse()
     served = retrain.serve_candidate(
@@ -324,12 +329,16 @@ def champion_model(
 ) -> dg.MaterializeResult:
     del shop  # validated at run start, like every step's
     mlflow_registry.configure()
-    served = _upstream(context, served_model.key)
+    gate = _upstream(context, model_backtest.key)
     name = mlflow_registry.registered_model
-    version = str(served["serving_version"])
-    promoted = tracking.promote_if_unchanged(
-        MlflowClient(), name, version, str(served["champion_version"])
-    )
+    client = MlflowClient()
+    retrain.check_passed(client, name, str(gate["candidate_version"]))
+    served = _upstream(context, served_model.key)
+    version = retrain.version_to_promote(
+        name, str(gate["candidate_version"]), str(served["gated_version"]),
+        str(served["serving_version"]),
+    )  # fmt: skip
+    promoted = tracking.promote_if_unchanged(client, name, version, str(gate["champion_version"]))
     context.log.info(f"champion is now version {promoted.version}: {promoted.reason}")
     return dg.MaterializeResult(
         metadata={
