@@ -322,7 +322,7 @@ def training_run_config(
         values["seed"] = seed
     if until is not None:
         values["until"] = until.isoformat()
-    ops = ("training_windows", "demand_model", "model_backtest")
+    ops = ("training_windows", "demand_model", "model_backtest", "served_model")
     return {"ops": {op: {"config": dict(values)} for op in ops}}
 
 
@@ -350,7 +350,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if run_job("retrain_job", config, args.in_process) else 1
 
 
+def _check_evaluated_range(start: date, end: date) -> None:
+    """Fails before launching the evaluation when the champion was trained on ``start`` or a
+    later day (the evaluation asset refuses it too)."""
+    from mlflow.tracking import MlflowClient
+
+    from inventory_pipeline import tracking
+    from inventory_pipeline.defs.resources import MlflowResource
+
+    registry = MlflowResource()
+    registry.configure()
+    client = MlflowClient()
+    version = tracking.champion_version(client, registry.registered_model)
+    if version is not None:  # no champion: the evaluation job says so itself
+        try:
+            tracking.check_scored_after_cutoff(
+                client, registry.registered_model, version, start, end
+            )
+        except ValueError as err:
+            raise SystemExit(f"evaluate: {err}") from err
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if not args.no_model:
+        _check_evaluated_range(args.start, args.end)
     values = {
         "start": args.start.isoformat(),
         "end": args.end.isoformat(),

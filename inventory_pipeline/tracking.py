@@ -16,6 +16,7 @@ import functools
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -443,3 +444,28 @@ def promote_if_unchanged(
         client.delete_registered_model_alias(name, CHALLENGER_ALIAS)
     reason = tags.get("gate_reason", "passed the gate")
     return Promotion(version, current, reason)
+
+
+TRAINING_CUTOFF_TAG = "training_cutoff"  # version tag: the last target day its weights saw
+
+
+def check_scored_after_cutoff(
+    client: MlflowClient, name: str, version: str, first_day: date, last_day: date
+) -> date | None:
+    """Refuses to score ``version`` on ``first_day .. last_day`` when that range starts at or
+    before its training cutoff (the registry tag ``training_cutoff``): its scores there would be
+    in-sample. Returns the cutoff, or None for a version registered without the tag."""
+    tag = client.get_model_version(name, version).tags.get(TRAINING_CUTOFF_TAG)
+    if not tag:
+        return None
+    cutoff = date.fromisoformat(tag)
+    if first_day <= cutoff:
+        allowed = cutoff + timedelta(days=1)
+        raise ValueError(
+            f"model {name!r} version {version} was trained on days up to its training cutoff "
+            f"{cutoff} (registry tag {TRAINING_CUTOFF_TAG}); scoring it on {first_day} .. "
+            f"{last_day} would score days it was fitted on. The first allowed day is {allowed}: "
+            f"evaluate from --start {allowed} on, or score a model trained on less data "
+            f"(`inventory-pipeline train --until DAY` before the range)"
+        )
+    return cutoff

@@ -140,7 +140,7 @@ def test_train_flags_become_every_training_assets_config(tmp_path: Path) -> None
         cli._training_config_file(args.config),
     )  # fmt: skip
     ops = config["ops"]
-    assert set(ops) == {"training_windows", "demand_model", "model_backtest"}
+    assert set(ops) == {"training_windows", "demand_model", "model_backtest", "served_model"}
     values = ops["training_windows"]["config"]
     assert values == {
         "backtest_days": 28, "finetune": "", "max_epochs": 1,

@@ -34,6 +34,11 @@ class TrainingConfig:
     kept_runs: int = 3  # the working folders (windows, backtest report) of this many latest
     # retraining runs stay under <warehouse>/training/runs; older ones are removed
 
+    # --- the served model (docs/retraining.md) --------------------------------------------------
+    refit_after_gate: bool = True  # after the gate passes, refit the same configuration for the
+    # epochs early stopping selected on every window up to the latest export and serve that;
+    # False: serve the gated weights as they are
+
     # --- model -------------------------------------------------------------------------------
     model_overrides: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields this run
     # changes from the model's defaults (the pipeline's values); empty: none

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig
 from inventory_pipeline.model.forecaster import DemandForecaster
+from inventory_pipeline.model.launch import fit_launch_curve
 from inventory_pipeline.model.train import StepInfo
 from inventory_pipeline.training import BacktestResult
 from inventory_pipeline.training import plots as training_plots
@@ -45,11 +46,15 @@ from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.plan import TrainingPlan, plan_origins
 from inventory_pipeline.training.windows_io import (
     WindowSplits,
+    at_origins,
     build_splits,
     build_windows,
     read_demand,
+    train_sample,
 )
 from inventory_pipeline.warehouse import Warehouse
+from inventory_pipeline.windows import Windows
+from inventory_pipeline.windows import concat as concat_windows
 
 LOG_EVERY_STEPS = 50  # a progress line every this many optimiser steps
 WINDOW_PROGRESS_LINES = 20  # about this many progress lines while the windows are read
@@ -57,13 +62,15 @@ BACKTEST_PROGRESS_EVERY = 10  # a progress line every this many backtest origins
 
 TRAINING_FIELDS = (
     "backtest_days", "backtest_stride", "validation_origins", "train_stride", "min_history_days",
-    "baselines",
+    "baselines", "refit_after_gate",
 )  # fmt: skip  # run-config fields that are TrainingConfig fields
 MODEL_FIELDS = (
     "max_epochs", "seed", "horizon_days", "history_days", "d_model", "batch_size",
     "learning_rate", "num_threads",
 )  # fmt: skip  # run-config fields that are ModelConfig fields
 PLAN_BLOCKS = ("train_origins", "validation_origins", "backtest_origins")
+TRAINING_CUTOFF = tracking.TRAINING_CUTOFF_TAG  # version tag: the last target day fitted on
+BEST_EPOCH = "best_epoch"  # version tag and run metric: the epochs early stopping selected
 
 
 class RunLog(Protocol):
@@ -172,6 +179,14 @@ def saved_windows(windows_path: str, plan: dict[str, Any]) -> tuple[Path, Traini
     return folder, plan_from_dict(plan)
 
 
+def gated_cutoff(plan: TrainingPlan) -> date:
+    """The last target day the gated candidate saw: early stopping reads the validation block
+    (the training block's when there is none); the backtest's days come after it."""
+    last = plan.last_target(plan.validation_origins or plan.train_origins)
+    assert last is not None  # make_plan never returns an empty training block
+    return last
+
+
 def gate_tags(decision: tracking.GateDecision, champion: str | None) -> dict[str, str]:
     """The gate result as registry tags of the candidate version (searchable, shown in MLflow)."""
     return {
@@ -245,6 +260,7 @@ class Candidate:
     launch_curve: dict[str, float | str]  # tracking.log_launch_curve's summary (may be empty)
     launch_curve_png: bytes | None
     loss_curves_png: bytes
+    best_epoch: int = 0  # the epoch whose weights early stopping kept (a refit trains this many)
 
 
 def train_candidate(
@@ -349,6 +365,7 @@ def train_candidate(
         mlflow.log_metrics(
             tracking.rounded({"train_seconds": seconds, "peak_rss_mib": peak_rss_mib()})
         )
+        mlflow.log_metric(BEST_EPOCH, history.best_epoch)  # the epochs a refit trains
         if calibration is not None:
             recalibrate_on_validation(forecaster, splits, calibration, work, log)
         example = tracking.samples_to_frame(
@@ -362,11 +379,12 @@ def train_candidate(
             tags={
                 "run_id": run.info.run_id,
                 "dagster_run_id": run_id,
-                "training_cutoff": plan.latest_export.isoformat(),
+                TRAINING_CUTOFF: gated_cutoff(plan).isoformat(),
                 "data_window": window,
                 "config": json.dumps(given, sort_keys=True),
                 "finetune": model_config.finetune,
                 "gate": "pending",
+                BEST_EPOCH: str(history.best_epoch),
             },
         )
     shutil.rmtree(work / "candidate_model", ignore_errors=True)  # logged: the registry has it
@@ -376,6 +394,7 @@ def train_candidate(
         model_name=model_name,
         version=version,
         epochs=len(history.epochs),
+        best_epoch=history.best_epoch,
         train_seconds=seconds,
         peak_rss_mib=peak_rss_mib(),
         launch_curve=launch,
@@ -408,6 +427,25 @@ def recalibrate_on_validation(
 
 
 # ------------------------------------------------------------------------ step 3: the gate
+
+
+def scored_champion(
+    client: MlflowClient, model_name: str, champion: str, plan: TrainingPlan, log: RunLog
+) -> str:
+    """The version whose forecasts stand for ``champion`` in the backtest: itself, unless it is
+    a refit (tag ``refit_of``) trained on the backtest's days, whose scores there would be
+    in-sample; then the gated version it was refitted from, with the same configuration."""
+    tags = client.get_model_version(model_name, champion).tags
+    cutoff, source = tags.get(TRAINING_CUTOFF), tags.get("refit_of")
+    first_target = plan.backtest_origins[0] + timedelta(days=1)
+    if source and cutoff and date.fromisoformat(cutoff) >= first_target:
+        log.info(
+            f"champion version {champion} was refitted on days up to {cutoff}, inside the "
+            f"backtest: its configuration is scored with version {source}, the gated weights "
+            f"it was refitted from"
+        )
+        return source
+    return champion
 
 
 @dataclass(frozen=True)
@@ -460,7 +498,8 @@ def backtest_candidate(
     result = backtest(forecaster, splits.backtest, inputs, cfg, on_progress=on_progress)
     champion = tracking.champion_version(client, model_name)
     if champion is not None and champion != version:
-        champion_model = tracking.load_forecaster(f"models:/{model_name}/{champion}")
+        scored = scored_champion(client, model_name, champion, plan, log)
+        champion_model = tracking.load_forecaster(f"models:/{model_name}/{scored}")
         windows = splits.backtest
         if champion_model.config.to_dict() != forecaster.config.to_dict():
             windows = build_windows(
@@ -515,3 +554,278 @@ def save_calibration(report: Path, calibrated: BacktestCalibration) -> Path:
     title = "decision quantiles on the backtest block: raw vs recalibrated"
     path.write_bytes(training_plots.calibration_png(calibrated.table, title))
     return path
+
+
+# ----------------------------------------------------------------- step 4: the served model
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """The version ``champion`` should point at after a passed gate, and how it was made."""
+
+    version: str  # the refit version, or the gated one when the refit is off
+    gated_version: str
+    refitted: bool
+    training_cutoff: date  # the last target day its weights were fitted on
+    reason: str  # one line: what was done and why
+    mlflow_run_id: str = ""  # the refit's own run ("" without a refit)
+    epochs: int = 0
+    windows: int = 0
+    train_seconds: float = 0.0
+    launch_curve: dict[str, float | str] = dataclasses.field(default_factory=dict)
+
+
+def refit_origins(plan: TrainingPlan, train_stride: int) -> tuple[date, ...]:
+    """The training origins, continued every ``train_stride`` days over the validation and
+    backtest blocks up to the latest export minus the horizon (always included), so the last
+    window's targets end on the latest export."""
+    last_origin = plan.latest_export - timedelta(days=plan.horizon_days)
+    extra = []
+    day = plan.train_origins[-1] + timedelta(days=train_stride)
+    while day <= last_origin:
+        extra.append(day)
+        day += timedelta(days=train_stride)
+    if not extra or extra[-1] < last_origin:
+        extra.append(last_origin)
+    return plan.train_origins + tuple(extra)
+
+
+def selected_epochs(client: MlflowClient, model_name: str, version: str) -> int:
+    """The epochs early stopping selected for ``version`` (its tag, else its run's metric)."""
+    tag = client.get_model_version(model_name, version).tags.get(BEST_EPOCH)
+    if tag:
+        return int(tag)
+    metrics = client.get_run(tracking.version_run_id(client, model_name, version)).data.metrics
+    if BEST_EPOCH in metrics:
+        return int(metrics[BEST_EPOCH])
+    raise LookupError(
+        f"version {version} of {model_name!r} records no {BEST_EPOCH} (tag or run metric) to "
+        f"refit with: retrain to register a new candidate, or set "
+        f"TrainingConfig.refit_after_gate=False to serve it as it is"
+    )
+
+
+def serve_candidate(
+    wh: Warehouse,
+    folder: Path,
+    plan: TrainingPlan,
+    cfg: TrainingConfig,
+    feature_config: FeatureConfig,
+    settings_summary: dict[str, Any],
+    model_name: str,
+    gated_version: str,
+    run_id: str,
+    log: RunLog,
+) -> ServedModel:
+    """The model to serve once ``gated_version`` passed the gate: with
+    ``cfg.refit_after_gate``, its configuration refitted on every window up to the latest
+    export for the epochs early stopping selected, its launch curve (if it used one) refitted on
+    every launch, registered as a new version with its own MLflow run (tags ``refit_of``,
+    ``training_cutoff``); else the gated version itself. Refuses a version that did not pass."""
+    client = MlflowClient()
+    check_passed(client, model_name, gated_version)
+    tags = client.get_model_version(model_name, gated_version).tags
+    if not cfg.refit_after_gate:
+        cutoff = date.fromisoformat(tags.get(TRAINING_CUTOFF) or gated_cutoff(plan).isoformat())
+        reason = (
+            f"refit off (TrainingConfig.refit_after_gate=False): serving the gated version "
+            f"{gated_version} as it is, trained on days up to {cutoff}"
+        )
+        log.info(reason)
+        return ServedModel(gated_version, gated_version, False, cutoff, reason)
+    return _refit(
+        wh, folder, plan, cfg, feature_config, settings_summary, model_name, gated_version,
+        run_id, log,
+    )  # fmt: skip
+
+
+def check_passed(client: MlflowClient, model_name: str, version: str) -> None:
+    """Raises :class:`tracking.GateError` when ``version`` did not pass its gate."""
+    tags = client.get_model_version(model_name, version).tags
+    if tags.get("gate") != "passed":
+        raise tracking.GateError(
+            f"version {version} of {model_name!r} did not pass the gate "
+            f"(gate={tags.get('gate', 'unset')}): "
+            f"{tags.get('gate_reason', 'no backtest recorded; run model_backtest')}"
+        )
+
+
+def version_to_promote(model_name: str, backtested: str, served_gated: str, served: str) -> str:
+    """The version ``champion`` moves to: the one served for the latest backtested candidate
+    (which passed, :func:`check_passed`); ``served_gated`` is the candidate the latest served
+    model came from."""
+    if served_gated != backtested:
+        raise RuntimeError(
+            f"version {backtested} of {model_name!r} passed the gate but no served model was "
+            f"made from it (the latest served_model comes from version {served_gated}): "
+            f"materialise served_model before champion_model"
+        )
+    return served
+
+
+def _refit_windows(
+    wh: Warehouse,
+    folder: Path,
+    plan: TrainingPlan,
+    cfg: TrainingConfig,
+    model_config: ModelConfig,
+    feature_config: FeatureConfig,
+) -> tuple[Windows, tuple[date, ...]]:
+    """The run's training windows plus windows at the origins after them (:func:`refit_origins`);
+    validation windows are reused where an origin coincides, the others are built."""
+    origins = refit_origins(plan, cfg.train_stride)
+    splits = WindowSplits.load(folder, model_config)
+    extra = origins[len(plan.train_origins) :]
+    parts = [splits.train]
+    validation, reused = splits.validation, []
+    if validation is not None:
+        reused = [o for o in extra if o in set(plan.validation_origins)]
+        if reused:
+            parts.append(at_origins(validation, reused))
+    missing = [o for o in extra if o not in set(reused)]
+    if missing:
+        parts.append(
+            build_windows(
+                wh,
+                missing,
+                model_config,
+                read_demand(wh),
+                plan.latest_export,
+                feature_config=feature_config,
+                # the same per-origin cap as the run's training block (a small shop keeps all)
+                sample=train_sample(cfg.max_train_windows, len(origins), cfg.sample_seed),
+            )  # fmt: skip
+        )
+    return concat_windows(parts), origins
+
+
+def _refit(
+    wh: Warehouse,
+    folder: Path,
+    plan: TrainingPlan,
+    cfg: TrainingConfig,
+    feature_config: FeatureConfig,
+    settings_summary: dict[str, Any],
+    model_name: str,
+    gated_version: str,
+    run_id: str,
+    log: RunLog,
+) -> ServedModel:
+    client = MlflowClient()
+    gated = tracking.load_forecaster(f"models:/{model_name}/{gated_version}")
+    gated_run = tracking.version_run_id(client, model_name, gated_version)
+    gated_tags = client.get_model_version(model_name, gated_version).tags
+    epochs = selected_epochs(client, model_name, gated_version)
+    model_config = dataclasses.replace(gated.config, max_epochs=epochs)
+    started = time.perf_counter()
+    windows, origins = _refit_windows(wh, folder, plan, cfg, gated.config, feature_config)
+    cutoff = origins[-1] + timedelta(days=plan.horizon_days)
+    log.info(
+        f"refit of version {gated_version}: {len(windows)} windows at {len(origins)} origins "
+        f"{origins[0]} .. {origins[-1]} (targets up to {cutoff}), {epochs} epochs"
+    )
+    curve = None
+    if gated.launch_curve is not None:  # the candidate used one: refit it on every launch
+        curve = fit_launch_curve([windows.samples], model_config)
+        if curve is not None:
+            curve = dataclasses.replace(
+                curve,
+                used=True,
+                reason=f"refitted on every launch up to {cutoff}; version {gated_version}'s "
+                f"curve passed its validation check ({gated.launch_curve.reason})",
+            )
+    work = run_dir(wh, run_id)
+    window = f"{plan.first_export}..{plan.latest_export}"
+
+    def on_epoch_end(epoch: int, train_loss: float, val_loss: float | None, seconds: float) -> None:
+        del val_loss  # no validation block: every day is training data
+        mlflow.log_metrics(
+            tracking.rounded({"train_loss": train_loss, "epoch_seconds": seconds}), step=epoch
+        )
+        log.info(f"refit epoch {epoch}/{epochs}: train loss {train_loss:.4f}, {seconds:.1f}s")
+
+    with mlflow.start_run(run_name=f"refit {plan.latest_export} of v{gated_version}") as run:
+        mlflow.set_tags(
+            {
+                "code_version": code_version(),
+                "data_window": window,
+                "dagster_run_id": run_id,
+                "refit_of": gated_version,
+                "refit_of_run": gated_run,
+                tracking.RUN_DESCRIPTION_TAG: (
+                    f"Version {gated_version} refitted on every window up to {cutoff} "
+                    f"({len(origins)} origins, {epochs} epochs, no validation block)"
+                ),
+            }
+        )
+        mlflow.log_params({f"model.{k}": str(v)[:500] for k, v in model_config.to_dict().items()})
+        mlflow.log_params(
+            {
+                "refit.origins": len(origins),
+                "refit.first_origin": origins[0].isoformat(),
+                "refit.last_origin": origins[-1].isoformat(),
+                "refit.windows": len(windows),
+                "refit.epochs": epochs,
+            }
+        )
+        mlflow.log_dict(model_config.to_dict(), "config/model_config.json")
+        mlflow.log_dict(
+            {"origins": [o.isoformat() for o in origins], "training_cutoff": cutoff.isoformat()},
+            "config/refit_origins.json",
+        )
+        mlflow.log_dict(settings_summary, "config/shop_settings.json")
+        forecaster, history = fit(
+            windows, None, model_config, embedding_cache=EmbeddingCache(wh.root / "embeddings"),
+            on_epoch_end=on_epoch_end, launch_curve=curve,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        # the plan's recalibrated levels were fitted on the gated version's validation block;
+        # the refit serves them (a model without one plans on its raw levels)
+        forecaster.cover_recalibration = gated.cover_recalibration
+        launch = tracking.log_launch_curve(curve, forecaster.launch_curve is not None)
+        curves = work / "refit_loss_curves.png"
+        curves.write_bytes(training_plots.loss_curves_png(history, title="refit"))
+        mlflow.log_artifact(str(curves), "plots")
+        mlflow.log_metrics(
+            tracking.rounded({"train_seconds": seconds, "peak_rss_mib": peak_rss_mib()})
+        )
+        example = tracking.samples_to_frame(
+            windows.samples.subset(list(range(min(2, len(windows))))), windows.skus[:2]
+        )
+        model_uri = tracking.log_model(forecaster, work / "refit_model", example)
+        reason = (
+            f"refit of version {gated_version} on every window up to {cutoff} "
+            f"({epochs} epochs); version {gated_version}'s gate: {gated_tags.get('gate_reason')}"
+        )
+        version = tracking.register(
+            model_uri,
+            model_name,
+            tags={
+                "run_id": run.info.run_id,
+                "dagster_run_id": run_id,
+                TRAINING_CUTOFF: cutoff.isoformat(),
+                "data_window": window,
+                "config": gated_tags.get("config", "{}"),
+                "finetune": model_config.finetune,
+                "refit_of": gated_version,
+                BEST_EPOCH: str(epochs),
+                "gate": "passed",  # its configuration passed, as the version it refits
+                "gate_reason": reason[:4000],
+                "champion_compared": gated_tags.get("champion_compared", "none"),
+            },
+        )
+    shutil.rmtree(work / "refit_model", ignore_errors=True)  # logged: the registry has it
+    tracking.tag_version(client, model_name, gated_version, {"refit_version": version})
+    log.info(f"registered {model_name} version {version}: {reason}")
+    return ServedModel(
+        version=version,
+        gated_version=gated_version,
+        refitted=True,
+        training_cutoff=cutoff,
+        reason=reason,
+        mlflow_run_id=run.info.run_id,
+        epochs=len(history.epochs),
+        windows=len(windows),
+        train_seconds=seconds,
+        launch_curve=launch,
+    )

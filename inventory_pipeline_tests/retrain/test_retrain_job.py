@@ -37,6 +37,7 @@ NAME = "demand_model"
 RUN_CONFIG = {
     "backtest_days": 28, "min_history_days": 21, "validation_origins": 1,
     "history_days": 14, "horizon_days": 14, "d_model": 16, "num_threads": 1, "max_epochs": 2,
+    "refit_after_gate": False,  # the gated weights are served (test_refit.py: the refit)
 }  # fmt: skip
 
 
@@ -68,11 +69,8 @@ def _retrain(env: dict, assets: list[str] | None = None) -> dg.ExecuteInProcessR
     job = defs.resolve_job_def("retrain_job")
     if assets:
         job = job.get_subset(asset_selection={dg.AssetKey(a) for a in assets})
-    ops = [
-        a
-        for a in ("training_windows", "demand_model", "model_backtest")
-        if assets is None or a in assets
-    ]
+    steps = ("training_windows", "demand_model", "model_backtest", "served_model")
+    ops = [a for a in steps if assets is None or a in assets]
     return job.execute_in_process(
         instance=env["instance"],
         resources=env["resources"],
@@ -146,6 +144,10 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     )
     aliases = _aliases(client, NAME)
     assert aliases.get("challenger") == (None if gate[0].passed else "1")
+    if gate[0].passed:  # refit off: the run says so and serves the gated version
+        served = _meta(result, "served_model")
+        assert served["refit"].startswith("off") and served["serving_version"] == "1"
+        assert served["training_cutoff"] == model["training_cutoff"]
     if champion is None:  # no champion: said in words, not as a number
         assert gate[0].metadata["champion_wql"].value == "no champion yet"
     # no side files: the run's working folder holds its windows and report only

@@ -6,6 +6,7 @@ The config the report is scored with is the shop's (``inventory_pipeline.evaluat
 from datetime import date
 
 import dagster as dg
+from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import plots, tracking
 from inventory_pipeline.config import ground_truth_folder
@@ -55,6 +56,14 @@ def evaluation_report(
         forecaster, version = tracking.load_champion(
             mlflow_registry.registered_model, wh.root / "embeddings"
         )
+        cutoff = tracking.check_scored_after_cutoff(
+            MlflowClient(), mlflow_registry.registered_model, version, start, end
+        )
+        if cutoff is None:
+            context.log.warning(
+                f"version {version} has no training_cutoff tag (registered before it existed): "
+                f"make sure {start} .. {end} starts after its last training day"
+            )
     out = wh.root / "evaluation" / f"{start.isoformat()}_{end.isoformat()}"
     result = run_evaluation(
         wh, start, end, out, forecaster, version, ground_truth_folder(config.truth_dir),

@@ -1,4 +1,5 @@
-"""Training assets: windows → challenger (MLflow run, registered version) → backtest → champion.
+"""Training assets: windows → challenger (MLflow run, registered version) → backtest → served
+model (the refit on every day, ``retrain.serve_candidate``) → champion.
 
 Each asset reads its resources and run config, calls one step of
 ``inventory_pipeline.training.retrain`` and turns the result into metadata (and the gate's check
@@ -184,10 +185,11 @@ def demand_model(
             "model_name": name,
             "model_version": version,
             "model_uri": f"models:/{name}/{version}",
-            "training_cutoff": plan.latest_export.isoformat(),
+            "training_cutoff": retrain.gated_cutoff(plan).isoformat(),
             "windows_path": dg.MetadataValue.path(str(folder)),
             "training_plan": dg.MetadataValue.json(retrain.plan_to_dict(plan)),
             "epochs": candidate.epochs,
+            "best_epoch": candidate.best_epoch,
             "seconds_per_epoch": round(candidate.train_seconds / max(candidate.epochs, 1), 1),
             "train_seconds": round(candidate.train_seconds, 1),
             "peak_rss_mib": round(candidate.peak_rss_mib, 1),
@@ -264,11 +266,71 @@ def model_backtest(
 
 @dg.asset(
     group_name="training",
-    kinds={"mlflow"},
+    kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
     deps=[model_backtest],
     pool=RETRAIN_POOL,
-    description="Moves the registry alias `champion` to the challenger that passed the gate.",
+    description=(
+        "The version to serve: the challenger that passed the gate refitted on every day up to "
+        "the latest export (its selected epochs, no validation block), or the challenger itself "
+        "with refit_after_gate off."
+    ),
+)
+def served_model(
+    context: dg.AssetExecutionContext,
+    config: TrainingRunConfig,
+    warehouse: WarehouseResource,
+    mlflow_registry: MlflowResource,
+    shop: ShopSettingsResource,
+) -> dg.MaterializeResult:
+    mlflow_registry.configure()
+    settings = shop.settings()
+    gate = _upstream(context, model_backtest.key)
+    candidate = _upstream(context, demand_model.key)
+    if str(candidate["model_version"]) != str(gate["candidate_version"]):
+        raise RuntimeError(
+            f"model_backtest scored version {gate['candidate_version']} but demand_model last "
+            f"registered version {candidate['model_version']}: re-run model_backtest first"
+        )
+    folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
+    wh = warehouse.warehouse()
+    served = retrain.serve_candidate(
+        wh, folder, plan, config.training_config(settings), settings.feature_config(),
+        settings.summary(), mlflow_registry.registered_model, str(gate["candidate_version"]),
+        context.run_id, context.log,
+    )  # fmt: skip
+    name = mlflow_registry.registered_model
+    return dg.MaterializeResult(
+        metadata={
+            "refit": "refitted" if served.refitted else "off (gated weights served)",
+            "serving_version": served.version,
+            "gated_version": served.gated_version,
+            "champion_version": str(gate["champion_version"]),
+            "training_cutoff": served.training_cutoff.isoformat(),
+            "model_uri": f"models:/{name}/{served.version}",
+            "reason": served.reason,
+            **(
+                {
+                    "mlflow_run_id": served.mlflow_run_id,
+                    "epochs": served.epochs,
+                    "windows": served.windows,
+                    "train_seconds": round(served.train_seconds, 1),
+                    "launch_curve": dg.MetadataValue.json(served.launch_curve or {}),
+                }
+                if served.refitted
+                else {}
+            ),
+        }
+    )
+
+
+@dg.asset(
+    group_name="training",
+    kinds={"mlflow"},
+    owners=["team:forecasting"],
+    deps=[served_model],
+    pool=RETRAIN_POOL,
+    description="Moves the registry alias `champion` to the served version of a passed gate.",
 )
 def champion_model(
     context: dg.AssetExecutionContext,
@@ -279,19 +341,25 @@ def champion_model(
     mlflow_registry.configure()
     gate = _upstream(context, model_backtest.key)
     name = mlflow_registry.registered_model
-    version = str(gate["candidate_version"])
-    promoted = tracking.promote_if_unchanged(
-        MlflowClient(), name, version, str(gate["champion_version"])
-    )
+    client = MlflowClient()
+    retrain.check_passed(client, name, str(gate["candidate_version"]))
+    served = _upstream(context, served_model.key)
+    version = retrain.version_to_promote(
+        name, str(gate["candidate_version"]), str(served["gated_version"]),
+        str(served["serving_version"]),
+    )  # fmt: skip
+    promoted = tracking.promote_if_unchanged(client, name, version, str(gate["champion_version"]))
     context.log.info(f"champion is now version {promoted.version}: {promoted.reason}")
     return dg.MaterializeResult(
         metadata={
             "champion_version": promoted.version,
             "previous_champion": promoted.previous or "none",
+            "gated_version": str(served["gated_version"]),
+            "training_cutoff": str(served["training_cutoff"]),
             "model_uri": f"models:/{name}/{promoted.version}",
             "reason": promoted.reason,
         }
     )
 
 
-training_assets = [training_windows, demand_model, model_backtest, champion_model]
+training_assets = [training_windows, demand_model, model_backtest, served_model, champion_model]
