@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from datetime import date
 
 import matplotlib
@@ -86,3 +87,36 @@ def fan_chart(
         frameon=False,
     )
     return png_bytes(fig)
+
+
+def calibration_png(
+    table: pl.DataFrame,
+    title: str,
+    dpi: int = 100,
+    style: Callable[[str], dict[str, object]] | None = None,
+    reference_label: str = "nominal",
+) -> bytes:
+    """Observed vs nominal level of the plan's cover quantiles, one panel per cover bucket, one
+    line per method of ``table`` (columns bucket, level, method, observed, windows), in the
+    table's order; ``style`` gives a method's line style (default: matplotlib's cycle)."""
+    buckets = ["all", *sorted(b for b in table["bucket"].unique().to_list() if b != "all")]
+    figure, axes = plt.subplots(1, len(buckets), figsize=(4.2 * len(buckets), 4.0), squeeze=False)
+    for axis, bucket in zip(axes[0], buckets):
+        part = table.filter((pl.col("bucket") == bucket) & (pl.col("windows") > 0))
+        levels = sorted(part["level"].unique().to_list()) or [0.8, 0.99]
+        axis.plot(levels, levels, color="grey", linestyle=":", label=reference_label)
+        for method in part["method"].unique(maintain_order=True).to_list():
+            rows = part.filter(pl.col("method") == method).sort("level")
+            extra = style(method) if style is not None else {}
+            axis.plot(rows["level"], rows["observed"], marker="o", label=method, **extra)
+        windows = int(part["windows"].max()) if part.height else 0
+        axis.set(
+            xlabel="nominal level of the cover quantile",
+            ylabel="share of windows covered",
+            title=f"cover {bucket} ({windows} windows)",
+        )
+        axis.grid(alpha=0.3)
+    axes[0][0].legend(loc="upper left", fontsize="small")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return png_bytes(figure, dpi)

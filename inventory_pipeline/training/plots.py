@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from inventory_pipeline import plots
 from inventory_pipeline.model import ForecastSamples, ModelConfig, TrainingHistory
 from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs
 from inventory_pipeline.model.predict import quantile_column_name
@@ -258,22 +259,4 @@ def save_report_plots(
 def calibration_png(table: pl.DataFrame, title: str, dpi: int = 100) -> bytes:
     """Observed vs nominal level of the plan's cover quantiles, one panel per cover bucket,
     one line per method (the raw model, the recalibrated one)."""
-    buckets = ["all", *sorted(b for b in table["bucket"].unique().to_list() if b != "all")]
-    figure, axes = plt.subplots(1, len(buckets), figsize=(4.2 * len(buckets), 4.0), squeeze=False)
-    for axis, bucket in zip(axes[0], buckets):
-        part = table.filter((pl.col("bucket") == bucket) & (pl.col("windows") > 0))
-        levels = sorted(part["level"].unique().to_list()) or [0.8, 0.99]
-        axis.plot(levels, levels, color="grey", linestyle=":", label="nominal")
-        for method in sorted(part["method"].unique().to_list()):
-            rows = part.filter(pl.col("method") == method).sort("level")
-            axis.plot(rows["level"], rows["observed"], marker="o", label=method)
-        windows = int(part["windows"].max()) if part.height else 0
-        axis.set(
-            xlabel="nominal level of the cover quantile", ylabel="share of windows covered",
-            title=f"cover {bucket} ({windows} windows)",
-        )  # fmt: skip
-        axis.grid(alpha=0.3)
-    axes[0][0].legend(loc="upper left", fontsize="small")
-    figure.suptitle(title)
-    figure.tight_layout()
-    return png_bytes(figure, dpi)
+    return plots.calibration_png(table.sort("method", maintain_order=True), title, dpi)
