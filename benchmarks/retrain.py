@@ -8,6 +8,8 @@ Usage::
     .venv/bin/python benchmarks/retrain.py --profiles default,marketplace --skus 120 --days 500
     .venv/bin/python benchmarks/retrain.py --skus 10000 --no-ablation --workdir DIR --prepare-only
     .venv/bin/python benchmarks/retrain.py --skus 10000 --no-ablation --workdir DIR --reuse
+    .venv/bin/python benchmarks/retrain.py --profiles all --seeds 2 --skus 150 --no-ablation \
+        --variant after_discount --save-models --workdir DIR --out DIR/report
 
 For each profile (``inventory-pipeline sample-shop --profile``) and seed (``--seed``,
 ``--seed + 1``, ...; the seed varies the shop and the model), generates the shop (defaults: 300
@@ -24,6 +26,13 @@ reports: every setting comes from the shop's settings file and the training conf
 
 "Retraining" (the weekly job's cost) = plan + windows + backtest inputs + fit + backtest; the
 ablation and the shop set-up are reported separately.
+
+``--variant NAME`` fits a second model per shop whose config differs only by the named change
+(``VARIANTS``), on windows built for it over the same origins and SKUs, and scores it on the same
+backtest cells as method ``model+NAME``; the report gives both models' best validation loss (the
+figure a design decision is taken on) next to their backtest table. ``--save-models`` keeps each
+fitted model and the plan in the shop's folder (``model``, ``model_<variant>``, ``plan.json``),
+for ``benchmarks/whatif.py --workdir <shop folder> --model <shop folder>/model_<variant>``.
 """
 
 from __future__ import annotations
@@ -50,7 +59,7 @@ from inventory_pipeline.features.build import build_all
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
-from inventory_pipeline.model.config import with_events
+from inventory_pipeline.model.config import AFTER_DISCOUNT_CHANNELS, ModelConfig, with_events
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
 from inventory_pipeline.sampleshop.stats import shop_stats
 from inventory_pipeline.scoring.accuracy import BacktestResult
@@ -64,12 +73,25 @@ from inventory_pipeline.training import (
     save_report_plots,
     text_ablation,
 )
-from inventory_pipeline.training.backtest import backtest
+from inventory_pipeline.training.backtest import add_forecaster, backtest
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")
 RETRAIN_STEPS: tuple[str, ...] = ("plan", "windows", "backtest inputs", "fit", "backtest")
+VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one change each
+    "after_discount": lambda c: replace(
+        c,
+        future_covariates=c.future_covariates
+        + tuple(ch for ch in AFTER_DISCOUNT_CHANNELS if ch not in c.future_covariates),
+    ),
+    "no_after_discount": lambda c: replace(
+        c,
+        future_covariates=tuple(
+            ch for ch in c.future_covariates if ch not in AFTER_DISCOUNT_CHANNELS
+        ),
+    ),
+}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -289,6 +311,39 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         f" min), peak RSS {peak_rss_mb():.0f} MB"
     )
 
+    validation_loss = {MODEL: history.best_val_loss}
+    if args.save_models:
+        (root / "plan.json").write_text(json.dumps(plan.to_dict()))
+        forecaster.save(root / "model")
+    if args.variant is not None:
+        name = f"{MODEL}+{args.variant}"
+        variant_config = VARIANTS[args.variant](model_config)
+        print(f"variant {args.variant}: future {list(variant_config.future_covariates)}")
+        variant_splits = timer.run(
+            "variant windows",
+            lambda: with_features(build_splits, feature_config)(
+                warehouse, plan, variant_config, demand, on_origin=origin_line, cfg=cfg
+            ),
+        )
+        variant, variant_history = timer.run(
+            "variant fit",
+            lambda: fit(
+                variant_splits.train,
+                variant_splits.validation,
+                variant_config,
+                on_epoch_end=epoch_line,
+            ),
+        )
+        validation_loss[name] = variant_history.best_val_loss
+        print(f"    best epoch {variant_history.best_epoch} of {len(variant_history.epochs)}")
+        result = timer.run(
+            "variant backtest",
+            lambda: add_forecaster(result, variant, variant_splits.backtest, name),
+        )
+        if args.save_models:
+            variant.save(root / f"model_{args.variant}")
+    print(f"    best validation loss {json.dumps(validation_loss)}")
+
     if not args.no_ablation:
         print("text ablation")
         ablation = timer.run(
@@ -334,7 +389,43 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         "model_config": model_config.to_dict(),
         "headline": result.headline(),
         "segments": gap_rows(result),
+        "validation_loss": validation_loss,
+        "methods": method_rows(result),
     }
+
+
+def method_rows(result: BacktestResult) -> list[dict[str, Any]]:
+    """Every method's WQL per segment (the variant and the ablation next to the model)."""
+    return [
+        {"method": r["method"], "segment": r["segment"], "wql": r["wql"], "cells": r["cells"]}
+        for r in result.metrics.iter_rows(named=True)
+    ]
+
+
+def variant_table(runs: list[dict[str, Any]], variant: str) -> str:
+    """Per run: both models' best validation loss and backtest WQL per segment, and the
+    variant's change (negative = the variant is better), then the mean change per profile."""
+    name = f"{MODEL}+{variant}"
+    lines = [f"{'run':<22}{'segment':<28}{MODEL:>9}{name:>26}{'change':>9}"]
+    changes: dict[tuple[str, str], list[float]] = {}
+    for r in runs:
+        label = f"{r['profile']}-seed{r['seed']}"
+        base, other = r["validation_loss"][MODEL], r["validation_loss"][name]
+        rows = [("validation loss", base, other)]
+        wql = {(m["method"], m["segment"]): m["wql"] for m in r["methods"]}
+        for segment in dict.fromkeys(m["segment"] for m in r["methods"]):
+            if (MODEL, segment) in wql and (name, segment) in wql:
+                rows.append((f"backtest {segment}", wql[MODEL, segment], wql[name, segment]))
+        for segment, a, b in rows:
+            change = (b - a) / a if a else float("nan")
+            changes.setdefault((r["profile"], segment), []).append(change)
+            lines.append(f"{label:<22}{segment:<28}{a:>9.4f}{b:>26.4f}{change:>+9.1%}")
+    lines.append("")
+    lines.append(f"{'profile':<22}{'segment':<28}mean change (min..max)")
+    for (profile, segment), values in changes.items():
+        v = np.array(values)
+        lines.append(f"{profile:<22}{segment:<28}{v.mean():+.1%} ({v.min():+.1%}..{v.max():+.1%})")
+    return "\n".join(lines)
 
 
 def across_seeds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -406,6 +497,17 @@ def main() -> None:
         "--prepare-only", action="store_true", help="build the shops (in --workdir) and stop"
     )
     parser.add_argument("--out", type=Path, default=None, help="write reports, plots, JSON here")
+    parser.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        default=None,
+        help="also fit the model with this one change and score both on the same cells",
+    )
+    parser.add_argument(
+        "--save-models",
+        action="store_true",
+        help="keep the fitted models and plan.json in each shop's folder (with --workdir)",
+    )
     args = parser.parse_args()
 
     profiles = list(PROFILES) if args.profiles == "all" else args.profiles.split(",")
@@ -413,6 +515,8 @@ def main() -> None:
     if unknown or args.seeds < 1:
         parser.error(f"--profiles: unknown {unknown}; use all or some of {', '.join(PROFILES)}"
                      if unknown else "--seeds must be >= 1")  # fmt: skip
+    if args.save_models and args.workdir is None:
+        parser.error("--save-models keeps the models in each shop's folder: give --workdir")
     seeds = [args.seed + k for k in range(args.seeds)]
     print(f"load average before (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     cfg = TrainingConfig()
@@ -434,6 +538,8 @@ def main() -> None:
     print(f"\n{len(runs)} runs in {total / 60:.1f} min; peak RSS {peak_rss_mb():.0f} MB")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     print(table_across(across))
+    if args.variant is not None:
+        print(f"\nvariant {args.variant}\n{variant_table(runs, args.variant)}")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         doc = {
@@ -445,6 +551,8 @@ def main() -> None:
         }
         (args.out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
         (args.out / "table.txt").write_text(table_across(across) + "\n")
+        if args.variant is not None:
+            (args.out / "variant.txt").write_text(variant_table(runs, args.variant) + "\n")
         print(f"\nwritten to {args.out}")
 
 
