@@ -9,7 +9,7 @@ Usage::
     .venv/bin/python benchmarks/retrain.py --skus 10000 --no-ablation --workdir DIR --prepare-only
     .venv/bin/python benchmarks/retrain.py --skus 10000 --no-ablation --workdir DIR --reuse
     .venv/bin/python benchmarks/retrain.py --profiles all --seeds 2 --skus 150 --no-ablation \
-        --variant after_discount --save-models --workdir DIR --out DIR/report
+        --variant no_after_discount --save-models --workdir DIR --out DIR/report
 
 For each profile (``inventory-pipeline sample-shop --profile``) and seed (``--seed``,
 ``--seed + 1``, ...; the seed varies the shop and the model), generates the shop (defaults: 300

@@ -38,9 +38,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument(
-        "--after-discount",
+        "--no-after-discount",
         action="store_true",
-        help="add the after-discount future channels; saved to <workdir>/model_after",
+        help="without the after-discount future channels (the dip after a promotion); saved "
+        "to <workdir>/model_no_after_discount",
     )
     args = parser.parse_args()
     root: Path = args.workdir
@@ -55,10 +56,9 @@ def main() -> None:
     if args.epochs is not None:
         overrides["max_epochs"] = args.epochs
     config = with_events(cfg.model_config(**overrides), [e.name for e in features.events])
-    if args.after_discount:
-        config = replace(
-            config, future_covariates=config.future_covariates + AFTER_DISCOUNT_CHANNELS
-        )
+    if args.no_after_discount:
+        kept = tuple(c for c in config.future_covariates if c not in AFTER_DISCOUNT_CHANNELS)
+        config = replace(config, future_covariates=kept)
     plan = plan_origins(warehouse, cfg, config.horizon_days)
     (root / "plan.json").write_text(json.dumps(plan.to_dict()))
     print(json.dumps(plan.to_dict()), flush=True)
@@ -79,7 +79,7 @@ def main() -> None:
         ),
     )
     print(f"best epoch {history.best_epoch} of {len(history.epochs)}", flush=True)
-    folder = root / ("model_after" if args.after_discount else "model")
+    folder = root / ("model_no_after_discount" if args.no_after_discount else "model")
     forecaster.save(folder)
     print(f"saved {folder}")
 

@@ -37,6 +37,8 @@ DEFAULT_HISTORY_COVARIATES: tuple[str, ...] = (
 )
 DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
     "planned_discount_fraction",  # discount of promotions announced on or before the origin
+    "after_discount_fraction",  # deepest discount of the post_promotion_days days before the day
+    "days_after_discount_scaled",  # days since the last discounted day / post_promotion_days
     "dow_sin",
     "dow_cos",
     "doy_sin",
@@ -48,10 +50,11 @@ DEFAULT_FUTURE_COVARIATES: tuple[str, ...] = (
 )
 # Optional channel, not in the default layouts (docs/model.md, "Events"): "any_event", 1 on a day
 # of any configured event.
-# Optional future channels (windows.after_discount): what a promotion that just ended leaves behind.
+# The future channels of what a promotion that just ended leaves behind (windows.after_discount):
+# with them the per-day decoder can learn the dip after a promotion (docs/whatif.md).
 AFTER_DISCOUNT_CHANNELS: tuple[str, ...] = (
-    "after_discount_fraction",  # deepest discount of the post_promotion_days days before the day
-    "days_after_discount_scaled",  # days since the last discounted day / post_promotion_days
+    "after_discount_fraction",
+    "days_after_discount_scaled",
 )
 EVENT_CHANNEL_PREFIX = "event_"  # event_<name>: 1 on the days of the shop's event <name>, else 0
 ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
