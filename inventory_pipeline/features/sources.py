@@ -111,6 +111,9 @@ class KnownExports:
     last: date
     days: Mapping[str, tuple[date, ...]]  # raw table -> its loaded export days, ascending
     rows: Mapping[str, pa.Table]  # raw table -> rows exported up to ``last`` (export_date added)
+    # (export_date, last_ordered_at) of every orders export up to ``last``: which exports can
+    # hold a line placed on or after a day (_orders_files) without opening them all each day
+    order_maxima: pa.Table | None = None
 
     def up_to(self, table: str, known_on: date) -> pa.Table:
         """The rows of ``table`` as known on ``known_on`` (<= ``last``)."""
@@ -148,8 +151,9 @@ class KnownExports:
 def read_known_exports(
     warehouse: Warehouse, last: date, tables: Sequence[str], threads: int | None = None
 ) -> KnownExports:
-    """Lists every raw table's export days once and reads ``tables`` up to ``last`` once
-    (those a :class:`Scope` narrows by export day only: products, promotions, reviews)."""
+    """Lists every raw table's export days once, reads ``tables`` up to ``last`` once (those a
+    :class:`Scope` narrows by export day only: products, promotions, reviews), and the latest
+    order line date of each orders export."""
     unknown = sorted(set(tables) - set(KNOWN_EXPORT_TABLES))
     if unknown:
         raise ValueError(
@@ -160,9 +164,17 @@ def read_known_exports(
     con = connect(threads)
     try:
         rows = {t: _read(con, t, _files(warehouse, t, last, days)).to_arrow_table() for t in tables}
+        orders = _files(warehouse, "orders", last, days)
+        maxima = None
+        if orders:
+            maxima = con.sql(
+                "SELECT export_date, max(ordered_at) AS last_ordered_at "
+                "FROM read_parquet($files, hive_partitioning = true) GROUP BY export_date",
+                params={"files": orders},
+            ).to_arrow_table()
     finally:
         con.close()
-    return KnownExports(last=last, days=days, rows=rows)
+    return KnownExports(last=last, days=days, rows=rows, order_maxima=maxima)
 
 
 def _read(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> duckdb.DuckDBPyRelation:
@@ -173,7 +185,10 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> duckd
 
 
 def _orders_files(
-    con: duckdb.DuckDBPyConnection, files: list[str], orders_from: date | None
+    con: duckdb.DuckDBPyConnection,
+    files: list[str],
+    orders_from: date | None,
+    maxima: pa.Table | None = None,
 ) -> list[str]:
     """Order partitions that can hold the winning version of a line placed on or after orders_from.
 
@@ -185,11 +200,23 @@ def _orders_files(
     """
     if orders_from is None or not files:
         return files
-    row = con.sql(
-        "SELECT min(export_date) FROM read_parquet($files, hive_partitioning = true) "
-        "WHERE ordered_at >= CAST($start AS DATE)",
-        params={"files": files, "start": orders_from},
-    ).fetchall()[0]
+    if maxima is None:
+        row = con.sql(
+            "SELECT min(export_date) FROM read_parquet($files, hive_partitioning = true) "
+            "WHERE ordered_at >= CAST($start AS DATE)",
+            params={"files": files, "start": orders_from},
+        ).fetchall()[0]
+    else:  # the same minimum over each export's latest line (KnownExports.order_maxima)
+        con.register("order_export_maxima", maxima)
+        try:
+            row = con.sql(
+                "SELECT min(export_date) FROM order_export_maxima "
+                "WHERE export_date <= CAST($last AS DATE) "
+                "AND last_ordered_at >= CAST($start AS DATE)",
+                params={"last": _export_of(files[-1]), "start": orders_from},
+            ).fetchall()[0]
+        finally:
+            con.unregister("order_export_maxima")
     first: date | None = row[0]
     if first is None:
         return []
@@ -276,7 +303,8 @@ def register_sources(
             listed = exports.days  # the range's listing holds every export up to known_on
         files = _files(warehouse, table, scope.known_on, listed)
         if table == "orders":
-            files = _orders_files(con, files, scope.orders_from)
+            maxima = exports.order_maxima if listed is not None and exports else None
+            files = _orders_files(con, files, scope.orders_from, maxima)
         rel = _read(con, table, files)
         if table == "inventory" and scope.inventory_from is not None and files:
             rel = rel.filter(
