@@ -26,8 +26,14 @@ import polars as pl
 
 from inventory_pipeline import metrics
 from inventory_pipeline.buyer import BuyerSheetConfig
-from inventory_pipeline.features.as_of import FeatureSet, features_as_of, latest_snapshot
+from inventory_pipeline.features.as_of import (
+    FeatureSet,
+    features_as_of,
+    latest_snapshot,
+    read_exports_for_range,
+)
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.sources import KnownExports
 from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
 from inventory_pipeline.leadtimes import LeadTimeEstimate, weekly_lead_time_estimate
 from inventory_pipeline.model.config import ModelConfig
@@ -90,17 +96,29 @@ def read_features(
     feature_config: FeatureConfig | None = None,
     skus: Sequence[str] | None = None,
     history_days: int | None = None,
+    exports: KnownExports | None = None,
 ) -> FeatureSet:
     """The one read of an origin's features: the model's horizon, and its history or
-    ``history_days`` if longer (e.g. :func:`plan_lookback_days`, so the plan can use it too)."""
+    ``history_days`` if longer (e.g. :func:`plan_lookback_days`, so the plan can use it too).
+    ``exports``: the small exports read once for a range of origins (:func:`read_range_exports`)."""
     return features_as_of(
         warehouse,
         as_of,
         skus=skus,
         history_days=max(config.history_days, history_days or 0),
         horizon=config.horizon_days,
+        exports=exports,
         **({"config": feature_config} if feature_config else {}),
     )
+
+
+def read_range_exports(
+    warehouse: Warehouse, days: Sequence[date], feature_config: FeatureConfig | None = None
+) -> KnownExports:
+    """What every origin of ``days`` reads alike, read once: the export days of the raw tables and
+    the small exports up to the last of them (a backfill over a range reads them once, not once
+    per day; the features are the same)."""
+    return read_exports_for_range(warehouse, max(days), feature_config or FeatureConfig())
 
 
 def held_history_days(features: FeatureSet) -> int:

@@ -39,10 +39,12 @@ from inventory_pipeline.features.season import (
     season_ranges,
 )
 from inventory_pipeline.features.sources import (
+    KnownExports,
     Scope,
     connect,
     first_export,
     query,
+    read_known_exports,
     register_sku_scope,
     register_sources,
 )
@@ -50,6 +52,15 @@ from inventory_pipeline.warehouse import Warehouse
 
 # Read by several queries per call and small next to orders and inventory: loaded once.
 SMALL_TABLES = ("products", "promotions", "reviews")
+
+
+def read_exports_for_range(
+    warehouse: Warehouse, last: date, config: FeatureConfig = DEFAULT_CONFIG
+) -> KnownExports:
+    """The small exports up to ``last``, read once for :func:`features_as_of` of many days up to
+    it (a backfill's range): each day then takes its rows from memory instead of opening every
+    export partition of the small tables again."""
+    return read_known_exports(warehouse, last, SMALL_TABLES, config.duckdb_threads)
 
 
 @dataclass(frozen=True)
@@ -237,6 +248,7 @@ def _with_category_season(
     horizon: int,
     grid_start: date,
     config: FeatureConfig,
+    exports: KnownExports | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``static`` and ``future`` with their category's level and seasonal index.
 
@@ -250,6 +262,7 @@ def _with_category_season(
             warehouse,
             Scope(known_on=as_of, orders_from=min(r[0] for r in ranges), order_days=ranges),
             tables=("orders",),
+            exports=exports,
         )
         daily = read_category_daily_units(con, as_of, horizon, grid_start, config)
     finally:
@@ -283,6 +296,7 @@ def features_as_of(
     horizon: int | None = None,
     config: FeatureConfig = DEFAULT_CONFIG,
     category_season: bool = True,
+    exports: KnownExports | None = None,
 ) -> FeatureSet:
     """Every feature of ``skus`` (default: the whole catalog known on as_of) as known on as_of.
 
@@ -291,7 +305,8 @@ def features_as_of(
     ``static.discontinued`` and ``future.on_sale``. ``category_season=False`` leaves out the
     category level and seasonal index (features/season.py), which read last year's orders around
     the horizon, for callers that do not feed the demand model (the reorder plan, the baselines'
-    history).
+    history). ``exports``: the small exports read once for a range of as-of days holding
+    ``as_of`` (:func:`read_exports_for_range`); the features are the same, read faster.
     """
     history_days = history_days or config.history_days
     horizon = horizon or config.horizon_days
@@ -306,6 +321,7 @@ def features_as_of(
             Scope(known_on=as_of, orders_from=first, inventory_from=first),
             skus=skus,
             materialize=SMALL_TABLES,
+            exports=exports,
         )
         known = _frame(
             con, "SELECT sku FROM sku_scope SEMI JOIN products_current USING (sku) ORDER BY sku"
@@ -318,13 +334,13 @@ def features_as_of(
         static = static.join(
             docs.select("sku", "price_tier"), on="sku", how="left", maintain_order="left"
         )
-        grid_start = first_export(warehouse)
+        grid_start = first_export(warehouse) if exports is None else exports.first_export()
         history = _history(con, static, first, as_of, grid_start)
         static = static.join(latest_snapshot(history), on="sku", how="left", maintain_order="left")
         future = _future(con, static, as_of, horizon)
         if category_season:
             static, future = _with_category_season(
-                warehouse, static, future, as_of, horizon, grid_start, config
+                warehouse, static, future, as_of, horizon, grid_start, config, exports
             )
         reviews = _reviews(con, static, as_of, config)
     finally:

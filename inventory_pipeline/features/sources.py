@@ -16,12 +16,15 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inventory_pipeline.contract import TABLES
 from inventory_pipeline.warehouse import Warehouse, memory_connection, read_sql
 
 RAW_TABLES: tuple[str, ...] = ("orders", "reviews", "promotions", "products", "inventory")
 EXPORT_KEY = "export_date"
+# The raw tables a Scope narrows by export day only, so a range's read serves every day of it.
+KNOWN_EXPORT_TABLES: tuple[str, ...] = ("products", "promotions", "reviews")
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,100 @@ def _loaded(warehouse: Warehouse) -> list[date]:
     return days
 
 
-def _files(warehouse: Warehouse, table: str, known_on: date | None) -> list[str]:
+def _files(
+    warehouse: Warehouse,
+    table: str,
+    known_on: date | None,
+    loaded: Mapping[str, Sequence[date]] | None = None,
+) -> list[str]:
+    """Partition files of ``table`` exported up to ``known_on``; ``loaded``: the export days per
+    table already listed (:class:`KnownExports`), else the table's folder is listed."""
+    days = loaded[table] if loaded is not None else export_days(warehouse, table)
     return [
         str(warehouse.partition_path(raw_table(table), {EXPORT_KEY: d}))
-        for d in export_days(warehouse, table)
+        for d in days
         if known_on is None or d <= known_on
     ]
+
+
+@dataclass(frozen=True)
+class KnownExports:
+    """Raw exports read once for many as-of days (a backfill's range): the export days of every
+    raw table, and the rows of some small tables exported up to ``last``.
+
+    A day's ``raw_<table>`` is then these rows with ``export_date`` <= that day, in the order the
+    partition files hold them: the same rows, in the same order, as reading that day's files
+    (as ``invariants.catalogs_as_known`` does for the catalog), without opening every export
+    partition again each day.
+    """
+
+    last: date
+    days: Mapping[str, tuple[date, ...]]  # raw table -> its loaded export days, ascending
+    rows: Mapping[str, pa.Table]  # raw table -> rows exported up to ``last`` (export_date added)
+    # (export_date, last_ordered_at) of every orders export up to ``last``: which exports can
+    # hold a line placed on or after a day (_orders_files) without opening them all each day
+    order_maxima: pa.Table | None = None
+
+    def up_to(self, table: str, known_on: date) -> pa.Table:
+        """The rows of ``table`` as known on ``known_on`` (<= ``last``)."""
+        if known_on > self.last:
+            raise ValueError(
+                f"exports were read up to {self.last}, not {known_on}: read them with "
+                f"read_known_exports(..., last={known_on})"
+            )
+        rows = self.rows[table]
+        return rows.filter(pc.field(EXPORT_KEY) <= pa.scalar(known_on, pa.date32()))
+
+    def first_export(self) -> date:
+        """:func:`first_export` as listed when these exports were read."""
+        days = [d for table_days in self.days.values() for d in table_days[:1]]
+        if not days:
+            raise FileNotFoundError(
+                "no raw partitions were loaded when the exports were read: run the ingest assets "
+                "for at least one export day before building features"
+            )
+        return min(days)
+
+    def serves(self, table: str, scope: Scope) -> bool:
+        """Whether ``table``'s rows for ``scope`` can be taken from here (a day before the
+        table's first export reads the files, like any other: none, typed by the contract)."""
+        known_on = scope.known_on
+        return (
+            table in self.rows
+            and known_on is not None
+            and known_on <= self.last
+            and bool(self.days[table])
+            and self.days[table][0] <= known_on
+        )
+
+
+def read_known_exports(
+    warehouse: Warehouse, last: date, tables: Sequence[str], threads: int | None = None
+) -> KnownExports:
+    """Lists every raw table's export days once, reads ``tables`` up to ``last`` once (those a
+    :class:`Scope` narrows by export day only: products, promotions, reviews), and the latest
+    order line date of each orders export."""
+    unknown = sorted(set(tables) - set(KNOWN_EXPORT_TABLES))
+    if unknown:
+        raise ValueError(
+            f"raw tables {unknown} cannot be read ahead (their scope also filters rows); "
+            f"expected some of {KNOWN_EXPORT_TABLES}"
+        )
+    days = {t: tuple(export_days(warehouse, t)) for t in RAW_TABLES}
+    con = connect(threads)
+    try:
+        rows = {t: _read(con, t, _files(warehouse, t, last, days)).to_arrow_table() for t in tables}
+        orders = _files(warehouse, "orders", last, days)
+        maxima = None
+        if orders:
+            maxima = con.sql(
+                "SELECT export_date, max(ordered_at) AS last_ordered_at "
+                "FROM read_parquet($files, hive_partitioning = true) GROUP BY export_date",
+                params={"files": orders},
+            ).to_arrow_table()
+    finally:
+        con.close()
+    return KnownExports(last=last, days=days, rows=rows, order_maxima=maxima)
 
 
 def _read(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> duckdb.DuckDBPyRelation:
@@ -94,7 +185,10 @@ def _read(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> duckd
 
 
 def _orders_files(
-    con: duckdb.DuckDBPyConnection, files: list[str], orders_from: date | None
+    con: duckdb.DuckDBPyConnection,
+    files: list[str],
+    orders_from: date | None,
+    maxima: pa.Table | None = None,
 ) -> list[str]:
     """Order partitions that can hold the winning version of a line placed on or after orders_from.
 
@@ -106,11 +200,23 @@ def _orders_files(
     """
     if orders_from is None or not files:
         return files
-    row = con.sql(
-        "SELECT min(export_date) FROM read_parquet($files, hive_partitioning = true) "
-        "WHERE ordered_at >= CAST($start AS DATE)",
-        params={"files": files, "start": orders_from},
-    ).fetchall()[0]
+    if maxima is None:
+        row = con.sql(
+            "SELECT min(export_date) FROM read_parquet($files, hive_partitioning = true) "
+            "WHERE ordered_at >= CAST($start AS DATE)",
+            params={"files": files, "start": orders_from},
+        ).fetchall()[0]
+    else:  # the same minimum over each export's latest line (KnownExports.order_maxima)
+        con.register("order_export_maxima", maxima)
+        try:
+            row = con.sql(
+                "SELECT min(export_date) FROM order_export_maxima "
+                "WHERE export_date <= CAST($last AS DATE) "
+                "AND last_ordered_at >= CAST($start AS DATE)",
+                params={"last": _export_of(files[-1]), "start": orders_from},
+            ).fetchall()[0]
+        finally:
+            con.unregister("order_export_maxima")
     first: date | None = row[0]
     if first is None:
         return []
@@ -160,6 +266,7 @@ def register_sources(
     skus: Sequence[str] | None = None,
     tables: Sequence[str] = RAW_TABLES,
     materialize: Sequence[str] = (),
+    exports: KnownExports | None = None,
 ) -> None:
     """(Re)defines raw_<table>, <table>_current and sku_scope on ``con`` for ``scope``.
 
@@ -169,6 +276,8 @@ def register_sources(
     the SKUs); fewer tables means fewer Parquet footers read per call.
     ``materialize``: raw tables to load into memory once rather than re-read from Parquet by every
     query (for the small tables that many queries of one build read).
+    ``exports``: exports already read for a range of days holding ``scope.known_on``: its tables
+    are loaded into memory from there rather than read from Parquet, its listing is reused.
     """
     unknown = sorted(set(tables) - set(RAW_TABLES))
     if unknown:
@@ -181,17 +290,27 @@ def register_sources(
     for table in RAW_TABLES:
         if table not in tables and table != "products":
             continue
-        files = _files(warehouse, table, scope.known_on)
+        for kind in ("VIEW", "TABLE"):
+            con.execute(f"DROP {kind} IF EXISTS raw_{table}")
+        if exports is not None and scope.known_on is not None and exports.serves(table, scope):
+            con.from_arrow(exports.up_to(table, scope.known_on)).create(f"raw_{table}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {table}_current AS {read_sql(f'current/{table}')}"
+            )
+            continue
+        listed = None
+        if exports is not None and scope.known_on is not None and scope.known_on <= exports.last:
+            listed = exports.days  # the range's listing holds every export up to known_on
+        files = _files(warehouse, table, scope.known_on, listed)
         if table == "orders":
-            files = _orders_files(con, files, scope.orders_from)
+            maxima = exports.order_maxima if listed is not None and exports else None
+            files = _orders_files(con, files, scope.orders_from, maxima)
         rel = _read(con, table, files)
         if table == "inventory" and scope.inventory_from is not None and files:
             rel = rel.filter(
                 duckdb.ColumnExpression("snapshot_date")
                 >= duckdb.ConstantExpression(scope.inventory_from)
             )
-        for kind in ("VIEW", "TABLE"):
-            con.execute(f"DROP {kind} IF EXISTS raw_{table}")
         if table == "orders" and (skus is not None or scope.order_days):
             rel.create_view("raw_orders_unfiltered", replace=True)
             lines = _order_lines_sql(skus is not None, scope.order_days)

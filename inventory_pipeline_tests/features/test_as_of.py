@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 
 from inventory_pipeline.features import FeatureSet, build_all, features_as_of, update_all
+from inventory_pipeline.features.as_of import read_exports_for_range
 from inventory_pipeline.features.catalog import FEATURE_TABLES
+from inventory_pipeline.features.sources import read_known_exports
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline_tests.features.shop import (
     LAST_DAY,
@@ -162,3 +164,37 @@ def test_subset_of_skus_sees_corrections_that_move_a_line_or_plan(warehouse: War
     both = features_as_of(warehouse, AS_OF, skus=["A", "B"], history_days=4, horizon=5)
     assert both.history.filter(sku="B").equals(only_b.history)
     assert both.history.filter(sku="A", date=D("2024-03-02"))["units"].to_list() == [3 + 4]
+
+
+def test_exports_read_once_for_a_range_give_each_days_features(shop: Warehouse) -> None:
+    """A backfill reads the small exports once up to its last day; each day's features from them
+    are byte for byte the ones read from that day's export partitions (nothing exported later
+    leaks in: later_exports rewrites the past after AS_OF)."""
+    later_exports(shop)
+    days = [D("2024-03-01"), AS_OF, D("2024-03-07"), D("2024-03-11")]
+    exports = read_exports_for_range(shop, max(days))
+    assert {t: exports.rows[t].num_rows > 0 for t in exports.rows} == {
+        "products": True,
+        "promotions": True,
+        "reviews": True,
+    }
+    for day in days:
+        alone = serialised(features_as_of(shop, day, history_days=10, horizon=14))
+        ranged = serialised(features_as_of(shop, day, history_days=10, horizon=14, exports=exports))
+        assert ranged == alone, day
+        subset = {"skus": ["A", "F"], "history_days": 5, "horizon": 3}
+        assert serialised(features_as_of(shop, day, **subset, exports=exports)) == serialised(
+            features_as_of(shop, day, **subset)
+        )
+    before_first = D("2024-02-20")  # no export yet: read like any other day (empty, typed)
+    assert serialised(
+        features_as_of(shop, before_first, history_days=3, horizon=2, exports=exports)
+    ) == serialised(features_as_of(shop, before_first, history_days=3, horizon=2))
+
+
+def test_exports_read_ahead_refuse_what_they_cannot_serve(shop: Warehouse) -> None:
+    exports = read_exports_for_range(shop, AS_OF)
+    with pytest.raises(ValueError, match="read_known_exports"):
+        exports.up_to("products", D("2024-03-05"))
+    with pytest.raises(ValueError, match="'orders'"):
+        read_known_exports(shop, AS_OF, ["products", "orders"])

@@ -255,12 +255,13 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         context.log.info(f"forecasting with {model.name} version {version} (alias champion)")
         days = partition_days(context)
         catalogs = invariants.catalogs_as_known(wh, days)  # one read of the catalog exports
+        exports = forecasting.read_range_exports(wh, days, features)  # ... and the small ones
         day = None
         rejected: dict[str, list[str]] = {}
         for i, d in enumerate(_progress(days, "sku_forecasts"), start=1):
             origin = forecasting.read_features(
                 wh, d, forecaster.config, features,
-                history_days=forecasting.plan_history_days(policy),
+                history_days=forecasting.plan_history_days(policy), exports=exports,
             )  # fmt: skip
             candidate = forecasting.forecast_day(
                 wh, forecaster, d, model, feature_config=features, features=origin
