@@ -19,21 +19,20 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import tempfile
-import time
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from inventory_pipeline import contract, tracking
-from inventory_pipeline.features.build import build_all
-from inventory_pipeline.ingest.load import ingest_days, landing_dates
-from inventory_pipeline.sampleshop import generate_shop
+from inventory_pipeline import tracking
 from inventory_pipeline.settings import load_settings
 from inventory_pipeline.training import retrain
 from inventory_pipeline.warehouse import Warehouse
+
+sys.path.insert(0, str(Path(__file__).parent))
+from retrain import Timer, build_shop
 
 NAME = "demand_model"
 SMALL_RUN = {
@@ -52,44 +51,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=0, help="max_epochs (0: the config's)")
     parser.add_argument("--small", action="store_true", help="the retrain tests' run config")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shop here")
+    parser.add_argument("--reuse", action="store_true", help="reuse a shop built in --workdir")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     log = logging.getLogger("refit")
     root = args.workdir or Path(tempfile.mkdtemp(prefix="refit_bench_"))
-    seconds: dict[str, float] = {}
-
-    def timed(name: str, work):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        out = work()
-        seconds[name] = time.perf_counter() - started
-        print(f"  {name}: {seconds[name]:.1f}s (load {os.getloadavg()[0]:.1f})", flush=True)
-        return out
-
-    settings_file = root / "settings.yaml"
-    timed(
-        "generate shop",
-        lambda: generate_shop(
-            root / "landing",
-            root / "truth",
-            skus=args.skus,
-            days=args.days,
-            start=date.fromisoformat(args.start),
-            seed=args.seed,
-            progress=False,
-            profile=args.profile,
-            settings_out=settings_file,
-            overwrite=True,
-        ),  # fmt: skip
-    )
-    settings = load_settings(settings_file)
+    timer = Timer()
+    timed, seconds = timer.run, timer.seconds
+    build_shop(root, args.profile, args.seed, args, timer)
+    settings = load_settings(root / "settings.yaml")
     wh = Warehouse(root / "warehouse")
-
-    def ingest() -> None:
-        for table in contract.TABLES.values():  # products first: the others check SKUs
-            ingest_days(root / "landing", wh, table, landing_dates(root / "landing", table.name))
-
-    timed("ingest", ingest)
-    timed("features", lambda: build_all(wh, settings.feature_config()))
 
     given = dict(SMALL_RUN) if args.small else {}
     if args.epochs:
