@@ -39,6 +39,7 @@ from inventory_pipeline.features.season import (
     season_ranges,
 )
 from inventory_pipeline.features.sources import (
+    KNOWN_EXPORT_TABLES,
     KnownExports,
     Scope,
     connect,
@@ -50,8 +51,9 @@ from inventory_pipeline.features.sources import (
 )
 from inventory_pipeline.warehouse import Warehouse
 
-# Read by several queries per call and small next to orders and inventory: loaded once.
-SMALL_TABLES = ("products", "promotions", "reviews")
+# Read by several queries per call and small next to orders and inventory: loaded once (and,
+# for a range of days, read once: sources.KNOWN_EXPORT_TABLES).
+SMALL_TABLES = KNOWN_EXPORT_TABLES
 
 
 def read_exports_for_range(

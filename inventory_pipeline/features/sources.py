@@ -23,7 +23,8 @@ from inventory_pipeline.warehouse import Warehouse, memory_connection, read_sql
 
 RAW_TABLES: tuple[str, ...] = ("orders", "reviews", "promotions", "products", "inventory")
 EXPORT_KEY = "export_date"
-# The raw tables a Scope narrows by export day only, so a range's read serves every day of it.
+# The small raw tables a Scope narrows by export day only, so a range's read serves every day
+# of it (features.as_of loads them into memory per call: its SMALL_TABLES).
 KNOWN_EXPORT_TABLES: tuple[str, ...] = ("products", "promotions", "reviews")
 
 
