@@ -65,7 +65,7 @@ def main() -> None:
     given = dict(SMALL_RUN) if args.small else {}
     if args.epochs:
         given["max_epochs"] = args.epochs
-    cfg = retrain.training_config(given, settings.horizon_days)
+    cfg = retrain.training_config(given, retrain.run_horizon(wh, settings, None, log))
     model_config = cfg.model_config(events=settings.events)
     tracking.configure(f"sqlite:///{root / 'mlflow.db'}", root / "artifacts", "refit-bench")
     load = os.getloadavg()

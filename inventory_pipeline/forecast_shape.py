@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-HORIZON_DAYS = 28  # default days forecast after each origin (horizons 1..H); a shop states its
-# own in its settings (forecast.horizon_days): at least its longest lead time + review period
+HORIZON_DAYS = 28  # shortest horizon a model is trained with (horizons 1..H): four weeks of
+# daily forecasts, whatever the lead times
+MAX_COVERING_HORIZON_DAYS = 91  # the longest horizon chosen from the catalog (13 weeks); a shop
+# whose lead times are longer states its own forecast.horizon_days, or its longest covers are
+# scaled from the last day (and their reasons say so)
 
 PUBLISHED_LEVELS: tuple[float, float, float] = (0.1, 0.5, 0.9)  # the forecasts table's p10, p50
 # and p90 columns: every method is scored on exactly these levels, so every model predicts them
@@ -34,3 +37,11 @@ def check_levels(quantiles: Sequence[float], levels: Sequence[float] = PUBLISHED
     """Raise, naming the first missing level, when any of ``levels`` is not in ``quantiles``."""
     for level in levels:
         level_index(quantiles, level)
+
+
+def covering_horizon(longest_cover_days: float) -> int:
+    """The horizon that covers a lead time + review period of ``longest_cover_days``: whole
+    weeks (so every weekday is seen as often at every horizon), at least :data:`HORIZON_DAYS`
+    and at most :data:`MAX_COVERING_HORIZON_DAYS`."""
+    weeks = -(-max(float(longest_cover_days), 1.0) // 7)  # ceil
+    return int(min(max(7 * weeks, HORIZON_DAYS), MAX_COVERING_HORIZON_DAYS))

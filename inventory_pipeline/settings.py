@@ -30,10 +30,11 @@ from inventory_pipeline.features.calendar import (
     weekday_number,
 )
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
-from inventory_pipeline.forecast_shape import HORIZON_DAYS
+from inventory_pipeline.forecast_shape import HORIZON_DAYS, covering_horizon
 from inventory_pipeline.reorder import ReorderConfig
 
 SETTINGS_FILE = "settings.yaml"
+AUTO = "auto"  # forecast.horizon_days: cover the catalog's longest lead time (the default)
 _DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 # Keys of each section, with the fields of ShopSettings they fill.
@@ -96,8 +97,8 @@ class ShopSettings:
     name: str = ""  # shown in the UI and reports
     currency: str = "EUR"  # ISO 4217 code of the prices in the exports (a label, never converted)
     first_export_day: date | None = None  # None: the earliest day folder of the landing zone
-    horizon_days: int = HORIZON_DAYS  # days forecast after each origin (>= longest lead time +
-    # review period)
+    horizon_days: int | None = None  # days forecast after each origin; None ("auto"): enough
+    # to cover the catalog's longest lead time + review period (see horizon())
     service_level: float = ReorderConfig.service_level  # target cycle service level of the plan
     category_service_levels: Mapping[str, float] = field(default_factory=dict)  # prefix -> level
     review_period_days: int = ReorderConfig.review_period_days  # days between reorder reviews
@@ -112,8 +113,24 @@ class ShopSettings:
     source: str = ""  # the file these settings came from ("" for the code defaults)
 
     def feature_config(self, base: FeatureConfig = DEFAULT_CONFIG) -> FeatureConfig:
-        """``base`` with this shop's events and forecast horizon."""
-        return dataclasses.replace(base, events=self.events, horizon_days=self.horizon_days)
+        """``base`` with this shop's events and stated forecast horizon (a model reads its own
+        horizon's features, whatever this says)."""
+        return dataclasses.replace(
+            base, events=self.events, horizon_days=self.horizon_days or HORIZON_DAYS
+        )
+
+    def horizon(self, longest_lead_time_days: float | None) -> int:
+        """The horizon a model is trained with: the stated ``forecast.horizon_days``, else one
+        that covers the catalog's longest lead time (late by the settings' lead-time range, if
+        stated) + the review period, in whole weeks, between
+        :data:`~inventory_pipeline.forecast_shape.HORIZON_DAYS` and
+        :data:`~inventory_pipeline.forecast_shape.MAX_COVERING_HORIZON_DAYS` days."""
+        if self.horizon_days is not None:
+            return self.horizon_days
+        if longest_lead_time_days is None:  # no catalog yet
+            return HORIZON_DAYS
+        late = self.lead_time_range[1] if self.lead_time_range is not None else 1.0
+        return covering_horizon(longest_lead_time_days * late + self.review_period_days)
 
     def reorder_config(self, base: ReorderConfig | None = None) -> ReorderConfig:
         """``base`` (default: the policy defaults) with this shop's service levels and costs."""
@@ -134,7 +151,7 @@ class ShopSettings:
             shop["first_export_day"] = self.first_export_day
         return {
             "shop": shop,
-            "forecast": {"horizon_days": self.horizon_days},
+            "forecast": {"horizon_days": AUTO if self.horizon_days is None else self.horizon_days},
             "reorder": {
                 "service_level": self.service_level,
                 "category_service_levels": dict(self.category_service_levels),
@@ -195,9 +212,12 @@ class _Reader:
             hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
             self.error(f"{where}{key}" if where else str(key), f"unknown key; {hint}")
 
-    def integer(self, key: str, value: Any, low: int | None = None) -> int | None:
+    def integer(
+        self, key: str, value: Any, low: int | None = None, alternative: str = ""
+    ) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(key, f"{value!r} is not a whole number; write e.g. {low or 1}")
+            also = f" or {alternative}" if alternative else ""
+            self.error(key, f"{value!r} is not a whole number; write e.g. {low or 1}{also}")
             return None
         if low is not None and value < low:
             self.error(key, f"{value!r} is below {low}; use a value >= {low}")
@@ -368,9 +388,9 @@ def parse_settings(data: Any, label: str = SETTINGS_FILE) -> ShopSettings:
     if shop.get("first_export_day") is not None:
         values["first_export_day"] = reader.day("shop.first_export_day", shop["first_export_day"])
     forecast = _section(reader, data, "forecast")
-    if "horizon_days" in forecast:
+    if "horizon_days" in forecast and forecast["horizon_days"] != AUTO:
         values["horizon_days"] = reader.integer(
-            "forecast.horizon_days", forecast["horizon_days"], 1
+            "forecast.horizon_days", forecast["horizon_days"], 1, alternative=AUTO
         )
     reorder = _section(reader, data, "reorder")
     if "service_level" in reorder:

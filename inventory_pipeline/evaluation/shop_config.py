@@ -20,6 +20,7 @@ def evaluation_config(
     settings: ShopSettings | None = None,
     known: LeadTimeEstimate | None = None,
     realised: LeadTimeEstimate | None = None,
+    longest_lead_time_days: int | None = None,
 ) -> EvaluationConfig:
     """The evaluation defaults with the shop's reorder policy and horizon (and a stride).
 
@@ -36,7 +37,8 @@ def evaluation_config(
         base = dataclasses.replace(
             base,
             reorder=settings.reorder_config(base.reorder),
-            horizon_days=settings.horizon_days,
+            horizon_days=settings.horizon(longest_lead_time_days),  # peers only; a model
+            # is scored over its own horizon
             # the headline is the shop's own target (the trade-off curve gains it if missing)
             service_levels=tuple(sorted({*base.service_levels, level})),
             headline_service_level=level,

@@ -350,3 +350,16 @@ def query(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]) 
 
 def connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     return memory_connection(threads)
+
+
+def longest_lead_time_days(warehouse: Warehouse, as_of: date | None = None) -> int | None:
+    """The longest supplier lead time among the products not discontinued by ``as_of`` (default:
+    the latest export), as the catalog knew it on that day; None without a catalog row."""
+    day = as_of or latest_export(warehouse)
+    con = connect(None)
+    try:
+        register_sources(con, warehouse, Scope(known_on=day), tables=("products",))
+        rows = con.sql(read_sql("features/longest_lead_time"), params={"day": day}).fetchall()
+    finally:
+        con.close()
+    return None if not rows or rows[0][0] is None else int(rows[0][0])

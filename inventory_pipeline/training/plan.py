@@ -6,6 +6,12 @@ in time, and no target of an earlier block reaches into a later block's target d
     train origins (every train_stride)  |  validation origins  |  backtest origins (every stride)
     t + H <= first validation origin       v + H <= first backtest origin   b + H <= latest export
 
+With ``TrainingConfig.train_up_to_validation`` (off by default) the training origins go on up
+to ``train_stride`` days before the first validation origin, and their target days from that
+origin on are unknown to the training block (``train_targets_until``; censored, as a day not
+exported yet is): a long horizon then costs the training block no recent origins, only its last
+windows' far target days. The served model is refitted on every day anyway (retrain.py).
+
 So early stopping never sees a backtest day, and the backtest scores days no weight was fitted
 on: it estimates how the model does on the weeks after its last training data.
 """
@@ -32,6 +38,8 @@ class TrainingPlan:
     train_origins: tuple[date, ...]
     validation_origins: tuple[date, ...]
     backtest_origins: tuple[date, ...]
+    train_targets_until: date | None = None  # training targets after this day are unknown to
+    # the training block (censored); None: every training window ends before it anyway
 
     @property
     def origins(self) -> tuple[date, ...]:
@@ -39,8 +47,14 @@ class TrainingPlan:
         return self.train_origins + self.validation_origins + self.backtest_origins
 
     def last_target(self, origins: tuple[date, ...]) -> date | None:
-        """The latest target day of a block (None for an empty block)."""
-        return max(origins) + timedelta(days=self.horizon_days) if origins else None
+        """The latest target day of a block (None for an empty block); the training block's
+        stops at ``train_targets_until``."""
+        if not origins:
+            return None
+        last = max(origins) + timedelta(days=self.horizon_days)
+        if origins == self.train_origins and self.train_targets_until is not None:
+            return min(last, self.train_targets_until)
+        return last
 
     def check(self) -> None:
         """Raise if any block's targets reach into a later block (or past the latest export)."""
@@ -76,6 +90,9 @@ class TrainingPlan:
             "first_export": self.first_export.isoformat(),
             "latest_export": self.latest_export.isoformat(),
             "horizon_days": self.horizon_days,
+            "train_targets_until": (
+                None if self.train_targets_until is None else self.train_targets_until.isoformat()
+            ),
             "train": span(self.train_origins),
             "validation": span(self.validation_origins),
             "backtest": span(self.backtest_origins),
@@ -111,7 +128,11 @@ def make_plan(
         last_validation - timedelta(days=cfg.validation_stride * i)
         for i in reversed(range(cfg.validation_origins))
     )
-    last_train = (validation[0] if validation else backtest[0]) - timedelta(days=H)
+    first_later = validation[0] if validation else backtest[0]
+    last_train = first_later - timedelta(days=H)
+    targets_until = None
+    if cfg.train_up_to_validation and cfg.train_stride < H:
+        last_train, targets_until = first_later - timedelta(days=cfg.train_stride), first_later
     first_train = first + timedelta(days=cfg.min_history_days - 1)
     train = _backwards(last_train, first_train, cfg.train_stride)
     if not train:
@@ -122,7 +143,7 @@ def make_plan(
             f"validation and backtest blocks). Ingest more days, or lower "
             f"TrainingConfig.backtest_days / validation_origins / min_history_days"
         )
-    plan = TrainingPlan(first, latest, H, train, validation, backtest)
+    plan = TrainingPlan(first, latest, H, train, validation, backtest, targets_until)
     plan.check()
     return plan
 

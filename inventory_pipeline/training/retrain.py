@@ -27,11 +27,14 @@ from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import tracking
 from inventory_pipeline.features.config import FeatureConfig
+from inventory_pipeline.features.sources import longest_lead_time_days
+from inventory_pipeline.forecast_shape import HORIZON_DAYS
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import fit_launch_curve
 from inventory_pipeline.model.train import StepInfo
+from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import BacktestResult
 from inventory_pipeline.training import plots as training_plots
 from inventory_pipeline.training.backtest import add_forecaster, backtest, backtest_inputs
@@ -41,7 +44,7 @@ from inventory_pipeline.training.calibration import (
     backtest_calibration,
     recalibrate,
 )
-from inventory_pipeline.training.config import TrainingConfig
+from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.plan import TrainingPlan, plan_origins
 from inventory_pipeline.training.windows_io import (
@@ -53,7 +56,7 @@ from inventory_pipeline.training.windows_io import (
     train_sample,
 )
 from inventory_pipeline.warehouse import Warehouse
-from inventory_pipeline.windows import Windows
+from inventory_pipeline.windows import Windows, attach_targets
 from inventory_pipeline.windows import concat as concat_windows
 
 LOG_EVERY_STEPS = 50  # a progress line every this many optimiser steps
@@ -89,6 +92,56 @@ def given_fields(values: dict[str, Any]) -> dict[str, Any]:
     if given.get("max_epochs") == 0:  # 0 reads as "the default", like an empty field
         del given["max_epochs"]
     return given
+
+
+def run_horizon(
+    wh: Warehouse,
+    settings: ShopSettings,
+    until: date | None,
+    log: RunLog | None = None,
+    cfg: TrainingConfig = DEFAULT_TRAINING_CONFIG,
+) -> int:
+    """The horizon a run trains with: the shop's stated one, else one covering the longest lead
+    time of the catalog as known on the run's last export day (:meth:`ShopSettings.horizon`),
+    shortened a week at a time (not below :data:`HORIZON_DAYS`) while the exported days are too
+    few for ``cfg``'s training, validation and backtest blocks at that horizon."""
+    if settings.horizon_days is not None:
+        return settings.horizon_days
+    longest = longest_lead_time_days(wh, until)
+    covering = settings.horizon(longest)
+    horizon = covering
+    while horizon - 7 >= HORIZON_DAYS:
+        try:
+            plan_origins(wh, cfg, horizon, until)
+            break
+        except ValueError:
+            horizon -= 7
+    if log is None:
+        return horizon
+    late = settings.lead_time_range[1] if settings.lead_time_range is not None else 1.0
+    needed = None if longest is None else longest * late + settings.review_period_days
+    log.info(
+        f"horizon {horizon} days (forecast.horizon_days: auto): longest lead time {longest} "
+        f"days + review period {settings.review_period_days}"
+        + (f", late deliveries x{late:g}" if late != 1.0 else "")
+    )
+    if horizon < covering:
+        log.warning(
+            f"the exported days are too few for a {covering}-day horizon's training, "
+            f"validation and backtest blocks: training with {horizon} days until more days are "
+            f"exported"
+        )
+    if needed is not None and needed > horizon:
+        log.warning(
+            f"the longest cover ({needed:g} days) is beyond the {horizon}-day horizon: the plan "
+            f"scales the day-{horizon} quantiles for those SKUs (their reasons say so)"
+            + (
+                ". Set forecast.horizon_days in the shop settings to cover it"
+                if horizon == covering
+                else ""
+            )
+        )
+    return horizon
 
 
 def training_config(given: dict[str, Any], horizon_days: int | None = None) -> TrainingConfig:
@@ -154,6 +207,9 @@ def plan_to_dict(plan: TrainingPlan) -> dict[str, Any]:
         "first_export": plan.first_export.isoformat(),
         "latest_export": plan.latest_export.isoformat(),
         "horizon_days": plan.horizon_days,
+        "train_targets_until": (
+            None if plan.train_targets_until is None else plan.train_targets_until.isoformat()
+        ),
         **{block: [d.isoformat() for d in getattr(plan, block)] for block in PLAN_BLOCKS},
     }
 
@@ -165,6 +221,11 @@ def plan_from_dict(data: dict[str, Any]) -> TrainingPlan:
         latest_export=date.fromisoformat(data["latest_export"]),
         horizon_days=int(data["horizon_days"]),
         **{block: tuple(date.fromisoformat(d) for d in data[block]) for block in PLAN_BLOCKS},
+        train_targets_until=(
+            date.fromisoformat(data["train_targets_until"])
+            if data.get("train_targets_until")
+            else None
+        ),
     )
 
 
@@ -676,7 +737,11 @@ def _refit_windows(
     origins = refit_origins(plan, cfg.train_stride)
     splits = WindowSplits.load(folder, model_config)
     extra = origins[len(plan.train_origins) :]
-    parts = [splits.train]
+    demand = read_demand(wh)
+    train = splits.train
+    if plan.train_targets_until is not None:  # the refit knows the days the gate kept unseen
+        train = attach_targets(train, demand, plan.horizon_days, plan.latest_export)
+    parts = [train]
     validation, reused = splits.validation, []
     if validation is not None:
         reused = [o for o in extra if o in set(plan.validation_origins)]
@@ -689,7 +754,7 @@ def _refit_windows(
                 wh,
                 missing,
                 model_config,
-                read_demand(wh),
+                demand,
                 plan.latest_export,
                 feature_config=feature_config,
                 # the same per-origin cap as the run's training block (a small shop keeps all)

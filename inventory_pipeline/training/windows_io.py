@@ -261,13 +261,15 @@ def build_splits(
         callback = on_origin
         return lambda i, _n, origin: callback(offset + i, n, origin)
 
-    def block(origins: tuple[date, ...], sample: OriginSample | None) -> Windows | None:
+    def block(
+        origins: tuple[date, ...], sample: OriginSample | None, latest: date | None = None
+    ) -> Windows | None:
         nonlocal done
         if not origins:
             return None
         windows = build_windows(
-            warehouse, origins, model_config, demand, plan.latest_export, progress(done),
-            feature_config, sample,
+            warehouse, origins, model_config, demand, latest or plan.latest_export,
+            progress(done), feature_config, sample,
         )  # fmt: skip
         done += len(origins)
         return windows
@@ -275,6 +277,7 @@ def build_splits(
     train = block(
         plan.train_origins,
         train_sample(cfg.max_train_windows, len(plan.train_origins), cfg.sample_seed),
+        plan.train_targets_until,  # the days the validation block scores stay unseen
     )
     validation = block(plan.validation_origins, None)
     backtest = block(plan.backtest_origins, backtest_sample(cfg.max_backtest_skus, cfg.sample_seed))

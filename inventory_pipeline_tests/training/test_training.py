@@ -19,6 +19,7 @@ import pytest
 
 from inventory_pipeline import contract
 from inventory_pipeline.features.build import build_all
+from inventory_pipeline.features.config import DEFAULT_CONFIG
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
 from inventory_pipeline.peers import LightGBMConfig
@@ -55,6 +56,7 @@ from inventory_pipeline.training import (
 from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest
 from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.retrain import _refit_windows
 from inventory_pipeline.training.windows_io import SPLITS, at_origins, build_windows, sku_sample
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import Windows, select
@@ -171,6 +173,51 @@ def test_training_window_targets_stay_before_validation(
     last_validation_target = max(splits.validation.origins) + timedelta(days=H)
     assert last_validation_target < plan.backtest_origins[0] + timedelta(days=1)
     assert set(splits.backtest.origins) == set(plan.backtest_origins)
+
+
+def test_training_origins_reach_the_validation_block_with_its_days_unknown() -> None:
+    first, latest = date(2023, 1, 1), date(2025, 1, 14)
+    full = make_plan(first, latest, 63, TrainingConfig())  # the default
+    partial = make_plan(first, latest, 63, TrainingConfig(train_up_to_validation=True))
+    v0 = partial.validation_origins[0]
+    assert full.validation_origins == partial.validation_origins
+    assert full.backtest_origins == partial.backtest_origins
+    assert full.train_origins[-1] == v0 - timedelta(days=63) and full.train_targets_until is None
+    assert partial.train_origins[-1] == v0 - timedelta(days=7)  # 8 more weekly origins
+    assert len(partial.train_origins) == len(full.train_origins) + 8
+    assert partial.train_targets_until == v0 == partial.last_target(partial.train_origins)
+    assert partial.to_dict()["train_targets_until"] == v0.isoformat()
+    # a horizon no longer than the stride leaves nothing to censor
+    short = make_plan(first, latest, 7, TrainingConfig(train_up_to_validation=True))
+    assert short.train_targets_until is None
+    assert short.train_origins[-1] + timedelta(days=7) == short.validation_origins[0]
+
+
+def test_training_targets_after_the_validation_start_are_censored(
+    shop: tuple[Warehouse, Path], model_config: ModelConfig, tmp_path: Path
+) -> None:
+    cfg = dataclasses.replace(CFG, train_stride=3, train_up_to_validation=True)  # 3 < H = 7
+    plan = plan_origins(shop[0], cfg)
+    assert plan.train_targets_until == plan.validation_origins[0]
+    assert plan.train_origins[-1] == plan.validation_origins[0] - timedelta(days=3)
+    splits = build_splits(shop[0], plan, model_config, read_demand(shop[0]), cfg=cfg)
+    samples = splits.train.samples
+    assert samples.target_censored is not None
+    origins = np.asarray(splits.train.origins, dtype="datetime64[D]")
+    days = origins[:, None] + np.arange(1, 8)  # (N, H) target days
+    after = days > np.datetime64(plan.validation_origins[0])
+    assert after.any() and (samples.target_censored[after] == 1.0).all()
+    assert (samples.target_censored[~after] == 0.0).mean() > 0.8  # only stockouts censored
+    assert splits.validation is not None and splits.validation.samples.target_censored is not None
+    # the served model's refit knows those days: its copy of the training windows scores them
+    splits.save(tmp_path / "windows", model_config)
+    refit, _ = _refit_windows(
+        shop[0], tmp_path / "windows", plan, cfg, model_config, DEFAULT_CONFIG
+    )
+    refit_train = select(refit, np.arange(len(refit)) < len(splits.train))
+    assert refit_train.samples.target_censored is not None
+    assert (refit_train.samples.target_censored[after] == 0.0).mean() > 0.8
+    assert np.array_equal(refit_train.samples.target_units[~after], samples.target_units[~after])
 
 
 def test_plan_on_a_short_range_says_what_is_missing() -> None:

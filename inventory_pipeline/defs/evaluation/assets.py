@@ -18,6 +18,7 @@ from inventory_pipeline.defs.resources import (
 )
 from inventory_pipeline.evaluation.run import log_to_mlflow, run_evaluation
 from inventory_pipeline.evaluation.shop_config import evaluation_config, lead_time_estimates
+from inventory_pipeline.features.sources import longest_lead_time_days
 
 
 class EvaluationRunConfig(dg.Config):
@@ -68,7 +69,8 @@ def evaluation_report(
     result = run_evaluation(
         wh, start, end, out, forecaster, version, ground_truth_folder(config.truth_dir),
         evaluation_config(
-            config.stride_days, settings, *lead_time_estimates(wh, settings, start, end)
+            config.stride_days, settings, *lead_time_estimates(wh, settings, start, end),
+            longest_lead_time_days=longest_lead_time_days(wh, start),
         ),
         lambda stage, i, n: context.log.info(f"{stage} {i}/{n}") if i == n or i % 5 == 0 else None,
         settings.feature_config(),

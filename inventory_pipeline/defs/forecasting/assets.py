@@ -53,6 +53,7 @@ from inventory_pipeline.defs.resources import (
     WarehouseResource,
 )
 from inventory_pipeline.features.as_of import FeatureSet, features_as_of
+from inventory_pipeline.features.sources import longest_lead_time_days
 from inventory_pipeline.reorder import ReorderConfig
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.warehouse import Warehouse
@@ -130,7 +131,7 @@ class AccuracyConfig(dg.Config):
     """When forecast accuracy counts as drifting."""
 
     horizon_days: int | None = None  # forecasts made up to this many days before are scored
-    # (empty: the shop's forecast.horizon_days)
+    # (empty: the shop's forecast horizon, ShopSettings.horizon)
     drift_factor: float = 1.5  # warn when today's WQL exceeds this × the trailing median
     trailing_days: int = 28  # days of earlier scores the median is taken over
 
@@ -411,8 +412,10 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
         shop: ShopSettingsResource,
     ) -> dg.MaterializeResult:
         wh = warehouse.warehouse()
-        horizon = config.horizon_days or shop.settings().horizon_days  # 0 as empty too
         days = partition_days(context)
+        horizon = config.horizon_days or shop.settings().horizon(  # 0 as empty too
+            longest_lead_time_days(wh, days[-1])
+        )
         scores = None
         for d in _progress(days, "forecast_accuracy"):
             scores = forecasting.score_forecasts(wh, d, horizon)

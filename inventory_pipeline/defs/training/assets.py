@@ -66,9 +66,12 @@ class _TrainingRun(dg.Config):
         """The fields this run sets (for the registry's ``config`` tag and the run's params)."""
         return retrain.given_fields(self.model_dump())
 
-    def training_config(self, settings: ShopSettings | None = None) -> TrainingConfig:
-        """The run's training config; the model's horizon is the shop's unless set here."""
-        horizon = settings.horizon_days if settings is not None else None
+    def training_config(
+        self, settings: ShopSettings | None = None, horizon_days: int | None = None
+    ) -> TrainingConfig:
+        """The run's training config; the model's horizon is ``horizon_days`` (the one the run's
+        windows were built with), else the shop's stated one, unless set here."""
+        horizon = horizon_days or (settings.horizon_days if settings is not None else None)
         return retrain.training_config(self.given(), horizon)
 
 
@@ -126,11 +129,15 @@ def training_windows(
     shop: ShopSettingsResource,
 ) -> dg.MaterializeResult:
     settings = shop.settings()
-    cfg = config.training_config(settings)
+    wh = warehouse.warehouse()
+    horizon = retrain.run_horizon(
+        wh, settings, config.until_day(), context.log, config.training_config(settings)
+    )
+    cfg = config.training_config(settings, horizon)
     model_config = cfg.model_config(events=settings.events)
     windows = retrain.build_run_windows(
-        warehouse.warehouse(), cfg, model_config, settings.feature_config(), context.run_id,
-        config.until_day(), context.log,
+        wh, cfg, model_config, settings.feature_config(), context.run_id, config.until_day(),
+        context.log,
     )  # fmt: skip
     plan = windows.plan
     return dg.MaterializeResult(
@@ -168,10 +175,10 @@ def demand_model(
 ) -> dg.MaterializeResult:
     mlflow_registry.configure()
     settings = shop.settings()
-    cfg = config.training_config(settings)
-    model_config = cfg.model_config(events=settings.events)
     windows = _upstream(context, training_windows.key)
     folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
+    cfg = config.training_config(settings, plan.horizon_days)
+    model_config = cfg.model_config(events=settings.events)
     candidate = retrain.train_candidate(
         warehouse.warehouse(), folder, plan, model_config, settings.summary(),
         mlflow_registry.registered_model, context.run_id, config.given(), context.log,
@@ -234,7 +241,7 @@ def model_backtest(
     folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
     wh = warehouse.warehouse()
     truth = ground_truth_folder(config.truth_dir)
-    cfg = config.training_config(settings)
+    cfg = config.training_config(settings, plan.horizon_days)
     gated = retrain.backtest_candidate(
         wh, folder, plan, cfg, settings.feature_config(),
         mlflow_registry.registered_model, version, truth,
@@ -295,7 +302,8 @@ def served_model(
     folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
     wh = warehouse.warehouse()
     served = retrain.serve_candidate(
-        wh, folder, plan, config.training_config(settings), settings.feature_config(),
+        wh, folder, plan, config.training_config(settings, plan.horizon_days),
+        settings.feature_config(),
         settings.summary(), mlflow_registry.registered_model, str(gate["candidate_version"]),
         context.run_id, context.log,
     )  # fmt: skip
