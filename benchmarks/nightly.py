@@ -166,7 +166,9 @@ def phase_train(spec: dict[str, Any]) -> dict[str, Any]:
     warehouse = Warehouse(Path(spec["warehouse"]))
     work = Path(spec["work"])
     results: dict[str, Any] = {"load_start": loadavg()}
-    config = TrainingConfig().model_config(max_epochs=spec["epochs"], patience=spec["epochs"])
+    config = TrainingConfig().model_config(
+        max_epochs=spec["epochs"], patience=spec["epochs"], horizon_days=spec["horizon"]
+    )
     assert config.quantiles == ModelConfig.quantiles and config.finetune == "frozen"
     latest = date.fromisoformat(spec["latest"])
     L, H = config.history_days, config.horizon_days
@@ -476,6 +478,11 @@ def main() -> int:
         "--train-skus", type=int, default=200, help="SKUs per training origin (2 origins)"
     )
     parser.add_argument("--epochs", type=int, default=2, help="training epochs of the champion")
+    parser.add_argument(
+        "--horizon", type=int, default=None,
+        help="the champion's horizon in days (default: the model's shortest, 28; a shop whose "
+        "lead times reach 60 days trains with 63)",
+    )  # fmt: skip
     parser.add_argument("--ets-jobs", type=int, default=2, help="statsforecast worker processes")
     parser.add_argument(
         "--ets-history-days", type=int, default=None,
@@ -505,7 +512,7 @@ def main() -> int:
     from inventory_pipeline.model.config import ModelConfig
 
     model_defaults = ModelConfig()
-    L, H = model_defaults.history_days, model_defaults.horizon_days
+    L, H = model_defaults.history_days, args.horizon or model_defaults.horizon_days
     if args.days < L + H + 7 + 3:
         parser.error(
             f"--days must be at least {L + H + 10} (two training origins need history and targets)"
@@ -536,7 +543,12 @@ def main() -> int:
         results["train"] = run_phase(
             "train",
             base
-            | {"latest": last.isoformat(), "train_skus": args.train_skus, "epochs": args.epochs},
+            | {
+                "latest": last.isoformat(),
+                "train_skus": args.train_skus,
+                "epochs": args.epochs,
+                "horizon": H,
+            },  # fmt: skip
         )
         prepared.write_text(json.dumps({"prepare": results["prepare"], "train": results["train"]}))
 

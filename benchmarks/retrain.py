@@ -155,6 +155,21 @@ def shop_feature_config(settings_file: Path) -> FeatureConfig:
     return load_settings(settings_file).feature_config()  # type: ignore[no-any-return]
 
 
+def shop_horizon(root: Path, warehouse: Warehouse, given: str) -> int | None:
+    """The horizon to train with: ``given`` days, or with ``auto`` the one a retraining run of
+    this shop picks (its settings and catalog); None where the code predates that choice."""
+    if given != "auto":
+        return int(given)
+    try:
+        from inventory_pipeline.settings import load_settings  # type: ignore[import-not-found]
+        from inventory_pipeline.training.retrain import (  # type: ignore[attr-defined]
+            run_horizon,
+        )
+    except ImportError:
+        return None
+    return run_horizon(warehouse, load_settings(root / "settings.yaml"), None)  # type: ignore[no-any-return]
+
+
 def with_features(work: Callable[..., T], feature_config: FeatureConfig) -> Callable[..., T]:
     """`work` given the shop's FeatureConfig when its signature takes one (`feature_config`)."""
     if "feature_config" in inspect.signature(work).parameters:
@@ -250,6 +265,10 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     warehouse, feature_config = build_shop(root, profile, seed, args, timer)
     if args.prepare_only:
         return {"profile": profile, "seed": seed, "seconds": timer.seconds}
+    horizon = shop_horizon(root, warehouse, args.horizon)
+    if horizon is not None:
+        model_config = cfg.model_config(**overrides, horizon_days=horizon)
+    print(f"    horizon {model_config.horizon_days} days")
     model_config = with_events(model_config, [e.name for e in feature_config.events])
     stats = shop_stats(root / "truth")
     print(f"    shop {json.dumps(stats, default=str)}")
@@ -489,6 +508,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: config)")
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
     parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
+    parser.add_argument(
+        "--horizon", default="auto",
+        help="days the model forecasts, or auto: the horizon a retraining run of the shop picks "
+        "(its longest lead time + review period; the figures recorded before it used 28)",
+    )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here")
     parser.add_argument(
         "--reuse", action="store_true", help="reuse a shop already built in --workdir"
