@@ -34,7 +34,7 @@ from inventory_pipeline.forecast_shape import HORIZON_DAYS, covering_horizon
 from inventory_pipeline.reorder import ReorderConfig
 
 SETTINGS_FILE = "settings.yaml"
-AUTO = "auto"  # forecast.horizon_days: cover the catalog's longest lead time (the default)
+AUTO = "auto"  # forecast.horizon_days: cover the catalog's longest lead time (opt-in)
 _DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 # Keys of each section, with the fields of ShopSettings they fill.
@@ -97,8 +97,8 @@ class ShopSettings:
     name: str = ""  # shown in the UI and reports
     currency: str = "EUR"  # ISO 4217 code of the prices in the exports (a label, never converted)
     first_export_day: date | None = None  # None: the earliest day folder of the landing zone
-    horizon_days: int | None = None  # days forecast after each origin; None ("auto"): enough
-    # to cover the catalog's longest lead time + review period (see horizon())
+    horizon_days: int | None = HORIZON_DAYS  # days forecast after each origin; None ("auto"):
+    # enough to cover the catalog's longest lead time + review period (see horizon())
     service_level: float = ReorderConfig.service_level  # target cycle service level of the plan
     category_service_levels: Mapping[str, float] = field(default_factory=dict)  # prefix -> level
     review_period_days: int = ReorderConfig.review_period_days  # days between reorder reviews
@@ -388,7 +388,9 @@ def parse_settings(data: Any, label: str = SETTINGS_FILE) -> ShopSettings:
     if shop.get("first_export_day") is not None:
         values["first_export_day"] = reader.day("shop.first_export_day", shop["first_export_day"])
     forecast = _section(reader, data, "forecast")
-    if "horizon_days" in forecast and forecast["horizon_days"] != AUTO:
+    if forecast.get("horizon_days") == AUTO:
+        values["horizon_days"] = None
+    elif "horizon_days" in forecast:
         values["horizon_days"] = reader.integer(
             "forecast.horizon_days", forecast["horizon_days"], 1, alternative=AUTO
         )

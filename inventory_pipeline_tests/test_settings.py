@@ -184,7 +184,7 @@ def test_missing_and_empty_files_give_generic_defaults(tmp_path: Path) -> None:
                      load_settings(_write(tmp_path, "# no settings yet\n"))):  # fmt: skip
         assert settings.events == ()
         assert (settings.service_level, settings.review_period_days) == (0.95, 1)
-        assert (settings.horizon_days, settings.holding_cost_rate) == (None, 0.25)  # auto
+        assert (settings.horizon_days, settings.holding_cost_rate) == (28, 0.25)
         assert settings.currency == "EUR" and settings.first_export_day is None
         assert settings.category_service_levels == {}
     assert DEFAULT_CONFIG.events == ()
@@ -215,10 +215,11 @@ def test_horizon_auto_covers_the_longest_lead_time_in_whole_weeks(tmp_path: Path
     assert auto.horizon(60) == 63  # 60 + 1 review day = 61 -> 9 weeks
     assert auto.horizon(62) == 63 and auto.horizon(63) == 70
     assert auto.horizon(200) == 91  # capped at 13 weeks
-    late = ShopSettings(lead_time_range=(1.0, 1.25), review_period_days=7)
+    late = ShopSettings(horizon_days=None, lead_time_range=(1.0, 1.25), review_period_days=7)
     assert late.horizon(40) == 63  # 40 x 1.25 + 7 = 57 -> 9 weeks
     stated = load_settings(_write(tmp_path, "forecast: {horizon_days: 120}\n"))
     assert stated.horizon(60) == 120 and stated.feature_config().horizon_days == 120
+    assert ShopSettings().horizon(60) == 28  # without the file: 28 days, whatever the lead times
 
 
 def test_horizon_that_is_neither_a_number_nor_auto_names_both(tmp_path: Path) -> None:

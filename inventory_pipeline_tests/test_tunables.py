@@ -56,9 +56,9 @@ def test_every_horizon_default_is_the_one_constant() -> None:
     settings = parse_text("forecast: {horizon_days: 21}\n")
     assert settings.feature_config().horizon_days == 21
     assert TrainingRunConfig().training_config(settings).model_config().horizon_days == 21
-    # auto (the default): the horizon the run's windows were built with
-    assert ShopSettings().horizon_days is None
-    assert TrainingRunConfig().training_config(ShopSettings(), 63).model_config().horizon_days == 63
+    # auto: the horizon the run's windows were built with
+    auto = ShopSettings(horizon_days=None)
+    assert TrainingRunConfig().training_config(auto, 63).model_config().horizon_days == 63
 
 
 def test_one_check_of_the_published_levels() -> None:

@@ -23,6 +23,8 @@ from inventory_pipeline.training.retrain import run_horizon
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline_tests.conftest import PRODUCTS_HEADER, WriteFile, product_row
 
+AUTO = ShopSettings(horizon_days=None)  # forecast.horizon_days: auto
+
 
 def _warehouse(landing: Path, root: Path) -> Warehouse:
     warehouse = Warehouse(root / "warehouse")
@@ -47,10 +49,10 @@ def test_the_horizon_covers_the_longest_lead_time_the_catalog_knew(
 
     log = logging.getLogger("horizon-test")
     with caplog.at_level(logging.INFO, logger="horizon-test"):
-        assert run_horizon(warehouse, ShopSettings(), date(2024, 3, 1), log) == 63  # 58 + 1 -> 9 w
+        assert run_horizon(warehouse, AUTO, date(2024, 3, 1), log) == 63  # 58 + 1 -> 9 w
     assert "horizon 63 days (forecast.horizon_days: auto): longest lead time 58 days" in caplog.text
-    assert run_horizon(warehouse, ShopSettings(), None) == 28  # 7 + 1: the floor
-    weekly = ShopSettings(review_period_days=7, lead_time_range=(1.0, 1.2))
+    assert run_horizon(warehouse, AUTO, None) == 28  # 7 + 1: the floor
+    weekly = ShopSettings(horizon_days=None, review_period_days=7, lead_time_range=(1.0, 1.2))
     assert run_horizon(warehouse, weekly, date(2024, 3, 1)) == 77  # 58 x 1.2 + 7 = 76.6 -> 11 w
 
 
@@ -64,7 +66,7 @@ def test_a_stated_horizon_wins_and_a_short_one_is_warned_about(
     assert run_horizon(warehouse, ShopSettings(horizon_days=42), None) == 42
     log = logging.getLogger("horizon-test")
     with caplog.at_level(logging.INFO, logger="horizon-test"):
-        assert run_horizon(warehouse, ShopSettings(), None, log) == 91  # capped at 13 weeks
+        assert run_horizon(warehouse, AUTO, None, log) == 91  # capped at 13 weeks
     warning = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warning) == 1 and "longest cover (121 days) is beyond the 91-day" in warning[0].msg
 
@@ -78,7 +80,7 @@ def test_a_short_history_trains_the_longest_horizon_its_days_allow(
     warehouse = _warehouse(landing, tmp_path)
     log = logging.getLogger("horizon-test")
     with caplog.at_level(logging.INFO, logger="horizon-test"):
-        horizon = run_horizon(warehouse, ShopSettings(), None, log)
+        horizon = run_horizon(warehouse, AUTO, None, log)
     assert 28 < horizon < 63 and horizon % 7 == 0
     plan_origins(warehouse, TrainingConfig(), horizon)  # this one plans
     with pytest.raises(ValueError, match="leave no training origin"):
