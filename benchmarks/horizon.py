@@ -4,12 +4,13 @@ Usage::
 
     .venv/bin/python benchmarks/horizon.py --profiles default,regional,marketplace --skus 300
 
-For each profile and seed, builds a sample shop (``benchmarks/retrain.py``'s ``build_shop``; with
-``--reuse`` a shop built before in the same folder is read as it is), then for each horizon of
-``--horizons`` (``28`` and ``auto``: the one a retraining run picks from the shop's settings and
-catalog, ``retrain.run_horizon``) plans the retraining origins, fits the model (early stopping
-on the validation block), recalibrates its decision quantiles on the validation block as the
-retraining run does, and replays the reorder policy over the last ``--eval-days`` days
+For each profile and seed, builds a sample shop (``benchmarks/retrain.py``'s ``build_shop``;
+with ``--reuse`` a shop built before in the same folder is read as it is), then for each horizon
+of ``--horizons`` (``28`` and ``auto``: the one a retraining run picks with
+``forecast.horizon_days: auto`` from the shop's settings and catalog, ``retrain.run_horizon``)
+plans the retraining origins, fits the model (early stopping on the validation block),
+recalibrates its decision quantiles on the validation block as the retraining run does, and
+replays the reorder policy over the last ``--eval-days`` days
 (``inventory_pipeline.evaluation``, every peer and the oracle). Those days lie in the backtest
 block: no weight, stopping or calibration decision saw them.
 
@@ -25,6 +26,7 @@ curve needs for the same fill rate, and the accuracy; writes the JSON to ``--out
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -146,7 +148,7 @@ def main() -> None:
     parser.add_argument("--start", default="2024-01-01")
     parser.add_argument(
         "--horizons", default="28,auto",
-        help="days, or auto (the run's choice); a ':partial' suffix fits with "
+        help="days, or auto (as forecast.horizon_days: auto picks); a ':partial' suffix fits with "
         "train_up_to_validation (training origins up to the validation block)",
     )  # fmt: skip
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
@@ -170,7 +172,8 @@ def main() -> None:
         settings = load_settings(root / "settings.yaml")
         for given in args.horizons.split(","):
             days, _, variant = given.partition(":")
-            horizon = run_horizon(warehouse, settings, None, log) if days == "auto" else int(days)
+            covering = dataclasses.replace(settings, horizon_days=None)  # as with `auto`
+            horizon = run_horizon(warehouse, covering, None, log) if days == "auto" else int(days)
             run = run_horizon_variant(root, horizon, variant == "partial", args.seed, args, timer)
             runs.append({"profile": profile, "seed": args.seed, "given": given, **run})
             if args.out is not None:

@@ -511,7 +511,7 @@ def main() -> None:
     parser.add_argument(
         "--horizon", default="auto",
         help="days the model forecasts, or auto: the horizon a retraining run of the shop picks "
-        "(its longest lead time + review period; the figures recorded before it used 28)",
+        "from its settings (28 unless they state a horizon or auto)",
     )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None, help="keep the shops here")
     parser.add_argument(
