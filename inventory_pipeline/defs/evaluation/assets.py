@@ -70,7 +70,9 @@ def evaluation_report(
         wh, start, end, out, forecaster, version, ground_truth_folder(config.truth_dir),
         evaluation_config(
             config.stride_days, settings, *lead_time_estimates(wh, settings, start, end),
-            longest_lead_time_days=longest_lead_time_days(wh, start),
+            longest_lead_time_days=(
+                None if settings.horizon_days else longest_lead_time_days(wh, start)
+            ),  # read only when the shop asks for a covering horizon (auto)
         ),
         lambda stage, i, n: context.log.info(f"{stage} {i}/{n}") if i == n or i % 5 == 0 else None,
         settings.feature_config(),

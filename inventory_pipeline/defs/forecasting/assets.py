@@ -413,9 +413,10 @@ def build_forecasting_assets(partitions_def: dg.PartitionsDefinition) -> list[dg
     ) -> dg.MaterializeResult:
         wh = warehouse.warehouse()
         days = partition_days(context)
-        horizon = config.horizon_days or shop.settings().horizon(  # 0 as empty too
-            longest_lead_time_days(wh, days[-1])
-        )
+        settings = shop.settings()
+        # the catalog is read only when the shop asks for a covering horizon (auto)
+        longest = None if settings.horizon_days else longest_lead_time_days(wh, days[-1])
+        horizon = config.horizon_days or settings.horizon(longest)  # 0 as empty too
         scores = None
         for d in _progress(days, "forecast_accuracy"):
             scores = forecasting.score_forecasts(wh, d, horizon)
