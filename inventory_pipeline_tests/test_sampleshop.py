@@ -594,3 +594,35 @@ def test_refuses_to_overwrite_or_mix_truth_into_landing(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         generate_shop(tmp_path / "a", tmp_path / "b", skus=2, days=3, progress=False)
     generate_shop(tmp_path / "a", tmp_path / "b", skus=2, days=3, progress=False, overwrite=True)
+
+
+def test_product_type_and_size_carry_part_of_the_level(tmp_path: Path) -> None:
+    """Within a category a product's type and size explain part of its level (as in real
+    catalogs), and only the words change: the drawn levels are those of the same seed without
+    the effects."""
+    with_effects = ShopConfig()
+    without = ShopConfig(type_level_sigma=0.0, size_level_sigma=0.0)
+    tables = {}
+    for name, config in (("with", with_effects), ("without", without)):
+        generate_shop(
+            tmp_path / name / "l", tmp_path / name / "t", skus=240, days=40, seed=5,
+            progress=False, config=config, settings_out=tmp_path / name / "settings.yaml",
+        )  # fmt: skip
+        tables[name] = pl.read_parquet(tmp_path / name / "t" / "products.parquet")
+    assert tables["with"]["base_level"].to_list() == tables["without"]["base_level"].to_list()
+    unexplained = {
+        name: float(
+            t.select((pl.col("base_level").log() - pl.col("level_from_text").log()).std()).item()
+        )
+        for name, t in tables.items()
+    }
+    # level_sigma 0.95 without; sqrt(0.95^2 - 0.6^2 - 0.3^2) = 0.67 left to chance with
+    assert unexplained["without"] > 0.85
+    assert unexplained["with"] < 0.78
+
+
+def test_type_and_size_effects_must_leave_room_for_chance(tmp_path: Path) -> None:
+    config = ShopConfig(level_sigma=0.5, type_level_sigma=0.5)
+    with pytest.raises(ValueError, match="type_level_sigma"):
+        generate_shop(tmp_path / "l", tmp_path / "t", skus=5, days=10, progress=False,
+                      config=config, settings_out=tmp_path / "settings.yaml")  # fmt: skip

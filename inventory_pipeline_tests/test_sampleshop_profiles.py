@@ -35,10 +35,11 @@ RULE_FIELDS = {
 }
 CALENDAR_START, CALENDAR_DAYS = date(2024, 6, 1), 400  # every month once, New Year crossed
 
-# Content digest of the default shop (12 SKUs x 60 days from 2024-11-01, seed 5) as generated
-# before profiles existed: the default profile must keep producing exactly this shop.
-DEFAULT_LANDING_DIGEST = "13cb964bf2d6a483b252205584c66a01f1b966d845e5c3f866a67cd859ec0149"
-DEFAULT_DAILY_DIGEST = "cbf859dc619a2db3b71ad1c6bdaa2e2f6c22514a3245eb7a459377f3a144142b"
+# Content digest of the default shop (12 SKUs x 60 days from 2024-11-01, seed 5): the default
+# profile must keep producing exactly this shop (last changed when product types and sizes began
+# to carry part of a product's level).
+DEFAULT_LANDING_DIGEST = "6a1dcb715bdb31f3dba261c0d2d1bcaeb3269c2153dc0a0969fc850e4b3967f6"
+DEFAULT_DAILY_DIGEST = "aa9f9ca1ba5f3261c81d48c81317e4d54b4a384ffb955739a1d9dad73826962f"
 
 
 def _digest(root: Path) -> str:

@@ -2,7 +2,12 @@
 
 Text and numbers are drawn from the same latent attributes, so that category, season, price tier
 and brand quality can be read back from a product's title and description, which is what makes a
-new SKU's demand level predictable before it has any history.
+new SKU's demand level predictable before it has any history. Within a category, the product
+type (the title's noun) and the size carry part of a product's level too, as they do in real
+catalogs: each type and size of a category has a log demand effect drawn once per shop
+(:func:`make_attribute_effects`), and a product's type and size are drawn from their posterior
+given its already-drawn level (:func:`_type_and_size`), so the numbers stay those of the same
+seed without the effects and only the words change.
 """
 
 from __future__ import annotations
@@ -27,6 +32,51 @@ class Brand:
     name: str
     quality: float  # additive effect on latent quality (logit scale)
     popularity: float  # additive effect on log base demand
+
+
+@dataclass(frozen=True)
+class AttributeEffects:
+    """Log demand effects of one category's product types and sizes (``VOCAB`` order)."""
+
+    noun: np.ndarray  # (len(nouns),) centred
+    size: np.ndarray  # (len(sizes),) centred
+
+
+def make_attribute_effects(config: ShopConfig, rng: np.random.Generator) -> list[AttributeEffects]:
+    """Per category, the effects of its types and sizes (same for every chunk of a shop)."""
+    explained = config.type_level_sigma**2 + config.size_level_sigma**2
+    if explained >= config.level_sigma**2:
+        raise ValueError(
+            f"type_level_sigma^2 + size_level_sigma^2 = {explained:.3f} must stay below "
+            f"level_sigma^2 = {config.level_sigma**2:.3f}: they split the level's spread."
+        )
+    out = []
+    for spec in config.categories:
+        v = VOCAB[spec.name]
+        noun = rng.normal(0.0, config.type_level_sigma, len(v.nouns))
+        size = rng.normal(0.0, config.size_level_sigma, len(v.sizes))
+        out.append(AttributeEffects(noun=noun - noun.mean(), size=size - size.mean()))
+    return out
+
+
+def _type_and_size(
+    rng: np.random.Generator,
+    effects: AttributeEffects | None,
+    noise: float,
+    residual_sigma: float,
+    nouns: int,
+    sizes: int,
+) -> tuple[int, int]:
+    """Indices of a product's type and size: uniform without effects, else drawn from their
+    posterior given the product's log level noise ``noise`` (= type + size effect + a residual
+    of spread ``residual_sigma``)."""
+    if effects is None or not (effects.noun.any() or effects.size.any()):
+        return int(rng.integers(nouns)), int(rng.integers(sizes))
+    mean = effects.noun[:, None] + effects.size[None, :]  # (nouns, sizes)
+    log_p = -0.5 * ((noise - mean) / residual_sigma) ** 2
+    p = np.exp(log_p - log_p.max()).ravel()
+    k = int(rng.choice(p.size, p=p / p.sum()))
+    return k // sizes, k % sizes
 
 
 def make_brands(config: ShopConfig, rng: np.random.Generator) -> list[list[Brand]]:
@@ -99,12 +149,17 @@ class ChunkCatalog:
 
 
 def _title(
-    rng: np.random.Generator, cat_name: str, tier: int, brand: str, bestseller: bool
+    rng: np.random.Generator,
+    cat_name: str,
+    tier: int,
+    brand: str,
+    bestseller: bool,
+    type_and_size: tuple[int, int],
 ) -> tuple[str, str, str]:
     """Noun, title and description of one SKU, drawn together because they share words."""
     v = VOCAB[cat_name]
-    noun = pick(rng, v.nouns)
-    size = pick(rng, v.sizes)
+    noun = v.nouns[type_and_size[0]]
+    size = v.sizes[type_and_size[1]]
     material = pick(rng, v.materials[tier])
     word = pick(rng, TIER_TITLE_WORDS[tier])
     parts = [p for p in (brand, word) if p]
@@ -135,8 +190,10 @@ def make_chunk_catalog(
     n: int,
     days: int,
     rng: np.random.Generator,
+    effects: list[AttributeEffects] | None = None,
 ) -> ChunkCatalog:
-    """Draw the SKUs first_sku .. first_sku + n - 1 (vectorised except for the text)."""
+    """Draw the SKUs first_sku .. first_sku + n - 1 (vectorised except for the text);
+    ``effects``: per category, the types' and sizes' level effects (None: words are uniform)."""
     specs = config.categories
     cat_w = np.array([s.weight for s in specs])
     category = rng.choice(len(specs), size=n, p=cat_w / cat_w.sum())
@@ -165,7 +222,8 @@ def make_chunk_catalog(
         + config.quality_level_effect * (quality - 0.5)
     )
     level_from_text = np.exp(log_text)
-    level = np.exp(log_text + rng.normal(0.0, config.level_sigma, n))
+    noise = rng.normal(0.0, config.level_sigma, n)  # what the text's type and size share in
+    level = np.exp(log_text + noise)
     trend = rng.normal(0.0, config.trend_sigma, n)
     nb_k = config.nb_dispersion_median * np.exp(rng.normal(0.0, config.nb_dispersion_sigma, n))
 
@@ -239,8 +297,24 @@ def make_chunk_catalog(
     nouns: list[str] = []
     titles: list[str] = []
     descriptions: list[str] = []
-    for c, t, b, best in zip(category, tier, brand, bestseller, strict=True):
-        noun, title, desc = _title(rng, specs[int(c)].name, int(t), b, bool(best))
+    residual = (
+        1.0
+        if effects is None
+        else float(
+            np.sqrt(config.level_sigma**2 - config.type_level_sigma**2 - config.size_level_sigma**2)
+        )
+    )
+    for i, (c, t, b, best) in enumerate(zip(category, tier, brand, bestseller, strict=True)):
+        v = VOCAB[specs[int(c)].name]
+        category_effects = None if effects is None else effects[int(c)]
+        chosen = _type_and_size(
+            rng, category_effects, float(noise[i]), residual, len(v.nouns), len(v.sizes)
+        )
+        if category_effects is not None:  # the text now explains these effects too
+            level_from_text[i] *= np.exp(
+                category_effects.noun[chosen[0]] + category_effects.size[chosen[1]]
+            )
+        noun, title, desc = _title(rng, specs[int(c)].name, int(t), b, bool(best), chosen)
         nouns.append(noun)
         titles.append(title)
         descriptions.append(desc)

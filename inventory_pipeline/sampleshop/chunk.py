@@ -7,7 +7,12 @@ from datetime import date
 
 import numpy as np
 
-from inventory_pipeline.sampleshop.catalog import Brand, ChunkCatalog, make_chunk_catalog
+from inventory_pipeline.sampleshop.catalog import (
+    AttributeEffects,
+    Brand,
+    ChunkCatalog,
+    make_chunk_catalog,
+)
 from inventory_pipeline.sampleshop.config import ShopConfig
 from inventory_pipeline.sampleshop.demand import ChunkDemand, draw_demand, expected_demand
 from inventory_pipeline.sampleshop.promotions import PromoPlan, plan_promotions
@@ -54,10 +59,17 @@ def simulate_chunk(
     n_skus: int,
     start: date,
     days: int,
+    effects: list[AttributeEffects] | None = None,
 ) -> ChunkSimulation:
     """Catalog, promotion plans, expected and drawn demand, and the shop's stock path."""
     cat = make_chunk_catalog(
-        config, brands, first_sku, n_skus, days, chunk_rng(seed, chunk_index, STREAM_CATALOG)
+        config,
+        brands,
+        first_sku,
+        n_skus,
+        days,
+        chunk_rng(seed, chunk_index, STREAM_CATALOG),
+        effects,
     )
     plan = plan_promotions(
         config, cat, chunk_index, start, days, chunk_rng(seed, chunk_index, STREAM_PROMOS)

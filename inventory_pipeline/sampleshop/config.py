@@ -385,6 +385,11 @@ class ShopConfig:
     quality_level_effect: float = 0.8  # log demand per unit of latent quality (0..1) above 0.5
     level_shift: float = -0.21  # global log shift of base demand (scales the shop size)
     level_sigma: float = 0.95  # idiosyncratic log-normal spread of base demand
+    type_level_sigma: float = 0.6  # spread of the log demand effects of a category's product
+    # types (title nouns) within level_sigma: a frying pan outsells a Dutch oven
+    size_level_sigma: float = 0.3  # spread of the log demand effects of a category's sizes
+    # within level_sigma; both only decide which words a product's title gets (its level is drawn
+    # as before), and 0 draws the words uniformly
     trend_sigma: float = 0.3  # spread of per-SKU log-trend per year
     nb_dispersion_median: float = 4.0  # NB size k: variance = mu + mu^2 / k
     nb_dispersion_sigma: float = 0.5

@@ -18,7 +18,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from inventory_pipeline.sampleshop.catalog import ChunkCatalog, catalog_rows_for_day, make_brands
+from inventory_pipeline.sampleshop.catalog import (
+    ChunkCatalog,
+    catalog_rows_for_day,
+    make_attribute_effects,
+    make_brands,
+)
 from inventory_pipeline.sampleshop.chunk import (
     STREAM_FAULTS,
     STREAM_LAYOUT,
@@ -60,7 +65,7 @@ from inventory_pipeline.sampleshop.writer import (
 
 # global random streams: np.random.default_rng([seed, GLOBAL_STREAMS, stream])
 GLOBAL_STREAMS = 0
-STREAM_BRANDS, STREAM_BAD_FILES, STREAM_FIXUP = 1, 2, 3
+STREAM_BRANDS, STREAM_BAD_FILES, STREAM_FIXUP, STREAM_ATTRIBUTES = 1, 2, 3, 4
 GARBAGE_FILE_BYTES = 600
 TRUTH_FILES = ("daily.parquet", "products.parquet", "faults.parquet", "summary.json")
 
@@ -434,6 +439,9 @@ def generate_shop(
     )
     event_by_day = event_names_by_day(start, days, config.events)
     brands = make_brands(config, np.random.default_rng([seed, GLOBAL_STREAMS, STREAM_BRANDS]))
+    effects = make_attribute_effects(
+        config, np.random.default_rng([seed, GLOBAL_STREAMS, STREAM_ATTRIBUTES])
+    )
     summary = ShopSummary(skus=skus, days=days, start=start, seed=seed, profile=shop_profile.name)
     run = _Run(out, truth_out, config, summary)
     n_chunks = -(-skus // config.chunk_size)
@@ -446,7 +454,7 @@ def generate_shop(
                 lo = c * config.chunk_size
                 n = min(config.chunk_size, skus - lo)
                 bar.set_postfix_str(f"chunk {c + 1}/{n_chunks}")
-                sim = simulate_chunk(config, brands, calendar, seed, c, lo, n, start, days)
+                sim = simulate_chunk(config, brands, calendar, seed, c, lo, n, start, days, effects)
                 _write_chunk(run, sim, seed, skus, start, days, event_by_day, bar)
                 if first is None:
                     first = sim.catalog  # its SKUs exist on the last day: used for top-up faults
