@@ -375,6 +375,7 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
                 model_config,
                 on_epoch_end=epoch_line,
                 launch_curve=forecaster.launch_curve,
+                text_prior=forecaster.text_prior,
             ),
         )
         result = ablation.result

@@ -35,6 +35,7 @@ from inventory_pipeline.model.data import INPUT_FIELDS, ForecastSamples, array_s
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import LaunchCurve
 from inventory_pipeline.model.predict import QuantileForecast, quantile_column_name
+from inventory_pipeline.model.text_prior import TextPrior
 from inventory_pipeline.recalibration import RECALIBRATION_FILE, CoverRecalibration
 
 CHAMPION_ALIAS = "champion"
@@ -197,6 +198,19 @@ def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float |
         if value is not None:
             numbers[name] = round(value, 5)
     mlflow.log_params({f"launch_curve.{k}": v for k, v in numbers.items()})
+    return numbers
+
+
+def log_text_prior(prior: TextPrior | None, used: bool) -> dict[str, float | str]:
+    """Logs the text level prior the run fitted (which kind, why, its cross-validated errors)
+    and whether the served launch curve reads it, as run params; returns them ({} if none)."""
+    if prior is None:
+        return {}
+    numbers: dict[str, float | str] = {"used": used}
+    for key, value in prior.summary().items():
+        numbers[key] = round(value, 5) if isinstance(value, float) else value
+    numbers["reason"] = str(numbers["reason"])[:480]
+    mlflow.log_params({f"text_prior.{k}": v for k, v in numbers.items()})
     return numbers
 
 

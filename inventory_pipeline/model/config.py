@@ -19,6 +19,8 @@ from inventory_pipeline.forecast_shape import HORIZON_DAYS
 
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
 FINETUNE_STRATEGIES: tuple[str, ...] = ("frozen", "top_k", "lora", "full")
+TextPriorKind = Literal["none", "frozen", "lora", "auto"]
+TEXT_PRIOR_KINDS: tuple[str, ...] = ("none", "frozen", "lora", "auto")
 CensoringMode = Literal["mask", "lower_bound"]
 CENSORING_MODES: tuple[str, ...] = ("mask", "lower_bound")
 
@@ -120,6 +122,19 @@ class ModelConfig:
     lora_dropout: float = 0.1  # "lora": dropout on the adapter input
     lora_target_modules: tuple[str, ...] = ("query", "value")  # "lora": module names adapted
     text_batch_size: int = 64  # texts per forward pass when precomputing frozen embeddings
+    text_prior: TextPriorKind = "none"  # the young products' level prior from their review-free
+    # document (model/text_prior.py): none | frozen (ridge on embeddings) | lora (fine-tuned
+    # encoder) | auto (the lower cross-validated error over held-out products, or none)
+    text_prior_tokens: int = 96  # token budget of the prior's documents (no review snippets)
+    text_prior_folds: int = 3  # folds over products: cross-validation and the cross-fitted
+    # LoRA models (served as their mean)
+    text_prior_alphas: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # ridge
+    text_prior_epochs: int = 8  # "lora": epochs per fold model
+    text_prior_lr: float = 1e-3  # "lora": AdamW learning rate of the adapters and the head
+    text_prior_batch_size: int = 16  # "lora": documents per step
+    text_prior_min_products: int = 30  # fewer established training products: no prior
+    text_prior_noise_se: float = 1.0  # a text model is kept only if its CV MSE is below the
+    # held-out mean's by more than this many bootstrap SE of the difference (over products)
 
     # --- network -------------------------------------------------------------------------------
     d_model: int = 64  # width of every tower and of the fused representation
@@ -233,7 +248,12 @@ class ModelConfig:
         self.static_features = tuple(self.static_features)
         self.lora_target_modules = tuple(self.lora_target_modules)
         self.prior_excluded_static = tuple(self.prior_excluded_static)
-        for name in ("launch_age_buckets", "launch_prior_shape_range", "launch_dispersion_range"):
+        for name in (
+            "launch_age_buckets",
+            "launch_prior_shape_range",
+            "launch_dispersion_range",
+            "text_prior_alphas",
+        ):
             setattr(self, name, tuple(float(v) for v in getattr(self, name)))
         self.validate()
 
@@ -248,6 +268,12 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Fail early with a message naming the field, instead of deep inside a forward pass."""
+        if self.text_prior not in TEXT_PRIOR_KINDS:
+            raise ValueError(
+                f"text_prior={self.text_prior!r} is not supported; use one of {TEXT_PRIOR_KINDS}."
+            )
+        if self.text_prior_folds < 2:
+            raise ValueError(f"text_prior_folds must be >= 2, got {self.text_prior_folds}.")
         if self.finetune not in FINETUNE_STRATEGIES:
             raise ValueError(
                 f"finetune={self.finetune!r} is not supported; use one of {FINETUNE_STRATEGIES}."

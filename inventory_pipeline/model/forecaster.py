@@ -9,6 +9,8 @@ Saved folder layout (everything an MLflow pyfunc wrapper needs)::
     model_meta.json      format version and the text-encoder reference (source + fingerprint)
     encoder/             optional copy of the encoder folder (``save(..., copy_encoder=True)``)
     launch_curve.json    the fitted launch curve (``model/launch.py``), when the config uses one
+    text_prior.json      the launch curve's text level prior (``model/text_prior.py``), when the
+                         retraining run chose one (+ text_prior.safetensors: its LoRA models)
     cover_recalibration.json  the levels the reorder plan reads (``recalibration.py``), when the
                          retraining run fitted one; without it every level is read as is
 
@@ -44,6 +46,7 @@ from inventory_pipeline.model.text import (
     load_encoder,
     resolve_encoder_path,
 )
+from inventory_pipeline.model.text_prior import TextPrior, remove_text_prior, young_ratios
 from inventory_pipeline.recalibration import RECALIBRATION_FILE, CoverRecalibration
 
 FORMAT_NAME = "inventory_pipeline.demand_model"
@@ -93,12 +96,14 @@ class DemandForecaster:
         featurizer: TextFeaturizer,
         launch_curve: LaunchCurve | None = None,
         cover_recalibration: CoverRecalibration | None = None,
+        text_prior: TextPrior | None = None,
     ) -> None:
         self.config = config
         self.network = network
         self.featurizer = featurizer
         self.launch_curve = launch_curve
         self.cover_recalibration = cover_recalibration  # the plan's levels (None: as is)
+        self.text_prior = text_prior  # the launch curve's level prior (None: the category's)
 
     @classmethod
     def build(
@@ -129,7 +134,9 @@ class DemandForecaster:
                 self.network, samples, text, batch_size or self.config.eval_batch_size
             )
         if self.config.launch_curve and self.launch_curve is not None and len(samples):
-            inputs = LaunchInputs.from_samples(samples, self.config, self.launch_curve.max_age_days)
+            max_age = self.launch_curve.max_age_days
+            ratios = young_ratios(samples, self.config, max_age, self.text_prior, self.featurizer)
+            inputs = LaunchInputs.from_samples(samples, self.config, max_age, ratios)
             rows = np.flatnonzero(inputs.young)
             daily, cumulative = self.launch_curve.predict(inputs, self.config.quantiles, rows)
             forecast.daily[rows] = daily
@@ -159,6 +166,10 @@ class DemandForecaster:
             curve_file.write_text(self.launch_curve.to_json())
         elif curve_file.exists():
             curve_file.unlink()
+        if self.text_prior is not None:
+            self.text_prior.save(folder)
+        else:
+            remove_text_prior(folder)
         recalibration_file = folder / RECALIBRATION_FILE
         if self.cover_recalibration is not None:
             recalibration_file.write_text(self.cover_recalibration.to_json())
@@ -226,6 +237,7 @@ class DemandForecaster:
         curve_file = folder / LAUNCH_CURVE_FILE
         if curve_file.is_file():
             forecaster.launch_curve = LaunchCurve.from_json(curve_file.read_text())
+        forecaster.text_prior = TextPrior.load(folder)  # a model saved before has none
         recalibration_file = folder / RECALIBRATION_FILE  # a model saved before has none
         if recalibration_file.is_file():
             forecaster.cover_recalibration = CoverRecalibration.from_json(

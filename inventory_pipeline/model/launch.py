@@ -133,7 +133,7 @@ class LaunchCurve:
         shape = self.prior_shape + inputs.units_sold[rows]
         history_exposure = (self.shape(inputs.history_age[rows]) * inputs.usable[rows]).sum(1)
         rate = (
-            self.prior_shape / (self.prior_ratio * inputs.category_level[rows]) + history_exposure
+            self.prior_shape / (self.prior_ratio * inputs.expected_level[rows]) + history_exposure
         )
         base = self.shape(inputs.future_age[rows]) * inputs.future_exposure[rows]
         for i in range(len(rows)):
@@ -161,10 +161,24 @@ class LaunchInputs:
     category_level: np.ndarray  # (N,) units per product on sale and day of the category, now
     future_age: np.ndarray  # (N, H) days since launch on day origin + h; 0 when not on sale
     future_exposure: np.ndarray  # (N, H) the category's seasonal index for that day (1 if unknown)
+    text_ratio: np.ndarray | None = None  # (N,) the text prior: the product's level over the
+    # category's level per product, from its document (model/text_prior.py); None = 1
+
+    @property
+    def expected_level(self) -> np.ndarray:
+        """(N,) what a product like this sells per day once established, before the curve's
+        ``prior_ratio``: the category's level per product times the text prior."""
+        if self.text_ratio is None:
+            return self.category_level
+        return self.category_level * self.text_ratio
 
     @classmethod
     def from_samples(
-        cls, samples: ForecastSamples, config: ModelConfig, max_age_days: float
+        cls,
+        samples: ForecastSamples,
+        config: ModelConfig,
+        max_age_days: float,
+        text_ratio: np.ndarray | None = None,
     ) -> LaunchInputs:
         missing = config.missing_launch_curve_inputs()
         if missing:
@@ -196,6 +210,7 @@ class LaunchInputs:
             category_level=np.exp(static["category_recent_log"].astype(np.float64)),
             future_age=future_age,
             future_exposure=season,
+            text_ratio=None if text_ratio is None else np.asarray(text_ratio, dtype=np.float64),
         )
 
 
@@ -219,11 +234,15 @@ class _YoungDays:
 
 
 def _young_days(
-    samples: ForecastSamples, config: ModelConfig, max_age_days: float, role: str
+    samples: ForecastSamples,
+    config: ModelConfig,
+    max_age_days: float,
+    role: str,
+    text_ratio: np.ndarray | None = None,
 ) -> _YoungDays:
     if samples.target_units is None:
         raise ValueError(f"{role} needs samples with targets")
-    inputs = LaunchInputs.from_samples(samples, config, max_age_days)
+    inputs = LaunchInputs.from_samples(samples, config, max_age_days, text_ratio)
     rows = np.flatnonzero(inputs.young)
     targets = samples.target_units[rows].astype(np.float64)
     censored = (
@@ -239,7 +258,7 @@ def _days(parts: list[_YoungDays]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     category level x seasonal index, weight 1.0 on scored days on sale."""
     age = np.concatenate([p.inputs.future_age[p.rows] for p in parts])
     exposure = np.concatenate(
-        [p.inputs.category_level[p.rows, None] * p.inputs.future_exposure[p.rows] for p in parts]
+        [p.inputs.expected_level[p.rows, None] * p.inputs.future_exposure[p.rows] for p in parts]
     )
     units = np.concatenate([p.targets for p in parts])
     weight = np.concatenate([p.scored for p in parts]) * (age > 0)
@@ -326,7 +345,11 @@ def _moments(
     return 1.0 / inv_shape, 1.0 / inv_disp
 
 
-def fit_launch_curve(samples: list[ForecastSamples], config: ModelConfig) -> LaunchCurve | None:
+def fit_launch_curve(
+    samples: list[ForecastSamples],
+    config: ModelConfig,
+    text_ratios: list[np.ndarray | None] | None = None,
+) -> LaunchCurve | None:
     """The launch curve of the young products of ``samples`` (the training windows).
 
     Closed form (module docstring): the profile per age bucket, then the prior spread and the day
@@ -334,8 +357,10 @@ def fit_launch_curve(samples: list[ForecastSamples], config: ModelConfig) -> Lau
     usable target day that sold (nothing to learn from). The curve comes back unused: only
     :func:`gate_on_validation` can pass it.
     """
+    ratios = text_ratios if text_ratios is not None else [None] * len(samples)
     parts = [
-        _young_days(s, config, config.launch_max_age_days, "fit_launch_curve") for s in samples
+        _young_days(s, config, config.launch_max_age_days, "fit_launch_curve", r)
+        for s, r in zip(samples, ratios, strict=True)
     ]
     parts = [p for p in parts if len(p.rows)]
     if not any(p.has_demand for p in parts):
@@ -367,13 +392,14 @@ def launch_losses(
     samples: ForecastSamples,
     config: ModelConfig,
     network: tuple[np.ndarray, np.ndarray] | None = None,
+    text_ratio: np.ndarray | None = None,
 ) -> tuple[int, dict[str, float]]:
     """Young windows of ``samples`` with a scored target day, and the weighted quantile losses of
     the curve's daily and cumulative quantiles on them (``daily``, ``cumulative``), and of
     ``network`` = its (daily, cumulative) quantiles (N, H, Q) for all of ``samples`` if given
     (``network_daily``, ``network_cumulative``). A cumulative quantile is scored up to the first
     censored day of its window (after it the actual sum is only a lower bound)."""
-    young = _young_days(samples, config, curve.max_age_days, "launch_losses")
+    young = _young_days(samples, config, curve.max_age_days, "launch_losses", text_ratio)
     scored = young.scored * (young.inputs.future_age[young.rows] > 0)
     windows = np.flatnonzero(scored.sum(1) > 0)
     if len(windows) == 0 or float((young.targets[windows] * scored[windows]).sum()) <= 0:
@@ -425,6 +451,7 @@ def gate_on_validation(
     network: tuple[np.ndarray, np.ndarray] | None,
     samples: ForecastSamples | None,
     config: ModelConfig,
+    text_ratio: np.ndarray | None = None,
 ) -> LaunchCurve:
     """``curve`` with ``used`` and ``reason`` set: used only if the validation block holds at least
     ``config.launch_min_validation_windows`` young windows with a scored target day and the curve
@@ -440,7 +467,7 @@ def gate_on_validation(
     minimum = config.launch_min_validation_windows
     if samples is None or network is None:
         return replace(curve, used=False, reason="no validation block to check it on")
-    n, losses = launch_losses(curve, samples, config, network)
+    n, losses = launch_losses(curve, samples, config, network, text_ratio)
     if n < minimum:
         return replace(
             curve,

@@ -34,6 +34,12 @@ from inventory_pipeline.model.launch import LaunchCurve, fit_launch_curve, gate_
 from inventory_pipeline.model.losses import forecast_loss
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
+from inventory_pipeline.model.text_prior import (
+    TextPrior,
+    fit_text_prior,
+    training_ratios,
+    young_ratios,
+)
 
 
 @dataclass
@@ -72,6 +78,7 @@ class TrainingHistory:
     seconds: float = 0.0
     launch_curve: LaunchCurve | None = None  # the fitted launch curve, used or not
     launch_fit_seconds: float = 0.0  # fitting the launch curve (not its validation)
+    text_prior: TextPrior | None = None  # the young products' level prior (model/text_prior.py)
 
 
 class EpochCallback(Protocol):
@@ -153,6 +160,8 @@ def train(
     on_step: StepCallback | None = None,
     on_launch_candidate: Callable[[int, int], None] | None = None,
     launch_curve: LaunchCurve | None = None,
+    text_prior: TextPrior | None = None,
+    on_text_prior: Callable[[str], None] | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Fit a forecaster; early-stops on validation loss and keeps the best weights.
 
@@ -172,8 +181,9 @@ def train(
         on_step: called with a :class:`StepInfo` after every optimiser step.
         on_launch_candidate: called as ``(1, 1)`` once the launch curve is fitted (it is fitted
             in closed form; the callback remains for callers that report progress).
-        launch_curve: a fitted launch curve to use instead of fitting one (it reads no text, so
-            a text ablation shares its model's).
+        launch_curve: a fitted launch curve to use instead of fitting one, with ``text_prior``
+            the level prior it was fitted with (None: the category's level).
+        on_text_prior: called with each progress line of the text prior's fit.
 
     Returns:
         The fitted forecaster (eval mode, best weights) and the training history.
@@ -279,19 +289,30 @@ def train(
         network.eval()
     if config.launch_curve and launch_curve is not None:
         forecaster.launch_curve = launch_curve
+        forecaster.text_prior = text_prior
     elif config.launch_curve:
+        featurizer = forecaster.featurizer
+        prior, out_of_fold = fit_text_prior(train_samples, config, featurizer, on_text_prior)
+        history.text_prior = prior
         fit_start = time.perf_counter()
-        curve = fit_launch_curve([train_samples], config)
+        ratios = training_ratios(train_samples, prior, out_of_fold, featurizer)
+        curve = fit_launch_curve([train_samples], config, [ratios])
         history.launch_fit_seconds = time.perf_counter() - fit_start
         if on_launch_candidate is not None:
             on_launch_candidate(1, 1)
         if curve is not None:
             network = None
+            val_ratios = None
             if val_samples is not None:
                 forecast = forecaster.predict(val_samples)  # no curve attached yet
                 network = (forecast.daily, forecast.cumulative)
-            curve = gate_on_validation(curve, network, val_samples, config)
+                val_ratios = young_ratios(
+                    val_samples, config, curve.max_age_days, prior, featurizer
+                )
+            curve = gate_on_validation(curve, network, val_samples, config, val_ratios)
         history.launch_curve = curve
-        forecaster.launch_curve = curve if curve is not None and curve.used else None
+        used = curve is not None and curve.used
+        forecaster.launch_curve = curve if used else None
+        forecaster.text_prior = prior if used and prior.kind != "none" else None
     history.seconds = time.perf_counter() - start
     return forecaster, history

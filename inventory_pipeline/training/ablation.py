@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
 from inventory_pipeline.model.config import replace
 from inventory_pipeline.model.launch import LaunchCurve
+from inventory_pipeline.model.text_prior import TextPrior
 from inventory_pipeline.model.train import EpochCallback, StepCallback
 from inventory_pipeline.scoring.accuracy import BacktestResult
 from inventory_pipeline.training.backtest import add_forecaster
@@ -40,6 +41,7 @@ def text_ablation(
     on_epoch_end: EpochCallback | None = None,
     on_step: StepCallback | None = None,
     launch_curve: LaunchCurve | None = None,
+    text_prior: TextPrior | None = None,
 ) -> AblationResult:
     """Train ``model_config`` with ``use_text=False`` on the same windows and score it alongside.
 
@@ -49,10 +51,14 @@ def text_ablation(
         backtest_windows: the backtest block ``result`` was computed on.
         result: the model's backtest; the ablation is scored on the same cells.
         model_config: the model's config (everything but the text tower is kept).
-        launch_curve: the model's launch curve, if it uses one (the curve reads no text); None
-            fits one again and validates it against the ablation's own network.
+        launch_curve: the model's launch curve, if it uses one; None fits one again and
+            validates it against the ablation's own network.
+        text_prior: the model's text level prior, if its curve reads one: the ablation then
+            fits its own curve, without text.
     """
     config = replace(model_config, use_text=False)
+    if text_prior is not None:
+        launch_curve = None
     forecaster, history = fit(
         train, validation, config, on_epoch_end=on_epoch_end, on_step=on_step,
         launch_curve=launch_curve,

@@ -8,6 +8,7 @@ from pathlib import Path
 from inventory_pipeline.model import DemandForecaster, EmbeddingCache, ModelConfig, TrainingHistory
 from inventory_pipeline.model import train as train_model
 from inventory_pipeline.model.launch import LaunchCurve
+from inventory_pipeline.model.text_prior import TextPrior
 from inventory_pipeline.model.train import EpochCallback, StepCallback
 from inventory_pipeline.windows import Windows
 
@@ -22,6 +23,8 @@ def fit(
     on_step: StepCallback | None = None,
     on_launch_candidate: Callable[[int, int], None] | None = None,
     launch_curve: LaunchCurve | None = None,
+    text_prior: TextPrior | None = None,
+    on_text_prior: Callable[[str], None] | None = None,
     save_to: str | Path | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Train on ``train`` windows; early-stop on ``validation`` (later origins) if given.
@@ -34,7 +37,9 @@ def fit(
         on_epoch_end: ``(epoch, train_loss, val_loss, seconds)`` after each epoch.
         on_step: a :class:`~inventory_pipeline.model.StepInfo` after each optimiser step.
         on_launch_candidate: ``(1, 1)`` once the launch curve is fitted (closed form, one step).
-        launch_curve: use this fitted launch curve instead of fitting one.
+        launch_curve: use this fitted launch curve instead of fitting one, with ``text_prior``,
+            the level prior it was fitted with (model/text_prior.py).
+        on_text_prior: each progress line of the text prior's fit.
         save_to: also write the model folder (``DemandForecaster.save``) there.
 
     Returns:
@@ -49,6 +54,8 @@ def fit(
         on_step=on_step,
         on_launch_candidate=on_launch_candidate,
         launch_curve=launch_curve,
+        text_prior=text_prior,
+        on_text_prior=on_text_prior,
     )
     if save_to is not None:
         forecaster.save(save_to)

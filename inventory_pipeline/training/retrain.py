@@ -33,6 +33,7 @@ from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import fit_launch_curve
+from inventory_pipeline.model.text_prior import fit_text_prior, training_ratios
 from inventory_pipeline.model.train import StepInfo
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import BacktestResult
@@ -322,6 +323,7 @@ class Candidate:
     launch_curve_png: bytes | None
     loss_curves_png: bytes
     best_epoch: int = 0  # the epoch whose weights early stopping kept (a refit trains this many)
+    text_prior: dict[str, float | str] = dataclasses.field(default_factory=dict)  # its summary
 
 
 def train_candidate(
@@ -401,12 +403,13 @@ def train_candidate(
         forecaster, history = fit(
             splits.train, splits.validation, model_config,
             embedding_cache=cache, on_epoch_end=on_epoch_end, on_step=on_step,
-            on_launch_candidate=on_launch_candidate,
+            on_launch_candidate=on_launch_candidate, on_text_prior=log.info,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         launch = tracking.log_launch_curve(
             history.launch_curve, forecaster.launch_curve is not None
         )
+        text_prior = tracking.log_text_prior(history.text_prior, forecaster.text_prior is not None)
         launch_plot = None
         if history.launch_curve is not None:
             used = "used" if launch["used"] else "NOT used"
@@ -461,6 +464,7 @@ def train_candidate(
         launch_curve=launch,
         launch_curve_png=launch_plot,
         loss_curves_png=curves,
+        text_prior=text_prior,
     )
 
 
@@ -790,8 +794,19 @@ def _refit(
         f"{origins[0]} .. {origins[-1]} (targets up to {cutoff}), {epochs} epochs"
     )
     curve = None
+    prior = None
     if gated.launch_curve is not None:  # the candidate used one: refit it on every launch
-        curve = fit_launch_curve([windows.samples], model_config)
+        ratios = None
+        if gated.text_prior is not None:  # and the text prior its curve reads, same kind
+            prior, out_of_fold = fit_text_prior(
+                windows.samples,
+                dataclasses.replace(model_config, text_prior=gated.text_prior.kind),
+                gated.featurizer,
+                log.info,
+            )
+            ratios = training_ratios(windows.samples, prior, out_of_fold, gated.featurizer)
+            prior = prior if prior.kind != "none" else None
+        curve = fit_launch_curve([windows.samples], model_config, [ratios])
         if curve is not None:
             curve = dataclasses.replace(
                 curve,
@@ -841,13 +856,14 @@ def _refit(
         mlflow.log_dict(settings_summary, "config/shop_settings.json")
         forecaster, history = fit(
             windows, None, model_config, embedding_cache=EmbeddingCache(wh.root / "embeddings"),
-            on_epoch_end=on_epoch_end, launch_curve=curve,
+            on_epoch_end=on_epoch_end, launch_curve=curve, text_prior=prior,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         # the plan's recalibrated levels were fitted on the gated version's validation block;
         # the refit serves them (a model without one plans on its raw levels)
         forecaster.cover_recalibration = gated.cover_recalibration
         launch = tracking.log_launch_curve(curve, forecaster.launch_curve is not None)
+        tracking.log_text_prior(prior, prior is not None and forecaster.launch_curve is not None)
         curves = work / "refit_loss_curves.png"
         curves.write_bytes(training_plots.loss_curves_png(history, title="refit"))
         mlflow.log_artifact(str(curves), "plots")

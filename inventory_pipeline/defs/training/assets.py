@@ -202,6 +202,7 @@ def demand_model(
             "peak_rss_mib": round(candidate.peak_rss_mib, 1),
             "finetune": model_config.finetune,
             "launch_curve": dg.MetadataValue.json(candidate.launch_curve or {}),
+            "text_prior": dg.MetadataValue.json(candidate.text_prior or {}),
             **(
                 {
                     "launch_curve_plot": dg.MetadataValue.md(
