@@ -129,8 +129,8 @@ class ModelConfig:
     text_prior_folds: int = 3  # folds over products: cross-validation and the cross-fitted
     # LoRA models (served as their mean)
     text_prior_alphas: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # ridge
-    text_prior_epochs: int = 8  # "lora": epochs per fold model
-    text_prior_lr: float = 1e-3  # "lora": AdamW learning rate of the adapters and the head
+    text_prior_epochs: int = 4  # "lora": epochs per fold model
+    text_prior_lr: float = 1e-4  # "lora": AdamW learning rate of the adapters and the head
     text_prior_batch_size: int = 16  # "lora": documents per step
     text_prior_min_products: int = 30  # fewer established training products: no prior
     text_prior_noise_se: float = 1.0  # a text model is kept only if its CV MSE is below the
