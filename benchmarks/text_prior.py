@@ -13,7 +13,9 @@ For each profile and seed, builds the shop (``benchmarks/retrain.py``'s ``build_
 fits the prior on the training windows' established products, fits the launch curve on the
 training launches with the out-of-fold predictions, and scores the curve on the young products
 of the validation and backtest blocks (the cold-start rows the curve serves): weighted quantile
-loss of the daily and of the cumulative (lead-time) quantiles. Prints per shop the prior's
+loss of the daily and of the cumulative (lead-time) quantiles. ``chosen`` is the kind the
+cross-validation over products picked, ``kept`` what training keeps after the validation check
+(``check_on_validation``); the losses are those of the chosen prior. Prints per shop the prior's
 choice, its cross-validated error against the held-out mean's, the fit time, and the losses;
 then per kind the mean and min..max over the shops, and the change against ``none``.
 
@@ -40,6 +42,7 @@ from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.launch import fit_launch_curve, launch_losses
 from inventory_pipeline.model.text import TextFeaturizer, resolve_encoder_path
 from inventory_pipeline.model.text_prior import (
+    check_on_validation,
     fit_text_prior,
     level_document,
     training_ratios,
@@ -92,9 +95,18 @@ def score_kind(
     ratios = training_ratios(splits.train.samples, prior, out_of_fold, featurizer)
     curve = fit_launch_curve([splits.train.samples], config, [ratios])
     assert curve is not None, "no launches in the training windows"
+    chosen = prior.kind
+    if prior.kind != "none":  # what training keeps: the curve with the prior only if not worse
+        validation = None if splits.validation is None else splits.validation.samples
+        without = fit_launch_curve([splits.train.samples], config)
+        kept, _ = check_on_validation(prior, curve, without, validation, config, featurizer)
+        print(f"      text prior kept: {kept.kind} ({kept.reason[:160]})")
+    else:
+        kept = prior
     row: dict[str, Any] = {
         "kind": kind,
-        "chosen": prior.kind,
+        "chosen": chosen,
+        "kept": kept.kind,
         "products": prior.products,
         "cv_mse": {k: round(v, 4) for k, v in prior.cv_mse.items()},
         "fit_seconds": round(fit_seconds, 1),

@@ -23,6 +23,10 @@ Predictors (``ModelConfig.text_prior``):
     auto: fit frozen and lora, keep whichever has the lower cross-validated error over held-out
         products, and none when neither beats predicting the mean.
 
+A fitted prior is then checked where it is used (:func:`check_on_validation`): the launch curve
+fitted with it must not be worse than the curve fitted without it on the validation block's young
+products, daily and cumulative; otherwise the model goes on without it and says why.
+
 Folds are by product (its review-free document), seeded by ``ModelConfig.seed``, so a product's
 prediction for the launch curve's fit never comes from a model trained on that product.
 """
@@ -43,6 +47,7 @@ from torch import nn
 
 from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
+from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs, launch_losses
 from inventory_pipeline.model.text import (
     TextFeaturizer,
     apply_finetune_strategy,
@@ -188,6 +193,7 @@ class TextPrior:
     products: int = 0
     target_variance: float = float("nan")  # weighted variance of the targets
     cv_mse: dict[str, float] = field(default_factory=dict)  # per candidate, held-out products
+    validation: dict[str, float] = field(default_factory=dict)  # the launch curve with / without
     alpha: float | None = None  # frozen: the ridge penalty
     fit_seconds: float = 0.0
     ridge: _Ridge | None = None
@@ -203,6 +209,7 @@ class TextPrior:
             "fit_seconds": round(self.fit_seconds, 1),
         }
         out.update({f"cv_mse_{k}": v for k, v in self.cv_mse.items()})
+        out.update({f"validation_{k}": v for k, v in self.validation.items()})
         if self.alpha is not None:
             out["alpha"] = self.alpha
         return out
@@ -500,6 +507,51 @@ def training_ratios(
     return np.exp(values)
 
 
+def check_on_validation(
+    prior: TextPrior,
+    with_prior: LaunchCurve | None,
+    without: LaunchCurve | None,
+    samples: ForecastSamples | None,
+    config: ModelConfig,
+    featurizer: TextFeaturizer,
+) -> tuple[TextPrior, LaunchCurve | None]:
+    """The prior and the launch curve to go on with: the curve fitted with the prior only if it
+    is not worse than the curve fitted without it on the validation block's young products,
+    on the daily quantiles and on the cumulative ones; otherwise no prior (kind none, the reason
+    says why) and the curve without. A prior that predicts held-out products well but does not
+    make the launch forecasts better is left out: it only adds a model to serve."""
+    if prior.kind == "none" or with_prior is None or without is None or samples is None:
+        return prior, with_prior if prior.kind != "none" else without
+    ratios = young_ratios(samples, config, with_prior.max_age_days, prior, featurizer)
+    n, ours = launch_losses(with_prior, samples, config, text_ratio=ratios)
+    _, theirs = launch_losses(without, samples, config)
+    if n == 0:
+        return prior, with_prior
+    figures = (
+        f"launch curve on {n} young validation windows: daily WQL {ours['daily']:.4f} with the "
+        f"prior vs {theirs['daily']:.4f} without, cumulative {ours['cumulative']:.4f} vs "
+        f"{theirs['cumulative']:.4f}"
+    )
+    prior.validation = {
+        "windows": float(n),
+        **{f"{k}_with_prior": v for k, v in ours.items()},
+        **{f"{k}_without": v for k, v in theirs.items()},
+    }
+    worse = [k for k in ("daily", "cumulative") if not ours[k] <= theirs[k]]
+    if worse:
+        dropped = replace(
+            prior,
+            kind="none",
+            reason=f"{prior.kind} prior left out: worse on the {' and '.join(worse)} quantiles "
+            f"({figures}); {prior.reason}",
+            ridge=None,
+            lora_states=[],
+        )
+        return dropped, without
+    prior.reason = f"{prior.reason}; not worse on the validation launches ({figures})"
+    return prior, with_prior
+
+
 def young_ratios(
     samples: ForecastSamples,
     config: ModelConfig,
@@ -511,8 +563,6 @@ def young_ratios(
     1 elsewhere, where the curve does not serve), or None without a prior."""
     if prior is None or prior.kind == "none":
         return None
-    from inventory_pipeline.model.launch import LaunchInputs
-
     ratios = np.ones(len(samples))
     rows = np.flatnonzero(LaunchInputs.from_samples(samples, config, max_age_days).young)
     if len(rows):
@@ -521,6 +571,7 @@ def young_ratios(
 
 
 __all__ = [
+    "check_on_validation",
     "TEXT_PRIOR_FILE",
     "LevelTargets",
     "TextPrior",

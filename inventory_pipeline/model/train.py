@@ -36,6 +36,7 @@ from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
 from inventory_pipeline.model.text_prior import (
     TextPrior,
+    check_on_validation,
     fit_text_prior,
     training_ratios,
     young_ratios,
@@ -297,6 +298,14 @@ def train(
         fit_start = time.perf_counter()
         ratios = training_ratios(train_samples, prior, out_of_fold, featurizer)
         curve = fit_launch_curve([train_samples], config, [ratios])
+        if prior.kind != "none":  # kept only if the curve with it is not worse on validation
+            without = fit_launch_curve([train_samples], config)
+            prior, curve = check_on_validation(
+                prior, curve, without, val_samples, config, featurizer
+            )
+            if on_text_prior is not None:
+                on_text_prior(f"text prior: {prior.kind} ({prior.reason})")
+            history.text_prior = prior
         history.launch_fit_seconds = time.perf_counter() - fit_start
         if on_launch_candidate is not None:
             on_launch_candidate(1, 1)

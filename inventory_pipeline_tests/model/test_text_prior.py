@@ -20,6 +20,7 @@ from inventory_pipeline.model.text_prior import (
     TEXT_PRIOR_FILE,
     TEXT_PRIOR_WEIGHTS,
     TextPrior,
+    check_on_validation,
     fit_text_prior,
     level_document,
     level_targets,
@@ -55,13 +56,17 @@ def prior_config(**changes: object) -> ModelConfig:
 
 
 def catalog_samples(
-    config: ModelConfig, products: list[tuple[str, str]], age: float, seed: int = 0
+    config: ModelConfig,
+    products: list[tuple[str, str]],
+    age: float,
+    seed: int = 0,
+    types: dict[str, float] = TYPES,
 ) -> ForecastSamples:
     """One window per (type, brand) product launched ``age`` days before the origin, selling
     Poisson(type level x category level) on every history and target day."""
     rng = np.random.default_rng(seed)
     n, L, H = len(products), config.history_days, config.horizon_days
-    level = np.array([TYPES[kind] * CATEGORY_LEVEL for kind, _ in products])
+    level = np.array([types[kind] * CATEGORY_LEVEL for kind, _ in products])
     observed = np.ones((n, L), dtype=np.float32)
     if age < L:
         observed[:, : L - max(int(age), 0)] = 0.0
@@ -156,14 +161,7 @@ def test_the_launch_curve_starts_a_new_product_from_its_prior(
     launches = catalog_samples(
         config, [(k, b) for k in TYPES for b in BRANDS for _ in range(3)], age=3.0, seed=1
     )
-    both = ForecastSamples(
-        **{
-            name: (list(a) + list(b)) if name == "texts" else np.concatenate([a, b])
-            for name, a, b in (
-                (f, getattr(train, f), getattr(launches, f)) for f in train.__dataclass_fields__
-            )
-        }
-    )
+    both = joined(train, launches)
     ratios = training_ratios(both, prior, out_of_fold, featurizer)
     curve = fit_launch_curve([both], config, [ratios])
     assert curve is not None
@@ -178,6 +176,41 @@ def test_the_launch_curve_starts_a_new_product_from_its_prior(
     # the frying pan's lead-time demand is above the category-only forecast, the stockpot's below
     assert cumulative[0, -1, median] > flat_cumulative[0, -1, median]
     assert cumulative[1, -1, median] < flat_cumulative[1, -1, median]
+
+
+def joined(a: ForecastSamples, b: ForecastSamples) -> ForecastSamples:
+    return ForecastSamples(
+        **{
+            name: (list(x) + list(y)) if name == "texts" else np.concatenate([x, y])
+            for name, x, y in ((f, getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+        }
+    )
+
+
+@pytest.mark.parametrize("validation_types", ["same", "reversed"])
+def test_the_prior_is_kept_only_if_the_launches_are_not_worse_with_it(
+    featurizer: TextFeaturizer, validation_types: str
+) -> None:
+    config = prior_config(text_prior="frozen")
+    launches = [(k, b) for k in TYPES for b in BRANDS]
+    train = joined(established(config), catalog_samples(config, launches * 2, age=2.0, seed=1))
+    prior, out_of_fold = fit_text_prior(train, config, featurizer)
+    ratios = training_ratios(train, prior, out_of_fold, featurizer)
+    with_prior = fit_launch_curve([train], config, [ratios])
+    without = fit_launch_curve([train], config)
+    # validation launches of new brands whose types sell as in training, or the other way round
+    types = TYPES if validation_types == "same" else dict(zip(TYPES, reversed(TYPES.values())))
+    new = [(k, b) for k in TYPES for b in ("Brandneu", "Neumarke", "Frischware")]
+    validation = catalog_samples(config, new * 3, age=1.0, seed=2, types=types)
+    kept, curve = check_on_validation(prior, with_prior, without, validation, config, featurizer)
+    assert prior.kind == "frozen"
+    if validation_types == "same":
+        assert kept.kind == "frozen" and curve is with_prior
+        assert "not worse on the validation launches" in kept.reason
+    else:
+        assert kept.kind == "none" and curve is without
+        assert kept.reason.startswith("frozen prior left out: worse on the daily")
+    assert kept.validation["daily_with_prior"] != kept.validation["daily_without"]
 
 
 def test_lora_prior_is_cross_fitted_and_saved_with_the_model(
