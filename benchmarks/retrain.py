@@ -85,6 +85,7 @@ VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one 
         future_covariates=c.future_covariates
         + tuple(ch for ch in AFTER_DISCOUNT_CHANNELS if ch not in c.future_covariates),
     ),
+    "reviews_first": lambda c: replace(c, document_layout="reviews_first"),
     "no_after_discount": lambda c: replace(
         c,
         future_covariates=tuple(

@@ -20,6 +20,8 @@ from inventory_pipeline.forecast_shape import HORIZON_DAYS
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
 FINETUNE_STRATEGIES: tuple[str, ...] = ("frozen", "top_k", "lora", "full")
 TextPriorKind = Literal["none", "frozen", "lora", "auto"]
+DocumentLayout = Literal["as_built", "reviews_first"]
+DOCUMENT_LAYOUTS: tuple[str, ...] = ("as_built", "reviews_first")
 TEXT_PRIOR_KINDS: tuple[str, ...] = ("none", "frozen", "lora", "auto")
 CensoringMode = Literal["mask", "lower_bound"]
 CENSORING_MODES: tuple[str, ...] = ("mask", "lower_bound")
@@ -122,6 +124,9 @@ class ModelConfig:
     lora_dropout: float = 0.1  # "lora": dropout on the adapter input
     lora_target_modules: tuple[str, ...] = ("query", "value")  # "lora": module names adapted
     text_batch_size: int = 64  # texts per forward pass when precomputing frozen embeddings
+    document_layout: DocumentLayout = "as_built"  # as_built: the document as product_docs
+    # wrote it (the description before the review snippets); reviews_first: the review snippets
+    # move before the description, so a max_tokens cut drops description lines, not reviews
     text_prior: TextPriorKind = "none"  # the young products' level prior from their review-free
     # document (model/text_prior.py): none | frozen (ridge on embeddings) | lora (fine-tuned
     # encoder) | auto (the lower cross-validated error over held-out products, or none)
@@ -268,6 +273,11 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Fail early with a message naming the field, instead of deep inside a forward pass."""
+        if self.document_layout not in DOCUMENT_LAYOUTS:
+            raise ValueError(
+                f"document_layout={self.document_layout!r} is not supported; use one of "
+                f"{DOCUMENT_LAYOUTS}."
+            )
         if self.text_prior not in TEXT_PRIOR_KINDS:
             raise ValueError(
                 f"text_prior={self.text_prior!r} is not supported; use one of {TEXT_PRIOR_KINDS}."

@@ -197,6 +197,23 @@ class TextTower(nn.Module):
         return mean_pool(output.last_hidden_state.float(), attention_mask)  # (B, E)
 
 
+REVIEWS_MARKER = "\nRecent reviews:"
+DESCRIPTION_MARKER = "\nDescription:"
+
+
+def laid_out(text: str, layout: str) -> str:
+    """The document in ``layout`` (``ModelConfig.document_layout``): as built, or with its
+    review snippets moved before its description (title, category, brand and price tier stay
+    first), so that a token budget cuts description lines before reviews."""
+    if layout == "as_built" or REVIEWS_MARKER not in text or DESCRIPTION_MARKER not in text:
+        return text
+    head, reviews = text.split(REVIEWS_MARKER, 1)
+    if DESCRIPTION_MARKER not in head:
+        return text
+    attributes, description = head.split(DESCRIPTION_MARKER, 1)
+    return f"{attributes}{REVIEWS_MARKER}{reviews}{DESCRIPTION_MARKER}{description}"
+
+
 class TextFeaturizer:
     """Turns product documents into :class:`TextInputs` for the configured strategy."""
 
@@ -271,8 +288,9 @@ class TextFeaturizer:
 
     def prepare(self, texts: Sequence[str]) -> TextInputs:
         """Text inputs for N samples; each distinct document is tokenised / embedded once."""
+        layout = self.config.document_layout
         unique: dict[str, int] = {}
-        rows = [unique.setdefault(text, len(unique)) for text in texts]
+        rows = [unique.setdefault(laid_out(text, layout), len(unique)) for text in texts]
         distinct = list(unique)
         row = torch.tensor(rows, dtype=torch.int64)  # (N,)
         if not self.config.use_text:  # no text tower: nothing to encode
@@ -285,6 +303,7 @@ class TextFeaturizer:
 
 __all__ = [
     "TextFeaturizer",
+    "laid_out",
     "TextTower",
     "apply_finetune_strategy",
     "autocast",

@@ -49,6 +49,7 @@ from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs, launch_losses
 from inventory_pipeline.model.text import (
+    REVIEWS_MARKER,
     TextFeaturizer,
     apply_finetune_strategy,
     autocast,
@@ -58,7 +59,6 @@ from inventory_pipeline.model.text import (
 
 TEXT_PRIOR_FILE = "text_prior.json"
 TEXT_PRIOR_WEIGHTS = "text_prior.safetensors"
-REVIEWS_MARKER = "\nRecent reviews:"
 CATEGORY_LEVEL_FEATURE = "category_recent_log"
 PSEUDO_DAYS = 7.0  # days at the category's level added to each product's target (shrinkage)
 

@@ -9,7 +9,7 @@ import torch
 
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.embedding_cache import text_sha256
-from inventory_pipeline.model.text import TextFeaturizer, resolve_encoder_path
+from inventory_pipeline.model.text import TextFeaturizer, laid_out, resolve_encoder_path
 from inventory_pipeline_tests.model.synthetic import small_config
 
 TEXTS = ["bestseller kettle | kitchen", "niche puzzle | toys", "bestseller kettle | kitchen"]
@@ -56,3 +56,21 @@ def test_a_documents_embedding_does_not_depend_on_the_other_documents_encoded_wi
     assert torch.equal(few[2], alone[0])
     assert torch.equal(many[5], alone[0])
     assert torch.equal(many[3:9], few)
+
+
+def test_reviews_first_layout_moves_review_snippets_before_the_description() -> None:
+    document = (
+        "Title: Kuchwerk Wok, 28 cm\nCategory: home > kitchen > cookware\nBrand: Kuchwerk\n"
+        "Price tier: mid\nDescription: Solid quality.\n- dishwasher safe\n"
+        "Recent reviews:\n- 2/5 Bof: Fragile.\n- 5/5 Top: Great."
+    )
+    moved = laid_out(document, "reviews_first")
+    assert moved == (
+        "Title: Kuchwerk Wok, 28 cm\nCategory: home > kitchen > cookware\nBrand: Kuchwerk\n"
+        "Price tier: mid\nRecent reviews:\n- 2/5 Bof: Fragile.\n- 5/5 Top: Great.\n"
+        "Description: Solid quality.\n- dishwasher safe"
+    )
+    assert sorted(moved.split("\n")) == sorted(document.split("\n"))  # nothing lost
+    assert laid_out(document, "as_built") == document
+    no_reviews = document.split("\nRecent reviews:")[0]
+    assert laid_out(no_reviews, "reviews_first") == no_reviews
