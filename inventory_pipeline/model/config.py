@@ -133,7 +133,17 @@ class ModelConfig:
     text_prior_tokens: int = 96  # token budget of the prior's documents (no review snippets)
     text_prior_folds: int = 3  # folds over products: cross-validation and the cross-fitted
     # LoRA models (served as their mean)
-    text_prior_alphas: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # ridge
+    text_prior_alphas: tuple[float, ...] = (  # the ridge penalties cross-validation tries
+        0.1,
+        0.3,
+        1.0,
+        3.0,
+        10.0,
+        30.0,
+        100.0,
+        300.0,
+        1000.0,
+    )
     text_prior_epochs: int = 4  # "lora": epochs per fold model
     text_prior_lr: float = 1e-4  # "lora": AdamW learning rate of the adapters and the head
     text_prior_batch_size: int = 16  # "lora": documents per step
