@@ -77,6 +77,8 @@ ADDED_SWITCHED_OFF: dict[str, Any] = {  # fields added after the first saved mod
     "prior_offset_feature": None,
     "prior_excluded_static": (),
     "launch_curve": False,
+    "text_prior": "none",
+    "document_layout": "as_built",
 }
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 LAUNCH_CURVE_INPUTS = {  # what the launch curve reads (model/launch.py), by input kind
@@ -127,9 +129,12 @@ class ModelConfig:
     document_layout: DocumentLayout = "as_built"  # as_built: the document as product_docs
     # wrote it (the description before the review snippets); reviews_first: the review snippets
     # move before the description, so a max_tokens cut drops description lines, not reviews
-    text_prior: TextPriorKind = "none"  # the young products' level prior from their review-free
-    # document (model/text_prior.py): none | frozen (ridge on embeddings) | lora (fine-tuned
-    # encoder) | auto (the lower cross-validated error over held-out products, or none)
+    text_prior: TextPriorKind = "frozen"  # the young products' level prior from their
+    # review-free document (model/text_prior.py): none | frozen (ridge on embeddings) | lora
+    # (fine-tuned encoder) | auto (the lower cross-validated error over held-out products);
+    # kept only if it beats the held-out mean and the launch curve is not worse with it on the
+    # validation launches. LoRA measured no better than frozen at 300 and 1,500 products
+    # (docs/model.md, "Cold start, sixth round"), at minutes per retraining
     text_prior_tokens: int = 96  # token budget of the prior's documents (no review snippets)
     text_prior_folds: int = 3  # folds over products: cross-validation and the cross-fitted
     # LoRA models (served as their mean)
