@@ -139,6 +139,10 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert version.tags["run_id"] == run.info.run_id
     assert version.tags["training_cutoff"] == model["training_cutoff"]
     assert json.loads(version.tags["config"])["d_model"] == 16
+    # the launch curve's text level prior: what the run kept and why, in MLflow and the metadata
+    assert run.data.params["text_prior.kind"] in ("none", "frozen")
+    assert run.data.params["text_prior.reason"]
+    assert model["text_prior"]["kind"] == run.data.params["text_prior.kind"]
     assert float(version.tags["backtest_wql"]) == pytest.approx(
         gate[0].metadata["candidate_wql"].value, abs=1e-6
     )
