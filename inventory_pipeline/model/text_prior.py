@@ -25,7 +25,8 @@ Predictors (``ModelConfig.text_prior``):
 
 A fitted prior is then checked where it is used (:func:`check_on_validation`): the launch curve
 fitted with it must not be worse than the curve fitted without it on the validation block's young
-products, daily and cumulative; otherwise the model goes on without it and says why.
+products, daily and cumulative, and better beyond noise on one of them; otherwise the model goes
+on without it and says why.
 
 Folds are by product (its review-free document), seeded by ``ModelConfig.seed``, so a product's
 prediction for the launch curve's fit never comes from a model trained on that product.
@@ -515,40 +516,59 @@ def check_on_validation(
     config: ModelConfig,
     featurizer: TextFeaturizer,
 ) -> tuple[TextPrior, LaunchCurve | None]:
-    """The prior and the launch curve to go on with: the curve fitted with the prior only if it
-    is not worse than the curve fitted without it on the validation block's young products,
-    on the daily quantiles and on the cumulative ones; otherwise no prior (kind none, the reason
-    says why) and the curve without. A prior that predicts held-out products well but does not
-    make the launch forecasts better is left out: it only adds a model to serve."""
+    """The prior and the launch curve to go on with: the curve fitted with the prior only if, on
+    the validation block's young products, it is not worse than the curve fitted without it on
+    the daily nor on the cumulative quantiles, and better on at least one of them by more than
+    ``text_prior_noise_se`` bootstrap standard errors of the difference (paired over windows);
+    otherwise no prior (kind none, the reason says why) and the curve without. A prior that
+    predicts held-out products well but does not make the launch forecasts measurably better is
+    left out: it would only add a model to serve."""
     if prior.kind == "none" or with_prior is None or without is None or samples is None:
         return prior, with_prior if prior.kind != "none" else without
     ratios = young_ratios(samples, config, with_prior.max_age_days, prior, featurizer)
-    n, ours = launch_losses(with_prior, samples, config, text_ratio=ratios)
-    _, theirs = launch_losses(without, samples, config)
+    shape = (len(samples), config.horizon_days, len(config.quantiles))
+    baseline = np.zeros(shape), np.zeros(shape)  # the curve without the prior, on young rows
+    inputs = LaunchInputs.from_samples(samples, config, without.max_age_days)
+    rows = np.flatnonzero(inputs.young)
+    baseline[0][rows], baseline[1][rows] = without.predict(inputs, config.quantiles, rows)
+    n, losses = launch_losses(with_prior, samples, config, baseline, text_ratio=ratios)
     if n == 0:
         return prior, with_prior
+    kinds = ("daily", "cumulative")
+    ours = {k: losses[k] for k in kinds}
+    theirs = {k: losses[f"network_{k}"] for k in kinds}
+    margin = {k: config.text_prior_noise_se * losses[f"{k}_difference_se"] for k in kinds}
     figures = (
         f"launch curve on {n} young validation windows: daily WQL {ours['daily']:.4f} with the "
         f"prior vs {theirs['daily']:.4f} without, cumulative {ours['cumulative']:.4f} vs "
-        f"{theirs['cumulative']:.4f}"
+        f"{theirs['cumulative']:.4f}; better only beyond {margin['daily']:.4f} / "
+        f"{margin['cumulative']:.4f} = {config.text_prior_noise_se:g} bootstrap SE"
     )
     prior.validation = {
         "windows": float(n),
         **{f"{k}_with_prior": v for k, v in ours.items()},
         **{f"{k}_without": v for k, v in theirs.items()},
+        **{f"{k}_margin": v for k, v in margin.items()},
     }
-    worse = [k for k in ("daily", "cumulative") if not ours[k] <= theirs[k]]
-    if worse:
+    worse = [k for k in kinds if not ours[k] <= theirs[k]]
+    better = [k for k in kinds if ours[k] < theirs[k] - margin[k]]
+    if worse or not better:
+        verdict = (
+            f"worse on the {' and '.join(worse)} quantiles"
+            if worse
+            else "not better beyond the launches' noise"
+        )
         dropped = replace(
             prior,
             kind="none",
-            reason=f"{prior.kind} prior left out: worse on the {' and '.join(worse)} quantiles "
-            f"({figures}); {prior.reason}",
+            reason=f"{prior.kind} prior left out: {verdict} ({figures}); {prior.reason}",
             ridge=None,
             lora_states=[],
         )
         return dropped, without
-    prior.reason = f"{prior.reason}; not worse on the validation launches ({figures})"
+    prior.reason = (
+        f"{prior.reason}; better on the validation launches ({', '.join(better)}; {figures})"
+    )
     return prior, with_prior
 
 

@@ -188,7 +188,7 @@ def joined(a: ForecastSamples, b: ForecastSamples) -> ForecastSamples:
 
 
 @pytest.mark.parametrize("validation_types", ["same", "reversed"])
-def test_the_prior_is_kept_only_if_the_launches_are_not_worse_with_it(
+def test_the_prior_is_kept_only_if_the_launches_are_better_with_it(
     featurizer: TextFeaturizer, validation_types: str
 ) -> None:
     config = prior_config(text_prior="frozen")
@@ -206,7 +206,7 @@ def test_the_prior_is_kept_only_if_the_launches_are_not_worse_with_it(
     assert prior.kind == "frozen"
     if validation_types == "same":
         assert kept.kind == "frozen" and curve is with_prior
-        assert "not worse on the validation launches" in kept.reason
+        assert "better on the validation launches" in kept.reason
     else:
         assert kept.kind == "none" and curve is without
         assert kept.reason.startswith("frozen prior left out: worse on the daily")
