@@ -333,12 +333,16 @@ def _lora_predict(
     model = _lora_model(config, featurizer)
     model.load_state_dict(state, strict=False)
     model.eval()
-    ids, mask = featurizer.tokenize(documents)
     out = []
     step = config.text_batch_size
     with torch.no_grad():
         for start in range(0, len(documents), step):
-            out.append(model(ids[start : start + step], mask[start : start + step]).numpy())
+            batch = documents[start : start + step]
+            # every forward pass has the same shape, as in TextFeaturizer.embed: under bf16 the
+            # kernels (and so the rounding) depend on the batch size, and a product's prior must
+            # not depend on which other documents were read with it
+            ids, mask = featurizer.tokenize(batch + [batch[-1]] * (step - len(batch)))
+            out.append(model(ids, mask).numpy()[: len(batch)])
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 

@@ -251,3 +251,19 @@ def test_frozen_prior_round_trips(tmp_path: Path, featurizer: TextFeaturizer) ->
 def test_unknown_prior_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="text_prior='bert'"):
         replace(prior_config(), text_prior="bert")
+
+
+def test_a_products_lora_prior_does_not_depend_on_the_other_documents(
+    featurizer: TextFeaturizer,
+) -> None:
+    config = prior_config(text_prior="lora", text_prior_epochs=1, text_prior_folds=2)
+    prior, _ = fit_text_prior(established(config), config, featurizer)
+    assert prior.kind == "lora", prior.reason
+    alone = prior.predict([document("Wok", "Brandneu")], featurizer)
+    among = prior.predict([document(k, b) for k in TYPES for b in BRANDS][:70], featurizer)
+    mixed = prior.predict(
+        [document(k, b) for k in TYPES for b in BRANDS][:70] + [document("Wok", "Brandneu")],
+        featurizer,
+    )
+    assert mixed[-1] == alone[0]
+    np.testing.assert_array_equal(mixed[:-1], among)
