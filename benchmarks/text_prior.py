@@ -39,7 +39,7 @@ import torch
 
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
-from inventory_pipeline.model.launch import fit_launch_curve, launch_losses
+from inventory_pipeline.model.launch import LaunchInputs, fit_launch_curve, launch_losses
 from inventory_pipeline.model.text import TextFeaturizer, resolve_encoder_path
 from inventory_pipeline.model.text_prior import (
     check_on_validation,
@@ -116,7 +116,8 @@ def score_kind(
         windows = getattr(splits, block)
         if windows is None:
             continue
-        served = young_ratios(windows.samples, config, curve.max_age_days, prior, featurizer)
+        young = LaunchInputs.from_samples(windows.samples, config, curve.max_age_days).young
+        served = young_ratios(windows.samples, young, prior, featurizer)
         n, losses = launch_losses(curve, windows.samples, config, text_ratio=served)
         row[block] = {"windows": n, **{k: round(v, 4) for k, v in losses.items()}}
     return row

@@ -134,9 +134,10 @@ class DemandForecaster:
                 self.network, samples, text, batch_size or self.config.eval_batch_size
             )
         if self.config.launch_curve and self.launch_curve is not None and len(samples):
-            max_age = self.launch_curve.max_age_days
-            ratios = young_ratios(samples, self.config, max_age, self.text_prior, self.featurizer)
-            inputs = LaunchInputs.from_samples(samples, self.config, max_age, ratios)
+            inputs = LaunchInputs.from_samples(samples, self.config, self.launch_curve.max_age_days)
+            inputs.text_ratio = young_ratios(
+                samples, inputs.young, self.text_prior, self.featurizer
+            )
             rows = np.flatnonzero(inputs.young)
             daily, cumulative = self.launch_curve.predict(inputs, self.config.quantiles, rows)
             forecast.daily[rows] = daily

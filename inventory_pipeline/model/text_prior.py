@@ -529,12 +529,12 @@ def check_on_validation(
     left out: it would only add a model to serve."""
     if prior.kind == "none" or with_prior is None or without is None or samples is None:
         return prior, with_prior if prior.kind != "none" else without
-    ratios = young_ratios(samples, config, with_prior.max_age_days, prior, featurizer)
     shape = (len(samples), config.horizon_days, len(config.quantiles))
     baseline = np.zeros(shape), np.zeros(shape)  # the curve without the prior, on young rows
     inputs = LaunchInputs.from_samples(samples, config, without.max_age_days)
     rows = np.flatnonzero(inputs.young)
     baseline[0][rows], baseline[1][rows] = without.predict(inputs, config.quantiles, rows)
+    ratios = young_ratios(samples, inputs.young, prior, featurizer)
     n, losses = launch_losses(with_prior, samples, config, baseline, text_ratio=ratios)
     if n == 0:
         return prior, with_prior
@@ -578,17 +578,17 @@ def check_on_validation(
 
 def young_ratios(
     samples: ForecastSamples,
-    config: ModelConfig,
-    max_age_days: float,
+    young: np.ndarray,
     prior: TextPrior | None,
     featurizer: TextFeaturizer,
 ) -> np.ndarray | None:
-    """(N,) text level ratio for the launch curve's rows of ``samples`` (its young products;
-    1 elsewhere, where the curve does not serve), or None without a prior."""
+    """(N,) text level ratio for the launch curve's rows of ``samples``, ``young``
+    (``LaunchInputs.young``; 1 elsewhere, where the curve does not serve), or None without a
+    prior."""
     if prior is None or prior.kind == "none":
         return None
     ratios = np.ones(len(samples))
-    rows = np.flatnonzero(LaunchInputs.from_samples(samples, config, max_age_days).young)
+    rows = np.flatnonzero(young)
     if len(rows):
         ratios[rows] = np.exp(prior.predict([samples.texts[int(i)] for i in rows], featurizer))
     return ratios

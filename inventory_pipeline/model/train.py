@@ -30,7 +30,12 @@ from inventory_pipeline.model.data import ForecastSamples, TextInputs, make_batc
 from inventory_pipeline.model.distributed import current_world, local_index, worker_loss
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
 from inventory_pipeline.model.forecaster import DemandForecaster
-from inventory_pipeline.model.launch import LaunchCurve, fit_launch_curve, gate_on_validation
+from inventory_pipeline.model.launch import (
+    LaunchCurve,
+    LaunchInputs,
+    fit_launch_curve,
+    gate_on_validation,
+)
 from inventory_pipeline.model.losses import forecast_loss
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.runtime import seed_everything, torch_runtime
@@ -294,18 +299,17 @@ def train(
     elif config.launch_curve:
         featurizer = forecaster.featurizer
         prior, out_of_fold = fit_text_prior(train_samples, config, featurizer, on_text_prior)
-        history.text_prior = prior
         fit_start = time.perf_counter()
         ratios = training_ratios(train_samples, prior, out_of_fold, featurizer)
         curve = fit_launch_curve([train_samples], config, [ratios])
-        if prior.kind != "none":  # kept only if the curve with it is not worse on validation
+        if prior.kind != "none":  # kept only if the curve is better with it on validation
             without = fit_launch_curve([train_samples], config)
             prior, curve = check_on_validation(
                 prior, curve, without, val_samples, config, featurizer
             )
             if on_text_prior is not None:
                 on_text_prior(f"text prior: {prior.kind} ({prior.reason})")
-            history.text_prior = prior
+        history.text_prior = prior
         history.launch_fit_seconds = time.perf_counter() - fit_start
         if on_launch_candidate is not None:
             on_launch_candidate(1, 1)
@@ -315,9 +319,9 @@ def train(
             if val_samples is not None:
                 forecast = forecaster.predict(val_samples)  # no curve attached yet
                 network = (forecast.daily, forecast.cumulative)
-                val_ratios = young_ratios(
-                    val_samples, config, curve.max_age_days, prior, featurizer
-                )
+                if prior.kind != "none":
+                    inputs = LaunchInputs.from_samples(val_samples, config, curve.max_age_days)
+                    val_ratios = young_ratios(val_samples, inputs.young, prior, featurizer)
             curve = gate_on_validation(curve, network, val_samples, config, val_ratios)
         history.launch_curve = curve
         used = curve is not None and curve.used

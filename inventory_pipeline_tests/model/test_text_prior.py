@@ -166,10 +166,10 @@ def test_the_launch_curve_starts_a_new_product_from_its_prior(
     curve = fit_launch_curve([both], config, [ratios])
     assert curve is not None
     new = catalog_samples(config, [("Frying Pan", "Brandneu"), ("Stockpot", "Brandneu")], -2.0)
-    served = young_ratios(new, config, curve.max_age_days, prior, featurizer)
+    without = LaunchInputs.from_samples(new, config, curve.max_age_days)
+    served = young_ratios(new, without.young, prior, featurizer)
     assert served is not None and served[0] > 2.0 * served[1]
     with_prior = LaunchInputs.from_samples(new, config, curve.max_age_days, served)
-    without = LaunchInputs.from_samples(new, config, curve.max_age_days)
     daily, cumulative = curve.predict(with_prior, config.quantiles)
     flat_daily, flat_cumulative = curve.predict(without, config.quantiles)
     median = config.quantiles.index(0.5)
