@@ -13,6 +13,9 @@ scored cells):
     pinball_q(a, q_hat)      max(q (a - q_hat), (q - 1) (a - q_hat))
     weighted quantile loss   mean over levels q of  2 * sum pinball_q / sum |a|
     interval coverage        share of cells with lower <= a <= upper
+
+``paired_difference_se`` says how far apart two forecasts' scores on the same units (windows,
+products) can land by which units a block happens to hold.
 """
 
 from __future__ import annotations
@@ -96,3 +99,12 @@ def interval_coverage(
     w = _scored(a, mask)
     inside = (np.asarray(lower) <= a) & (a <= np.asarray(upper))
     return _ratio(np.sum(w * inside), np.sum(w))
+
+
+def paired_difference_se(gap: np.ndarray, scale: np.ndarray, resamples: int, seed: int) -> float:
+    """Standard error, by a seeded paired bootstrap over units, of a difference of two scores
+    that are ratios of sums over the same units: ``gap`` (n,) is each unit's contribution to
+    (our numerator - theirs), ``scale`` (n,) its share of the common denominator."""
+    picks = np.random.default_rng(seed).integers(0, len(scale), size=(resamples, len(scale)))
+    total = np.maximum(scale[picks].sum(1), 1e-12)
+    return float((gap[picks].sum(1) / total).std())

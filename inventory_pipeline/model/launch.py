@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from inventory_pipeline.metrics import weighted_quantile_loss
+from inventory_pipeline.metrics import paired_difference_se, weighted_quantile_loss
 from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 
@@ -439,11 +439,9 @@ def _difference_se(
     pinball = np.maximum(levels * error, (levels - 1.0) * error) * mask[..., None]
     per_window = 2.0 * pinball.sum(axis=(2, 3)) / len(levels)  # (2, n)
     scale = (np.abs(actual) * mask).sum(1)  # (n,)
-    rng = np.random.default_rng(config.seed)
-    picks = rng.integers(0, len(scale), size=(config.launch_gate_bootstrap, len(scale)))
-    total = np.maximum(scale[picks].sum(1), 1e-12)
-    gap = (per_window[0][picks].sum(1) - per_window[1][picks].sum(1)) / total
-    return float(gap.std())
+    return paired_difference_se(
+        per_window[0] - per_window[1], scale, config.launch_gate_bootstrap, config.seed
+    )
 
 
 def gate_on_validation(

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from inventory_pipeline.metrics import paired_difference_se
 from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 from inventory_pipeline.model.launch import LaunchCurve, LaunchInputs, launch_losses
@@ -61,6 +62,7 @@ from inventory_pipeline.model.text import (
 TEXT_PRIOR_FILE = "text_prior.json"
 TEXT_PRIOR_WEIGHTS = "text_prior.safetensors"
 CATEGORY_LEVEL_FEATURE = "category_recent_log"
+MSE_BOOTSTRAP = 1000  # bootstrap resamples of the products for the CV errors' difference
 PSEUDO_DAYS = 7.0  # days at the category's level added to each product's target (shrinkage)
 
 
@@ -135,18 +137,12 @@ def _weighted_mse(actual: np.ndarray, predicted: np.ndarray, weight: np.ndarray)
 
 
 def _difference_se(
-    actual: np.ndarray,
-    ours: np.ndarray,
-    theirs: np.ndarray,
-    weight: np.ndarray,
-    seed: int,
-    resamples: int = 1000,
+    actual: np.ndarray, ours: np.ndarray, theirs: np.ndarray, weight: np.ndarray, seed: int
 ) -> float:
     """Standard error of (our weighted MSE - theirs) by a paired bootstrap over products: how
     far apart the two errors land by which products the catalog happens to hold."""
     gap = weight * ((actual - ours) ** 2 - (actual - theirs) ** 2)
-    picks = np.random.default_rng(seed).integers(0, len(actual), size=(resamples, len(actual)))
-    return float((gap[picks].sum(1) / weight[picks].sum(1)).std())
+    return paired_difference_se(gap, weight, MSE_BOOTSTRAP, seed)
 
 
 @dataclass

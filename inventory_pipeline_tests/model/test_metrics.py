@@ -10,6 +10,7 @@ import pytest
 from inventory_pipeline.metrics import (
     bias,
     interval_coverage,
+    paired_difference_se,
     pinball,
     wape,
     weighted_quantile_loss,
@@ -55,3 +56,14 @@ def test_interval_coverage() -> None:
     # inside: 2 in [1,3] yes; 0 in [1,2] no; 4 in [5,6] no; 10 in [9,10] yes (bounds count)
     assert interval_coverage(ACTUAL, lower, upper) == pytest.approx(0.5)
     assert interval_coverage(ACTUAL, lower, upper, np.array([1, 0, 0, 1])) == pytest.approx(1.0)
+
+
+def test_paired_difference_se_is_zero_for_equal_forecasts_and_scales_with_the_gap() -> None:
+    rng = np.random.default_rng(3)
+    scale = rng.random(50) + 0.5
+    gap = rng.normal(0.0, 1.0, 50)
+    assert paired_difference_se(np.zeros(50), scale, 200, seed=1) == 0.0
+    one = paired_difference_se(gap, scale, 200, seed=1)
+    assert one > 0.0
+    assert paired_difference_se(2.0 * gap, scale, 200, seed=1) == pytest.approx(2.0 * one)
+    assert paired_difference_se(gap, scale, 200, seed=1) == one  # seeded: same every time
