@@ -59,7 +59,9 @@ from inventory_pipeline.features.build import build_all
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
+from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import AFTER_DISCOUNT_CHANNELS, ModelConfig, with_events
+from inventory_pipeline.model.launch import fit_launch_curve, gate_on_validation
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
 from inventory_pipeline.sampleshop.stats import shop_stats
 from inventory_pipeline.scoring.accuracy import BacktestResult
@@ -75,6 +77,7 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.backtest import add_forecaster, backtest
 from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.windows_io import WindowSplits
 from inventory_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")
@@ -92,7 +95,12 @@ VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one 
             ch for ch in c.future_covariates if ch not in AFTER_DISCOUNT_CHANNELS
         ),
     ),
+    "launch_day_effects": lambda c: replace(c, launch_day_effects=True),
+    "no_launch_day_effects": lambda c: replace(c, launch_day_effects=False),
 }
+# Variants that change only the launch curve: the fitted network is kept, the curve is refitted
+# and gated again against it (same validation forecasts), so the comparison is the curve's alone.
+LAUNCH_VARIANTS = ("launch_day_effects", "no_launch_day_effects")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -335,7 +343,18 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     if args.save_models:
         (root / "plan.json").write_text(json.dumps(plan.to_dict()))
         forecaster.save(root / "model")
-    if args.variant is not None:
+    if args.variant in LAUNCH_VARIANTS:
+        name = f"{MODEL}+{args.variant}"
+        variant = timer.run(
+            "variant fit",
+            lambda: refit_launch_curve(forecaster, splits, VARIANTS[args.variant](model_config)),
+        )
+        validation_loss[name] = history.best_val_loss  # the same network
+        result = timer.run(
+            "variant backtest",
+            lambda: add_forecaster(result, variant, splits.backtest, name),
+        )
+    elif args.variant is not None:
         name = f"{MODEL}+{args.variant}"
         variant_config = VARIANTS[args.variant](model_config)
         print(f"variant {args.variant}: future {list(variant_config.future_covariates)}")
@@ -413,6 +432,31 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
         "validation_loss": validation_loss,
         "methods": method_rows(result),
     }
+
+
+def refit_launch_curve(
+    forecaster: DemandForecaster, splits: WindowSplits, config: ModelConfig
+) -> DemandForecaster:
+    """``forecaster``'s network with a launch curve fitted under ``config`` and gated against
+    that network on the validation launches, as training does (without a text prior)."""
+    network_only = DemandForecaster(forecaster.config, forecaster.network, forecaster.featurizer)
+    curve = fit_launch_curve([splits.train.samples], config)
+    if curve is not None:
+        validation = None if splits.validation is None else splits.validation.samples
+        network = None
+        if validation is not None:
+            forecast = network_only.predict(validation)
+            network = (forecast.daily, forecast.cumulative)
+        curve = gate_on_validation(curve, network, validation, config)
+        used = "used" if curve.used else "not used"
+        print(f"    variant launch curve ({used}) {curve.reason}")
+    return DemandForecaster(
+        config,
+        forecaster.network,
+        forecaster.featurizer,
+        launch_curve=curve if curve is not None and curve.used else None,
+        cover_recalibration=forecaster.cover_recalibration,
+    )
 
 
 def method_rows(result: BacktestResult) -> list[dict[str, Any]]:

@@ -79,6 +79,7 @@ ADDED_SWITCHED_OFF: dict[str, Any] = {  # fields added after the first saved mod
     "launch_curve": False,
     "text_prior": "none",
     "document_layout": "as_built",
+    "launch_day_effects": False,
 }
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 LAUNCH_CURVE_INPUTS = {  # what the launch curve reads (model/launch.py), by input kind
@@ -235,6 +236,15 @@ class ModelConfig:
     # the difference (paired bootstrap over windows); 0: by any amount
     launch_gate_bootstrap: int = 1000  # bootstrap resamples of the validation windows
     launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
+    launch_day_effects: bool = False  # the curve's days carry the shop's own day effects: a
+    # promotion's lift by discount depth, the dip on the days after one and each configured
+    # event's effect beyond the category's seasonal index, learned from the established products
+    # of the training windows (docs/model.md, "Cold start, seventh round"); False: every day of
+    # a young product is a plain day
+    launch_discount_edges: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4)  # upper edges of the
+    # discount-depth buckets a lift (and a dip after) is learned for; the last bucket is open
+    launch_effect_prior_days: float = 30.0  # pseudo days at a multiplier of 1 each day effect is
+    # shrunk towards: an effect seen on a handful of days stays near 1
 
     # --- loss ----------------------------------------------------------------------------------
     cumulative_loss_weight: float = 1.0  # weight of the cumulative-demand pinball loss
@@ -273,6 +283,7 @@ class ModelConfig:
             "launch_age_buckets",
             "launch_prior_shape_range",
             "launch_dispersion_range",
+            "launch_discount_edges",
             "text_prior_alphas",
         ):
             setattr(self, name, tuple(float(v) for v in getattr(self, name)))
@@ -374,6 +385,17 @@ class ModelConfig:
                 raise ValueError(
                     f"launch_gate_noise_se must be >= 0 and launch_gate_bootstrap >= 2; got "
                     f"{self.launch_gate_noise_se} and {self.launch_gate_bootstrap}."
+                )
+            edges = self.launch_discount_edges
+            if any(not 0 < e < 1 for e in edges) or any(b <= a for a, b in pairwise(edges)):
+                raise ValueError(
+                    f"launch_discount_edges must be increasing discount fractions between 0 and "
+                    f"1 (exclusive), e.g. (0.1, 0.2, 0.3, 0.4); got {edges}."
+                )
+            if self.launch_effect_prior_days <= 0:
+                raise ValueError(
+                    f"launch_effect_prior_days must be > 0 days, got "
+                    f"{self.launch_effect_prior_days}."
                 )
             if self.launch_draws < 16:
                 raise ValueError(f"launch_draws must be >= 16 paths, got {self.launch_draws}.")

@@ -39,13 +39,13 @@ windows it is not used (fails closed), and ``reason`` says why either way.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from inventory_pipeline.metrics import paired_difference_se, weighted_quantile_loss
-from inventory_pipeline.model.config import LAUNCH_AGE_FEATURE, ModelConfig
+from inventory_pipeline.model.config import EVENT_CHANNEL_PREFIX, LAUNCH_AGE_FEATURE, ModelConfig
 from inventory_pipeline.model.data import ForecastSamples
 
 LAUNCH_CURVE_FILE = "launch_curve.json"
@@ -73,6 +73,8 @@ class LaunchCurve:
     network_validation_cumulative_loss: float | None = None
     used: bool = False  # set by the validation gate; a curve is used only when it passed
     reason: str = "not validated"
+    day_effects: DayEffects | None = None  # the shop's promotion, after-promotion and event
+    # multipliers its days carry (None: every day is a plain day, as curves saved before them)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "profile_ages", tuple(float(a) for a in self.profile_ages))
@@ -99,6 +101,18 @@ class LaunchCurve:
         values = np.interp(age, self.profile_ages, self.profile)
         return np.where(age > 0, values, 0.0)
 
+    def future_effects(self, inputs: LaunchInputs) -> np.ndarray:
+        """(N, H) the day effect of each future day (1 without ``day_effects``)."""
+        if self.day_effects is None:
+            return np.ones_like(inputs.future_exposure)
+        return self.day_effects.future(inputs)
+
+    def history_effects(self, inputs: LaunchInputs) -> np.ndarray:
+        """(N, L) the day effect of each history day (1 without ``day_effects``)."""
+        if self.day_effects is None:
+            return np.ones_like(inputs.usable)
+        return self.day_effects.history(inputs)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
@@ -112,6 +126,8 @@ class LaunchCurve:
             values.setdefault("used", True)  # it was saved only when used
             values.setdefault("reason", "saved by the fixed-form launch curve")
             return cls.exponential(ramp_days, **values)
+        if values.get("day_effects") is not None:
+            values["day_effects"] = DayEffects(**values["day_effects"])
         return cls(**values)
 
     def predict(
@@ -131,11 +147,19 @@ class LaunchCurve:
         if len(rows) == 0:
             return daily, sums
         shape = self.prior_shape + inputs.units_sold[rows]
-        history_exposure = (self.shape(inputs.history_age[rows]) * inputs.usable[rows]).sum(1)
+        history_exposure = (
+            self.shape(inputs.history_age[rows])
+            * inputs.usable[rows]
+            * self.history_effects(inputs)[rows]
+        ).sum(1)
         rate = (
             self.prior_shape / (self.prior_ratio * inputs.expected_level[rows]) + history_exposure
         )
-        base = self.shape(inputs.future_age[rows]) * inputs.future_exposure[rows]
+        base = (
+            self.shape(inputs.future_age[rows])
+            * inputs.future_exposure[rows]
+            * self.future_effects(inputs)[rows]
+        )
         for i in range(len(rows)):
             rng = np.random.default_rng(self.seed)
             level = rng.gamma(shape[i], 1.0 / rate[i], size=self.draws)
@@ -163,6 +187,11 @@ class LaunchInputs:
     future_exposure: np.ndarray  # (N, H) the category's seasonal index for that day (1 if unknown)
     text_ratio: np.ndarray | None = None  # (N,) the text prior: the product's level over the
     # category's level per product, from its document (model/text_prior.py); None = 1
+    history_discount: np.ndarray | None = None  # (N, L) discount that day, 0..1 (None: unknown)
+    future_discount: np.ndarray | None = None  # (N, H) announced discount that day, 0..1
+    future_after: np.ndarray | None = None  # (N, H) deepest discount of the days just before
+    future_events: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (N, H) 0/1
+    season_known: np.ndarray | None = None  # (N, H) bool: the seasonal index of the day is known
 
     @property
     def expected_level(self) -> np.ndarray:
@@ -201,6 +230,13 @@ class LaunchInputs:
         )
         known = future["category_season_known"] > 0.5
         season = np.where(known, np.exp(future["category_season_log"].astype(np.float64)), 1.0)
+        history = {
+            n: samples.history_covariates[:, :, i] for i, n in enumerate(config.history_covariates)
+        }
+
+        def channel(values: dict[str, np.ndarray], name: str) -> np.ndarray | None:
+            return values[name].astype(np.float64) if name in values else None
+
         return cls(
             young=~launched | (age < max_age_days),
             history_age=history_age,
@@ -211,7 +247,165 @@ class LaunchInputs:
             future_age=future_age,
             future_exposure=season,
             text_ratio=None if text_ratio is None else np.asarray(text_ratio, dtype=np.float64),
+            history_discount=channel(history, "discount_fraction"),
+            future_discount=channel(future, "planned_discount_fraction"),
+            future_after=channel(future, "after_discount_fraction"),
+            season_known=known,
+            future_events={
+                name: future[f"{EVENT_CHANNEL_PREFIX}{name}"].astype(np.float64)
+                for name in config.event_names
+                if f"{EVENT_CHANNEL_PREFIX}{name}" in future
+            },
         )
+
+
+@dataclass(frozen=True)
+class DayEffects:
+    """How much a day sells against a plain day of the same product, as the shop's established
+    products show it: ``lift`` on a day with an announced discount, per discount-depth bucket
+    (``discount_edges`` are the buckets' upper edges, the last bucket is open); ``dip`` on a day
+    without a discount right after a promotion, per bucket of the depth of the promotion that
+    ended; ``event_lift`` on the days of each configured event when the category's seasonal
+    index for the day is unknown (the whole effect) and ``event_lift_seasonal`` when it is known
+    (the effect beyond the index, which holds whatever part of it last year's sales showed). A
+    day with a discount and an event carries both. Learned by :func:`fit_day_effects`."""
+
+    discount_edges: tuple[float, ...]
+    lift: tuple[float, ...]
+    dip: tuple[float, ...]
+    events: tuple[str, ...] = ()
+    event_lift: tuple[float, ...] = ()
+    event_lift_seasonal: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("discount_edges", "lift", "dip", "event_lift", "event_lift_seasonal"):
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+        object.__setattr__(self, "events", tuple(self.events))
+        buckets = len(self.discount_edges) + 1
+        if len(self.lift) != buckets or len(self.dip) != buckets:
+            raise ValueError(
+                f"day effects need one lift and one dip per discount bucket ({buckets}); got "
+                f"{len(self.lift)} and {len(self.dip)}."
+            )
+        if not len(self.events) == len(self.event_lift) == len(self.event_lift_seasonal):
+            raise ValueError("day effects need one event_lift and event_lift_seasonal per event.")
+
+    def bucket(self, fraction: np.ndarray) -> np.ndarray:
+        """The discount-depth bucket of each ``fraction`` (0..1)."""
+        return np.searchsorted(np.asarray(self.discount_edges), fraction, side="left")
+
+    def future(self, inputs: LaunchInputs) -> np.ndarray:
+        """(N, H) the effect of each future day of ``inputs``."""
+        effect = np.ones_like(inputs.future_exposure)
+        discount = inputs.future_discount
+        promoted = np.zeros(effect.shape, dtype=bool) if discount is None else discount > 0
+        if discount is not None:
+            effect = np.where(promoted, np.asarray(self.lift)[self.bucket(discount)], effect)
+        if inputs.future_after is not None:
+            after = inputs.future_after
+            dipped = (after > 0) & ~promoted
+            effect = np.where(dipped, np.asarray(self.dip)[self.bucket(after)], effect)
+        lifts = zip(self.events, self.event_lift, self.event_lift_seasonal, strict=True)
+        for name, unknown, known in lifts:
+            days = inputs.future_events.get(name)
+            if days is not None:
+                seasonal = inputs.season_known
+                value = unknown if seasonal is None else np.where(seasonal, known, unknown)
+                effect = effect * np.where(days > 0.5, value, 1.0)
+        return effect
+
+    def history(self, inputs: LaunchInputs) -> np.ndarray:
+        """(N, L) the effect of each history day of ``inputs``: the lift of its discount (the
+        history channels hold neither the days after a promotion nor the events apart)."""
+        discount = inputs.history_discount
+        if discount is None:
+            return np.ones_like(inputs.usable)
+        return np.where(discount > 0, np.asarray(self.lift)[self.bucket(discount)], 1.0)
+
+
+def fit_day_effects(samples: list[ForecastSamples], config: ModelConfig) -> DayEffects:
+    """The shop's day effects from the established (not young) windows of ``samples``.
+
+    A Poisson model with one rate per window: units on a scored day on sale ~ Poisson(rate x
+    seasonal index x the day's effects), fitted by alternating the closed-form updates of the
+    window rates and of each effect (ratios of sums) until they settle. Each effect is shrunk
+    towards 1 by ``launch_effect_prior_days`` pseudo days of its mean expected units: a discount
+    depth or an event seen on a handful of days stays near 1.
+    """
+    edges, names = config.launch_discount_edges, config.event_names
+    B, E = len(edges) + 1, len(names)
+    flat = DayEffects(edges, (1.0,) * B, (1.0,) * B, names, (1.0,) * E, (1.0,) * E)
+    units, season, kinds, events = [], [], [], []
+    for s in samples:
+        if s.target_units is None:
+            continue
+        inputs = LaunchInputs.from_samples(s, config, config.launch_max_age_days)
+        rows = np.flatnonzero(~inputs.young)
+        if len(rows) == 0:
+            continue
+        scored = inputs.future_age[rows] > 0
+        if s.target_censored is not None:
+            scored &= s.target_censored[rows] < 0.5
+        zero = np.zeros(scored.shape)
+        discount = zero if inputs.future_discount is None else inputs.future_discount[rows]
+        after = zero if inputs.future_after is None else inputs.future_after[rows]
+        kinds.append(  # 0: plain, 1..B: discount bucket, B+1..2B: after a promotion's bucket
+            np.where(
+                discount > 0,
+                1 + flat.bucket(discount),
+                np.where(after > 0, 1 + B + flat.bucket(after), 0),
+            )
+        )
+        units.append(np.where(scored, s.target_units[rows], 0.0))
+        season.append(np.where(scored, inputs.future_exposure[rows], 0.0))
+        known = inputs.season_known[rows]
+        on = [inputs.future_events.get(n, zero)[rows] > 0.5 for n in names]
+        # one factor per event and whether its seasonal index is known: (n, H, 2E)
+        events.append(np.stack([d & ~known for d in on] + [d & known for d in on], axis=-1))
+    if not units or float(sum(u.sum() for u in units)) <= 0:
+        return flat
+    y = np.concatenate(units).astype(np.float64)
+    exposure = np.concatenate(season)
+    kind = np.concatenate(kinds)
+    on_event = np.concatenate(events).reshape(*y.shape, 2 * E)
+    kind_effect, event_effect = np.ones(1 + 2 * B), np.ones(2 * E)
+    seen = exposure > 0
+    kind_days = np.bincount(kind[seen], minlength=len(kind_effect))
+    event_days = (on_event & seen[..., None]).sum(axis=(0, 1))
+    prior_days = config.launch_effect_prior_days
+
+    def shrunk(observed: np.ndarray, expected: np.ndarray, days: np.ndarray) -> np.ndarray:
+        pseudo = prior_days * expected / np.maximum(days, 1)
+        return np.where(days > 0, (observed + pseudo) / np.maximum(expected + pseudo, 1e-12), 1.0)
+
+    for _ in range(100):
+        before = np.concatenate([kind_effect, event_effect])
+        event_factor = np.prod(np.where(on_event, event_effect, 1.0), axis=-1)
+        day = exposure * kind_effect[kind] * event_factor
+        rate = y.sum(1, keepdims=True) / np.maximum(day.sum(1, keepdims=True), 1e-12)
+        without = rate * exposure * event_factor  # expected units without the day-kind effect
+        kind_effect = shrunk(
+            np.bincount(kind.ravel(), weights=y.ravel(), minlength=len(kind_effect)),
+            np.bincount(kind.ravel(), weights=without.ravel(), minlength=len(kind_effect)),
+            kind_days,
+        )
+        kind_effect[0] = 1.0  # a plain day
+        for e in range(2 * E):
+            days = on_event[..., e]
+            expected = rate * day / event_effect[e]
+            event_effect[e : e + 1] = shrunk(
+                y[days].sum(keepdims=True), expected[days].sum(keepdims=True), event_days[e : e + 1]
+            )
+        if np.allclose(np.concatenate([kind_effect, event_effect]), before, rtol=1e-6):
+            break
+    return DayEffects(
+        edges,
+        lift=tuple(kind_effect[1 : 1 + B]),
+        dip=tuple(kind_effect[1 + B :]),
+        events=names,
+        event_lift=tuple(event_effect[:E]),
+        event_lift_seasonal=tuple(event_effect[E:]),
+    )
 
 
 @dataclass
@@ -253,12 +447,19 @@ def _young_days(
     return _YoungDays(inputs, rows, targets, censored)
 
 
-def _days(parts: list[_YoungDays]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _days(
+    parts: list[_YoungDays], effects: DayEffects | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(age, exposure, units, weight) of the young windows' target days, (n, H) each: exposure =
-    category level x seasonal index, weight 1.0 on scored days on sale."""
+    category level x seasonal index x the day's effect, weight 1.0 on scored days on sale."""
     age = np.concatenate([p.inputs.future_age[p.rows] for p in parts])
     exposure = np.concatenate(
-        [p.inputs.expected_level[p.rows, None] * p.inputs.future_exposure[p.rows] for p in parts]
+        [
+            p.inputs.expected_level[p.rows, None]
+            * p.inputs.future_exposure[p.rows]
+            * (1.0 if effects is None else effects.future(p.inputs)[p.rows])
+            for p in parts
+        ]
     )
     units = np.concatenate([p.targets for p in parts])
     weight = np.concatenate([p.scored for p in parts]) * (age > 0)
@@ -365,7 +566,8 @@ def fit_launch_curve(
     parts = [p for p in parts if len(p.rows)]
     if not any(p.has_demand for p in parts):
         return None
-    age, exposure, units, weight = _days(parts)
+    effects = fit_day_effects(samples, config) if config.launch_day_effects else None
+    age, exposure, units, weight = _days(parts, effects)
     if float((units * weight).sum()) <= 0:
         return None
     centres, profile, level = _profile(age, exposure, units, weight, config)
@@ -381,6 +583,7 @@ def fit_launch_curve(
         fit_samples=int(sum(len(p.rows) for p in parts)),
         fit_days=int(weight.sum()),
         reason="not validated",
+        day_effects=effects,
     )
     mean = level * curve.shape(age) * exposure
     prior_shape, dispersion = _moments(mean, units, weight, config)
