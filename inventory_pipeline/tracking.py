@@ -188,6 +188,21 @@ def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float |
         "fit_days": curve.fit_days,
         "validation_samples": curve.validation_samples,
     }
+    effects = curve.day_effects
+    if effects is not None:  # the day effects it learned, rounded: lift and dip per depth
+        numbers["day_effects"] = json.dumps(
+            {
+                "discount_edges": effects.discount_edges,
+                "lift": [round(v, 2) for v in effects.lift],
+                "dip": [round(v, 2) for v in effects.dip],
+                "events": {
+                    name: [round(a, 2), round(b, 2)]
+                    for name, a, b in zip(
+                        effects.events, effects.event_lift, effects.event_lift_seasonal, strict=True
+                    )
+                },
+            }
+        )[:480]
     for name in (
         "validation_loss",
         "network_validation_loss",

@@ -67,7 +67,7 @@ def launch_curve_png(
     Both in units per day relative to the category's level per product: the curve's mean
     (``prior_ratio x profile``, the profile learned per age bucket) with the 10-90% band of its
     level prior, and the launches' mean actuals per day since launch (target days of their young
-    samples, divided by the day's seasonal index too, as the profile is).
+    samples, divided by the day's seasonal index and day effect too, as the profile is).
     """
     ages, ratios = [], []
     for s in samples:
@@ -78,7 +78,11 @@ def launch_curve_png(
         usable = inputs.future_age[rows] > 0
         if s.target_censored is not None:
             usable &= s.target_censored[rows] < 0.5
-        exposure = inputs.category_level[rows, None] * inputs.future_exposure[rows]
+        exposure = (
+            inputs.category_level[rows, None]
+            * inputs.future_exposure[rows]
+            * curve.future_effects(inputs)[rows]
+        )
         ratio = s.target_units[rows] / exposure
         ages.append(inputs.future_age[rows][usable])
         ratios.append(ratio[usable])

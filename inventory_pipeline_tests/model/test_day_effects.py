@@ -5,10 +5,14 @@ young products' forecasts."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import mlflow
 import numpy as np
 import pytest
+from mlflow.tracking import MlflowClient
 
+from inventory_pipeline import tracking
 from inventory_pipeline.model import ForecastSamples, ModelConfig
 from inventory_pipeline.model.config import ADDED_SWITCHED_OFF, replace, with_events
 from inventory_pipeline.model.launch import (
@@ -187,3 +191,20 @@ def test_a_saved_config_without_the_field_reads_it_as_off() -> None:
 def test_bad_day_effect_settings_are_refused(changes: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         effects_config(**changes)
+
+
+def test_the_retraining_run_logs_the_day_effects_it_learned(tmp_path: Path) -> None:
+    config = effects_config()
+    curve = fit_launch_curve([established_and_young(config, seed=6)], config)
+    assert curve is not None and curve.day_effects is not None
+    tracking.configure(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts", "effects")
+    try:
+        with mlflow.start_run() as run:
+            tracking.log_launch_curve(curve, used=True)
+        params = MlflowClient().get_run(run.info.run_id).data.params
+    finally:
+        mlflow.set_tracking_uri("")
+    logged = json.loads(params["launch_curve.day_effects"])
+    deep = int(np.searchsorted(config.launch_discount_edges, DEEP, side="left"))
+    assert logged["lift"][deep] == pytest.approx(TRUE["deep"], rel=0.1)
+    assert set(logged["events"]) == {"sale_day"}
