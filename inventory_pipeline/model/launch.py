@@ -335,20 +335,21 @@ def fit_day_effects(samples: list[ForecastSamples], config: ModelConfig) -> DayE
     edges, names = config.launch_discount_edges, config.event_names
     B, E = len(edges) + 1, len(names)
     flat = DayEffects(edges, (1.0,) * B, (1.0,) * B, names, (1.0,) * E, (1.0,) * E)
-    units, season, kinds, events = [], [], [], []
+    units, season, kinds, events, windows = [], [], [], [], []
+    offset = 0  # window numbers of the samples before
     for s in samples:
         if s.target_units is None:
             continue
         inputs = LaunchInputs.from_samples(s, config, config.launch_max_age_days)
         rows = np.flatnonzero(~inputs.young)
-        if len(rows) == 0:
-            continue
         scored = inputs.future_age[rows] > 0
         if s.target_censored is not None:
             scored &= s.target_censored[rows] < 0.5
-        zero = np.zeros(scored.shape)
-        discount = zero if inputs.future_discount is None else inputs.future_discount[rows]
-        after = zero if inputs.future_after is None else inputs.future_after[rows]
+        window, day = np.nonzero(scored)  # the scored days on sale, flat
+        at = (rows[window], day)
+        zero = np.zeros(len(window))
+        discount = zero if inputs.future_discount is None else inputs.future_discount[at]
+        after = zero if inputs.future_after is None else inputs.future_after[at]
         kinds.append(  # 0: plain, 1..B: discount bucket, B+1..2B: after a promotion's bucket
             np.where(
                 discount > 0,
@@ -356,47 +357,48 @@ def fit_day_effects(samples: list[ForecastSamples], config: ModelConfig) -> DayE
                 np.where(after > 0, 1 + B + flat.bucket(after), 0),
             )
         )
-        units.append(np.where(scored, s.target_units[rows], 0.0))
-        season.append(np.where(scored, inputs.future_exposure[rows], 0.0))
-        known = inputs.season_known[rows]
-        on = [inputs.future_events.get(n, zero)[rows] > 0.5 for n in names]
-        # one factor per event and whether its seasonal index is known: (n, H, 2E)
+        units.append(s.target_units[at].astype(np.float64))
+        season.append(inputs.future_exposure[at])
+        windows.append(offset + window)
+        offset += len(rows)
+        known = inputs.season_known[at]
+        on = [
+            inputs.future_events[n][at] > 0.5 if n in inputs.future_events else zero > 0
+            for n in names
+        ]
+        # one factor per event and whether its seasonal index is known: (days, 2E)
         events.append(np.stack([d & ~known for d in on] + [d & known for d in on], axis=-1))
     if not units or float(sum(u.sum() for u in units)) <= 0:
         return flat
-    y = np.concatenate(units).astype(np.float64)
-    exposure = np.concatenate(season)
-    kind = np.concatenate(kinds)
-    on_event = np.concatenate(events).reshape(*y.shape, 2 * E)
+    y, exposure = np.concatenate(units), np.concatenate(season)
+    kind, window = np.concatenate(kinds), np.concatenate(windows)
+    on_event = np.concatenate(events).reshape(len(y), 2 * E).astype(np.float64)
+    window_units = np.bincount(window, weights=y, minlength=offset)
+    kind_units = np.bincount(kind, weights=y, minlength=1 + 2 * B)
+    kind_days = np.bincount(kind, minlength=1 + 2 * B)
+    event_units, event_days = on_event.T @ y, on_event.sum(0)
     kind_effect, event_effect = np.ones(1 + 2 * B), np.ones(2 * E)
-    seen = exposure > 0
-    kind_days = np.bincount(kind[seen], minlength=len(kind_effect))
-    event_days = (on_event & seen[..., None]).sum(axis=(0, 1))
     prior_days = config.launch_effect_prior_days
 
     def shrunk(observed: np.ndarray, expected: np.ndarray, days: np.ndarray) -> np.ndarray:
         pseudo = prior_days * expected / np.maximum(days, 1)
         return np.where(days > 0, (observed + pseudo) / np.maximum(expected + pseudo, 1e-12), 1.0)
 
-    for _ in range(100):
-        before = np.concatenate([kind_effect, event_effect])
-        event_factor = np.prod(np.where(on_event, event_effect, 1.0), axis=-1)
-        day = exposure * kind_effect[kind] * event_factor
-        rate = y.sum(1, keepdims=True) / np.maximum(day.sum(1, keepdims=True), 1e-12)
-        without = rate * exposure * event_factor  # expected units without the day-kind effect
-        kind_effect = shrunk(
-            np.bincount(kind.ravel(), weights=y.ravel(), minlength=len(kind_effect)),
-            np.bincount(kind.ravel(), weights=without.ravel(), minlength=len(kind_effect)),
-            kind_days,
+    for _ in range(200):
+        effect = kind_effect[kind] * np.exp(on_event @ np.log(event_effect))
+        day_exposure = exposure * effect
+        rate = window_units / np.maximum(np.bincount(window, day_exposure, offset), 1e-12)
+        expected = rate[window] * day_exposure  # units, with every effect
+        new_kind = shrunk(
+            kind_units, np.bincount(kind, expected / kind_effect[kind], 1 + 2 * B), kind_days
         )
-        kind_effect[0] = 1.0  # a plain day
-        for e in range(2 * E):
-            days = on_event[..., e]
-            expected = rate * day / event_effect[e]
-            event_effect[e : e + 1] = shrunk(
-                y[days].sum(keepdims=True), expected[days].sum(keepdims=True), event_days[e : e + 1]
-            )
-        if np.allclose(np.concatenate([kind_effect, event_effect]), before, rtol=1e-6):
+        new_kind[0] = 1.0  # a plain day
+        new_event = shrunk(event_units, (on_event.T @ expected) / event_effect, event_days)
+        settled = np.allclose(new_kind, kind_effect, rtol=1e-7) and np.allclose(
+            new_event, event_effect, rtol=1e-7
+        )
+        kind_effect, event_effect = new_kind, new_event
+        if settled:
             break
     return DayEffects(
         edges,
