@@ -236,7 +236,7 @@ class ModelConfig:
     # the difference (paired bootstrap over windows); 0: by any amount
     launch_gate_bootstrap: int = 1000  # bootstrap resamples of the validation windows
     launch_draws: int = 1024  # Monte-Carlo paths per sample in the saved curve (forecasts)
-    launch_day_effects: bool = False  # the curve's days carry the shop's own day effects: a
+    launch_day_effects: bool = True  # the curve's days carry the shop's own day effects: a
     # promotion's lift by discount depth, the dip on the days after one and each configured
     # event's effect beyond the category's seasonal index, learned from the established products
     # of the training windows (docs/model.md, "Cold start, seventh round"); False: every day of

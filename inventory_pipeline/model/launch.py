@@ -362,17 +362,17 @@ def fit_day_effects(samples: list[ForecastSamples], config: ModelConfig) -> DayE
         windows.append(offset + window)
         offset += len(rows)
         known = inputs.season_known[at]
-        on = [
-            inputs.future_events[n][at] > 0.5 if n in inputs.future_events else zero > 0
-            for n in names
-        ]
-        # one factor per event and whether its seasonal index is known: (days, 2E)
-        events.append(np.stack([d & ~known for d in on] + [d & known for d in on], axis=-1))
+        on_event = np.zeros((len(window), 2 * E), dtype=bool)  # per event: index unknown, known
+        for e, name in enumerate(names):
+            if name in inputs.future_events:
+                days = inputs.future_events[name][at] > 0.5
+                on_event[:, e], on_event[:, E + e] = days & ~known, days & known
+        events.append(on_event)
     if not units or float(sum(u.sum() for u in units)) <= 0:
         return flat
     y, exposure = np.concatenate(units), np.concatenate(season)
     kind, window = np.concatenate(kinds), np.concatenate(windows)
-    on_event = np.concatenate(events).reshape(len(y), 2 * E).astype(np.float64)
+    on_event = np.concatenate(events).astype(np.float64)
     window_units = np.bincount(window, weights=y, minlength=offset)
     kind_units = np.bincount(kind, weights=y, minlength=1 + 2 * B)
     kind_days = np.bincount(kind, minlength=1 + 2 * B)
