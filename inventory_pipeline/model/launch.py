@@ -1,9 +1,10 @@
 """The launch curve: demand quantiles for products in their first weeks on sale.
 
 A product launched ``a`` days ago (launch day: a = 1) sells, on a day whose category seasonal
-index is ``s``::
+index is ``s`` and whose day effect is ``d`` (:class:`DayEffects`: the shop's lift for that
+day's discount, the dip after a promotion, its events; 1 on a plain day)::
 
-    units ~ Poisson(level * profile(a) * s * g),
+    units ~ Poisson(level * profile(a) * s * d * g),
     g ~ Gamma(dispersion, 1 / dispersion)        (day-to-day noise: negative binomial days)
     level ~ Gamma(prior_shape + units sold,      (what the product sells once established,
                   rate = prior_shape / (prior_ratio * category level) + profile exposure)
