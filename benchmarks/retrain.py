@@ -97,10 +97,11 @@ VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one 
     ),
     "launch_day_effects": lambda c: replace(c, launch_day_effects=True),
     "no_launch_day_effects": lambda c: replace(c, launch_day_effects=False),
+    "launch_blend": lambda c: replace(c, launch_network_share=0.5),
 }
 # Variants that change only the launch curve: the fitted network is kept, the curve is refitted
 # and gated again against it (same validation forecasts), so the comparison is the curve's alone.
-LAUNCH_VARIANTS = ("launch_day_effects", "no_launch_day_effects")
+LAUNCH_VARIANTS = ("launch_day_effects", "no_launch_day_effects", "launch_blend")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

@@ -80,6 +80,7 @@ ADDED_SWITCHED_OFF: dict[str, Any] = {  # fields added after the first saved mod
     "text_prior": "none",
     "document_layout": "as_built",
     "launch_day_effects": False,
+    "launch_network_share": 0.0,
 }
 LAUNCH_AGE_FEATURE = "days_since_launch_log1p"  # static: log1p(days on sale before the origin)
 LAUNCH_CURVE_INPUTS = {  # what the launch curve reads (model/launch.py), by input kind
@@ -241,6 +242,9 @@ class ModelConfig:
     # event's effect beyond the category's seasonal index, learned from the established products
     # of the training windows (docs/model.md, "Cold start, seventh round"); False: every day of
     # a young product is a plain day
+    launch_network_share: float = 0.0  # share of the network in the forecast of a young
+    # product the curve serves: its quantiles are averaged with the curve's, level by level
+    # (0: the curve alone); the validation gate judges the blend
     launch_discount_edges: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4)  # upper edges of the
     # discount-depth buckets a lift (and a dip after) is learned for; the last bucket is open
     launch_effect_prior_days: float = 30.0  # pseudo days at a multiplier of 1 each day effect is
@@ -391,6 +395,11 @@ class ModelConfig:
                 raise ValueError(
                     f"launch_discount_edges must be increasing discount fractions between 0 and "
                     f"1 (exclusive), e.g. (0.1, 0.2, 0.3, 0.4); got {edges}."
+                )
+            if not 0.0 <= self.launch_network_share < 1.0:
+                raise ValueError(
+                    f"launch_network_share must be in [0, 1) (0: the curve alone; the network "
+                    f"alone is launch_curve: false), got {self.launch_network_share}."
                 )
             if self.launch_effect_prior_days <= 0:
                 raise ValueError(

@@ -33,7 +33,7 @@ from safetensors.torch import load_file, save_file
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ForecastSamples, TextInputs
 from inventory_pipeline.model.embedding_cache import EmbeddingCache
-from inventory_pipeline.model.launch import LAUNCH_CURVE_FILE, LaunchCurve, LaunchInputs
+from inventory_pipeline.model.launch import LAUNCH_CURVE_FILE, LaunchCurve, LaunchInputs, blend
 from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.predict import QuantileForecast, predict_quantiles
 from inventory_pipeline.model.runtime import torch_runtime
@@ -140,8 +140,9 @@ class DemandForecaster:
             )
             rows = np.flatnonzero(inputs.young)
             daily, cumulative = self.launch_curve.predict(inputs, self.config.quantiles, rows)
-            forecast.daily[rows] = daily
-            forecast.cumulative[rows] = cumulative
+            share = self.config.launch_network_share
+            forecast.daily[rows] = blend(daily, forecast.daily[rows], share)
+            forecast.cumulative[rows] = blend(cumulative, forecast.cumulative[rows], share)
         return forecast
 
     def save(self, folder: str | Path, copy_encoder: bool = False) -> Path:

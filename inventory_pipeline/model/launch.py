@@ -615,6 +615,9 @@ def launch_losses(
     sums = np.cumsum(targets, axis=1)
     sum_mask = (np.cumsum(young.censored[windows], axis=1) == 0).astype(np.float64)
     daily, cumulative = curve.predict(young.inputs, config.quantiles, rows)
+    if network is not None:  # what is served: the curve blended with the network
+        daily = blend(daily, network[0][rows], config.launch_network_share)
+        cumulative = blend(cumulative, network[1][rows], config.launch_network_share)
     q = config.quantiles
     losses = {
         "daily": weighted_quantile_loss(targets, daily, q, mask=daily_mask),
@@ -629,6 +632,13 @@ def launch_losses(
             losses[f"network_{kind}"] = weighted_quantile_loss(actual, theirs, q, mask=mask)
             losses[f"{kind}_difference_se"] = _difference_se(actual, ours, theirs, mask, config)
     return len(rows), losses
+
+
+def blend(curve: np.ndarray, network: np.ndarray, share: float) -> np.ndarray:
+    """The served quantiles of young products: the curve's averaged with the network's, level by
+    level, the network weighing ``share`` (``ModelConfig.launch_network_share``; 0: the curve's).
+    An average of two sets of increasing quantiles is increasing too."""
+    return curve if share == 0 else (1.0 - share) * curve + share * network
 
 
 def _difference_se(
@@ -688,8 +698,10 @@ def gate_on_validation(
         validation_cumulative_loss=losses["cumulative"],
         network_validation_cumulative_loss=losses["network_cumulative"],
     )
+    share = config.launch_network_share
     figures = (
-        f"daily WQL {losses['daily']:.4f} vs network {losses['network_daily']:.4f}, "
+        (f"blended with {share:g} of the network: " if share else "")
+        + f"daily WQL {losses['daily']:.4f} vs network {losses['network_daily']:.4f}, "
         f"cumulative {losses['cumulative']:.4f} vs {losses['network_cumulative']:.4f} "
         f"on {n} young validation windows"
     )
