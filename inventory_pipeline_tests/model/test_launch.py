@@ -358,6 +358,53 @@ def test_forecaster_serves_young_products_from_the_curve_and_saves_it(tmp_path: 
     np.testing.assert_array_equal(reloaded.cumulative, served.cumulative)
 
 
+def test_a_network_share_blends_young_products_and_the_gate_judges_the_blend() -> None:
+    config = launch_config(max_epochs=1)
+    ages = np.concatenate([young_ages(96, seed=4), np.full(96, 300)])
+    forecaster, _ = train(config, launch_samples(config, ages, seed=4))
+    curve = fit_launch_curve([launch_samples(config, ages, seed=4)], config)
+    assert curve is not None
+    blended = replace(config, launch_network_share=0.25)
+    test_samples = launch_samples(config, np.array([-3, 10, 300, 500]), seed=6)
+    network = DemandForecaster(
+        replace(config, launch_curve=False), forecaster.network, forecaster.featurizer
+    ).predict(test_samples)
+    served = DemandForecaster(
+        blended, forecaster.network, forecaster.featurizer, launch_curve=curve
+    ).predict(test_samples)
+    inputs = LaunchInputs.from_samples(test_samples, config, 56.0)
+    curve_daily, curve_cumulative = curve.predict(inputs, config.quantiles)
+    np.testing.assert_allclose(served.daily[:2], 0.75 * curve_daily + 0.25 * network.daily[:2])
+    np.testing.assert_allclose(
+        served.cumulative[:2], 0.75 * curve_cumulative + 0.25 * network.cumulative[:2]
+    )
+    np.testing.assert_array_equal(served.daily[2:], network.daily[2:])
+    assert np.all(np.diff(served.daily[:2], axis=-1) >= 0)  # quantiles stay in order
+
+    validation = gate_samples(config)
+    quantiles = DemandForecaster(
+        replace(config, launch_curve=False), forecaster.network, forecaster.featurizer
+    ).predict(validation)
+    pair = (quantiles.daily, quantiles.cumulative)
+    _, alone = launch_losses(curve, validation, config, pair)
+    _, mixed = launch_losses(curve, validation, blended, pair)
+    assert mixed["network_daily"] == alone["network_daily"]
+    assert mixed["daily"] != alone["daily"]
+    young = LaunchInputs.from_samples(validation, config, 56.0).young
+    assert validation.target_units is not None
+    curve_only, _ = curve.predict(
+        LaunchInputs.from_samples(validation, config, 56.0), config.quantiles
+    )
+    expected = weighted_quantile_loss(
+        validation.target_units[young],
+        0.75 * curve_only + 0.25 * quantiles.daily[young],
+        config.quantiles,
+    )
+    assert mixed["daily"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="launch_network_share"):
+        replace(config, launch_network_share=1.0)
+
+
 def test_training_without_validation_leaves_young_products_to_the_network() -> None:
     config = launch_config(max_epochs=1)
     ages = np.concatenate([young_ages(64, seed=8), np.full(64, 300)])
