@@ -34,7 +34,7 @@ from inventory_pipeline.model.launch import fit_launch_curve, launch_losses
 
 sys.path.insert(0, str(Path(__file__).parent))
 from retrain import Timer
-from text_prior import BLOCKS, shop_splits
+from text_prior import BLOCKS, shop_arguments, shop_splits
 
 SWITCH = {"off": False, "on": True}
 
@@ -87,13 +87,7 @@ def summary(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profiles", default="default")
-    parser.add_argument("--seeds", default="7")
-    parser.add_argument("--skus", type=int, default=300)
-    parser.add_argument("--days", type=int, default=745)
-    parser.add_argument("--start", default="2024-01-01")
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--reuse", action="store_true", help="read shops already in --workdir")
+    shop_arguments(parser)
     parser.add_argument("--out", type=Path, help="write every row as JSON here")
     args = parser.parse_args()
     rows = []

@@ -164,16 +164,21 @@ def summary(rows: list[dict[str, Any]], kinds: list[str]) -> None:
                 print(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def shop_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name the shops and where they are kept (``shop_splits`` reads them)."""
     parser.add_argument("--profiles", default="default")
     parser.add_argument("--seeds", default="7")
     parser.add_argument("--skus", type=int, default=300)
     parser.add_argument("--days", type=int, default=745)
     parser.add_argument("--start", default="2024-01-01")
-    parser.add_argument("--kinds", default="none,frozen,lora,auto")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--reuse", action="store_true", help="read shops already in --workdir")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    shop_arguments(parser)
+    parser.add_argument("--kinds", default="none,frozen,lora,auto")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the LoRA fits")
     parser.add_argument("--set", default="{}", help="JSON of ModelConfig text_prior_* overrides")
     parser.add_argument("--out", type=Path, help="write every row as JSON here")

@@ -29,6 +29,7 @@ from inventory_pipeline_tests.model.test_launch import (
     PRIOR_RATIO,
     exponential,
     launch_config,
+    launch_static,
 )
 
 SHALLOW, DEEP = 0.15, 0.45  # discount fractions: buckets (0.1, 0.2] and (0.4, 1]
@@ -89,11 +90,6 @@ def effect_samples(config: ModelConfig, ages: np.ndarray, seed: int) -> Forecast
         future[..., config.future_covariates.index(name)] = values
     history = np.zeros((n, L, len(config.history_covariates)), dtype=np.float32)
     history[..., config.history_covariates.index("discount_fraction")] = history_discount
-    static = np.zeros((n, len(config.static_features)), dtype=np.float32)
-    static[:, config.static_features.index("days_since_launch_log1p")] = np.log1p(
-        np.maximum(ages, 0)
-    )
-    static[:, config.static_features.index("category_recent_log")] = np.log(CATEGORY_LEVEL)
     return ForecastSamples(
         texts=[product_text("niche", i % 20) for i in range(n)],
         history_units=(draw_units(since_hist, history_effect) * observed).astype(np.float32),
@@ -101,7 +97,7 @@ def effect_samples(config: ModelConfig, ages: np.ndarray, seed: int) -> Forecast
         history_observed=observed.astype(np.float32),
         history_covariates=history,
         future_covariates=future,
-        static=static,
+        static=launch_static(config, ages),
         target_units=draw_units(since_fut, effect).astype(np.float32),
         target_censored=np.zeros((n, H), dtype=np.float32),
     )

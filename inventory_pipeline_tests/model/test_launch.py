@@ -98,11 +98,6 @@ def launch_samples(
     }
     for name, values in future_channels.items():
         future[..., config.future_covariates.index(name)] = values
-    static = np.zeros((n, len(config.static_features)), dtype=np.float32)
-    static[:, config.static_features.index("days_since_launch_log1p")] = np.log1p(
-        np.maximum(ages, 0)
-    )
-    static[:, config.static_features.index("category_recent_log")] = np.log(CATEGORY_LEVEL)
     return ForecastSamples(
         texts=[product_text("niche", i % 20) for i in range(n)],
         history_units=(np.asarray(history_units) * observed).astype(np.float32),
@@ -110,10 +105,21 @@ def launch_samples(
         history_observed=observed,
         history_covariates=np.zeros((n, L, len(config.history_covariates)), dtype=np.float32),
         future_covariates=future,
-        static=static,
+        static=launch_static(config, ages),
         target_units=targets.astype(np.float32),
         target_censored=np.zeros((n, H), dtype=np.float32),
     )
+
+
+def launch_static(config: ModelConfig, ages: np.ndarray) -> np.ndarray:
+    """The static features the launch curve reads: days on sale before the origin and the
+    category's level (``CATEGORY_LEVEL`` for every sample)."""
+    static = np.zeros((len(ages), len(config.static_features)), dtype=np.float32)
+    static[:, config.static_features.index("days_since_launch_log1p")] = np.log1p(
+        np.maximum(ages, 0)
+    )
+    static[:, config.static_features.index("category_recent_log")] = np.log(CATEGORY_LEVEL)
+    return static
 
 
 def young_ages(n: int, seed: int) -> np.ndarray:
