@@ -98,7 +98,7 @@ def score_kind(
     chosen = prior.kind
     if prior.kind != "none":  # what training keeps: the curve with the prior only if not worse
         validation = None if splits.validation is None else splits.validation.samples
-        without = fit_launch_curve([splits.train.samples], config)
+        without = fit_launch_curve([splits.train.samples], config, day_effects=curve.day_effects)
         kept, _ = check_on_validation(prior, curve, without, validation, config, featurizer)
         print(f"      text prior kept: {kept.kind} ({kept.reason[:160]})")
     else:

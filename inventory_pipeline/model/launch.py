@@ -553,13 +553,16 @@ def fit_launch_curve(
     samples: list[ForecastSamples],
     config: ModelConfig,
     text_ratios: list[np.ndarray | None] | None = None,
+    day_effects: DayEffects | None = None,
 ) -> LaunchCurve | None:
     """The launch curve of the young products of ``samples`` (the training windows).
 
     Closed form (module docstring): the profile per age bucket, then the prior spread and the day
     noise by moments around it. Returns None when the samples hold no young product with a
     usable target day that sold (nothing to learn from). The curve comes back unused: only
-    :func:`gate_on_validation` can pass it.
+    :func:`gate_on_validation` can pass it. ``day_effects``, when given, are those a curve fitted
+    on the same samples learned (not fitted again); else they are fitted here if the config
+    uses them.
     """
     ratios = text_ratios if text_ratios is not None else [None] * len(samples)
     parts = [
@@ -569,7 +572,9 @@ def fit_launch_curve(
     parts = [p for p in parts if len(p.rows)]
     if not any(p.has_demand for p in parts):
         return None
-    effects = fit_day_effects(samples, config) if config.launch_day_effects else None
+    effects = None
+    if config.launch_day_effects:  # from the same samples, so a second curve can reuse them
+        effects = day_effects if day_effects is not None else fit_day_effects(samples, config)
     age, exposure, units, weight = _days(parts, effects)
     if float((units * weight).sum()) <= 0:
         return None

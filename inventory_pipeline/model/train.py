@@ -303,7 +303,8 @@ def train(
         ratios = training_ratios(train_samples, prior, out_of_fold, featurizer)
         curve = fit_launch_curve([train_samples], config, [ratios])
         if prior.kind != "none":  # kept only if the curve is better with it on validation
-            without = fit_launch_curve([train_samples], config)
+            effects = None if curve is None else curve.day_effects
+            without = fit_launch_curve([train_samples], config, day_effects=effects)
             prior, curve = check_on_validation(
                 prior, curve, without, val_samples, config, featurizer
             )

@@ -5,6 +5,7 @@ young products' forecasts."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace as replace_effects
 from pathlib import Path
 
 import mlflow
@@ -204,3 +205,14 @@ def test_the_retraining_run_logs_the_day_effects_it_learned(tmp_path: Path) -> N
     deep = int(np.searchsorted(config.launch_discount_edges, DEEP, side="left"))
     assert logged["lift"][deep] == pytest.approx(TRUE["deep"], rel=0.1)
     assert set(logged["events"]) == {"sale_day"}
+
+
+def test_a_second_curve_on_the_same_samples_reuses_the_effects() -> None:
+    config = effects_config()
+    samples = established_and_young(config, seed=7)
+    first = fit_launch_curve([samples], config)
+    assert first is not None and first.day_effects is not None
+    given = replace_effects(first.day_effects, lift=(2.0,) * len(first.day_effects.lift))
+    second = fit_launch_curve([samples], config, day_effects=given)
+    assert second is not None and second.day_effects is given
+    assert fit_launch_curve([samples], config, day_effects=first.day_effects) == first
