@@ -22,7 +22,9 @@ average (other jobs on the machine inflate every wall figure, hardly the CPU one
 backtest table per segment with the share of the baseline-to-oracle WQL gap closed, and at the
 end one table across runs: per profile and segment the model's, the best baseline's and the
 oracle's WQL and the gap closed, as mean and min..max over the seeds. The script only
-reports: every setting comes from the shop's settings file and the training config.
+reports: every setting comes from the shop's settings file and the training config. ``--out``
+gets one ``summary.json`` per invocation: processes run side by side need an ``--out`` each
+(each run's ``backtest/headline.json`` holds its figures too).
 
 "Retraining" (the weekly job's cost) = plan + windows + backtest inputs + fit + backtest; the
 ablation and the shop set-up are reported separately.
