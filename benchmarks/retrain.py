@@ -63,7 +63,7 @@ from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import AFTER_DISCOUNT_CHANNELS, ModelConfig, with_events
-from inventory_pipeline.model.launch import fit_launch_curve, gate_on_validation
+from inventory_pipeline.model.train import fit_gated_launch_curve
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
 from inventory_pipeline.sampleshop.stats import shop_stats
 from inventory_pipeline.scoring.accuracy import BacktestResult
@@ -441,24 +441,20 @@ def refit_launch_curve(
     forecaster: DemandForecaster, splits: WindowSplits, config: ModelConfig
 ) -> DemandForecaster:
     """``forecaster``'s network with a launch curve fitted under ``config`` and gated against
-    that network on the validation launches, as training does (without a text prior)."""
+    that network on the validation launches, as training does."""
     network_only = DemandForecaster(forecaster.config, forecaster.network, forecaster.featurizer)
-    curve = fit_launch_curve([splits.train.samples], config)
+    validation = None if splits.validation is None else splits.validation.samples
+    curve, prior, _ = fit_gated_launch_curve(network_only, splits.train.samples, validation, config)
+    used = curve is not None and curve.used
     if curve is not None:
-        validation = None if splits.validation is None else splits.validation.samples
-        network = None
-        if validation is not None:
-            forecast = network_only.predict(validation)
-            network = (forecast.daily, forecast.cumulative)
-        curve = gate_on_validation(curve, network, validation, config)
-        used = "used" if curve.used else "not used"
-        print(f"    variant launch curve ({used}) {curve.reason}")
+        print(f"    variant launch curve ({'used' if used else 'not used'}) {curve.reason}")
     return DemandForecaster(
         config,
         forecaster.network,
         forecaster.featurizer,
-        launch_curve=curve if curve is not None and curve.used else None,
+        launch_curve=curve if used else None,
         cover_recalibration=forecaster.cover_recalibration,
+        text_prior=prior if used and prior.kind != "none" else None,
     )
 
 

@@ -297,36 +297,52 @@ def train(
         forecaster.launch_curve = launch_curve
         forecaster.text_prior = text_prior
     elif config.launch_curve:
-        featurizer = forecaster.featurizer
-        prior, out_of_fold = fit_text_prior(train_samples, config, featurizer, on_text_prior)
-        fit_start = time.perf_counter()
-        ratios = training_ratios(train_samples, prior, out_of_fold, featurizer)
-        curve = fit_launch_curve([train_samples], config, [ratios])
-        if prior.kind != "none":  # kept only if the curve is better with it on validation
-            effects = None if curve is None else curve.day_effects
-            without = fit_launch_curve([train_samples], config, day_effects=effects)
-            prior, curve = check_on_validation(
-                prior, curve, without, val_samples, config, featurizer
-            )
-            if on_text_prior is not None:
-                on_text_prior(f"text prior: {prior.kind} ({prior.reason})")
+        curve, prior, history.launch_fit_seconds = fit_gated_launch_curve(
+            forecaster, train_samples, val_samples, config, on_launch_candidate, on_text_prior
+        )
         history.text_prior = prior
-        history.launch_fit_seconds = time.perf_counter() - fit_start
-        if on_launch_candidate is not None:
-            on_launch_candidate(1, 1)
-        if curve is not None:
-            network = None
-            val_ratios = None
-            if val_samples is not None:
-                forecast = forecaster.predict(val_samples)  # no curve attached yet
-                network = (forecast.daily, forecast.cumulative)
-                if prior.kind != "none":
-                    inputs = LaunchInputs.from_samples(val_samples, config, curve.max_age_days)
-                    val_ratios = young_ratios(val_samples, inputs.young, prior, featurizer)
-            curve = gate_on_validation(curve, network, val_samples, config, val_ratios)
         history.launch_curve = curve
         used = curve is not None and curve.used
         forecaster.launch_curve = curve if used else None
         forecaster.text_prior = prior if used and prior.kind != "none" else None
     history.seconds = time.perf_counter() - start
     return forecaster, history
+
+
+def fit_gated_launch_curve(
+    forecaster: DemandForecaster,
+    train_samples: ForecastSamples,
+    val_samples: ForecastSamples | None,
+    config: ModelConfig,
+    on_launch_candidate: Callable[[int, int], None] | None = None,
+    on_text_prior: Callable[[str], None] | None = None,
+) -> tuple[LaunchCurve | None, TextPrior, float]:
+    """The launch curve, with its text level prior, fitted on ``train_samples`` and gated
+    against ``forecaster``'s network on ``val_samples``, as training does: (the curve, or None
+    when the training windows hold no launch to learn from; the prior; seconds spent fitting
+    the curve). ``forecaster`` must have no curve attached: its forecasts are the network's."""
+    featurizer = forecaster.featurizer
+    prior, out_of_fold = fit_text_prior(train_samples, config, featurizer, on_text_prior)
+    fit_start = time.perf_counter()
+    ratios = training_ratios(train_samples, prior, out_of_fold, featurizer)
+    curve = fit_launch_curve([train_samples], config, [ratios])
+    if prior.kind != "none":  # kept only if the curve is better with it on validation
+        effects = None if curve is None else curve.day_effects
+        without = fit_launch_curve([train_samples], config, day_effects=effects)
+        prior, curve = check_on_validation(prior, curve, without, val_samples, config, featurizer)
+        if on_text_prior is not None:
+            on_text_prior(f"text prior: {prior.kind} ({prior.reason})")
+    seconds = time.perf_counter() - fit_start
+    if on_launch_candidate is not None:
+        on_launch_candidate(1, 1)
+    if curve is not None:
+        network = None
+        val_ratios = None
+        if val_samples is not None:
+            forecast = forecaster.predict(val_samples)
+            network = (forecast.daily, forecast.cumulative)
+            if prior.kind != "none":
+                inputs = LaunchInputs.from_samples(val_samples, config, curve.max_age_days)
+                val_ratios = young_ratios(val_samples, inputs.young, prior, featurizer)
+        curve = gate_on_validation(curve, network, val_samples, config, val_ratios)
+    return curve, prior, seconds
