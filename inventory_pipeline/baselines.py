@@ -23,6 +23,7 @@ the cold-start case the text model exists for.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -48,9 +49,17 @@ class BaselineConfig:
     level: int = round((PUBLISHED_LEVELS[-1] - PUBLISHED_LEVELS[0]) * 100)  # central interval in
     # percent: the published p10 / p90 make 80
     min_history_days: int = 14  # fewer days -> empirical-quantile fallback
-    n_jobs: int = 1  # statsforecast worker processes (1 on a shared 2-core machine)
+    n_jobs: int = 1  # statsforecast worker processes (the retraining backtest uses
+    # every CPU: TrainingConfig.baseline_jobs)
     max_history_multiple: float = 5.0  # a forecast quantile above this many times the SKU's
     # largest history day (at least 1 unit) is a numerical blow-up: the SKU falls back
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def quantile_columns(level: int) -> tuple[str, str, str]:

@@ -14,6 +14,7 @@ import dagster as dg
 from inventory_pipeline.defs.alerts.sensors import run_failure_alert_sensor
 from inventory_pipeline.defs.evaluation.assets import evaluation_report
 from inventory_pipeline.defs.evaluation.jobs import evaluation_job
+from inventory_pipeline.defs.executor import forkserver_multiprocess_executor
 from inventory_pipeline.defs.features.assets import build_feature_assets
 from inventory_pipeline.defs.forecasting.assets import (
     build_forecasting_assets,
@@ -92,6 +93,7 @@ def build_definitions(first_export_day: date | None = None) -> dg.Definitions:
             "shop": ShopSettingsResource(),
             "what_if": ScenarioFolderResource(),
         },
+        executor=forkserver_multiprocess_executor,
     )
 
 

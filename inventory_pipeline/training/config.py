@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory_pipeline.baselines import BaselineConfig
+from inventory_pipeline.baselines import BaselineConfig, available_cpus
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
 from inventory_pipeline.model.config import ModelConfig, with_events
@@ -49,7 +49,9 @@ class TrainingConfig:
     # --- backtest ----------------------------------------------------------------------------
     scored_levels: tuple[float, float, float] = PUBLISHED_LEVELS  # WQL levels; (lo, mid, hi)
     baseline_history_days: int = 365  # history the baselines get, as known on each origin
-    baseline_jobs: int = BaselineConfig.n_jobs  # statsforecast worker processes
+    baseline_jobs: int = field(default_factory=available_cpus)  # statsforecast worker processes:
+    # the CPUs this process may use (AutoETS fits one SKU per process at a time, and the backtest
+    # step has the machine to itself; the forecasts do not depend on the count)
     baselines: tuple[str, ...] = ("seasonal_naive", "auto_ets", "lightgbm")  # scored next to
     # the model (of seasonal_naive, auto_ets, lightgbm); the gate's best baseline and the gap
     # closed use the lowest WQL among them

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inventory_pipeline.features.as_of import features_as_of
+from inventory_pipeline.features.as_of import features_as_of, read_exports_for_range
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import Scope, connect, register_sources
 from inventory_pipeline.model.config import ModelConfig
@@ -170,6 +170,9 @@ def build_windows(
     if not origins:
         raise ValueError("build_windows needs at least one origin")
     parts = []
+    # The small exports (products, promotions, reviews) read once for every origin: each origin's
+    # features take their rows from memory (the same features as reading the files each time).
+    exports = read_exports_for_range(warehouse, max(origins), feature_config or FeatureConfig())
     for i, origin in enumerate(origins, start=1):
         skus = None
         if sample is not None:
@@ -182,6 +185,7 @@ def build_windows(
             skus=skus,
             history_days=model_config.history_days,
             horizon=model_config.horizon_days,
+            exports=exports,
             **({"config": feature_config} if feature_config else {}),
         )
         windows = samples_from_features(features, model_config)

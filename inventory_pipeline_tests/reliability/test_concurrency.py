@@ -41,7 +41,6 @@ from inventory_pipeline_tests.reliability.conftest import (
 NIGHTLY_DAY = END  # the nightly run loads the shop's last day ...
 BACKFILL_START = END - timedelta(days=9)  # ... while a backfill re-runs the nine days before it
 BACKFILL_END = END - timedelta(days=1)  # (more than incremental_max_days: a full feature rebuild)
-PRELOAD = "inventory_pipeline.definitions"
 RELEASE_TIMEOUT_S = 400
 HOLDER = ("test-holder", "holds-the-catalog-slot")
 _LOCK_ERROR = re.compile(r"\block|IO Error", re.IGNORECASE)  # "lock(ed)", not "blocked"
@@ -123,8 +122,8 @@ def test_backfill_on_multiprocess_executor_alongside_nightly_run(
         releaser = threading.Thread(target=_release_when_both_runs_wait, args=(home, outcome))
         releaser.start()
         try:
-            # The backfill: multiprocess executor, steps forked from a server that imported the
-            # code location once.
+            # The backfill: the code location's executor with its defaults (multiprocess, steps
+            # forked from a server that imported the code location once).
             job = ReconstructableRepository.for_module(
                 "inventory_pipeline.definitions", "defs"
             ).get_reconstructable_job("daily_data_job")
@@ -135,16 +134,7 @@ def test_backfill_on_multiprocess_executor_alongside_nightly_run(
                     ASSET_PARTITION_RANGE_START_TAG: BACKFILL_START.isoformat(),
                     ASSET_PARTITION_RANGE_END_TAG: BACKFILL_END.isoformat(),
                 },
-                run_config={
-                    "execution": {
-                        "config": {
-                            "multiprocess": {
-                                "max_concurrent": 2,
-                                "start_method": {"forkserver": {"preload_modules": [PRELOAD]}},
-                            }
-                        }
-                    }
-                },
+                run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
             )
             nightly_code = nightly_proc.wait(timeout=600)
         finally:
