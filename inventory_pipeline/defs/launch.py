@@ -31,12 +31,7 @@ from dagster._core.execution.backfill import (
 )
 from dagster._core.remote_representation.code_location import CodeLocation
 from dagster._core.remote_representation.external import RemoteRepository
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    BACKFILL_ID_TAG,
-    PARTITION_NAME_TAG,
-)
+from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster._core.utils import make_new_backfill_id
 from dagster._core.workspace.context import BaseWorkspaceRequestContext, WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
@@ -295,11 +290,6 @@ def wait_for_backfill(
         for run in instance.get_runs(dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})):
             watchers.setdefault(run.run_id, RunWatcher(instance, run.run_id, echo))
         statuses = [w.poll() for w in watchers.values()]
-        runs = [instance.get_run_by_id(run_id) for run_id in watchers]
-        if runs_cover(backfill.partition_names or [], [r for r in runs if r is not None]):
-            # Every partition ran and succeeded: done, without waiting for the daemon's next
-            # backfill tick (every 30 s) to mark the backfill completed.
-            return LaunchOutcome(True, list(watchers), backfill_id)
         if backfill.status in BULK_ACTION_TERMINAL_STATUSES and all(
             s in _TERMINAL_RUN for s in statuses
         ):
@@ -309,20 +299,3 @@ def wait_for_backfill(
                 echo(f"backfill {backfill_id}: {backfill.error.message}")
             return LaunchOutcome(ok, list(watchers), backfill_id)
         time.sleep(config.poll_seconds)
-
-
-def runs_cover(partition_names: Sequence[str], runs: Sequence[dg.DagsterRun]) -> bool:
-    """True when succeeded runs cover each of ``partition_names`` (a ranged run covers the keys
-    from its range start to its range end; the keys are export days, which sort as dates)."""
-    ranges = []
-    for run in runs:
-        if run.status != dg.DagsterRunStatus.SUCCESS:
-            continue
-        tags = run.tags
-        first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
-        last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
-        if first and last:
-            ranges.append((first, last))
-    return bool(partition_names) and all(
-        any(first <= name <= last for first, last in ranges) for name in partition_names
-    )

@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from inventory_pipeline.baselines import baseline_forecast
-from inventory_pipeline.features.as_of import FeatureSet, features_as_of
+from inventory_pipeline.features.as_of import FeatureSet, features_as_of, read_exports_for_range
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.forecast_shape import level_index
 from inventory_pipeline.model import DemandForecaster
@@ -138,6 +138,7 @@ def backtest_inputs(
     levels = cfg.scored_levels
     histories, peers = [], []
     seconds = 0.0
+    exports = read_exports_for_range(warehouse, last, feature_config or FeatureConfig())
     for i, origin in enumerate(origins, start=1):
         catalog = catalog_as_of(warehouse, origin)
         skus = sku_sample(catalog, cfg.max_backtest_skus, cfg.sample_seed)
@@ -148,6 +149,7 @@ def backtest_inputs(
             history_days=cfg.baseline_history_days,
             horizon=plan.horizon_days,
             category_season=False,
+            exports=exports,
             **({"config": feature_config} if feature_config else {}),
         )
         histories.append(history_rows(features))

@@ -34,7 +34,8 @@ from inventory_pipeline.windows import attach_targets, concat, samples_from_feat
 from inventory_pipeline_tests.forecasting.conftest import tiny_config
 
 SHOP_DAYS = 45
-PLAN_DAYS = 2  # nightly plans of the last two export days, launched as one backfill
+PLAN_DAYS = 2  # nightly plans of the last two export days, launched as one backfill (and the
+# day before them as one ranged run without a backfill record)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -48,6 +49,7 @@ class ServedShop:
     root: Path
     yesterday: date
     backfill_output: str
+    as_run_output: str = ""  # `backfill --as-run` of the day before the backfill's range
 
 
 def artifacts_dir() -> Path:
@@ -130,6 +132,15 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
         )  # fmt: skip
         output = log.read_text(errors="replace")
         assert done.returncode == 0, output[-4000:]
+        # The demo's way: the day before, as one ranged run submitted without a backfill record.
+        before = start - timedelta(days=1)
+        as_run = subprocess.run(
+            [sys.executable, "-m", "inventory_pipeline.cli", "backfill", "--job",
+             "nightly_forecast_job", "--start", str(before), "--end", str(before), "--as-run"],
+            env={**os.environ}, capture_output=True, text=True, timeout=1500, check=False,
+        )  # fmt: skip
+        as_run_output = as_run.stdout + as_run.stderr
+        assert as_run.returncode == 0, as_run_output[-4000:]
         port = _free_port()
         webserver = subprocess.Popen(
             [sys.executable, "-m", "dagster_webserver", "-w", str(WORKSPACE_YAML),
@@ -147,7 +158,7 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
                 assert webserver.poll() is None, (root / "webserver.log").read_text()[-3000:]
                 assert time.monotonic() < deadline, "the webserver did not answer in 180 s"
                 time.sleep(1)
-        yield ServedShop(url, root, yesterday, output)
+        yield ServedShop(url, root, yesterday, output, as_run_output)
     finally:
         if webserver is not None:
             stop_process_group(webserver, timeout_seconds=30)

@@ -2,17 +2,22 @@
 
 The shop's exports end yesterday; the CLI launched yesterday's nightly plans as a backfill
 through the instance. The UI must show the plan's order table for yesterday, the CLI's run
-under its job, and the backfill under Backfills. Screenshots land in the test artefacts.
+under its job, and the backfill under Backfills; the day before, submitted as one ranged run
+without a backfill record (`backfill --as-run`, as the demo does), materialised its partition.
+Screenshots land in the test artefacts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+from datetime import timedelta
 
+import dagster as dg
 import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, BACKFILL_ID_TAG
 
-from inventory_pipeline_tests.ui.conftest import ServedShop, artifacts_dir
+from inventory_pipeline_tests.ui.conftest import PLAN_DAYS, ServedShop, artifacts_dir
 
 LOAD_MS = 120_000  # a first page load compiles the UI's queries on a busy machine
 
@@ -63,6 +68,28 @@ def test_the_cli_run_is_listed_under_its_job(page, served_shop: ServedShop) -> N
     page.get_by_text(run_id[:8]).first.wait_for()
     assert page.get_by_text("inventory_pipeline/launched_by: cli").first.is_visible()
     page.screenshot(path=str(artifacts_dir() / "job_runs.png"))
+
+
+def test_a_range_submitted_as_a_run_materialises_its_partitions(
+    page, served_shop: ServedShop
+) -> None:
+    found = re.findall(r"run ([0-9a-f-]{36}) succeeded", served_shop.as_run_output)
+    assert found, served_shop.as_run_output[-2000:]
+    assert "backfill" not in served_shop.as_run_output.split("succeeded")[0].lower()
+    before = served_shop.yesterday - timedelta(days=PLAN_DAYS)
+    with dg.DagsterInstance.from_config(str(served_shop.root / "dagster_home")) as instance:
+        run = instance.get_run_by_id(found[-1])
+        assert run is not None and BACKFILL_ID_TAG not in run.tags
+        assert run.tags[ASSET_PARTITION_RANGE_START_TAG] == before.isoformat()
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("reorder_plan"), asset_partitions=[before.isoformat()]
+            ),
+            limit=5,
+        ).records
+        assert [r.run_id for r in records] == [run.run_id]
+    _open(page, served_shop, "/locations/inventory_pipeline/jobs/nightly_forecast_job/runs")
+    page.get_by_text(run.run_id[:8]).first.wait_for()
 
 
 def test_the_cli_range_is_a_backfill_with_its_partitions(page, served_shop: ServedShop) -> None:
