@@ -265,6 +265,7 @@ def _launch(
     from inventory_pipeline.defs import launch
 
     workspace = WORKSPACE_YAML
+    what = f"{job_name} {label}".strip()  # the job, and its day range when it has one
     tags = {"inventory_pipeline/launched_by": "cli", **(tags or {})}
     with dg.DagsterInstance.get() as instance:
         daemon_log = Path(instance.root_directory) / "logs" / "daemon-cli.log"
@@ -282,11 +283,10 @@ def _launch(
                 ok, run_ids = outcome.success, outcome.run_ids
             else:
                 run_id = launch.submit_job_run(instance, workspace, job_name, run_config, tags)
-                what = f"{job_name} {label}".strip()
                 print(f"{what}: run {run_id} submitted (the UI lists it under its job)")
                 ok, run_ids = launch.wait_for_run(instance, run_id), [run_id]
     for run_id in run_ids:
-        print(f"{job_name} {label}: run {run_id} {'succeeded' if ok else 'FAILED'}")
+        print(f"{what}: run {run_id} {'succeeded' if ok else 'FAILED'}")
     if not run_ids:
         print(f"{job_name} {label}: the backfill launched no run: FAILED")
     return ok and bool(run_ids)
