@@ -27,7 +27,7 @@ import polars as pl
 
 from inventory_pipeline.features.as_of import features_as_of, read_exports_for_range
 from inventory_pipeline.features.config import FeatureConfig
-from inventory_pipeline.features.sources import Scope, connect, register_sources
+from inventory_pipeline.features.sources import KnownExports, Scope, connect, register_sources
 from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.data import ARRAY_FIELDS, ForecastSamples
 from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
@@ -151,6 +151,7 @@ def build_windows(
     on_origin: OriginCallback | None = None,
     feature_config: FeatureConfig | None = None,
     sample: OriginSample | None = None,
+    exports: KnownExports | None = None,
 ) -> Windows:
     """Samples with targets for every catalog SKU at every origin, stacked in origin order.
 
@@ -166,13 +167,16 @@ def build_windows(
             :func:`backtest_sample`); default: every SKU. Only the kept SKUs' features are read
             (a SKU's features do not depend on the others read with it; category levels are
             catalog-wide either way), so a sampled origin costs what its sample costs.
+        exports: the small exports read up to the last origin or later
+            (:func:`read_exports_for_range`); default: read here.
     """
     if not origins:
         raise ValueError("build_windows needs at least one origin")
     parts = []
     # The small exports (products, promotions, reviews) read once for every origin: each origin's
     # features take their rows from memory (the same features as reading the files each time).
-    exports = read_exports_for_range(warehouse, max(origins), feature_config or FeatureConfig())
+    if exports is None:
+        exports = read_exports_for_range(warehouse, max(origins), feature_config or FeatureConfig())
     for i, origin in enumerate(origins, start=1):
         skus = None
         if sample is not None:
@@ -258,6 +262,11 @@ def build_splits(
     """
     n = len(plan.origins)
     done = 0
+    exports = (  # read once for the three blocks
+        read_exports_for_range(warehouse, max(plan.origins), feature_config or FeatureConfig())
+        if plan.origins
+        else None
+    )
 
     def progress(offset: int) -> OriginCallback | None:
         if on_origin is None:
@@ -273,7 +282,7 @@ def build_splits(
             return None
         windows = build_windows(
             warehouse, origins, model_config, demand, latest or plan.latest_export,
-            progress(done), feature_config, sample,
+            progress(done), feature_config, sample, exports,
         )  # fmt: skip
         done += len(origins)
         return windows
