@@ -62,7 +62,12 @@ from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.features.config import DEFAULT_CONFIG, FeatureConfig
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster
-from inventory_pipeline.model.config import AFTER_DISCOUNT_CHANNELS, ModelConfig, with_events
+from inventory_pipeline.model.config import (
+    AFTER_DISCOUNT_CHANNELS,
+    ModelConfig,
+    with_events,
+    with_promotions,
+)
 from inventory_pipeline.model.train import fit_gated_launch_curve
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
 from inventory_pipeline.sampleshop.stats import shop_stats
@@ -79,6 +84,7 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.backtest import add_forecaster, backtest
 from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.retrain import promotion_vocabulary
 from inventory_pipeline.training.windows_io import WindowSplits
 from inventory_pipeline.warehouse import Warehouse
 
@@ -100,6 +106,9 @@ VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one 
     "launch_day_effects": lambda c: replace(c, launch_day_effects=True),
     "no_launch_day_effects": lambda c: replace(c, launch_day_effects=False),
     "launch_blend": lambda c: replace(c, launch_network_share=0.5),
+    # the promotion channels of the types the run chose (run_one fills them in)
+    "promotion_channels": lambda c: c,
+    "no_promotion_channels": lambda c: with_promotions(c, None),
 }
 # Variants that change only the launch curve: the fitted network is kept, the curve is refitted
 # and gated again against it (same validation forecasts), so the comparison is the curve's alone.
@@ -287,7 +296,12 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
 
     print("retraining")
     plan = timer.run("plan", lambda: plan_origins(warehouse, cfg, model_config.horizon_days))
+    promotion_types = promotion_vocabulary(warehouse, plan, cfg)  # as the pipeline's run does
+    if cfg.promotion_channels:
+        plan = replace(plan, promotion_types=promotion_types)
+        model_config = with_promotions(model_config, promotion_types)
     print(f"    {json.dumps(plan.to_dict())}")
+    print(f"    promotion types (>= {cfg.promo_type_min_days} days): {list(promotion_types)}")
     demand = read_demand(warehouse)
     windows_start = time.perf_counter()
 
@@ -360,6 +374,8 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
     elif args.variant is not None:
         name = f"{MODEL}+{args.variant}"
         variant_config = VARIANTS[args.variant](model_config)
+        if args.variant == "promotion_channels":
+            variant_config = with_promotions(model_config, promotion_types)
         print(f"variant {args.variant}: future {list(variant_config.future_covariates)}")
         variant_splits = timer.run(
             "variant windows",

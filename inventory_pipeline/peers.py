@@ -10,8 +10,10 @@ boosted model over all SKUs, refitted at every origin on the history as known on
 - lags of daily units (1..7, 14, 21, 28), rolling means ending yesterday, and the mean of the same
   weekday over the last weeks;
 - calendar: day of week, month, every shopping-event flag of the feature calendar;
-- the promotion discount in force (history) and *planned* as known on the origin (future), and
-  whether the product is on sale (launches and discontinuations inside the horizon);
+- the promotion discount in force (history) and *planned* as known on the origin (future), with
+  the promotion's type (a categorical feature; with ``promotion_types``) and whether one is in
+  force at all (a free-shipping day has no discount), and whether the product is on sale
+  (launches and discontinuations inside the horizon);
 - static: category and log list price.
 
 Stockout days are censored demand: they stay in the lags (that is what was sold) but get weight 0
@@ -59,6 +61,8 @@ class LightGBMConfig:
     max_bin: int = 63  # histogram bins per feature (units and lags are small integers)
     mean_objective: str = "tweedie"  # the point model that drives the recursion (count data)
     threads: int = 1  # LightGBM threads (1 on a shared 2-core machine)
+    promotion_types: bool = True  # read the promotion's type and whether one is in force (the
+    # model's promotion channels read the same, model.config.with_promotions); False: discounts
     seed: int = 7
 
     def __post_init__(self) -> None:
@@ -79,7 +83,22 @@ def _calendar_columns(features: FeatureSet) -> list[str]:
     return ["is_event"] + [c for c in features.calendar.columns if c.startswith("event_")]
 
 
-def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
+PROMO_TYPE = "promo_type"
+NO_PROMOTION = "none"  # the promo_type category of a day without a promotion
+
+
+def _promotion_columns(frame: pl.DataFrame, cfg: LightGBMConfig) -> list[pl.Expr]:
+    if not cfg.promotion_types:
+        return []
+    return [
+        pl.col(PROMO_TYPE).is_not_null().cast(pl.Float32).alias("on_promotion"),
+        pl.col(PROMO_TYPE).fill_null(NO_PROMOTION).alias(PROMO_TYPE),
+    ]
+
+
+def _frames(
+    features: FeatureSet, cfg: LightGBMConfig = DEFAULT_LIGHTGBM_CONFIG
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training frame, future exogenous frame) in mlforecast's long format."""
     calendar_cols = _calendar_columns(features)
     calendar = features.calendar.select(
@@ -97,6 +116,7 @@ def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
             pl.col("units").cast(pl.Float64).alias(_TARGET),
             pl.col("observed").cast(pl.Float64).alias(_WEIGHT),
             (pl.col("discount_pct").fill_null(0.0) / 100.0).alias("discount"),
+            *_promotion_columns(features.history, cfg),
             pl.col("on_sale").cast(pl.Float32),
         )
         .join(calendar, on="date", how="left")
@@ -106,9 +126,15 @@ def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
         "sku",
         "date",
         (pl.col("discount_pct").fill_null(0.0) / 100.0).alias("discount"),
+        *_promotion_columns(features.future, cfg),
         pl.col("on_sale").cast(pl.Float32),
     ).join(calendar, on="date", how="left")
     categories = sorted(static["category"].unique().to_list())
+    promo_types = (
+        sorted(set(history[PROMO_TYPE].unique().to_list()) | set(future[PROMO_TYPE].unique()))
+        if cfg.promotion_types
+        else []
+    )
 
     def pandas(frame: pl.DataFrame) -> pd.DataFrame:
         out = (
@@ -119,6 +145,8 @@ def _frames(features: FeatureSet) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         if "category" in out:
             out["category"] = pd.Categorical(out["category"], categories=categories)
+        if PROMO_TYPE in out:
+            out[PROMO_TYPE] = pd.Categorical(out[PROMO_TYPE], categories=promo_types)
         return out
 
     return pandas(history), pandas(future)
@@ -174,7 +202,7 @@ def lightgbm_forecast(
             f"the feature set's future has {features.future['horizon'].max()} days, expected "
             f"H={horizon}: read it with features_as_of(..., horizon={horizon})"
         )
-    train, future = _frames(features)
+    train, future = _frames(features, cfg)
     lag_transforms = {
         1: [RollingMean(window_size=w) for w in cfg.rolling_windows],
         7: [SeasonalRollingMean(season_length=7, window_size=cfg.seasonal_weeks)],

@@ -29,7 +29,10 @@ from inventory_pipeline.features.as_of import FeatureSet
 from inventory_pipeline.model.config import (
     ANY_EVENT_CHANNEL,
     EVENT_CHANNEL_PREFIX,
+    PROMOTION_CHANNEL,
     ModelConfig,
+    promo_type_channel,
+    promo_type_names,
 )
 from inventory_pipeline.model.data import ARRAY_FIELDS, ForecastSamples
 from inventory_pipeline.model.features import calendar_features, launch_features
@@ -57,6 +60,27 @@ def _pivot(frame: pl.DataFrame, column: str, skus: list[str], days: int) -> np.n
     """(N, days) values of ``column`` from a dense (sku, date)-sorted long frame."""
     values = frame.sort("sku", "date")[column].cast(pl.Float32).fill_null(0.0).to_numpy()
     return values.reshape(len(skus), days)
+
+
+def promotion_days(
+    frame: pl.DataFrame, skus: list[str], days: int, config: ModelConfig
+) -> dict[str, np.ndarray]:
+    """The promotion channels ``config`` reads (``model.config.with_promotions``), each (N, days)
+    0/1 from the ``promo_type`` column of a dense (sku, date) frame (null: no promotion). A type
+    the model was not trained with still counts in ``on_promotion``; a trained type the shop no
+    longer runs is simply never on."""
+    channels = set(config.history_covariates + config.future_covariates)
+    if PROMOTION_CHANNEL not in channels:
+        return {}
+    promo_type = frame.sort("sku", "date")["promo_type"]
+    out = {
+        PROMOTION_CHANNEL: promo_type.is_not_null().to_numpy().astype(np.float32),
+        **{
+            promo_type_channel(t): (promo_type == t).fill_null(False).to_numpy().astype(np.float32)
+            for t in promo_type_names(config.history_covariates + config.future_covariates)
+        },
+    }
+    return {name: values.reshape(len(skus), days) for name, values in out.items()}
 
 
 def _dates(start: date, days: int) -> np.ndarray:
@@ -126,6 +150,7 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "doy_sin": hist_calendar[..., 2],
         "doy_cos": hist_calendar[..., 3],
         **{name: np.broadcast_to(days[:L], (n, L)) for name, days in events.items()},
+        **promotion_days(history, skus, L, config),
         "review_rating_mean": np.broadcast_to(rating[:, None], (n, L)),
         "review_negative_share": np.broadcast_to(negative[:, None], (n, L)),
         "review_count_log1p": np.broadcast_to(count[:, None], (n, L)),
@@ -146,6 +171,7 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "doy_sin": fut_calendar[..., 2],
         "doy_cos": fut_calendar[..., 3],
         **{name: np.broadcast_to(days[L : L + H], (n, H)) for name, days in events.items()},
+        **promotion_days(future, skus, H, config),
         "is_launched": fut_launch[..., 0] * _pivot(future, "on_sale", skus, H),
         "days_since_launch_log1p": fut_launch[..., 1],
         "category_season_log": _pivot(future, "category_season_log", skus, H),

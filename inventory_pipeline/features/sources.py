@@ -363,3 +363,15 @@ def longest_lead_time_days(warehouse: Warehouse, as_of: date | None = None) -> i
     finally:
         con.close()
     return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+
+def promotion_type_counts(warehouse: Warehouse, day: date) -> list[tuple[str, int, int]]:
+    """(promo_type, promotions, promotion days up to ``day``) of the promotions that started on or
+    before ``day``, as known on ``day``, most promotion days first; empty without promotions."""
+    con = connect(None)
+    try:
+        register_sources(con, warehouse, Scope(known_on=day), tables=("promotions",))
+        rows = con.sql(read_sql("features/promotion_types"), params={"day": day}).fetchall()
+    finally:
+        con.close()
+    return [(str(t), int(n), int(d)) for t, n, d in rows]

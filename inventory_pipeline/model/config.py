@@ -61,6 +61,10 @@ AFTER_DISCOUNT_CHANNELS: tuple[str, ...] = (
     "days_after_discount_scaled",
 )
 EVENT_CHANNEL_PREFIX = "event_"  # event_<name>: 1 on the days of the shop's event <name>, else 0
+PROMOTION_CHANNEL = "on_promotion"  # 1 on a day with a promotion in force (history) or announced
+# (future), whatever its type and discount: a free-shipping day has no discount to read
+PROMO_TYPE_CHANNEL_PREFIX = "promo_type_"  # promo_type_<type>: 1 on the days of a promotion of
+# that type (the promotions export's promo_type), else 0; see with_promotions
 ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
 RETIRED_LAUNCH_FIELDS = (  # the fixed-form launch curve's grid search; ignored when loading
     "launch_ramp_days_grid",
@@ -464,6 +468,55 @@ def event_channel(name: str) -> str:
     return f"{EVENT_CHANNEL_PREFIX}{name}"
 
 
+def promo_type_channel(promo_type: str) -> str:
+    """The covariate channel of the promotion type ``promo_type``."""
+    return f"{PROMO_TYPE_CHANNEL_PREFIX}{promo_type}"
+
+
+def promo_type_names(channels: Sequence[str]) -> tuple[str, ...]:
+    """Promotion types behind the ``promo_type_<type>`` channels of ``channels`` (in order)."""
+    prefix = PROMO_TYPE_CHANNEL_PREFIX
+    return tuple(dict.fromkeys(c[len(prefix) :] for c in channels if c.startswith(prefix)))
+
+
+def with_promotions(config: ModelConfig, promo_types: Sequence[str] | None) -> ModelConfig:
+    """``config`` reading promotions by kind: with ``promo_types`` (possibly empty), one history
+    and one future channel saying a promotion is in force (``on_promotion``) and one per type
+    (``promo_type_<type>``), appended in ``promo_types`` order; with None, none of them.
+
+    Promotion channels already in the layout are dropped first, so the result depends only on the
+    other channels and ``promo_types``. The discount channels are unchanged: these add what a
+    discount does not say (a promotion without a discount, a flash sale against a plain one).
+    """
+    if promo_types is not None:
+        promo_types = tuple(promo_types)
+        duplicates = sorted({t for t in promo_types if promo_types.count(t) > 1})
+        if duplicates or any(not t for t in promo_types):
+            raise ValueError(
+                f"promotion types must be unique and non-empty (each names a channel): "
+                f"{duplicates or list(promo_types)}"
+            )
+    channels = (
+        ()
+        if promo_types is None
+        else (PROMOTION_CHANNEL, *(promo_type_channel(t) for t in promo_types))
+    )
+
+    def layout(current: tuple[str, ...]) -> tuple[str, ...]:
+        kept = tuple(
+            c
+            for c in current
+            if c != PROMOTION_CHANNEL and not c.startswith(PROMO_TYPE_CHANNEL_PREFIX)
+        )
+        return kept + channels
+
+    return replace(
+        config,
+        history_covariates=layout(config.history_covariates),
+        future_covariates=layout(config.future_covariates),
+    )
+
+
 def event_names(channels: Sequence[str]) -> tuple[str, ...]:
     """Event names behind the ``event_<name>`` channels of ``channels`` (first occurrence order)."""
     names = [c[len(EVENT_CHANNEL_PREFIX) :] for c in channels if c.startswith(EVENT_CHANNEL_PREFIX)]
@@ -502,11 +555,16 @@ __all__ = [
     "EVENT_CHANNEL_PREFIX",
     "FINETUNE_STRATEGIES",
     "LAUNCH_AGE_FEATURE",
+    "PROMOTION_CHANNEL",
+    "PROMO_TYPE_CHANNEL_PREFIX",
     "CensoringMode",
     "FinetuneStrategy",
     "ModelConfig",
     "event_channel",
     "event_names",
+    "promo_type_channel",
+    "promo_type_names",
     "replace",
     "with_events",
+    "with_promotions",
 ]

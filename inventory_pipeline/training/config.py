@@ -15,7 +15,7 @@ from typing import Any
 from inventory_pipeline.baselines import BaselineConfig, available_cpus
 from inventory_pipeline.features.calendar import EventRule
 from inventory_pipeline.forecast_shape import PUBLISHED_LEVELS, check_levels
-from inventory_pipeline.model.config import ModelConfig, with_events
+from inventory_pipeline.model.config import ModelConfig, with_events, with_promotions
 from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.scoring.segments import SegmentConfig
 
@@ -43,6 +43,11 @@ class TrainingConfig:
     # False: serve the gated weights as they are
 
     # --- model -------------------------------------------------------------------------------
+    promotion_channels: bool = False  # the model reads promotions by kind (model.config.
+    # with_promotions): a promotion in force whatever its discount, and one channel per promotion
+    # type the shop ran on at least promo_type_min_days promotion-days before the validation
+    # block (training.retrain.promotion_vocabulary); False: discounts only
+    promo_type_min_days: int = 56  # promotion-days (over SKUs) a type needs for its own channel
     model_overrides: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields this run
     # changes from the model's defaults (the pipeline's values); empty: none
 
@@ -111,7 +116,7 @@ class TrainingConfig:
             "backtest_days", "backtest_stride", "validation_stride", "train_stride",
             "min_history_days", "baseline_history_days", "baseline_jobs", "kept_runs",
             "max_train_windows", "max_backtest_skus",
-            "calibration_min_windows",
+            "calibration_min_windows", "promo_type_min_days",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainingConfig.{name} must be >= 1, got {getattr(self, name)}.")
@@ -141,11 +146,13 @@ class TrainingConfig:
         base: ModelConfig | None = None,
         *,
         events: Sequence[EventRule] = (),
+        promotion_types: Sequence[str] | None = None,
         **changes: Any,
     ) -> ModelConfig:
         """``base`` (default: ModelConfig(), the pipeline's values) with the overrides and then
-        ``changes`` applied, and one event channel per rule of ``events`` (the shop's
-        ``FeatureConfig.events``).
+        ``changes`` applied, one event channel per rule of ``events`` (the shop's
+        ``FeatureConfig.events``) and, with ``promotion_channels``, the promotion channels of
+        ``promotion_types`` (the run's plan carries them; None: no promotion channels).
 
         Raises if the result lacks a scored level: the backtest and the forecasts table need them.
         """
@@ -153,6 +160,8 @@ class TrainingConfig:
         values.update(self.model_overrides)
         values.update(changes)
         config = with_events(ModelConfig.from_dict(values), [e.name for e in events])
+        if self.promotion_channels:
+            config = with_promotions(config, promotion_types)
         check_levels(config.quantiles, self.scored_levels)
         return config
 

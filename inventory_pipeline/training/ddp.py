@@ -32,6 +32,7 @@ import torch
 import torch.distributed as dist
 
 from inventory_pipeline.model import EmbeddingCache, ModelConfig
+from inventory_pipeline.model.config import PROMOTION_CHANNEL, promo_type_names, with_promotions
 from inventory_pipeline.training.config import TrainingConfig
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.windows_io import WindowSplits
@@ -78,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_config(args: argparse.Namespace) -> ModelConfig:
+def _model_config(args: argparse.Namespace, windows: Path) -> ModelConfig:
+    """``--model-config``, else the pipeline's config for the shop's settings with the promotion
+    channels the windows were built with (the retraining run chose them from the shop's data)."""
     if args.model_config:
         values = json.loads(args.model_config.read_text())
     else:
@@ -87,6 +90,11 @@ def _model_config(args: argparse.Namespace) -> ModelConfig:
 
         settings = load_settings(args.settings or resolve_paths().settings_path)
         values = TrainingConfig().model_config(events=settings.events).to_dict()
+        saved = json.loads((windows / "train.json").read_text()).get("model_config") or {}
+        if saved:
+            channels = saved["history_covariates"] + saved["future_covariates"]
+            types = promo_type_names(channels) if PROMOTION_CHANNEL in channels else None
+            values = with_promotions(ModelConfig.from_dict(values), types).to_dict()
     if args.model_overrides:
         values.update(json.loads(args.model_overrides))
     if args.max_epochs:
@@ -119,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("give --windows, or --warehouse after a training_windows run")
     rank, world = init_process_group()
     try:
-        config = _model_config(args)
+        config = _model_config(args, Path(folder))
         splits = WindowSplits.load(folder, config)
         validation = None if args.no_validation else splits.validation
         cache = EmbeddingCache(args.warehouse / "embeddings") if args.warehouse else None

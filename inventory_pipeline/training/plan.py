@@ -40,6 +40,16 @@ class TrainingPlan:
     backtest_origins: tuple[date, ...]
     train_targets_until: date | None = None  # training targets after this day are unknown to
     # the training block (censored); None: every training window ends before it anyway
+    promotion_types: tuple[str, ...] | None = None  # the promotion types the run's model reads
+    # (TrainingConfig.promotion_channels; training.retrain.promotion_vocabulary); None: the
+    # model reads no promotion channels
+
+    @property
+    def vocabulary_day(self) -> date:
+        """The last day whose data may choose the model's inputs (the promotion types): the day
+        before the first validation origin (before the first backtest origin without one)."""
+        later = self.validation_origins or self.backtest_origins
+        return (min(later) if later else self.latest_export) - timedelta(days=1)
 
     @property
     def origins(self) -> tuple[date, ...]:
@@ -92,6 +102,9 @@ class TrainingPlan:
             "horizon_days": self.horizon_days,
             "train_targets_until": (
                 None if self.train_targets_until is None else self.train_targets_until.isoformat()
+            ),
+            "promotion_types": (
+                None if self.promotion_types is None else list(self.promotion_types)
             ),
             "train": span(self.train_origins),
             "validation": span(self.validation_origins),

@@ -27,10 +27,10 @@ from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import tracking
 from inventory_pipeline.features.config import FeatureConfig
-from inventory_pipeline.features.sources import longest_lead_time_days
+from inventory_pipeline.features.sources import longest_lead_time_days, promotion_type_counts
 from inventory_pipeline.forecast_shape import HORIZON_DAYS
 from inventory_pipeline.model import EmbeddingCache
-from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig
+from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig, with_promotions
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import fit_launch_curve
 from inventory_pipeline.model.text_prior import fit_text_prior, training_ratios
@@ -212,6 +212,7 @@ def plan_to_dict(plan: TrainingPlan) -> dict[str, Any]:
             None if plan.train_targets_until is None else plan.train_targets_until.isoformat()
         ),
         **{block: [d.isoformat() for d in getattr(plan, block)] for block in PLAN_BLOCKS},
+        "promotion_types": None if plan.promotion_types is None else list(plan.promotion_types),
     }
 
 
@@ -226,6 +227,9 @@ def plan_from_dict(data: dict[str, Any]) -> TrainingPlan:
             date.fromisoformat(data["train_targets_until"])
             if data.get("train_targets_until")
             else None
+        ),
+        promotion_types=(
+            None if data.get("promotion_types") is None else tuple(data["promotion_types"])
         ),
     )
 
@@ -275,6 +279,15 @@ class RunWindows:
     seconds: float
 
 
+def promotion_vocabulary(wh: Warehouse, plan: TrainingPlan, cfg: TrainingConfig) -> tuple[str, ...]:
+    """The promotion types a run's model gets a channel for: those the shop ran on at least
+    ``cfg.promo_type_min_days`` promotion-days (over SKUs) up to ``plan.vocabulary_day``, as the
+    promotions known then planned them, most days first. Read from the shop's own promotions:
+    no type name is fixed in the code."""
+    counts = promotion_type_counts(wh, plan.vocabulary_day)
+    return tuple(t for t, _, days in counts if days >= cfg.promo_type_min_days)
+
+
 def build_run_windows(
     wh: Warehouse,
     cfg: TrainingConfig,
@@ -287,6 +300,15 @@ def build_run_windows(
     """Plans the origins, builds every window as known on its origin, saves them in the run's
     folder and removes the folders of older runs beyond ``cfg.kept_runs``."""
     plan = plan_origins(wh, cfg, model_config.horizon_days, until)
+    if cfg.promotion_channels:
+        types = promotion_vocabulary(wh, plan, cfg)
+        plan = dataclasses.replace(plan, promotion_types=types)
+        model_config = with_promotions(model_config, types)
+        log.info(
+            f"promotion channels: on_promotion and one per type run on at least "
+            f"{cfg.promo_type_min_days} promotion-days up to {plan.vocabulary_day}: "
+            f"{list(types) or 'none'}"
+        )
     demand = read_demand(wh)
     total = len(plan.train_origins) + len(plan.validation_origins) + len(plan.backtest_origins)
     every = max(1, total // WINDOW_PROGRESS_LINES)

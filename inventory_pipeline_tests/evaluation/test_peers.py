@@ -23,8 +23,11 @@ def feature_set(
     planned: dict[str, list[int]] | None = None,
     off_sale_from: dict[str, int] | None = None,
     seed: int = 0,
+    promo_type: str = "discount",
+    discount: float = 30.0,
 ) -> FeatureSet:
-    """Poisson demand with a weekday pattern; promotions (30% off) multiply it by ``lift``."""
+    """Poisson demand with a weekday pattern; promotions (of ``promo_type``, ``discount`` % off)
+    multiply it by ``lift``."""
     rng = np.random.default_rng(seed)
     first = ORIGIN - timedelta(days=days - 1)
     hist_days = [first + timedelta(days=i) for i in range(days)]
@@ -37,13 +40,16 @@ def feature_set(
             rate = base * (1.5 if day.weekday() >= 5 else 1.0) * (lift if promo[i] else 1.0)
             history.append(
                 {"sku": sku, "date": day, "units": int(rng.poisson(rate)), "stockout": False,
-                 "on_sale": True, "observed": True, "discount_pct": 30.0 if promo[i] else 0.0}
+                 "on_sale": True, "observed": True,
+                 "discount_pct": discount if promo[i] else 0.0,
+                 "promo_type": promo_type if promo[i] else None}
             )  # fmt: skip
         for h, day in enumerate(fut_days, start=1):
             on_sale = h < (off_sale_from or {}).get(sku, horizon + 1)
-            discount = 30.0 if h in (planned or {}).get(sku, []) else 0.0
+            on_promo = h in (planned or {}).get(sku, [])
             future.append({"sku": sku, "date": day, "horizon": h, "on_sale": on_sale,
-                           "discount_pct": discount})  # fmt: skip
+                           "discount_pct": discount if on_promo else 0.0,
+                           "promo_type": promo_type if on_promo else None})  # fmt: skip
     calendar = pl.DataFrame({"date": hist_days + fut_days}).with_columns(
         is_event=pl.lit(False), event_black_friday=pl.lit(False)
     )
@@ -81,6 +87,22 @@ def test_a_planned_promotion_lifts_the_forecast() -> None:
     mean = out["mean"].to_numpy()
     promo, other = mean[[2, 3]].mean(), mean[[0, 1, 4, 5, 6]].mean()
     assert promo > 1.8 * other
+
+
+def test_a_promotion_without_a_discount_is_read_by_its_type() -> None:
+    # free shipping: no discount to read, yet sales triple; the peer sees the promotion's type
+    fs = feature_set(planned={"B": [3, 4]}, promo_type="free_shipping", discount=0.0)
+    out = lightgbm_forecast(fs, ["B"], 7, LEVELS, FAST).sort("horizon")
+    mean = out["mean"].to_numpy()
+    assert mean[[2, 3]].mean() > 1.8 * mean[[0, 1, 4, 5, 6]].mean()
+    blind = (
+        lightgbm_forecast(
+            fs, ["B"], 7, LEVELS, LightGBMConfig(**{**FAST.__dict__, "promotion_types": False})
+        )
+        .sort("horizon")["mean"]
+        .to_numpy()
+    )
+    assert blind[[2, 3]].mean() < 1.3 * blind[[0, 1, 4, 5, 6]].mean()
 
 
 def test_horizon_mismatch_is_explained() -> None:

@@ -178,7 +178,7 @@ def demand_model(
     windows = _upstream(context, training_windows.key)
     folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
     cfg = config.training_config(settings, plan.horizon_days)
-    model_config = cfg.model_config(events=settings.events)
+    model_config = cfg.model_config(events=settings.events, promotion_types=plan.promotion_types)
     candidate = retrain.train_candidate(
         warehouse.warehouse(), folder, plan, model_config, settings.summary(),
         mlflow_registry.registered_model, context.run_id, config.given(), context.log,
