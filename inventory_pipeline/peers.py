@@ -91,7 +91,9 @@ def _promotion_columns(frame: pl.DataFrame, cfg: LightGBMConfig) -> list[pl.Expr
     if not cfg.promotion_types:
         return []
     return [
-        pl.col(PROMO_TYPE).is_not_null().cast(pl.Float32).alias("on_promotion"),
+        (pl.col(PROMO_TYPE).is_not_null() | (pl.col("discount_pct").fill_null(0.0) > 0))
+        .cast(pl.Float32)
+        .alias("on_promotion"),
         pl.col(PROMO_TYPE).fill_null(NO_PROMOTION).alias(PROMO_TYPE),
     ]
 

@@ -66,15 +66,17 @@ def promotion_days(
     frame: pl.DataFrame, skus: list[str], days: int, config: ModelConfig
 ) -> dict[str, np.ndarray]:
     """The promotion channels ``config`` reads (``model.config.with_promotions``), each (N, days)
-    0/1 from the ``promo_type`` column of a dense (sku, date) frame (null: no promotion). A type
-    the model was not trained with still counts in ``on_promotion``; a trained type the shop no
-    longer runs is simply never on."""
+    0/1 from the ``promo_type`` and ``discount_pct`` columns of a dense (sku, date) frame: a day
+    with a type or a discount is a promotion day. A type the model was not trained with still
+    counts in ``on_promotion``; a trained type the shop no longer runs is simply never on."""
     channels = set(config.history_covariates + config.future_covariates)
     if PROMOTION_CHANNEL not in channels:
         return {}
-    promo_type = frame.sort("sku", "date")["promo_type"]
+    frame = frame.sort("sku", "date")
+    promo_type = frame["promo_type"]
+    on = promo_type.is_not_null() | (frame["discount_pct"].fill_null(0.0) > 0)
     out = {
-        PROMOTION_CHANNEL: promo_type.is_not_null().to_numpy().astype(np.float32),
+        PROMOTION_CHANNEL: on.to_numpy().astype(np.float32),
         **{
             promo_type_channel(t): (promo_type == t).fill_null(False).to_numpy().astype(np.float32)
             for t in promo_type_names(config.history_covariates + config.future_covariates)

@@ -33,7 +33,7 @@ from inventory_pipeline.training import TrainingConfig, plan_origins, retrain
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.windows_io import WindowSplits
 from inventory_pipeline.warehouse import Warehouse
-from inventory_pipeline.windows import samples_from_features
+from inventory_pipeline.windows import promotion_days, samples_from_features
 
 CFG = TrainingConfig(
     backtest_days=14,
@@ -130,6 +130,12 @@ def test_channels_mark_the_days_of_each_promotion(warehouse: Warehouse) -> None:
     assert free.any()
     assert (on_history.reshape(-1)[free] == 1.0).all()
     assert (discount.reshape(-1)[free] == 0.0).all()
+    # a discount whose promotion has no type (an export without types) is a promotion day too
+    untyped = features.history.with_columns(promo_type=pl.lit(None, pl.String))
+    channels = promotion_days(untyped, sorted(set(history["sku"])), 14, config)
+    discounted = (history["discount_pct"] > 0).to_numpy()
+    np.testing.assert_array_equal(channels[PROMOTION_CHANNEL].reshape(-1), discounted)
+    assert channels[promo_type_channel(types[0])].sum() == 0
 
 
 def test_the_run_chooses_the_types_before_validation_and_carries_them(
