@@ -24,8 +24,6 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from mlflow.tracking import MlflowClient
-
 from inventory_pipeline import tracking
 from inventory_pipeline.settings import load_settings
 from inventory_pipeline.training import retrain
@@ -104,12 +102,11 @@ def main() -> None:
             log,
         ),  # fmt: skip
     )
-    if not gated.decision.promote:  # measuring the refit's cost: refit it anyway, and say so
-        print(f"  note: the gate failed ({gated.decision.reason}); refitting for the timing only")
-        tracking.tag_version(MlflowClient(), NAME, candidate.version, {"gate": "passed"})
+    if not gated.decision.promote:  # the refit runs either way; it would not be served
+        print(f"  note: the gate failed ({gated.decision.reason}); the refit is timed all the same")
     served = timed(
         "refit (served model)",
-        lambda: retrain.serve_candidate(
+        lambda: retrain.refit_candidate(
             wh,
             windows.folder,
             windows.plan,
@@ -122,6 +119,7 @@ def main() -> None:
             log,
         ),  # fmt: skip
     )
+    assert served is not None  # refit_after_gate is on
     without = sum(seconds[k] for k in ("windows", "fit (candidate)", "backtest and gate"))
     refit = seconds["refit (served model)"]
     print(

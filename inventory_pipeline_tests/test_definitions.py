@@ -72,8 +72,9 @@ def test_fallback_first_export_day_without_settings_or_exports(
 def test_one_retraining_at_a_time_freshness_and_alerts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The training steps share pool `retrain`; the instance config queues retrain runs one at a
-    time by the job's tag; the published tables carry a freshness policy; failures alert."""
+    """The training steps share pool `retrain` (the refit its own, to run beside the backtest);
+    the instance config queues retrain runs one at a time by the job's tag; the published tables
+    carry a freshness policy; failures alert."""
     graph = defs.resolve_asset_graph()
     training = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "training"]
     assert {k.to_user_string() for k in training} == {
@@ -84,14 +85,17 @@ def test_one_retraining_at_a_time_freshness_and_alerts(
         "champion_model",
     }
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    pools = {a.op.pool for a in assets if set(a.keys) & set(training)}
-    assert pools == {"retrain"}
+    pools = {a.key.to_user_string(): a.op.pool for a in assets if set(a.keys) & set(training)}
+    assert set(pools.values()) == {"retrain", "retrain_refit"}
+    assert [k for k, pool in pools.items() if pool == "retrain_refit"] == ["served_model"]
     tags = defs.resolve_job_def("retrain_job").tags
     config = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster.yaml"
     (tmp_path / "dagster.yaml").write_text(config.read_text())
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with dg.DagsterInstance.get() as instance:
-        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        concurrency = instance.get_concurrency_config()
+        limits = concurrency.run_queue_config.tag_concurrency_limits
+    assert concurrency.pool_config.default_pool_limit == 1  # every pool, the refit's too
     assert {
         "key": "inventory_pipeline/pool",
         "value": tags["inventory_pipeline/pool"],

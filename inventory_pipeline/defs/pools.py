@@ -6,5 +6,10 @@ A pool with limit 1 runs its steps one at a time across all runs and processes.
 # Every step that writes the DuckDB catalog file (one writer per file): ingest, features and the
 # catalog writes of the nightly forecast.
 CATALOG_POOL = "duckdb_catalog"
-# Every training step: two retraining runs never fit, backtest or move the champion at once.
+# Every training step but the refit: two retraining runs never fit, backtest or move the champion
+# at once.
 RETRAIN_POOL = "retrain"
+# The refit of the served model (served_model): its own pool, so that within a run it fits while
+# model_backtest scores the candidate (both need only the candidate), and two runs' refits never
+# run at once.
+RETRAIN_REFIT_POOL = "retrain_refit"

@@ -662,6 +662,31 @@ class ServedModel:
     launch_curve: dict[str, float | str] = dataclasses.field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Refit:
+    """A candidate's configuration refitted on every day (:func:`refit_candidate`): its MLflow
+    run and logged model, registered by :func:`serve_candidate` once the gate passed."""
+
+    gated_version: str  # the candidate it refits
+    model_uri: str  # the model logged in the refit's run
+    mlflow_run_id: str
+    dagster_run_id: str
+    training_cutoff: date  # the last target day its weights were fitted on
+    finetune: str
+    epochs: int
+    windows: int
+    train_seconds: float
+    launch_curve: dict[str, float | str] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the step's metadata (the next step rebuilds it with from_dict)."""
+        return {**dataclasses.asdict(self), "training_cutoff": self.training_cutoff.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Refit:
+        return cls(**{**data, "training_cutoff": date.fromisoformat(data["training_cutoff"])})
+
+
 def refit_origins(plan: TrainingPlan, train_stride: int) -> tuple[date, ...]:
     """The training origins, continued every ``train_stride`` days over the validation and
     backtest blocks up to the latest export minus the horizon (always included), so the last
@@ -692,7 +717,7 @@ def selected_epochs(client: MlflowClient, model_name: str, version: str) -> int:
     )
 
 
-def serve_candidate(
+def refit_candidate(
     wh: Warehouse,
     folder: Path,
     plan: TrainingPlan,
@@ -703,16 +728,37 @@ def serve_candidate(
     gated_version: str,
     run_id: str,
     log: RunLog,
+) -> Refit | None:
+    """With ``cfg.refit_after_gate``, ``gated_version``'s configuration refitted on every window
+    up to the latest export for the epochs early stopping selected, its launch curve (if it used
+    one) refitted on every launch, in an MLflow run of its own (tags ``refit_of``,
+    ``refit_of_run``) whose logged model :func:`serve_candidate` registers once the gate passed;
+    None with the refit off.
+
+    It needs the candidate only, not its backtest: the job runs it beside ``model_backtest``
+    (docs/retraining.md). A candidate that then fails the gate leaves the refit's run unregistered.
+    """
+    if not cfg.refit_after_gate:
+        log.info("refit off (TrainingConfig.refit_after_gate=False): nothing to refit")
+        return None
+    return _refit(
+        wh, folder, plan, cfg, feature_config, settings_summary, model_name, gated_version,
+        run_id, log,
+    )  # fmt: skip
+
+
+def serve_candidate(
+    model_name: str, gated_version: str, plan: TrainingPlan, refit: Refit | None, log: RunLog
 ) -> ServedModel:
-    """The model to serve once ``gated_version`` passed the gate: with
-    ``cfg.refit_after_gate``, its configuration refitted on every window up to the latest
-    export for the epochs early stopping selected, its launch curve (if it used one) refitted on
-    every launch, registered as a new version with its own MLflow run (tags ``refit_of``,
-    ``training_cutoff``); else the gated version itself. Refuses a version that did not pass."""
+    """The version to serve once ``gated_version`` passed the gate: ``refit`` (from
+    :func:`refit_candidate`) registered as a new version (tags ``training_cutoff``, ``refit_of``,
+    ``best_epoch`` and the gate result it inherits; the gated version gets ``refit_version``),
+    else the gated version itself. Refuses a version that did not pass, and a refit of another
+    version."""
     client = MlflowClient()
     check_passed(client, model_name, gated_version)
     tags = client.get_model_version(model_name, gated_version).tags
-    if not cfg.refit_after_gate:
+    if refit is None:
         cutoff = date.fromisoformat(tags.get(TRAINING_CUTOFF) or gated_cutoff(plan).isoformat())
         reason = (
             f"refit off (TrainingConfig.refit_after_gate=False): serving the gated version "
@@ -720,10 +766,55 @@ def serve_candidate(
         )
         log.info(reason)
         return ServedModel(gated_version, gated_version, False, cutoff, reason)
-    return _refit(
-        wh, folder, plan, cfg, feature_config, settings_summary, model_name, gated_version,
-        run_id, log,
-    )  # fmt: skip
+    if refit.gated_version != gated_version:
+        raise RuntimeError(
+            f"version {gated_version} of {model_name!r} passed the gate but the latest refit was "
+            f"made from version {refit.gated_version}: materialise served_model again before "
+            "champion_model"
+        )
+    reason = (
+        f"refit of version {gated_version} on every window up to {refit.training_cutoff} "
+        f"({refit.epochs} epochs); version {gated_version}'s gate: {tags.get('gate_reason')}"
+    )
+    registered = tags.get("refit_version")
+    if registered and client.get_model_version(model_name, registered).tags.get("run_id") == (
+        refit.mlflow_run_id
+    ):  # champion_model re-executed: this refit is registered already
+        log.info(f"refit of version {gated_version} is registered already as {registered}")
+        return ServedModel(
+            registered, gated_version, True, refit.training_cutoff, reason,
+            refit.mlflow_run_id, refit.epochs, refit.windows, refit.train_seconds,
+        )  # fmt: skip
+    version = tracking.register(
+        refit.model_uri,
+        model_name,
+        tags={
+            "run_id": refit.mlflow_run_id,
+            "dagster_run_id": refit.dagster_run_id,
+            TRAINING_CUTOFF: refit.training_cutoff.isoformat(),
+            "data_window": f"{plan.first_export}..{plan.latest_export}",
+            "config": tags.get("config", "{}"),
+            "finetune": refit.finetune,
+            "refit_of": gated_version,
+            BEST_EPOCH: str(refit.epochs),
+            "gate": "passed",  # its configuration passed, as the version it refits
+            "gate_reason": reason[:4000],
+            "champion_compared": tags.get("champion_compared", "none"),
+        },
+    )
+    tracking.tag_version(client, model_name, gated_version, {"refit_version": version})
+    log.info(f"registered {model_name} version {version}: {reason}")
+    return ServedModel(
+        version=version,
+        gated_version=gated_version,
+        refitted=True,
+        training_cutoff=refit.training_cutoff,
+        reason=reason,
+        mlflow_run_id=refit.mlflow_run_id,
+        epochs=refit.epochs,
+        windows=refit.windows,
+        train_seconds=refit.train_seconds,
+    )
 
 
 def check_passed(client: MlflowClient, model_name: str, version: str) -> None:
@@ -735,19 +826,6 @@ def check_passed(client: MlflowClient, model_name: str, version: str) -> None:
             f"(gate={tags.get('gate', 'unset')}): "
             f"{tags.get('gate_reason', 'no backtest recorded; run model_backtest')}"
         )
-
-
-def version_to_promote(model_name: str, backtested: str, served_gated: str, served: str) -> str:
-    """The version ``champion`` moves to: the one served for the latest backtested candidate
-    (which passed, :func:`check_passed`); ``served_gated`` is the candidate the latest served
-    model came from."""
-    if served_gated != backtested:
-        raise RuntimeError(
-            f"version {backtested} of {model_name!r} passed the gate but no served model was "
-            f"made from it (the latest served_model comes from version {served_gated}): "
-            f"materialise served_model before champion_model"
-        )
-    return served
 
 
 def _refit_windows(
@@ -801,11 +879,10 @@ def _refit(
     gated_version: str,
     run_id: str,
     log: RunLog,
-) -> ServedModel:
+) -> Refit:
     client = MlflowClient()
     gated = tracking.load_forecaster(f"models:/{model_name}/{gated_version}")
     gated_run = tracking.version_run_id(client, model_name, gated_version)
-    gated_tags = client.get_model_version(model_name, gated_version).tags
     epochs = selected_epochs(client, model_name, gated_version)
     model_config = dataclasses.replace(gated.config, max_epochs=epochs)
     started = time.perf_counter()
@@ -896,37 +973,18 @@ def _refit(
             windows.samples.subset(list(range(min(2, len(windows))))), windows.skus[:2]
         )
         model_uri = tracking.log_model(forecaster, work / "refit_model", example)
-        reason = (
-            f"refit of version {gated_version} on every window up to {cutoff} "
-            f"({epochs} epochs); version {gated_version}'s gate: {gated_tags.get('gate_reason')}"
-        )
-        version = tracking.register(
-            model_uri,
-            model_name,
-            tags={
-                "run_id": run.info.run_id,
-                "dagster_run_id": run_id,
-                TRAINING_CUTOFF: cutoff.isoformat(),
-                "data_window": window,
-                "config": gated_tags.get("config", "{}"),
-                "finetune": model_config.finetune,
-                "refit_of": gated_version,
-                BEST_EPOCH: str(epochs),
-                "gate": "passed",  # its configuration passed, as the version it refits
-                "gate_reason": reason[:4000],
-                "champion_compared": gated_tags.get("champion_compared", "none"),
-            },
-        )
-    shutil.rmtree(work / "refit_model", ignore_errors=True)  # logged: the registry has it
-    tracking.tag_version(client, model_name, gated_version, {"refit_version": version})
-    log.info(f"registered {model_name} version {version}: {reason}")
-    return ServedModel(
-        version=version,
+    shutil.rmtree(work / "refit_model", ignore_errors=True)  # logged: the run has it
+    log.info(
+        f"refit of version {gated_version} logged in MLflow run {run.info.run_id} "
+        f"(training cutoff {cutoff}); it is registered once the gate passed"
+    )
+    return Refit(
         gated_version=gated_version,
-        refitted=True,
-        training_cutoff=cutoff,
-        reason=reason,
+        model_uri=model_uri,
         mlflow_run_id=run.info.run_id,
+        dagster_run_id=run_id,
+        training_cutoff=cutoff,
+        finetune=model_config.finetune,
         epochs=len(history.epochs),
         windows=len(windows),
         train_seconds=seconds,

@@ -1,6 +1,7 @@
-"""The served model: after a passed gate the retrain job refits the selected configuration on
-every day up to the latest export and serves that version; the evaluation refuses to score a
-model on days it was trained on. Real MLflow (SQLite in tmp_path), real Dagster runs."""
+"""The served model: the retrain job refits the candidate's configuration on every day up to the
+latest export beside its backtest and, once the gate passed, registers and serves that version;
+the evaluation refuses to score a model on days it was trained on. Real MLflow (SQLite in
+tmp_path), real Dagster runs."""
 
 from datetime import date, timedelta
 
@@ -117,16 +118,29 @@ def test_a_passed_gate_serves_a_refit_on_every_day(env: dict) -> None:
     # the gated version keeps its backtest; the run says what it served
     assert gated.tags["gate"] == "passed" and float(gated.tags["backtest_wql"]) > 0
     served = _meta(result, "served_model")
-    assert served["refit"] == "refitted" and served["serving_version"] == "2"
+    assert served["refit"] == "refitted" and served["mlflow_run_id"] == refit.run_id
     assert served["gated_version"] == "1" and served["training_cutoff"] == latest.isoformat()
-    assert _meta(result, "champion_model")["champion_version"] == "2"
-    # the lineage the UI draws: backtest -> served model -> champion
+    promoted = _meta(result, "champion_model")
+    assert promoted["champion_version"] == "2" and promoted["serving_version"] == "2"
+    assert promoted["refit"] == "refitted" and promoted["training_cutoff"] == latest.isoformat()
+    # the lineage the UI draws: the candidate -> its backtest and, beside it, the served model
+    # (the refit needs the candidate only, and sits in a pool of its own, so the two steps run
+    # at once) -> champion, which registers the refit once the gate passed
     graph = defs.resolve_asset_graph()
-    assert graph.get(dg.AssetKey("served_model")).parent_keys == {dg.AssetKey("model_backtest")}
-    assert graph.get(dg.AssetKey("champion_model")).parent_keys == {dg.AssetKey("served_model")}
+    assert graph.get(dg.AssetKey("served_model")).parent_keys == {dg.AssetKey("demand_model")}
+    assert graph.get(dg.AssetKey("champion_model")).parent_keys == {
+        dg.AssetKey("model_backtest"),
+        dg.AssetKey("served_model"),
+    }
+    pools = {
+        key.to_user_string(): graph.get(key).pools
+        for key in (dg.AssetKey("model_backtest"), dg.AssetKey("served_model"))
+    }
+    assert pools["model_backtest"] and pools["served_model"]
+    assert not pools["model_backtest"] & pools["served_model"]
 
 
-def test_a_failed_gate_refits_nothing(env: dict) -> None:
+def test_a_failed_gate_serves_nothing(env: dict) -> None:
     client = _client(env)
     before = _versions(client)
     assert tracking.champion_version(client, NAME) == "2"
@@ -138,8 +152,12 @@ def test_a_failed_gate_refits_nothing(env: dict) -> None:
     assert not gate.passed and "does not beat the champion" in gate.metadata["reason"].value
     assert gate.metadata["candidate_wql"].value == gate.metadata["champion_wql"].value
     candidate = _meta(result, "demand_model")["model_version"]
+    # the refit ran beside the backtest: its MLflow run is there, registered it is not
+    served = _meta(result, "served_model")
+    assert served["refit"] == "refitted" and served["gated_version"] == candidate
+    assert client.get_run(served["mlflow_run_id"]).data.tags["refit_of"] == candidate
     assert _versions(client) == sorted([*before, candidate])  # no refit registered
-    assert not result.asset_materializations_for_node("served_model")
+    assert not result.asset_materializations_for_node("champion_model")
     assert tracking.champion_version(client, NAME) == "2"
     assert "refit_version" not in client.get_model_version(NAME, candidate).tags
 

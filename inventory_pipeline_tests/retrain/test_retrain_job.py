@@ -150,8 +150,10 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert aliases.get("challenger") == (None if gate[0].passed else "1")
     if gate[0].passed:  # refit off: the run says so and serves the gated version
         served = _meta(result, "served_model")
-        assert served["refit"].startswith("off") and served["serving_version"] == "1"
-        assert served["training_cutoff"] == model["training_cutoff"]
+        assert served["refit"].startswith("off") and served["gated_version"] == "1"
+        promoted = _meta(result, "champion_model")
+        assert promoted["refit"].startswith("off") and promoted["serving_version"] == "1"
+        assert promoted["training_cutoff"] == model["training_cutoff"]
     if champion is None:  # no champion: said in words, not as a number
         assert gate[0].metadata["champion_wql"].value == "no champion yet"
     # no side files: the run's working folder holds its windows and report only

@@ -1,5 +1,6 @@
-"""Training assets: windows → challenger (MLflow run, registered version) → backtest → served
-model (the refit on every day, ``retrain.serve_candidate``) → champion.
+"""Training assets: windows → challenger (MLflow run, registered version) → backtest and, beside
+it, the served model (the refit on every day, ``retrain.refit_candidate``) → champion (the refit
+registered and promoted once the gate passed, ``retrain.serve_candidate``).
 
 Each asset reads its resources and run config, calls one step of
 ``inventory_pipeline.training.retrain`` and turns the result into metadata (and the gate's check
@@ -26,7 +27,7 @@ from mlflow.tracking import MlflowClient
 from inventory_pipeline import overrides, plots, tracking
 from inventory_pipeline.config import ground_truth_folder
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
-from inventory_pipeline.defs.pools import RETRAIN_POOL
+from inventory_pipeline.defs.pools import RETRAIN_POOL, RETRAIN_REFIT_POOL
 from inventory_pipeline.defs.resources import (
     MlflowResource,
     ShopSettingsResource,
@@ -276,12 +277,12 @@ def model_backtest(
     group_name="training",
     kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
-    deps=[model_backtest],
-    pool=RETRAIN_POOL,
+    deps=[demand_model],
+    pool=RETRAIN_REFIT_POOL,
     description=(
-        "The version to serve: the challenger that passed the gate refitted on every day up to "
-        "the latest export (its selected epochs, no validation block), or the challenger itself "
-        "with refit_after_gate off."
+        "The challenger refitted on every day up to the latest export (its selected epochs, no "
+        "validation block), fitted while model_backtest scores the challenger; champion_model "
+        "registers and serves it once the gate passed. Nothing to do with refit_after_gate off."
     ),
 )
 def served_model(
@@ -293,42 +294,31 @@ def served_model(
 ) -> dg.MaterializeResult:
     mlflow_registry.configure()
     settings = shop.settings()
-    gate = _upstream(context, model_backtest.key)
     candidate = _upstream(context, demand_model.key)
-    if str(candidate["model_version"]) != str(gate["candidate_version"]):
-        raise RuntimeError(
-            f"model_backtest scored version {gate['candidate_version']} but demand_model last "
-            f"registered version {candidate['model_version']}: re-run model_backtest first"
-        )
+    version = str(candidate["model_version"])
     folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
-    wh = warehouse.warehouse()
-    served = retrain.serve_candidate(
-        wh, folder, plan, config.training_config(settings, plan.horizon_days),
-        settings.feature_config(),
-        settings.summary(), mlflow_registry.registered_model, str(gate["candidate_version"]),
+    refit = retrain.refit_candidate(
+        warehouse.warehouse(), folder, plan, config.training_config(settings, plan.horizon_days),
+        settings.feature_config(), settings.summary(), mlflow_registry.registered_model, version,
         context.run_id, context.log,
     )  # fmt: skip
-    name = mlflow_registry.registered_model
+    if refit is None:
+        return dg.MaterializeResult(
+            metadata={"refit": "off (gated weights served)", "gated_version": version}
+        )
     return dg.MaterializeResult(
         metadata={
-            "refit": "refitted" if served.refitted else "off (gated weights served)",
-            "serving_version": served.version,
-            "gated_version": served.gated_version,
-            "champion_version": str(gate["champion_version"]),
-            "training_cutoff": served.training_cutoff.isoformat(),
-            "model_uri": f"models:/{name}/{served.version}",
-            "reason": served.reason,
-            **(
-                {
-                    "mlflow_run_id": served.mlflow_run_id,
-                    "epochs": served.epochs,
-                    "windows": served.windows,
-                    "train_seconds": round(served.train_seconds, 1),
-                    "launch_curve": dg.MetadataValue.json(served.launch_curve or {}),
-                }
-                if served.refitted
-                else {}
-            ),
+            "refit": "refitted",
+            "gated_version": version,
+            "training_cutoff": refit.training_cutoff.isoformat(),
+            "mlflow_run_id": refit.mlflow_run_id,
+            "model_uri": refit.model_uri,
+            "registered": "by champion_model, once the gate passed",
+            "epochs": refit.epochs,
+            "windows": refit.windows,
+            "train_seconds": round(refit.train_seconds, 1),
+            "launch_curve": dg.MetadataValue.json(refit.launch_curve or {}),
+            "refit_detail": dg.MetadataValue.json(refit.to_dict()),
         }
     )
 
@@ -337,9 +327,12 @@ def served_model(
     group_name="training",
     kinds={"mlflow"},
     owners=["team:forecasting"],
-    deps=[served_model],
+    deps=[model_backtest, served_model],
     pool=RETRAIN_POOL,
-    description="Moves the registry alias `champion` to the served version of a passed gate.",
+    description=(
+        "Once the gate passed: registers the served model (the refit, or the challenger with the "
+        "refit off) and moves the registry alias `champion` to it."
+    ),
 )
 def champion_model(
     context: dg.AssetExecutionContext,
@@ -349,23 +342,37 @@ def champion_model(
     del shop  # validated at run start, like every step's
     mlflow_registry.configure()
     gate = _upstream(context, model_backtest.key)
-    name = mlflow_registry.registered_model
-    client = MlflowClient()
-    retrain.check_passed(client, name, str(gate["candidate_version"]))
     served = _upstream(context, served_model.key)
-    version = retrain.version_to_promote(
-        name, str(gate["candidate_version"]), str(served["gated_version"]),
-        str(served["serving_version"]),
+    candidate = _upstream(context, demand_model.key)
+    name = mlflow_registry.registered_model
+    gated_version = str(gate["candidate_version"])
+    client = MlflowClient()
+    retrain.check_passed(client, name, gated_version)
+    if str(served["gated_version"]) != gated_version:
+        raise RuntimeError(
+            f"model_backtest scored version {gated_version} but served_model was made from "
+            f"version {served['gated_version']}: materialise served_model again first"
+        )
+    _, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
+    refit = served.get("refit_detail")
+    result = retrain.serve_candidate(
+        name, gated_version, plan, None if refit is None else retrain.Refit.from_dict(refit),
+        context.log,
     )  # fmt: skip
-    promoted = tracking.promote_if_unchanged(client, name, version, str(gate["champion_version"]))
+    promoted = tracking.promote_if_unchanged(
+        client, name, result.version, str(gate["champion_version"])
+    )
     context.log.info(f"champion is now version {promoted.version}: {promoted.reason}")
     return dg.MaterializeResult(
         metadata={
             "champion_version": promoted.version,
             "previous_champion": promoted.previous or "none",
-            "gated_version": str(served["gated_version"]),
-            "training_cutoff": str(served["training_cutoff"]),
+            "serving_version": result.version,
+            "gated_version": gated_version,
+            "refit": "refitted" if result.refitted else "off (gated weights served)",
+            "training_cutoff": result.training_cutoff.isoformat(),
             "model_uri": f"models:/{name}/{promoted.version}",
+            "served_reason": result.reason,
             "reason": promoted.reason,
         }
     )
