@@ -66,7 +66,7 @@ BACKTEST_PROGRESS_EVERY = 10  # a progress line every this many backtest origins
 
 TRAINING_FIELDS = (
     "backtest_days", "backtest_stride", "validation_origins", "train_stride", "min_history_days",
-    "baselines", "refit_after_gate",
+    "baselines", "refit_after_gate", "promotion_channels", "promo_type_min_days",
 )  # fmt: skip  # run-config fields that are TrainingConfig fields
 MODEL_FIELDS = (
     "max_epochs", "seed", "horizon_days", "history_days", "d_model", "batch_size",

@@ -349,3 +349,41 @@ def test_the_gate_judges_the_real_candidates_decision_quantiles(env: dict) -> No
     raw = calibration_verdict(table, RAW, 0.95, 0.05, 1)
     assert raw.passed == (raw.error <= 0.05)
     assert calibration_verdict(table, RAW, 0.95, 0.49, 1).passed
+
+
+def test_a_run_with_promotion_channels_carries_the_shops_types_to_its_model(env: dict) -> None:
+    """`promotion_channels: true` in the run config: training_windows chooses the types from the
+    shop's promotions, its plan carries them, and demand_model trains and registers a model that
+    reads them (under a registered name of its own, so the other tests' registry is untouched)."""
+    client = _client(env)
+    root = env["root"]
+    resources = {
+        **env["resources"],
+        "mlflow_registry": MlflowResource(
+            tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+            artifacts_dir=str(root / "artifacts"),
+            experiment="retrain-tests",
+            registered_model="promotion_model",
+        ),
+    }
+    config = {**RUN_CONFIG, "promotion_channels": True, "promo_type_min_days": 1}
+    job = defs.resolve_job_def("retrain_job").get_subset(
+        asset_selection={dg.AssetKey("training_windows"), dg.AssetKey("demand_model")}
+    )
+    result = job.execute_in_process(
+        instance=env["instance"],
+        resources=resources,
+        run_config={"ops": {op: {"config": config} for op in ("training_windows", "demand_model")}},
+        raise_on_error=False,
+    )
+    assert result.success
+    plan = _meta(result, "training_windows")["training_plan"]
+    types = plan["promotion_types"]
+    assert isinstance(types, list) and len(types) >= 1  # the tiny shop runs promotions
+    version = _meta(result, "demand_model")["model_version"]
+    model = tracking.load_forecaster(f"models:/promotion_model/{version}")
+    future = model.config.future_covariates
+    assert future[-len(types) - 1 :] == ("on_promotion", *(f"promo_type_{t}" for t in types))
+    assert model.config.history_covariates[-len(types) - 1 :] == future[-len(types) - 1 :]
+    run = client.get_run(client.get_model_version("promotion_model", version).run_id)
+    assert "on_promotion" in run.data.params["model.future_covariates"]
