@@ -18,6 +18,7 @@ from inventory_pipeline.model.config import ModelConfig
 from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.train import train
 from inventory_pipeline.sampleshop import generate_shop
+from inventory_pipeline.sampleshop.config import ShopConfig
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import attach_targets, concat, samples_from_features
 
@@ -57,9 +58,16 @@ def tiny_config() -> ModelConfig:
     )  # fmt: skip
 
 
-def build_warehouse(root: Path, days: int = DAYS) -> tuple[Path, Warehouse]:
+def build_warehouse(
+    root: Path, days: int = DAYS, config: ShopConfig | None = None
+) -> tuple[Path, Warehouse]:
+    """A 12-SKU sample shop from START, ingested with its feature tables (``config``: the shop's
+    generator settings, default the default profile's)."""
     landing = root / "landing"
-    generate_shop(landing, root / "truth", skus=12, days=days, start=START, seed=21, progress=False)
+    generate_shop(
+        landing, root / "truth", skus=12, days=days, start=START, seed=21, progress=False,
+        config=config,
+    )  # fmt: skip
     warehouse = Warehouse(root / "warehouse")
     for contract in c.TABLES.values():
         ingest_days(landing, warehouse, contract, landing_dates(landing, contract.name))

@@ -9,67 +9,37 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from inventory_pipeline import contract
 from inventory_pipeline.features.as_of import features_as_of
-from inventory_pipeline.features.build import build_all
 from inventory_pipeline.features.sources import promotion_type_counts
-from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model.config import (
     PROMOTION_CHANNEL,
     ModelConfig,
     promo_type_channel,
     with_promotions,
 )
-from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.profiles import get_profile
-from inventory_pipeline.training import TrainingConfig, plan_origins, retrain
+from inventory_pipeline.training import plan_origins, retrain
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.windows_io import WindowSplits
 from inventory_pipeline.warehouse import Warehouse
 from inventory_pipeline.windows import promotion_days, samples_from_features
+from inventory_pipeline_tests.forecasting.conftest import START, build_warehouse
+from inventory_pipeline_tests.training.test_events import CFG as EVENTS_CFG
 
-CFG = TrainingConfig(
-    backtest_days=14,
-    backtest_stride=7,
-    validation_origins=1,
-    validation_stride=7,
-    train_stride=7,
-    min_history_days=14,
-    baseline_history_days=30,
-    promotion_channels=True,
-    promo_type_min_days=1,
-    model_overrides={
-        "history_days": 14,
-        "horizon_days": 7,
-        "quantiles": (0.1, 0.5, 0.9),
-        "max_tokens": 16,
-        "d_model": 8,
-        "max_epochs": 1,
-        "launch_curve": False,
-    },
-)
+CFG = replace(EVENTS_CFG, promotion_channels=True, promo_type_min_days=1)  # tiny windows
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    root = tmp_path_factory.mktemp("promotion_shop")
     busy = replace(get_profile("default").config, random_promos_per_year=40.0)  # every kind
-    generate_shop(
-        root / "landing", root / "truth", skus=12, days=90, start=date(2025, 3, 1), seed=11,
-        progress=False, config=busy,
-    )  # fmt: skip
-    wh = Warehouse(root / "warehouse")
-    for table in contract.TABLES.values():  # products first: the others check SKUs against it
-        ingest_days(root / "landing", wh, table, landing_dates(root / "landing", table.name))
-    build_all(wh)
-    return wh
+    return build_warehouse(tmp_path_factory.mktemp("promotion_shop"), days=90, config=busy)[1]
 
 
 def test_layout_adds_promotion_channels_once() -> None:
@@ -96,13 +66,13 @@ def test_layout_adds_promotion_channels_once() -> None:
 
 
 def test_channels_mark_the_days_of_each_promotion(warehouse: Warehouse) -> None:
-    counts = promotion_type_counts(warehouse, date(2025, 5, 29))
+    counts = promotion_type_counts(warehouse, START + timedelta(days=89))
     types = [t for t, _, _ in counts]
     assert len(types) >= 2, counts  # the generated shop runs several kinds of promotion
     days = [d for _, _, d in counts]
     assert days == sorted(days, reverse=True) and min(days) > 0
     config = with_promotions(CFG.model_config(), types[:1])  # the first type only
-    origin = date(2025, 5, 20)
+    origin = START + timedelta(days=80)
     features = features_as_of(warehouse, origin, history_days=14, horizon=7)
     samples = samples_from_features(features, config).samples
 
