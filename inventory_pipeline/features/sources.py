@@ -356,22 +356,23 @@ def longest_lead_time_days(warehouse: Warehouse, as_of: date | None = None) -> i
     """The longest supplier lead time among the products not discontinued by ``as_of`` (default:
     the latest export), as the catalog knew it on that day; None without a catalog row."""
     day = as_of or latest_export(warehouse)
+    rows = _rows_known_on(warehouse, day, "products", "features/longest_lead_time")
+    return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+
+def _rows_known_on(warehouse: Warehouse, day: date, table: str, name: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql/<name>.sql`` (parameter ``$day``) over ``table`` as exported up to
+    ``day``."""
     con = connect(None)
     try:
-        register_sources(con, warehouse, Scope(known_on=day), tables=("products",))
-        rows = con.sql(read_sql("features/longest_lead_time"), params={"day": day}).fetchall()
+        register_sources(con, warehouse, Scope(known_on=day), tables=(table,))
+        return con.sql(read_sql(name), params={"day": day}).fetchall()
     finally:
         con.close()
-    return None if not rows or rows[0][0] is None else int(rows[0][0])
 
 
 def promotion_type_counts(warehouse: Warehouse, day: date) -> list[tuple[str, int, int]]:
     """(promo_type, promotions, promotion days up to ``day``) of the promotions that started on or
     before ``day``, as known on ``day``, most promotion days first; empty without promotions."""
-    con = connect(None)
-    try:
-        register_sources(con, warehouse, Scope(known_on=day), tables=("promotions",))
-        rows = con.sql(read_sql("features/promotion_types"), params={"day": day}).fetchall()
-    finally:
-        con.close()
+    rows = _rows_known_on(warehouse, day, "promotions", "features/promotion_types")
     return [(str(t), int(n), int(d)) for t, n, d in rows]
