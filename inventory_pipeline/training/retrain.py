@@ -659,7 +659,6 @@ class ServedModel:
     epochs: int = 0
     windows: int = 0
     train_seconds: float = 0.0
-    launch_curve: dict[str, float | str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
