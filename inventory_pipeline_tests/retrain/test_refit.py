@@ -138,6 +138,16 @@ def test_a_passed_gate_serves_a_refit_on_every_day(env: dict) -> None:
     }
     assert pools["model_backtest"] and pools["served_model"]
     assert not pools["model_backtest"] & pools["served_model"]
+    # champion_model re-executed alone registers nothing new: the refit is registered already
+    again = (
+        defs.resolve_job_def("retrain_job")
+        .get_subset(asset_selection={dg.AssetKey("champion_model")})
+        .execute_in_process(
+            instance=env["instance"], resources=env["resources"], raise_on_error=False
+        )
+    )
+    assert again.success and _meta(again, "champion_model")["serving_version"] == "2"
+    assert _versions(client) == ["1", "2"] and tracking.champion_version(client, NAME) == "2"
 
 
 def test_a_failed_gate_serves_nothing(env: dict) -> None:
