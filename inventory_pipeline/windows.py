@@ -69,7 +69,7 @@ def promotion_days(
     0/1 from the ``promo_type`` and ``discount_pct`` columns of a dense (sku, date) frame: a day
     with a type or a discount is a promotion day. A type the model was not trained with still
     counts in ``on_promotion``; a trained type the shop no longer runs is simply never on."""
-    channels = set(config.history_covariates + config.future_covariates)
+    channels = config.history_covariates + config.future_covariates
     if PROMOTION_CHANNEL not in channels:
         return {}
     frame = frame.sort("sku", "date")
@@ -79,7 +79,7 @@ def promotion_days(
         PROMOTION_CHANNEL: on.to_numpy().astype(np.float32),
         **{
             promo_type_channel(t): (promo_type == t).fill_null(False).to_numpy().astype(np.float32)
-            for t in promo_type_names(config.history_covariates + config.future_covariates)
+            for t in promo_type_names(channels)
         },
     }
     return {name: values.reshape(len(skus), days) for name, values in out.items()}

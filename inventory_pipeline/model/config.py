@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal
@@ -501,14 +501,22 @@ def with_promotions(config: ModelConfig, promo_types: Sequence[str] | None) -> M
         if promo_types is None
         else (PROMOTION_CHANNEL, *(promo_type_channel(t) for t in promo_types))
     )
+    return _with_own_channels(
+        config,
+        lambda c: c == PROMOTION_CHANNEL or c.startswith(PROMO_TYPE_CHANNEL_PREFIX),
+        channels,
+    )
+
+
+def _with_own_channels(
+    config: ModelConfig, owned: Callable[[str], bool], channels: tuple[str, ...]
+) -> ModelConfig:
+    """``config`` with the ``owned`` channels of both layouts (history and known future) replaced
+    by ``channels``, appended after the others: the result depends only on the other channels and
+    ``channels``."""
 
     def layout(current: tuple[str, ...]) -> tuple[str, ...]:
-        kept = tuple(
-            c
-            for c in current
-            if c != PROMOTION_CHANNEL and not c.startswith(PROMO_TYPE_CHANNEL_PREFIX)
-        )
-        return kept + channels
+        return tuple(c for c in current if not owned(c)) + channels
 
     return replace(
         config,
@@ -535,15 +543,7 @@ def with_events(config: ModelConfig, names: Sequence[str]) -> ModelConfig:
     if duplicates:
         raise ValueError(f"event names must be unique (each names a channel): {duplicates}")
     channels = tuple(event_channel(n) for n in names)
-
-    def layout(current: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(c for c in current if not c.startswith(EVENT_CHANNEL_PREFIX)) + channels
-
-    return replace(
-        config,
-        history_covariates=layout(config.history_covariates),
-        future_covariates=layout(config.future_covariates),
-    )
+    return _with_own_channels(config, lambda c: c.startswith(EVENT_CHANNEL_PREFIX), channels)
 
 
 __all__ = [
