@@ -87,7 +87,7 @@ PROMO_TYPE = "promo_type"
 NO_PROMOTION = "none"  # the promo_type category of a day without a promotion
 
 
-def _promotion_columns(frame: pl.DataFrame, cfg: LightGBMConfig) -> list[pl.Expr]:
+def _promotion_columns(cfg: LightGBMConfig) -> list[pl.Expr]:
     if not cfg.promotion_types:
         return []
     return [
@@ -118,7 +118,7 @@ def _frames(
             pl.col("units").cast(pl.Float64).alias(_TARGET),
             pl.col("observed").cast(pl.Float64).alias(_WEIGHT),
             (pl.col("discount_pct").fill_null(0.0) / 100.0).alias("discount"),
-            *_promotion_columns(features.history, cfg),
+            *_promotion_columns(cfg),
             pl.col("on_sale").cast(pl.Float32),
         )
         .join(calendar, on="date", how="left")
@@ -128,7 +128,7 @@ def _frames(
         "sku",
         "date",
         (pl.col("discount_pct").fill_null(0.0) / 100.0).alias("discount"),
-        *_promotion_columns(features.future, cfg),
+        *_promotion_columns(cfg),
         pl.col("on_sale").cast(pl.Float32),
     ).join(calendar, on="date", how="left")
     categories = sorted(static["category"].unique().to_list())
