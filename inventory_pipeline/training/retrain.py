@@ -747,15 +747,26 @@ def refit_candidate(
 
 
 def serve_candidate(
-    model_name: str, gated_version: str, plan: TrainingPlan, refit: Refit | None, log: RunLog
+    model_name: str,
+    gated_version: str,
+    plan: TrainingPlan,
+    served_from: str,
+    refit: Refit | None,
+    log: RunLog,
 ) -> ServedModel:
     """The version to serve once ``gated_version`` passed the gate: ``refit`` (from
     :func:`refit_candidate`) registered as a new version (tags ``training_cutoff``, ``refit_of``,
     ``best_epoch`` and the gate result it inherits; the gated version gets ``refit_version``),
-    else the gated version itself. Refuses a version that did not pass, and a refit of another
-    version."""
+    else the gated version itself. ``served_from``: the candidate the served model step worked
+    from (the refit's, or the one it left as it is). Refuses a version that did not pass, and a
+    served model made from another version."""
     client = MlflowClient()
     check_passed(client, model_name, gated_version)
+    if served_from != gated_version:
+        raise RuntimeError(
+            f"version {gated_version} of {model_name!r} passed the gate but served_model was made "
+            f"from version {served_from}: materialise served_model again before champion_model"
+        )
     tags = client.get_model_version(model_name, gated_version).tags
     if refit is None:
         cutoff = date.fromisoformat(tags.get(TRAINING_CUTOFF) or gated_cutoff(plan).isoformat())
@@ -765,12 +776,6 @@ def serve_candidate(
         )
         log.info(reason)
         return ServedModel(gated_version, gated_version, False, cutoff, reason)
-    if refit.gated_version != gated_version:
-        raise RuntimeError(
-            f"version {gated_version} of {model_name!r} passed the gate but the latest refit was "
-            f"made from version {refit.gated_version}: materialise served_model again before "
-            "champion_model"
-        )
     reason = (
         f"refit of version {gated_version} on every window up to {refit.training_cutoff} "
         f"({refit.epochs} epochs); version {gated_version}'s gate: {tags.get('gate_reason')}"

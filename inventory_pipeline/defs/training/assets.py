@@ -346,21 +346,14 @@ def champion_model(
     candidate = _upstream(context, demand_model.key)
     name = mlflow_registry.registered_model
     gated_version = str(gate["candidate_version"])
-    client = MlflowClient()
-    retrain.check_passed(client, name, gated_version)
-    if str(served["gated_version"]) != gated_version:
-        raise RuntimeError(
-            f"model_backtest scored version {gated_version} but served_model was made from "
-            f"version {served['gated_version']}: materialise served_model again first"
-        )
     _, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
     refit = served.get("refit_detail")
     result = retrain.serve_candidate(
-        name, gated_version, plan, None if refit is None else retrain.Refit.from_dict(refit),
-        context.log,
+        name, gated_version, plan, str(served["gated_version"]),
+        None if refit is None else retrain.Refit.from_dict(refit), context.log,
     )  # fmt: skip
     promoted = tracking.promote_if_unchanged(
-        client, name, result.version, str(gate["champion_version"])
+        MlflowClient(), name, result.version, str(gate["champion_version"])
     )
     context.log.info(f"champion is now version {promoted.version}: {promoted.reason}")
     return dg.MaterializeResult(
