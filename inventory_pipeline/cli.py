@@ -288,7 +288,7 @@ def _launch(
     for run_id in run_ids:
         print(f"{what}: run {run_id} {'succeeded' if ok else 'FAILED'}")
     if not run_ids:
-        print(f"{job_name} {label}: the backfill launched no run: FAILED")
+        print(f"{what}: the backfill launched no run: FAILED")
     return ok and bool(run_ids)
 
 
