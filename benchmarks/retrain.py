@@ -97,6 +97,7 @@ VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one 
         + tuple(ch for ch in AFTER_DISCOUNT_CHANNELS if ch not in c.future_covariates),
     ),
     "reviews_first": lambda c: replace(c, document_layout="reviews_first"),
+    "reviews_apart": lambda c: replace(c, document_layout="reviews_apart"),
     "no_after_discount": lambda c: replace(
         c,
         future_covariates=tuple(

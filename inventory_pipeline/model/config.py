@@ -20,8 +20,8 @@ from inventory_pipeline.forecast_shape import HORIZON_DAYS
 FinetuneStrategy = Literal["frozen", "top_k", "lora", "full"]
 FINETUNE_STRATEGIES: tuple[str, ...] = ("frozen", "top_k", "lora", "full")
 TextPriorKind = Literal["none", "frozen", "lora", "auto"]
-DocumentLayout = Literal["as_built", "reviews_first"]
-DOCUMENT_LAYOUTS: tuple[str, ...] = ("as_built", "reviews_first")
+DocumentLayout = Literal["as_built", "reviews_first", "reviews_apart"]
+DOCUMENT_LAYOUTS: tuple[str, ...] = ("as_built", "reviews_first", "reviews_apart")
 TEXT_PRIOR_KINDS: tuple[str, ...] = ("none", "frozen", "lora", "auto")
 CensoringMode = Literal["mask", "lower_bound"]
 CENSORING_MODES: tuple[str, ...] = ("mask", "lower_bound")
@@ -134,7 +134,9 @@ class ModelConfig:
     text_batch_size: int = 64  # texts per forward pass when precomputing frozen embeddings
     document_layout: DocumentLayout = "as_built"  # as_built: the document as product_docs
     # wrote it (the description before the review snippets); reviews_first: the review snippets
-    # move before the description, so a max_tokens cut drops description lines, not reviews
+    # move before the description, so a max_tokens cut drops description lines, not reviews;
+    # reviews_apart: the review snippets are embedded on their own (max_tokens each) beside the
+    # rest of the document, so the text tower reads every product's recent reviews (frozen only)
     text_prior: TextPriorKind = "none"  # the young products' level prior from their
     # review-free document (model/text_prior.py): none | frozen (ridge on embeddings) | lora
     # (fine-tuned encoder) | auto (the lower cross-validated error over held-out products);
@@ -312,6 +314,11 @@ class ModelConfig:
             raise ValueError(
                 f"document_layout={self.document_layout!r} is not supported; use one of "
                 f"{DOCUMENT_LAYOUTS}."
+            )
+        if self.document_layout == "reviews_apart" and self.finetune != "frozen":
+            raise ValueError(
+                "document_layout='reviews_apart' embeds the review snippets with the frozen "
+                f"encoder beside the document; it needs finetune='frozen', got {self.finetune!r}."
             )
         if self.text_prior not in TEXT_PRIOR_KINDS:
             raise ValueError(

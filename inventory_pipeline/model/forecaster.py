@@ -45,6 +45,7 @@ from inventory_pipeline.model.text import (
     encoder_fingerprint,
     load_encoder,
     resolve_encoder_path,
+    text_parts,
 )
 from inventory_pipeline.model.text_prior import TextPrior, remove_text_prior, young_ratios
 from inventory_pipeline.recalibration import RECALIBRATION_FILE, CoverRecalibration
@@ -64,7 +65,7 @@ def build_network(config: ModelConfig, encoder_path: Path) -> DemandNetwork:
     encoder_config = transformers.AutoConfig.from_pretrained(
         str(encoder_path), local_files_only=True
     )
-    text_dim = int(encoder_config.hidden_size)
+    text_dim = int(encoder_config.hidden_size) * text_parts(config)
     encoder = None
     if config.use_text and config.finetune != "frozen":
         encoder = apply_finetune_strategy(load_encoder(encoder_path), config)

@@ -214,6 +214,20 @@ def laid_out(text: str, layout: str) -> str:
     return f"{attributes}{REVIEWS_MARKER}{reviews}{DESCRIPTION_MARKER}{description}"
 
 
+def split_reviews(text: str) -> tuple[str, str]:
+    """The document without its review snippets, and the snippets ("Recent reviews:" and its
+    lines; "" for a product without reviews): the two texts of ``reviews_apart``."""
+    if REVIEWS_MARKER not in text:
+        return text, ""
+    head, reviews = text.split(REVIEWS_MARKER, 1)
+    return head, REVIEWS_MARKER.lstrip("\n") + reviews
+
+
+def text_parts(config: ModelConfig) -> int:
+    """Embeddings side by side per document: 2 with ``reviews_apart`` (document, reviews)."""
+    return 2 if config.document_layout == "reviews_apart" else 1
+
+
 class TextFeaturizer:
     """Turns product documents into :class:`TextInputs` for the configured strategy."""
 
@@ -286,6 +300,17 @@ class TextFeaturizer:
             cached = self.cache.get_many(self.encoder_version, keys)
         return torch.from_numpy(np.stack([np.asarray(v, dtype=np.float32) for v in cached]))
 
+    def embed_apart(self, texts: Sequence[str]) -> torch.Tensor:
+        """(U, 2E): each document's embedding without its review snippets, then the snippets'
+        own (zeros for a product without reviews), so neither cuts the other short."""
+        parts = [split_reviews(text) for text in texts]
+        documents = self.embed([document for document, _ in parts])
+        reviews = torch.zeros_like(documents)
+        with_reviews = [i for i, (_, snippets) in enumerate(parts) if snippets]
+        if with_reviews:
+            reviews[with_reviews] = self.embed([parts[i][1] for i in with_reviews])
+        return torch.cat([documents, reviews], dim=1)
+
     def prepare(self, texts: Sequence[str]) -> TextInputs:
         """Text inputs for N samples; each distinct document is tokenised / embedded once."""
         layout = self.config.document_layout
@@ -295,6 +320,8 @@ class TextFeaturizer:
         row = torch.tensor(rows, dtype=torch.int64)  # (N,)
         if not self.config.use_text:  # no text tower: nothing to encode
             return TextInputs(row=row, embedding=torch.zeros(len(distinct), 0))
+        if layout == "reviews_apart":  # validate() allows it with the frozen encoder only
+            return TextInputs(row=row, embedding=self.embed_apart(distinct))
         if self.config.finetune == "frozen":
             return TextInputs(row=row, embedding=self.embed(distinct))
         input_ids, attention_mask = self.tokenize(distinct)
@@ -304,6 +331,8 @@ class TextFeaturizer:
 __all__ = [
     "TextFeaturizer",
     "laid_out",
+    "split_reviews",
+    "text_parts",
     "TextTower",
     "apply_finetune_strategy",
     "autocast",
