@@ -202,10 +202,10 @@ DESCRIPTION_MARKER = "\nDescription:"
 
 
 def laid_out(text: str, layout: str) -> str:
-    """The document in ``layout`` (``ModelConfig.document_layout``): as built, or with its
+    """The document in ``layout`` (``ModelConfig.document_layout``): with ``reviews_first`` its
     review snippets moved before its description (title, category, brand and price tier stay
-    first), so that a token budget cuts description lines before reviews."""
-    if layout == "as_built" or REVIEWS_MARKER not in text or DESCRIPTION_MARKER not in text:
+    first), so that a token budget cuts description lines before reviews; as built otherwise."""
+    if layout != "reviews_first" or REVIEWS_MARKER not in text or DESCRIPTION_MARKER not in text:
         return text
     head, reviews = text.split(REVIEWS_MARKER, 1)
     if DESCRIPTION_MARKER not in head:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
-from inventory_pipeline.model import EmbeddingCache
+from inventory_pipeline.model import DemandForecaster, EmbeddingCache, train
 from inventory_pipeline.model.embedding_cache import text_sha256
-from inventory_pipeline.model.text import TextFeaturizer, laid_out, resolve_encoder_path
-from inventory_pipeline_tests.model.synthetic import small_config
+from inventory_pipeline.model.text import (
+    TextFeaturizer,
+    laid_out,
+    resolve_encoder_path,
+    split_reviews,
+)
+from inventory_pipeline_tests.model.synthetic import make_samples, small_config
 
 TEXTS = ["bestseller kettle | kitchen", "niche puzzle | toys", "bestseller kettle | kitchen"]
 
@@ -74,3 +81,59 @@ def test_reviews_first_layout_moves_review_snippets_before_the_description() -> 
     assert laid_out(document, "as_built") == document
     no_reviews = document.split("\nRecent reviews:")[0]
     assert laid_out(no_reviews, "reviews_first") == no_reviews
+
+
+LONG_DOCUMENT = (
+    "Title: Kuchwerk Wok, 28 cm\nCategory: home > kitchen > cookware\nBrand: Kuchwerk\n"
+    "Price tier: mid\nDescription: Solid quality, carbon steel, heats evenly on gas, induction "
+    "and electric hobs; riveted handle, seasoned at the factory, flat base, deep walls for "
+    "stir-frying and steaming, comes with a bamboo lid and a steel rack.\n- dishwasher safe\n"
+    "- oven safe up to 220 degrees\n- 1.4 kg"
+)
+
+
+def test_reviews_apart_reads_the_reviews_a_token_budget_would_cut() -> None:
+    # the description fills the 64-token budget, so as built the two documents below
+    # (same product, one with a defect review, one with praise) are the same text to the encoder
+    path = resolve_encoder_path(None)
+    defect = f"{LONG_DOCUMENT}\nRecent reviews:\n- 1/5 Defective!: Broke after two days."
+    praise = f"{LONG_DOCUMENT}\nRecent reviews:\n- 5/5 Love it: Great pan, works perfectly."
+    as_built = TextFeaturizer(small_config(max_tokens=64), path).prepare([defect, praise])
+    assert as_built.embedding is not None
+    assert torch.equal(as_built.embedding[0], as_built.embedding[1])
+
+    config = small_config(max_tokens=64, document_layout="reviews_apart")
+    assert laid_out(defect, "reviews_apart") == defect
+    featurizer = TextFeaturizer(config, path)
+    apart = featurizer.prepare([defect, praise, LONG_DOCUMENT])
+    assert apart.embedding is not None and apart.embedding.shape == (3, 2 * 384)
+    document, reviews = apart.embedding[:, :384], apart.embedding[:, 384:]
+    assert torch.equal(document[0], document[1]) and torch.equal(document[0], document[2])
+    assert torch.equal(document[0], as_built.embedding[0])  # the document part alone is cut
+    assert not torch.allclose(reviews[0], reviews[1], atol=1e-3)  # the reviews are read
+    assert torch.count_nonzero(reviews[2]) == 0  # no reviews: zeros
+    assert torch.equal(reviews[0], featurizer.embed([split_reviews(defect)[1]])[0])
+    assert split_reviews(defect) == (
+        LONG_DOCUMENT,
+        "Recent reviews:\n- 1/5 Defective!: Broke after two days.",
+    )
+
+
+def test_reviews_apart_trains_saves_and_loads(tmp_path: Path) -> None:
+    config = small_config(document_layout="reviews_apart", max_epochs=1)
+    samples = make_samples(config, 32, seed=5)
+    reviewed = [
+        f"{text}\nRecent reviews:\n- {1 + i % 5}/5 review {i % 3}" if i % 2 else text
+        for i, text in enumerate(samples.texts)
+    ]
+    samples = replace(samples, texts=reviewed)
+    forecaster, _ = train(config, samples)
+    assert forecaster.network.text_dim == 2 * 384
+    loaded = DemandForecaster.load(forecaster.save(tmp_path / "model"))
+    assert loaded.config.document_layout == "reviews_apart"
+    assert np.array_equal(forecaster.predict(samples).daily, loaded.predict(samples).daily)
+
+
+def test_reviews_apart_needs_the_frozen_encoder() -> None:
+    with pytest.raises(ValueError, match="reviews_apart.*finetune='frozen'"):
+        small_config(document_layout="reviews_apart", finetune="lora").validate()
