@@ -13,6 +13,9 @@ Segments (a cell can be in several):
                   know about (on the sample shop about half are announced later)
     incident      target day within ``incident_window_days`` from the start of a quality incident
                   (ground truth only: a real shop does not know its incidents)
+    incident_early  the subset of those whose origin lies within ``incident_early_days`` of the
+                  incident's start: forecast while the first reviews of a bad batch may tell what
+                  the sales history does not show yet (the early warning)
     fast_mover    among the top ``fast_mover_share`` SKUs by mean daily units over the last
                   ``activity_days`` usable days as known on the origin
     intermittent  sold on at most ``intermittent_max_selling_share`` of those days
@@ -36,7 +39,8 @@ from inventory_pipeline.warehouse import Warehouse, memory_connection, sql_liter
 from inventory_pipeline.windows import Windows
 
 SEGMENTS: tuple[str, ...] = (
-    "all", "cold_start", "promo", "promo_planned", "incident", "fast_mover", "intermittent"
+    "all", "cold_start", "promo", "promo_planned", "incident", "incident_early", "fast_mover",
+    "intermittent",
 )  # fmt: skip
 CELL_KEYS: tuple[str, ...] = ("origin", "sku", "horizon")
 ACTUALS_TRUE = "true_demand"  # scored against the ground truth's demand before censoring
@@ -50,6 +54,7 @@ class SegmentConfig:
     cold_start_days: int = 56  # a target day within this many days of the launch is cold start
     incident_window_days: int = 365  # days from a quality incident's start counted "after it"
     # (the demand loss it causes is lasting, so the window is long)
+    incident_early_days: int = 28  # origins within this many days of an incident's start
     activity_days: int = 56  # history days (as known on the origin) that define mover classes
     min_activity_days: int = 28  # fewer usable history days: neither fast mover nor intermittent
     fast_mover_share: float = 0.1  # top share of SKUs by mean daily units at each origin
@@ -242,6 +247,7 @@ def evaluation_cells(
 
     if truth is not None:
         since_incident = (pl.col("target_date") - pl.col("incident_start")).dt.total_days()
+        origin_since = (pl.col("origin") - pl.col("incident_start")).dt.total_days()
         frame = (
             frame.join(
                 truth.products.select("sku", "incident_start"),
@@ -254,9 +260,16 @@ def evaluation_cells(
                     (since_incident >= 0) & (since_incident < cfg.incident_window_days)
                 ).fill_null(False)
             )
+            .with_columns(
+                incident_early=(
+                    pl.col("incident")
+                    & (origin_since >= 0)
+                    & (origin_since < cfg.incident_early_days)
+                ).fill_null(False)
+            )
             .drop("incident_start")
         )
-        segments.append("incident")
+        segments += ["incident", "incident_early"]
 
     classes = activity_classes(history, cfg)
     frame = frame.join(

@@ -346,7 +346,8 @@ def test_backtest_scores_every_method_and_segment(result: BacktestResult) -> Non
     assert result.actuals == "true_demand"
     assert result.methods == (MODEL, *BASELINES, ORACLE)
     assert set(result.cells.segments) == {
-        "all", "cold_start", "promo", "promo_planned", "incident", "fast_mover", "intermittent"
+        "all", "cold_start", "promo", "promo_planned", "incident", "incident_early", "fast_mover",
+        "intermittent",
     }  # fmt: skip
     table = result.metrics
     assert table.height == len(result.methods) * len(result.cells.segments)
