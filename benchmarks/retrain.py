@@ -403,7 +403,7 @@ def run_one(profile: str, seed: int, root: Path, args: argparse.Namespace) -> di
             variant.save(root / f"model_{args.variant}")
     print(f"    best validation loss {json.dumps(validation_loss)}")
 
-    if not args.no_ablation:
+    if args.ablation == "text":
         print("text ablation")
         ablation = timer.run(
             "ablation",
@@ -569,7 +569,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="first seed (shop and model)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: config)")
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
-    parser.add_argument("--no-ablation", action="store_true", help="skip the text ablation")
+    parser.add_argument(
+        "--ablation", choices=("text", "none"), default="text",
+        help="text (default): also fit the same model without its text tower and score it on "
+        "the same cells (method text_ablation); none: skip it",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-ablation", dest="ablation", action="store_const", const="none",
+        help="the same as --ablation none",
+    )  # fmt: skip
     parser.add_argument(
         "--horizon", default="auto",
         help="days the model forecasts, or auto: the horizon a retraining run of the shop picks "
