@@ -26,6 +26,8 @@ from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.config import ShopConfig
 from inventory_pipeline.scoring.accuracy import build_result, fallback_counts, flag_baselines
+from inventory_pipeline.scoring.segments import SegmentConfig
+from inventory_pipeline.scoring.truth import read_truth
 from inventory_pipeline.tracking import decide
 from inventory_pipeline.training import (
     BASELINES,
@@ -377,6 +379,22 @@ def test_a_second_forecaster_is_scored_on_the_same_cells(
     by_method = {m: same.filter(pl.col("method") == m).drop("method") for m in (MODEL, "champion")}
     assert by_method[MODEL].equals(by_method["champion"])
     assert with_champion.headline()["wql_all_champion"] == pytest.approx(result.wql(MODEL))
+
+
+def test_incident_early_holds_the_cells_forecast_in_an_incidents_first_weeks(
+    result: BacktestResult, shop: tuple[Warehouse, Path]
+) -> None:
+    truth = read_truth(shop[1])
+    assert truth is not None
+    frame = result.cells.frame.join(
+        truth.products.select("sku", "incident_start"), on="sku", how="left"
+    )
+    since = (pl.col("origin") - pl.col("incident_start")).dt.total_days()
+    expected = pl.col("incident") & (since >= 0) & (since < SegmentConfig().incident_early_days)
+    frame = frame.with_columns(expected=expected.fill_null(False))
+    assert frame["incident_early"].sum() > 0  # the test shop has an incident in the backtest
+    assert (frame["incident_early"] == frame["expected"]).all()
+    assert frame.filter(pl.col("incident") & ~pl.col("incident_early")).height > 0  # later ones
 
 
 def test_backtest_without_truth_scores_observed_units(
