@@ -70,6 +70,8 @@ from inventory_pipeline.model.config import (
 )
 from inventory_pipeline.model.train import fit_gated_launch_curve
 from inventory_pipeline.sampleshop import PROFILES, generate_shop
+from inventory_pipeline.sampleshop.config import ShopConfig
+from inventory_pipeline.sampleshop.profiles import get_profile
 from inventory_pipeline.sampleshop.stats import shop_stats
 from inventory_pipeline.scoring.accuracy import BacktestResult
 from inventory_pipeline.training import (
@@ -200,6 +202,13 @@ def with_features(work: Callable[..., T], feature_config: FeatureConfig) -> Call
     return work
 
 
+def shop_config(profile: str, args: argparse.Namespace) -> ShopConfig | None:
+    """The profile's generator settings with ``--incident-share`` applied (None: as they are)."""
+    if args.incident_share is None:
+        return None
+    return replace(get_profile(profile).config, incident_share=args.incident_share)
+
+
 def build_shop(
     root: Path, profile: str, seed: int, args: argparse.Namespace, timer: Timer
 ) -> tuple[Warehouse, FeatureConfig]:
@@ -225,6 +234,7 @@ def build_shop(
             seed=seed,
             progress=False,
             profile=profile,
+            config=shop_config(profile, args),
             settings_out=settings_file,
             overwrite=True,
         ),
@@ -566,6 +576,11 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=300, help="SKUs of every shop")
     parser.add_argument("--days", type=int, default=745, help="days of every shop")
     parser.add_argument("--start", default="2024-01-01")
+    parser.add_argument(
+        "--incident-share", type=float, default=None,
+        help="share of SKUs with a quality incident (default: the profile's, 0.03), for shops "
+        "with enough incidents to measure the incident segments on",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7, help="first seed (shop and model)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: config)")
     parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default: config)")
