@@ -84,6 +84,7 @@ from inventory_pipeline.training import (
     save_report_plots,
     text_ablation,
 )
+from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import add_forecaster, backtest
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.retrain import promotion_vocabulary
@@ -493,30 +494,53 @@ def method_rows(result: BacktestResult) -> list[dict[str, Any]]:
     ]
 
 
-def variant_table(runs: list[dict[str, Any]], variant: str) -> str:
-    """Per run: both models' best validation loss and backtest WQL per segment, and the
-    variant's change (negative = the variant is better), then the mean change per profile."""
-    name = f"{MODEL}+{variant}"
-    lines = [f"{'run':<22}{'segment':<28}{MODEL:>9}{name:>26}{'change':>9}"]
+def change_table(
+    runs: list[dict[str, Any]], base: str, other: str, with_validation: bool = True
+) -> str:
+    """Per run: the best validation loss (``with_validation``) and backtest WQL per segment of
+    two methods, and ``other``'s change against ``base`` (negative = ``other`` is better), then
+    the mean change per profile and over every run. Segments without a scored cell are left out."""
+    lines = [f"{'run':<22}{'segment':<28}{base:>15}{other:>26}{'change':>9}"]
     changes: dict[tuple[str, str], list[float]] = {}
     for r in runs:
         label = f"{r['profile']}-seed{r['seed']}"
-        base, other = r["validation_loss"][MODEL], r["validation_loss"][name]
-        rows = [("validation loss", base, other)]
+        rows = []
+        if with_validation:
+            rows.append(
+                ("validation loss", r["validation_loss"][base], r["validation_loss"][other])
+            )
         wql = {(m["method"], m["segment"]): m["wql"] for m in r["methods"]}
         for segment in dict.fromkeys(m["segment"] for m in r["methods"]):
-            if (MODEL, segment) in wql and (name, segment) in wql:
-                rows.append((f"backtest {segment}", wql[MODEL, segment], wql[name, segment]))
+            if (base, segment) in wql and (other, segment) in wql:
+                rows.append((f"backtest {segment}", wql[base, segment], wql[other, segment]))
         for segment, a, b in rows:
-            change = (b - a) / a if a else float("nan")
-            changes.setdefault((r["profile"], segment), []).append(change)
-            lines.append(f"{label:<22}{segment:<28}{a:>9.4f}{b:>26.4f}{change:>+9.1%}")
+            if not (np.isfinite(a) and np.isfinite(b) and a):
+                continue  # no scored cell (no incident in this shop's backtest block)
+            change = (b - a) / a
+            for group in (r["profile"], "all runs"):
+                changes.setdefault((group, segment), []).append(change)
+            lines.append(f"{label:<22}{segment:<28}{a:>15.4f}{b:>26.4f}{change:>+9.1%}")
     lines.append("")
-    lines.append(f"{'profile':<22}{'segment':<28}mean change (min..max)")
-    for (profile, segment), values in changes.items():
+    lines.append(f"{'profile':<22}{'segment':<28}mean change (min..max) over runs")
+    for (profile, segment), values in sorted(
+        changes.items(), key=lambda kv: kv[0][0] == "all runs"
+    ):
         v = np.array(values)
-        lines.append(f"{profile:<22}{segment:<28}{v.mean():+.1%} ({v.min():+.1%}..{v.max():+.1%})")
+        lines.append(
+            f"{profile:<22}{segment:<28}{v.mean():+.1%} ({v.min():+.1%}..{v.max():+.1%}, {len(v)})"
+        )
     return "\n".join(lines)
+
+
+def variant_table(runs: list[dict[str, Any]], variant: str) -> str:
+    """Both models' best validation loss and backtest WQL per segment and the variant's change."""
+    return change_table(runs, MODEL, f"{MODEL}+{variant}")
+
+
+def ablation_table(runs: list[dict[str, Any]]) -> str:
+    """Backtest WQL per segment with the text tower (the model) and without it (the ablation,
+    same cells): a negative change means the model is better with its text."""
+    return change_table(runs, TEXT_ABLATION, MODEL, with_validation=False)
 
 
 def across_seeds(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -649,6 +673,8 @@ def main() -> None:
     print(table_across(across))
     if args.variant is not None:
         print(f"\nvariant {args.variant}\n{variant_table(runs, args.variant)}")
+    if args.ablation == "text":
+        print(f"\ntext ablation: with text (model) against without\n{ablation_table(runs)}")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         doc = {
@@ -662,6 +688,8 @@ def main() -> None:
         (args.out / "table.txt").write_text(table_across(across) + "\n")
         if args.variant is not None:
             (args.out / "variant.txt").write_text(variant_table(runs, args.variant) + "\n")
+        if args.ablation == "text":
+            (args.out / "ablation.txt").write_text(ablation_table(runs) + "\n")
         print(f"\nwritten to {args.out}")
 
 
