@@ -64,6 +64,7 @@ from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster
 from inventory_pipeline.model.config import (
     AFTER_DISCOUNT_CHANNELS,
+    REVIEW_CHANGE_CHANNEL,
     ModelConfig,
     with_events,
     with_promotions,
@@ -101,6 +102,9 @@ VARIANTS: dict[str, Callable[[ModelConfig], ModelConfig]] = {  # --variant: one 
     ),
     "reviews_first": lambda c: replace(c, document_layout="reviews_first"),
     "reviews_apart": lambda c: replace(c, document_layout="reviews_apart"),
+    "review_change": lambda c: replace(
+        c, history_covariates=c.history_covariates + (REVIEW_CHANGE_CHANNEL,)
+    ),
     "no_after_discount": lambda c: replace(
         c,
         future_covariates=tuple(

@@ -65,6 +65,9 @@ PROMOTION_CHANNEL = "on_promotion"  # 1 on a day with a promotion in force (hist
 # (future), whatever its type and discount: a free-shipping day has no discount to read
 PROMO_TYPE_CHANNEL_PREFIX = "promo_type_"  # promo_type_<type>: 1 on the days of a promotion of
 # that type (the promotions export's promo_type), else 0; see with_promotions
+REVIEW_CHANGE_CHANNEL = "review_negative_change"  # optional history channel: the share of
+# 1-2-star reviews over the last 28 days minus the product's share over all its reviews (0 without
+# a review in 28 days): a product whose reviews just turned bad, not one always rated low
 ANY_EVENT_CHANNEL = "any_event"  # 1 on a day of any configured event (one channel for all events)
 RETIRED_LAUNCH_FIELDS = (  # the fixed-form launch curve's grid search; ignored when loading
     "launch_ramp_days_grid",
