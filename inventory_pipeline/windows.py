@@ -144,8 +144,6 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
     rating = reviews[f"mean_rating_{REVIEW_WINDOW}"].fill_null(0.0).cast(pl.Float32).to_numpy()
     negative = reviews[f"negative_share_{REVIEW_WINDOW}"].fill_null(0.0).cast(pl.Float32).to_numpy()
     count = np.log1p(reviews[f"reviews_{REVIEW_WINDOW}"].fill_null(0).cast(pl.Float32).to_numpy())
-    negative_total = reviews["negative_share_total"].fill_null(0.0).cast(pl.Float32).to_numpy()
-    negative_change = np.where(count > 0, negative - negative_total, 0.0).astype(np.float32)
 
     hist_calendar = np.broadcast_to(calendar_features(hist_days), (n, L, 4))
     history_channels = {
@@ -159,8 +157,11 @@ def samples_from_features(features: FeatureSet, config: ModelConfig) -> Windows:
         "review_rating_mean": np.broadcast_to(rating[:, None], (n, L)),
         "review_negative_share": np.broadcast_to(negative[:, None], (n, L)),
         "review_count_log1p": np.broadcast_to(count[:, None], (n, L)),
-        REVIEW_CHANGE_CHANNEL: np.broadcast_to(negative_change[:, None], (n, L)),
     }
+    if REVIEW_CHANGE_CHANNEL in config.history_covariates:  # optional: read only when asked for
+        total = reviews["negative_share_total"].fill_null(0.0).cast(pl.Float32).to_numpy()
+        change = np.where(count > 0, negative - total, 0.0).astype(np.float32)
+        history_channels[REVIEW_CHANGE_CHANNEL] = np.broadcast_to(change[:, None], (n, L))
     launched_at = static["launched_at"].to_numpy().astype("datetime64[D]")
     planned = _pivot(future, "discount_pct", skus, H) / 100.0
     recent, since = after_discount(
