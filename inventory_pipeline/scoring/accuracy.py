@@ -342,6 +342,9 @@ class BacktestResult:
         )
         for segment in self.cells.segments:
             part = self.metrics.filter(pl.col("segment") == segment)
+            if part.is_empty() or part["cells"].max() == 0:  # e.g. no incident in the block
+                lines.append(f"{segment:<15}{0:>7}  (no cells in this block)")
+                continue
             for i, method in enumerate(self.methods):
                 row = part.filter(pl.col("method") == method).row(0, named=True)
                 label = f"{segment:<15}{row['cells']:>7}" if i == 0 else " " * 22

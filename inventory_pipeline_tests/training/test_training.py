@@ -535,7 +535,16 @@ def test_result_saves_its_frames(result: BacktestResult, tmp_path: Path) -> None
     paths = result.save(tmp_path / "backtest")
     assert pl.read_parquet(paths["metrics"]).equals(result.metrics)
     assert "wql_all_model" in paths["headline"].read_text()
-    assert "gap closed" in result.table()
+    assert "gap closed" in result.table() and "no cells" not in result.table()
+    # a block without an incident: that segment is one line saying so, not rows of nan
+    quiet = dataclasses.replace(
+        result.cells, frame=result.cells.frame.with_columns(incident_early=pl.lit(False))
+    )
+    table = build_result(
+        quiet, result.forecasts, result.levels, result.methods, result.learned
+    ).table()
+    assert f"{'incident_early':<15}{0:>7}  (no cells in this block)" in table
+    assert "nan" not in table and "incident " in table
 
 
 # ------------------------------------------------------------------------------------- plots
