@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -228,6 +229,31 @@ def text_parts(config: ModelConfig) -> int:
     return 2 if config.document_layout == "reviews_apart" else 1
 
 
+class _EncodeProgress:
+    """Progress lines of one encoding pass: at the start, at every quarter and at the end."""
+
+    def __init__(self, emit: Callable[[str], None] | None, missing: int, distinct: int) -> None:
+        self.emit, self.missing = emit, missing
+        self.started = time.perf_counter()
+        self.next_quarter = 1
+        if emit is not None:
+            emit(
+                f"text: encoding {missing} product document(s) with the frozen encoder "
+                f"({distinct - missing} of {distinct} found in the embedding cache)"
+            )
+
+    def encoded(self, done: int) -> None:
+        if self.emit is None or done * 4 < self.next_quarter * self.missing:
+            return
+        while done * 4 >= self.next_quarter * self.missing:
+            self.next_quarter += 1
+        seconds = time.perf_counter() - self.started
+        self.emit(
+            f"text: encoded {done}/{self.missing} document(s) in {seconds:.0f}s "
+            f"({done / max(seconds, 1e-9):.0f}/s)"
+        )
+
+
 class TextFeaturizer:
     """Turns product documents into :class:`TextInputs` for the configured strategy."""
 
@@ -246,6 +272,8 @@ class TextFeaturizer:
         self.cache = cache if cache is not None else EmbeddingCache()
         self.tokenizer = load_tokenizer(encoder_path)
         self._frozen_encoder: nn.Module | None = None
+        # progress lines while documents missing from the cache are encoded (None: silent)
+        self.on_progress: Callable[[str], None] | None = None
 
     @property
     def encoder_version(self) -> str:
@@ -284,6 +312,7 @@ class TextFeaturizer:
             documents = list(missing.values())
             vectors = []
             step = self.config.text_batch_size
+            report = _EncodeProgress(self.on_progress, len(documents), len(set(keys)))
             for part in self._batches(len(documents)):
                 batch = documents[part]
                 # Every forward pass has the same shape (step, T): the kernels oneDNN picks (and
@@ -296,6 +325,7 @@ class TextFeaturizer:
                 hidden = output.last_hidden_state  # (step, T, E)
                 pooled = mean_pool(hidden.float(), mask).numpy()  # (step, E)
                 vectors.append(pooled[: len(batch)])
+                report.encoded(part.stop)
             self.cache.put_many(self.encoder_version, list(missing), np.concatenate(vectors))
             cached = self.cache.get_many(self.encoder_version, keys)
         return torch.from_numpy(np.stack([np.asarray(v, dtype=np.float32) for v in cached]))

@@ -168,6 +168,7 @@ def train(
     launch_curve: LaunchCurve | None = None,
     text_prior: TextPrior | None = None,
     on_text_prior: Callable[[str], None] | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Fit a forecaster; early-stops on validation loss and keeps the best weights.
 
@@ -190,6 +191,8 @@ def train(
         launch_curve: a fitted launch curve to use instead of fitting one, with ``text_prior``
             the level prior it was fitted with (None: the category's level).
         on_text_prior: called with each progress line of the text prior's fit.
+        on_text: called with each progress line of encoding the documents missing from the
+            embedding cache (frozen encoder).
 
     Returns:
         The fitted forecaster (eval mode, best weights) and the training history.
@@ -203,8 +206,10 @@ def train(
         forecaster = DemandForecaster.build(config, embedding_cache, encoder_path)
         network = forecaster.network
         network.fit_feature_scaling(train_samples)
+        forecaster.featurizer.on_progress = on_text
         train_text = forecaster.featurizer.prepare(train_samples.texts)
         val_text = None if val_samples is None else forecaster.featurizer.prepare(val_samples.texts)
+        forecaster.featurizer.on_progress = None  # the saved forecaster encodes silently
 
         trainable = [p for p in network.parameters() if p.requires_grad]
         optimizer = make_optimizer(network, config)

@@ -25,6 +25,7 @@ def fit(
     launch_curve: LaunchCurve | None = None,
     text_prior: TextPrior | None = None,
     on_text_prior: Callable[[str], None] | None = None,
+    on_text: Callable[[str], None] | None = None,
     save_to: str | Path | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Train on ``train`` windows; early-stop on ``validation`` (later origins) if given.
@@ -40,6 +41,7 @@ def fit(
         launch_curve: use this fitted launch curve instead of fitting one, with ``text_prior``,
             the level prior it was fitted with (model/text_prior.py).
         on_text_prior: each progress line of the text prior's fit.
+        on_text: each progress line of encoding the documents the embedding cache lacks.
         save_to: also write the model folder (``DemandForecaster.save``) there.
 
     Returns:
@@ -56,6 +58,7 @@ def fit(
         launch_curve=launch_curve,
         text_prior=text_prior,
         on_text_prior=on_text_prior,
+        on_text=on_text,
     )
     if save_to is not None:
         forecaster.save(save_to)

@@ -425,7 +425,7 @@ def train_candidate(
         forecaster, history = fit(
             splits.train, splits.validation, model_config,
             embedding_cache=cache, on_epoch_end=on_epoch_end, on_step=on_step,
-            on_launch_candidate=on_launch_candidate, on_text_prior=log.info,
+            on_launch_candidate=on_launch_candidate, on_text_prior=log.info, on_text=log.info,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         launch = tracking.log_launch_curve(
@@ -959,7 +959,7 @@ def _refit(
         mlflow.log_dict(settings_summary, "config/shop_settings.json")
         forecaster, history = fit(
             windows, None, model_config, embedding_cache=EmbeddingCache(wh.root / "embeddings"),
-            on_epoch_end=on_epoch_end, launch_curve=curve, text_prior=prior,
+            on_epoch_end=on_epoch_end, launch_curve=curve, text_prior=prior, on_text=log.info,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         # the plan's recalibrated levels were fitted on the gated version's validation block;

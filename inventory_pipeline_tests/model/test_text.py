@@ -26,18 +26,29 @@ def test_frozen_embeddings_are_cached_on_disk_and_reused(tmp_path: Path) -> None
     config = small_config()
     path = resolve_encoder_path(None)
     first = TextFeaturizer(config, path, EmbeddingCache(tmp_path))
+    lines: list[str] = []
+    first.on_progress = lines.append  # the run log's progress lines
     inputs = first.prepare(TEXTS)
+    assert lines[0] == (
+        "text: encoding 2 product document(s) with the frozen encoder "
+        "(0 of 2 found in the embedding cache)"
+    )
+    assert lines[-1].startswith("text: encoded 2/2 document(s) in ") and len(lines) == 2
     assert inputs.embedding is not None and inputs.embedding.shape[0] == 2  # unique texts
     assert inputs.row.tolist() == [0, 1, 0]
     assert len(list((tmp_path / first.encoder_version).glob("*.npz"))) == 1
 
     second = TextFeaturizer(config, path, EmbeddingCache(tmp_path))  # a new process, same folder
+    second.on_progress = lines.append
     again = second.prepare(TEXTS)
+    assert len(lines) == 2  # nothing to encode, nothing said
     assert second._frozen_encoder is None  # served from the cache, encoder never loaded
     assert again.embedding is not None and torch.equal(again.embedding, inputs.embedding)
 
     stored = EmbeddingCache(tmp_path).get_many(first.encoder_version, [text_sha256(TEXTS[1])])[0]
     assert stored is not None and np.array_equal(stored, inputs.embedding[1].numpy())
+    second.prepare([*TEXTS, "new lamp | home"])
+    assert lines[2].endswith("(2 of 3 found in the embedding cache)")
     other = small_config(max_tokens=8)  # another token budget is another encoder version
     assert TextFeaturizer(other, path).encoder_version != first.encoder_version
 
