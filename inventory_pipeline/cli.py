@@ -23,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -472,6 +473,7 @@ def landing_range(landing_dir: Path) -> tuple[date, date] | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    began = time.monotonic()
     paths = resolve_paths()
     days = int(SAMPLE_SHOP_DEFAULTS["days"])
     if not paths.landing_dir.exists():
@@ -503,22 +505,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise SystemExit(f"no export day folders under {paths.landing_dir}: nothing to run")
     start, end = found
     if args.in_process:
-        ok = _demo_runs(args, start, end)
-    else:
-        import dagster as dg
+        if not _demo_runs(args, start, end, began):
+            return 1
+        return serve() if args.serve else 0
 
-        from inventory_pipeline.defs import launch
+    import dagster as dg
 
-        init_home()
-        with dg.DagsterInstance.get() as instance:  # one daemon for all the demo's runs
-            log = Path(instance.root_directory) / "logs" / "daemon-cli.log"
-            with launch.daemon_for_instance(instance, WORKSPACE_YAML, log):
-                ok = _demo_runs(args, start, end)
-    if not ok:
-        return 1
-    if args.serve:
-        return serve()
-    return 0
+    from inventory_pipeline.defs import launch
+
+    init_home()
+    with dg.DagsterInstance.get() as instance:
+        logs = Path(instance.root_directory) / "logs"
+        if not args.serve:  # one daemon for all the demo's runs
+            with launch.daemon_for_instance(instance, WORKSPACE_YAML, logs / "daemon-cli.log"):
+                return 0 if _demo_runs(args, start, end, began) else 1
+        # The UI first: its daemon runs the demo's runs, and the UI shows them as they happen.
+        check_port_free(UI_HOST, UI_PORT)
+        url = f"http://{UI_HOST}:{UI_PORT}"
+        log = logs / "dagster-dev.log"
+        print(f"starting the Dagster UI on {url} (its log: {log}) ...")
+        with launch.served_ui(instance, serve_command(), url, log) as ui:
+            print(f"Dagster UI on {url}: the demo's runs show under Runs as they start")
+            ok = _demo_runs(args, start, end, began, ui_url=url)
+            outcome = "done" if ok else "stopped at a failed run (its log is in the UI)"
+            print(f"demo {outcome}; the UI keeps serving on {url} (Ctrl-C stops it)")
+            try:
+                ui.wait()
+            except KeyboardInterrupt:
+                print("stopping the Dagster UI ...")
+        return 0 if ok else 1
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raises SystemExit naming the fix when something already listens on host:port."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the webserver binds
+        try:
+            s.bind((host, port))
+        except OSError as err:
+            raise SystemExit(
+                f"{host}:{port} is in use ({err.strerror}): is the UI already running "
+                f"(`make serve`)? Stop it, or run `inventory-pipeline demo` without --serve "
+                f"and then `inventory-pipeline serve --port N`."
+            ) from err
 
 
 def cmd_what_if(args: argparse.Namespace) -> int:
@@ -561,11 +590,17 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_runs(args: argparse.Namespace, start: date, end: date) -> bool:
-    """The demo's runs: every export day's data, a retrained model, the last nights' plans.
+def _demo_runs(
+    args: argparse.Namespace, start: date, end: date, began: float, ui_url: str | None = None
+) -> bool:
+    """The demo's runs: every export day's data, a retrained model, tonight's plan, and then the
+    nights before it.
 
-    The ranges run as ranged runs submitted directly, not as backfills (``inventory-pipeline
-    backfill`` makes those): the same runs, a minute or two sooner."""
+    Tonight's plan (the newest export day's) comes first, so that it is there as soon as the
+    model is; the range after it ends with tonight again, whose accuracy then scores the nights
+    before it (the forecasts and plan come out the same). The ranges run as ranged runs submitted
+    directly, not as backfills (``inventory-pipeline backfill`` makes those): the same runs, a
+    minute or two sooner."""
     if not run_backfill(start, end, "daily_data_job", args.in_process, as_backfill=False):
         return False
     trained = args.skip_training or run_job("retrain_job", training_run_config(), args.in_process)
@@ -574,13 +609,23 @@ def _demo_runs(args: argparse.Namespace, start: date, end: date) -> bool:
             "the retrained model did not pass the champion gate or training failed "
             "(see the run log)"
         )
-    forecast_start = max(start, end - timedelta(days=args.forecast_days - 1))
-    if not run_backfill(
-        forecast_start, end, "nightly_forecast_job", args.in_process, as_backfill=False
-    ):
+    if not run_backfill(end, end, "nightly_forecast_job", args.in_process, as_backfill=False):
         print("nightly forecasts failed: is there a champion model? (`inventory-pipeline train`)")
         return False
-    return True
+    orders = len(read_plan(resolve_paths().warehouse_dir, end))
+    where = f"{ui_url}/assets/reorder_plan" if ui_url else f"`inventory-pipeline plan --date {end}`"
+    minutes, seconds = divmod(round(time.monotonic() - began), 60)
+    print(
+        f"tonight's plan ({end}, {orders} orders) is published, {minutes} min {seconds} s "
+        f"after the start: {where}"
+    )
+    forecast_start = max(start, end - timedelta(days=args.forecast_days - 1))
+    if forecast_start == end:
+        return True
+    print(f"now the nightly forecasts of {forecast_start}..{end} (tonight's accuracy needs them)")
+    return run_backfill(
+        forecast_start, end, "nightly_forecast_job", args.in_process, as_backfill=False
+    )
 
 
 def serve_command(port: int = UI_PORT, host: str = UI_HOST) -> list[str]:
@@ -804,14 +849,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", "sample shop + backfill of its whole period + training + forecasts")
     p.add_argument(
-        "--serve", action="store_true", help="then serve the Dagster UI on 127.0.0.1:3000"
+        "--serve",
+        action="store_true",
+        help="serve the Dagster UI on 127.0.0.1:3000 from the start (the runs show in it as "
+        "they happen) and keep serving it",
     )
     p.add_argument("--skip-training", action="store_true", help="keep the current champion model")
     p.add_argument(
         "--forecast-days",
         type=_positive,
         default=28,
-        help="nightly forecasts for this many last days of the sample period",
+        help="nightly forecasts for this many last days of the sample period (tonight's first)",
     )
     p.add_argument(
         "--in-process",

@@ -7,7 +7,9 @@ instance's run queue, so its limits apply. The command line waits for the outcom
 run's log as it goes.
 
 The daemon dequeues runs and executes backfills. When none is running for the instance (no
-recent heartbeat), :func:`daemon_for_instance` starts one for the duration of the command.
+recent heartbeat), :func:`daemon_for_instance` starts one for the duration of the command;
+:func:`served_ui` starts the UI with its daemon instead (the demo's way: the runs show in the UI
+as they happen).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,7 +51,7 @@ class LaunchConfig:
 
     poll_seconds: float = 2.0  # between two looks at the run's status and new log lines
     daemon_heartbeat_tolerance_seconds: float = 90.0  # older heartbeats: no daemon is running
-    daemon_start_seconds: float = 180.0  # a started daemon must heartbeat within this time
+    daemon_start_seconds: float = 180.0  # a started daemon (or UI) must be up within this time
     queued_timeout_seconds: float = 900.0  # a run QUEUED longer without a live daemon fails
 
 
@@ -92,27 +95,72 @@ def daemon_for_instance(
     if daemon_live(instance, config):
         yield
         return
-    log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "dagster._daemon", "run", "-w", str(workspace_file)]
     echo(f"starting the Dagster daemon for this command (log: {log_file})")
+    try:
+        with _started(command, log_file, "the Dagster daemon",
+                      lambda: daemon_live(instance, config), config):  # fmt: skip
+            yield
+    finally:
+        instance.wipe_daemon_heartbeats()
+
+
+@contextmanager
+def served_ui(
+    instance: dg.DagsterInstance,
+    command: Sequence[str],
+    url: str,
+    log_file: Path,
+    config: LaunchConfig = LaunchConfig(),
+) -> Iterator[subprocess.Popen]:
+    """Runs ``command`` (``dagster dev``: the UI and its daemon) until the block ends, once the
+    daemon heartbeats for ``instance`` and the UI answers at ``url``; yields its process.
+
+    Runs submitted inside the block are taken from the queue by that daemon, so the UI lists
+    them as they start. The process group is stopped at the end and its heartbeats wiped."""
+
+    def ready() -> bool:
+        if not daemon_live(instance, config):
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/server_info", timeout=5):
+                return True
+        except OSError:
+            return False
+
+    try:
+        with _started(command, log_file, "the Dagster UI", ready, config) as process:
+            yield process
+    finally:
+        instance.wipe_daemon_heartbeats()
+
+
+@contextmanager
+def _started(
+    command: Sequence[str],
+    log_file: Path,
+    what: str,
+    ready: Callable[[], bool],
+    config: LaunchConfig,
+) -> Iterator[subprocess.Popen]:
+    """``command`` in a process group of its own (output to ``log_file``) from when ``ready()``
+    until the block ends; a process that exits or is not ready in time raises, naming the log."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            list(command), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         deadline = time.monotonic() + config.daemon_start_seconds
-        while not daemon_live(instance, config):
+        while not ready():
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"the Dagster daemon exited with code {process.returncode}; see {log_file}"
-                )
+                raise RuntimeError(f"{what} exited with code {process.returncode}; see {log_file}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the Dagster daemon did not start in time; see {log_file}")
+                raise RuntimeError(f"{what} did not start in time; see {log_file}")
             time.sleep(config.poll_seconds)
-        yield
+        yield process
     finally:
         stop_process_group(process, timeout_seconds=60)
-        instance.wipe_daemon_heartbeats()
 
 
 def stop_process_group(process: subprocess.Popen, timeout_seconds: float) -> None:

@@ -1,7 +1,8 @@
 """A demo-sized shop whose exports end yesterday, run through the CLI, served by the Dagster UI.
 
-The nightly plans are launched by ``inventory-pipeline backfill`` through the Dagster instance
-(the daemon runs them), then ``dagster-webserver`` serves the instance for a headless Chromium.
+The UI is served first (``dagster dev``, as ``inventory-pipeline demo --serve`` starts it), then
+the nightly plans are launched by ``inventory-pipeline backfill`` through the Dagster instance
+(the UI's daemon runs them); a headless Chromium reads the UI.
 """
 
 from __future__ import annotations
@@ -10,21 +11,21 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import mlflow
 import pytest
 
 from inventory_pipeline import contract as c
 from inventory_pipeline import tracking
-from inventory_pipeline.cli import UI_HOST, WORKSPACE_YAML
+from inventory_pipeline.cli import UI_HOST, serve_command
 from inventory_pipeline.cli import main as cli_main
-from inventory_pipeline.defs.launch import stop_process_group
+from inventory_pipeline.defs.launch import LaunchConfig, served_ui
 from inventory_pipeline.features.as_of import features_as_of
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
@@ -108,7 +109,7 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
     env = {"INVENTORY_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dagster_home")}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    webserver = None
+    stack = ExitStack()
     try:
         # The sample shop by default: its exports end yesterday.
         assert cli_main(["sample-shop", "--out", str(root / "landing"), "--skus", "8",
@@ -122,6 +123,20 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
         build_all(warehouse)
         _train_champion(warehouse, first, root)
         assert cli_main(["init-home"]) == 0
+        # The demo's way: the UI with its daemon first, then the runs, which that daemon takes
+        # from the queue (the command line starts no daemon of its own).
+        port = _free_port()
+        url = f"http://{UI_HOST}:{port}"
+        instance = stack.enter_context(dg.DagsterInstance.get())
+        stack.enter_context(
+            served_ui(
+                instance,
+                serve_command(port),
+                url,
+                root / "dagster-dev.log",
+                LaunchConfig(daemon_start_seconds=300),
+            )  # fmt: skip
+        )
         start = yesterday - timedelta(days=PLAN_DAYS - 1)
         log = root / "backfill.log"
         done = subprocess.run(
@@ -132,6 +147,7 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
         )  # fmt: skip
         output = log.read_text(errors="replace")
         assert done.returncode == 0, output[-4000:]
+        assert "starting the Dagster daemon" not in output  # the UI's daemon ran it
         # The demo's way: the day before, as one ranged run submitted without a backfill record.
         before = start - timedelta(days=1)
         as_run = subprocess.run(
@@ -141,27 +157,9 @@ def served_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedShop
         )  # fmt: skip
         as_run_output = as_run.stdout + as_run.stderr
         assert as_run.returncode == 0, as_run_output[-4000:]
-        port = _free_port()
-        webserver = subprocess.Popen(
-            [sys.executable, "-m", "dagster_webserver", "-w", str(WORKSPACE_YAML),
-             "-h", UI_HOST, "-p", str(port)],
-            stdout=(root / "webserver.log").open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        url = f"http://{UI_HOST}:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/server_info", timeout=5)
-                break
-            except OSError:
-                assert webserver.poll() is None, (root / "webserver.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "the webserver did not answer in 180 s"
-                time.sleep(1)
         yield ServedShop(url, root, yesterday, output, as_run_output)
     finally:
-        if webserver is not None:
-            stop_process_group(webserver, timeout_seconds=30)
+        stack.close()  # stops the UI and its daemon
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
