@@ -340,7 +340,9 @@ def training_run_config(
         values["seed"] = seed
     if until is not None:
         values["until"] = until.isoformat()
-    ops = ("training_windows", "demand_model", "model_backtest", "served_model")
+    ops = (
+        "training_windows", "demand_model", "backtest_baselines", "model_backtest", "served_model"
+    )  # fmt: skip
     return {"ops": {op: {"config": dict(values)} for op in ops}}
 
 

@@ -140,7 +140,9 @@ def test_train_flags_become_every_training_assets_config(tmp_path: Path) -> None
         cli._training_config_file(args.config),
     )  # fmt: skip
     ops = config["ops"]
-    assert set(ops) == {"training_windows", "demand_model", "model_backtest", "served_model"}
+    assert set(ops) == {
+        "training_windows", "demand_model", "backtest_baselines", "model_backtest", "served_model"
+    }  # fmt: skip
     values = ops["training_windows"]["config"]
     assert values == {
         "backtest_days": 28, "finetune": "", "max_epochs": 1,

@@ -72,7 +72,8 @@ def test_fallback_first_export_day_without_settings_or_exports(
 def test_one_retraining_at_a_time_freshness_and_alerts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The training steps share pool `retrain` (the refit its own, to run beside the backtest);
+    """The training steps share pool `retrain` (the refit its own, to run beside the backtest, and
+    the baselines theirs, to run beside the fit);
     the instance config queues retrain runs one at a time by the job's tag; the published tables
     carry a freshness policy; failures alert."""
     graph = defs.resolve_asset_graph()
@@ -80,14 +81,16 @@ def test_one_retraining_at_a_time_freshness_and_alerts(
     assert {k.to_user_string() for k in training} == {
         "training_windows",
         "demand_model",
+        "backtest_baselines",
         "model_backtest",
         "served_model",
         "champion_model",
     }
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     pools = {a.key.to_user_string(): a.op.pool for a in assets if set(a.keys) & set(training)}
-    assert set(pools.values()) == {"retrain", "retrain_refit"}
+    assert set(pools.values()) == {"retrain", "retrain_refit", "retrain_baselines"}
     assert [k for k, pool in pools.items() if pool == "retrain_refit"] == ["served_model"]
+    assert [k for k, pool in pools.items() if pool == "retrain_baselines"] == ["backtest_baselines"]
     tags = defs.resolve_job_def("retrain_job").tags
     config = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster.yaml"
     (tmp_path / "dagster.yaml").write_text(config.read_text())

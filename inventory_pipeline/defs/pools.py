@@ -13,3 +13,6 @@ RETRAIN_POOL = "retrain"
 # model_backtest scores the candidate (both need only the candidate), and two runs' refits never
 # run at once.
 RETRAIN_REFIT_POOL = "retrain_refit"
+# The backtest's baselines and oracle (backtest_baselines): their own pool, so that they are
+# forecast while the challenger fits (they do not need it), and two runs' never at once.
+RETRAIN_BASELINES_POOL = "retrain_baselines"

@@ -90,6 +90,7 @@ __all__ = [  # scoring names stay importable from here (the backtest's public ho
     "model_forecasts",
     "oracle_forecasts",
     "score",
+    "with_model",
 ]
 
 
@@ -335,6 +336,28 @@ def backtest(
         methods.append(ORACLE)
     forecasts = pl.concat(parts, how="diagonal_relaxed")
     return build_result(cells, forecasts, levels, tuple(methods), learned, cfg.absurd_wql_ratio)
+
+
+def with_model(
+    references: BacktestResult,
+    forecaster: DemandForecaster,
+    windows: Windows,
+    method: str = MODEL,
+) -> BacktestResult:
+    """``references`` (``backtest(None, ...)``: the baselines and the oracle) with the model
+    scored on the same cells, first among the methods and the only learned one: the result
+    ``backtest(forecaster, ...)`` gives, without forecasting the baselines again.
+
+    ``windows`` must be the block the references were scored on, built for the forecaster.
+    """
+    if method in references.methods:
+        raise ValueError(f"method {method!r} is already in the backtest ({references.methods})")
+    extra = model_forecasts(forecaster, windows, references.levels, method)
+    forecasts = pl.concat([extra, references.forecasts], how="diagonal_relaxed")
+    return build_result(
+        references.cells, forecasts, references.levels, (method, *references.methods),
+        (method,), references.absurd_wql_ratio,
+    )  # fmt: skip
 
 
 def lightgbm_forecasts(windows: Windows, inputs: BacktestInputs) -> pl.DataFrame:

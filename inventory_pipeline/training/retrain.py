@@ -16,6 +16,7 @@ import resource
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.metadata import version as package_version
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import mlflow
+import polars as pl
 from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import tracking
@@ -35,10 +37,17 @@ from inventory_pipeline.model.forecaster import DemandForecaster
 from inventory_pipeline.model.launch import fit_launch_curve
 from inventory_pipeline.model.text_prior import fit_text_prior, training_ratios
 from inventory_pipeline.model.train import StepInfo
+from inventory_pipeline.scoring.segments import Cells
 from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import BacktestResult
 from inventory_pipeline.training import plots as training_plots
-from inventory_pipeline.training.backtest import add_forecaster, backtest, backtest_inputs
+from inventory_pipeline.training.backtest import (
+    add_forecaster,
+    backtest,
+    backtest_inputs,
+    build_result,
+    with_model,
+)
 from inventory_pipeline.training.calibration import (
     BacktestCalibration,
     CalibrationSetup,
@@ -53,6 +62,7 @@ from inventory_pipeline.training.windows_io import (
     at_origins,
     build_splits,
     build_windows,
+    load_windows,
     read_demand,
     train_sample,
 )
@@ -546,6 +556,93 @@ class GatedCandidate:
     calibration: BacktestCalibration | None = None  # the plan's quantiles on the backtest block
 
 
+@dataclass(frozen=True)
+class Baselines:
+    """The backtest's references, forecast without the model: the baselines and (with ground
+    truth) the oracle scored on the backtest cells, and the history the baselines read."""
+
+    result: BacktestResult  # backtest(None, ...): no learned method
+    history: pl.DataFrame  # origin, sku, date, units, ... (the report's plots read it)
+    seconds: float  # time spent reading the inputs and forecasting
+
+
+BASELINES_META = "baselines.json"
+
+
+def backtest_baselines(
+    wh: Warehouse,
+    folder: Path,
+    plan: TrainingPlan,
+    cfg: TrainingConfig,
+    feature_config: FeatureConfig,
+    truth_dir: Path | None,
+    log: RunLog,
+) -> Baselines:
+    """Forecasts and scores the baselines and the oracle on the backtest windows in ``folder``.
+
+    They need the windows' origins and SKUs only, not the candidate, so the retraining job runs
+    this beside the candidate's fit; :func:`backtest_candidate` then adds the model on the same
+    cells (``with_model``) and the result is the one the backtest computes at once."""
+    started = time.perf_counter()
+    windows = load_windows(folder / "backtest")
+
+    def on_origin(i: int, n: int, origin: date) -> None:
+        log.info(f"baselines: the history as of origin {i}/{n} ({origin}) read")
+
+    inputs = backtest_inputs(
+        wh, plan, cfg, truth_dir=truth_dir, demand=read_demand(wh), on_origin=on_origin,
+        feature_config=feature_config,
+    )  # fmt: skip
+    log.info(
+        f"baselines over {len(plan.backtest_origins)} origins "
+        f"({'ground truth' if truth_dir else 'observed units'}): {', '.join(cfg.baselines)}"
+    )
+    result = backtest(
+        None, windows, inputs, cfg, horizon=plan.horizon_days, on_progress=_progress_line(log)
+    )
+    return Baselines(result, inputs.history, time.perf_counter() - started)
+
+
+def save_baselines(baselines: Baselines, folder: Path) -> Path:
+    """Writes ``baselines`` to ``folder`` (Parquet frames, a JSON of the rest); returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result = baselines.result
+    result.cells.frame.write_parquet(folder / "cells.parquet")
+    result.forecasts.write_parquet(folder / "forecasts.parquet")
+    baselines.history.write_parquet(folder / "history.parquet")
+    meta = {
+        "actuals": result.cells.actuals,
+        "segments": list(result.cells.segments),
+        "levels": list(result.levels),
+        "methods": list(result.methods),
+        "absurd_wql_ratio": result.absurd_wql_ratio,
+        "seconds": baselines.seconds,
+    }
+    (folder / BASELINES_META).write_text(json.dumps(meta, indent=2))
+    return folder
+
+
+def load_baselines(folder: Path) -> Baselines:
+    """Inverse of :func:`save_baselines` (the scores are computed again from the forecasts)."""
+    meta = json.loads((folder / BASELINES_META).read_text())
+    cells = Cells(
+        pl.read_parquet(folder / "cells.parquet"), meta["actuals"], tuple(meta["segments"])
+    )
+    result = build_result(
+        cells, pl.read_parquet(folder / "forecasts.parquet"), tuple(meta["levels"]),
+        tuple(meta["methods"]), (), meta["absurd_wql_ratio"],
+    )  # fmt: skip
+    return Baselines(result, pl.read_parquet(folder / "history.parquet"), meta["seconds"])
+
+
+def _progress_line(log: RunLog) -> Callable[[str, int, int], None]:
+    def on_progress(stage: str, i: int, n: int) -> None:
+        if i == n or i % BACKTEST_PROGRESS_EVERY == 0:
+            log.info(f"{stage} {i}/{n}")
+
+    return on_progress
+
+
 def backtest_candidate(
     wh: Warehouse,
     folder: Path,
@@ -558,31 +655,34 @@ def backtest_candidate(
     report: Path,
     log: RunLog,
     calibration: CalibrationSetup | None = None,
+    baselines: Baselines | None = None,
 ) -> GatedCandidate:
     """Scores ``version`` on the backtest windows in ``folder`` against the baselines and the
     current champion (same cells), decides the gate, saves the report to ``report``, logs its
     metrics and artifacts to the version's MLflow run and tags the version with the verdict.
 
     With ``calibration`` the decision quantiles the plan reads are also measured on the backtest
-    block (before/after the model's recalibration) and a miscalibrated candidate fails the gate."""
+    block (before/after the model's recalibration) and a miscalibrated candidate fails the gate.
+    ``baselines``: the references :func:`backtest_baselines` scored on the same windows; None
+    forecasts them here."""
     client = MlflowClient()
     run_id = tracking.version_run_id(client, model_name, version)
     forecaster = tracking.load_forecaster(f"models:/{model_name}/{version}")
     splits = WindowSplits.load(folder, forecaster.config)
     demand = read_demand(wh)
-    inputs = backtest_inputs(
-        wh, plan, cfg, truth_dir=truth_dir, demand=demand, feature_config=feature_config
-    )
-    log.info(
-        f"backtest of {model_name} version {version} over {len(plan.backtest_origins)} origins "
-        f"({'ground truth' if truth_dir else 'observed units'})"
-    )
-
-    def on_progress(stage: str, i: int, n: int) -> None:
-        if i == n or i % BACKTEST_PROGRESS_EVERY == 0:
-            log.info(f"{stage} {i}/{n}")
-
-    result = backtest(forecaster, splits.backtest, inputs, cfg, on_progress=on_progress)
+    what = f"backtest of {model_name} version {version} over {len(plan.backtest_origins)} origins"
+    if baselines is None:
+        inputs = backtest_inputs(
+            wh, plan, cfg, truth_dir=truth_dir, demand=demand, feature_config=feature_config
+        )
+        log.info(f"{what} ({'ground truth' if truth_dir else 'observed units'})")
+        result = backtest(forecaster, splits.backtest, inputs, cfg, on_progress=_progress_line(log))
+        history = inputs.history
+    else:
+        actuals = baselines.result.actuals
+        log.info(f"{what}, against the baselines forecast beside its fit ({actuals})")
+        result = with_model(baselines.result, forecaster, splits.backtest)
+        history = baselines.history
     champion = tracking.champion_version(client, model_name)
     if champion is not None and champion != version:
         scored = scored_champion(client, model_name, champion, plan, log)
@@ -600,7 +700,7 @@ def backtest_candidate(
     for warning in result.warnings():
         log.warning(warning)
     result.save(report)
-    plot_paths = training_plots.save_report_plots(report / "plots", result, inputs.history)
+    plot_paths = training_plots.save_report_plots(report / "plots", result, history)
     calibrated = None
     if calibration is not None:
         calibrated = backtest_calibration(forecaster, splits.backtest, calibration)

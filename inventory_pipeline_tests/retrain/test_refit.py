@@ -26,7 +26,7 @@ RUN_CONFIG = {
     "max_epochs": 30, "learning_rate": 0.03, "seed": 7,
 }  # fmt: skip  # tiny epochs (0.1 s); with this seed the candidate beats seasonal naive (0.59
 # against 0.64), so the gate passes and the refit runs
-OPS = ("training_windows", "demand_model", "model_backtest", "served_model")
+OPS = ("training_windows", "demand_model", "backtest_baselines", "model_backtest", "served_model")
 
 
 @pytest.fixture(scope="module")
@@ -128,16 +128,29 @@ def test_a_passed_gate_serves_a_refit_on_every_day(env: dict) -> None:
     # at once) -> champion, which registers the refit once the gate passed
     graph = defs.resolve_asset_graph()
     assert graph.get(dg.AssetKey("served_model")).parent_keys == {dg.AssetKey("demand_model")}
+    # the baselines need the windows only, so they are forecast beside the fit
+    assert graph.get(dg.AssetKey("backtest_baselines")).parent_keys == {
+        dg.AssetKey("training_windows")
+    }
+    assert graph.get(dg.AssetKey("model_backtest")).parent_keys == {
+        dg.AssetKey("demand_model"),
+        dg.AssetKey("backtest_baselines"),
+    }
     assert graph.get(dg.AssetKey("champion_model")).parent_keys == {
         dg.AssetKey("model_backtest"),
         dg.AssetKey("served_model"),
     }
     pools = {
         key.to_user_string(): graph.get(key).pools
-        for key in (dg.AssetKey("model_backtest"), dg.AssetKey("served_model"))
+        for key in (
+            dg.AssetKey("model_backtest"),
+            dg.AssetKey("served_model"),
+            dg.AssetKey("backtest_baselines"),
+        )
     }
     assert pools["model_backtest"] and pools["served_model"]
     assert not pools["model_backtest"] & pools["served_model"]
+    assert not pools["backtest_baselines"] & (pools["model_backtest"] | pools["served_model"])
     # champion_model re-executed alone registers nothing new: the refit is registered already
     again = (
         defs.resolve_job_def("retrain_job")

@@ -69,7 +69,9 @@ def _retrain(env: dict, assets: list[str] | None = None) -> dg.ExecuteInProcessR
     job = defs.resolve_job_def("retrain_job")
     if assets:
         job = job.get_subset(asset_selection={dg.AssetKey(a) for a in assets})
-    steps = ("training_windows", "demand_model", "model_backtest", "served_model")
+    steps = (
+        "training_windows", "demand_model", "backtest_baselines", "model_backtest", "served_model"
+    )  # fmt: skip
     ops = [a for a in steps if assets is None or a in assets]
     return job.execute_in_process(
         instance=env["instance"],
@@ -113,6 +115,14 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert run.data.params["model.finetune"] == "frozen"
     assert len(client.get_metric_history(run.info.run_id, "train_loss")) >= 1
     assert "wql_all_model" in run.data.metrics and "wql_all_auto_ets" in run.data.metrics
+    # the baselines were forecast in their own step, on this run's windows, and the gate read them
+    baselines = _meta(result, "backtest_baselines")
+    assert baselines["windows_path"] == _meta(result, "training_windows")["windows_path"]
+    assert run.data.metrics["wql_all_auto_ets"] == round(baselines["wql_auto_ets"], 4)
+    gated = [b for b in ("seasonal_naive", "auto_ets", "lightgbm") if b not in baselines["flagged"]]
+    assert _meta(result, "model_backtest")["wql_best_baseline"] == pytest.approx(
+        min(baselines[f"wql_{b}"] for b in gated)
+    )
     assert run.data.tags["data_window"].count("..") == 1 and run.data.tags["code_version"]
     # a one-line description of the run, metrics without float noise
     description = run.data.tags[tracking.RUN_DESCRIPTION_TAG]

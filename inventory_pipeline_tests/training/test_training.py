@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
@@ -50,13 +51,14 @@ from inventory_pipeline.training import (
     make_plan,
     plan_origins,
     read_demand,
+    retrain,
     save_report_plots,
     save_windows,
     text_ablation,
     wql_by_horizon_png,
 )
 from inventory_pipeline.training.ablation import TEXT_ABLATION
-from inventory_pipeline.training.backtest import backtest
+from inventory_pipeline.training.backtest import backtest, with_model
 from inventory_pipeline.training.fit import fit
 from inventory_pipeline.training.retrain import _refit_windows
 from inventory_pipeline.training.windows_io import SPLITS, at_origins, build_windows, sku_sample
@@ -529,6 +531,36 @@ def test_lightgbm_is_a_baseline_with_deterministic_forecasts(
     naive_only = dataclasses.replace(CFG, baselines=("seasonal_naive",))
     without = backtest(None, splits.backtest, inputs, naive_only, horizon=plan.horizon_days)
     assert without.methods == ("seasonal_naive", ORACLE)
+
+
+def test_baselines_forecast_beside_the_fit_give_the_backtests_result(
+    shop: tuple[Warehouse, Path],
+    plan: TrainingPlan,
+    splits: WindowSplits,
+    model_config: ModelConfig,
+    trained: tuple[DemandForecaster, TrainingHistory],
+    inputs: BacktestInputs,
+    result: BacktestResult,
+    tmp_path: Path,
+) -> None:
+    """The retraining job forecasts the baselines and the oracle from the saved windows while the
+    challenger fits; scored with the model afterwards, saved and loaded between the two steps,
+    they give exactly the backtest that forecasts everything at once."""
+    folder = splits.save(tmp_path / "windows", model_config)
+    lines: list[str] = []
+    log = SimpleNamespace(info=lines.append, warning=lines.append)  # a run's log
+    baselines = retrain.backtest_baselines(shop[0], folder, plan, CFG, DEFAULT_CONFIG, shop[1], log)
+    assert baselines.result.learned == () and "model" not in baselines.result.methods
+    assert any(line.startswith("baselines: the history as of origin 1/") for line in lines)
+    saved = retrain.save_baselines(baselines, tmp_path / "baselines")
+    loaded = retrain.load_baselines(saved)
+    assert loaded.history.equals(inputs.history)
+    combined = with_model(loaded.result, trained[0], splits.backtest)
+    assert combined.methods == result.methods and combined.learned == result.learned
+    assert combined.metrics.equals(result.metrics) and combined.gap.equals(result.gap)
+    assert combined.table() == result.table()
+    with pytest.raises(ValueError, match="already in the backtest"):
+        with_model(combined, trained[0], splits.backtest)
 
 
 def test_result_saves_its_frames(result: BacktestResult, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
-"""Training assets: windows → challenger (MLflow run, registered version) → backtest and, beside
-it, the served model (the refit on every day, ``retrain.refit_candidate``) → champion (the refit
-registered and promoted once the gate passed, ``retrain.serve_candidate``).
+"""Training assets: windows → challenger (MLflow run, registered version) and, beside its fit,
+the backtest's baselines → backtest and, beside it, the served model (the refit on every day,
+``retrain.refit_candidate``) → champion (the refit registered and promoted once the gate passed,
+``retrain.serve_candidate``).
 
 Each asset reads its resources and run config, calls one step of
 ``inventory_pipeline.training.retrain`` and turns the result into metadata (and the gate's check
@@ -18,6 +19,7 @@ challenger the last ``demand_model`` registered, with the windows it was trained
 """
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,7 +29,11 @@ from mlflow.tracking import MlflowClient
 from inventory_pipeline import overrides, plots, tracking
 from inventory_pipeline.config import ground_truth_folder
 from inventory_pipeline.defs.features.assets import FEATURE_KEYS
-from inventory_pipeline.defs.pools import RETRAIN_POOL, RETRAIN_REFIT_POOL
+from inventory_pipeline.defs.pools import (
+    RETRAIN_BASELINES_POOL,
+    RETRAIN_POOL,
+    RETRAIN_REFIT_POOL,
+)
 from inventory_pipeline.defs.resources import (
     MlflowResource,
     ShopSettingsResource,
@@ -110,6 +116,21 @@ def _upstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> dict[str, 
         )
     context.log.info(f"using {key.to_user_string()} of run {event.run_id} (the latest)")
     return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def _baselines_of(context: dg.AssetExecutionContext, folder: Path) -> retrain.Baselines | None:
+    """The baselines ``backtest_baselines`` scored on the windows in ``folder``; None (the
+    backtest forecasts them itself, and says so) when its latest ones are of other windows or
+    gone, e.g. ``model_backtest`` re-executed alone after a later run's windows."""
+    try:
+        meta = _upstream(context, backtest_baselines.key)
+    except RuntimeError:
+        meta = {}
+    saved = Path(str(meta.get("baselines_path", "")))
+    if meta.get("windows_path") == str(folder) and (saved / retrain.BASELINES_META).exists():
+        return retrain.load_baselines(saved)
+    context.log.info("no baselines of these windows: forecasting them in this step")
+    return None
 
 
 @dg.asset(
@@ -222,9 +243,52 @@ def demand_model(
 
 @dg.asset(
     group_name="training",
+    kinds={"lightgbm", "parquet"},
+    owners=["team:forecasting"],
+    deps=[training_windows],
+    pool=RETRAIN_BASELINES_POOL,
+    description=(
+        "The baselines (seasonal naive, AutoETS, LightGBM) and, on a generated shop, the oracle, "
+        "forecast and scored on the backtest cells. They do not need the challenger, so they run "
+        "beside its fit; model_backtest scores the challenger against them on the same cells."
+    ),
+)
+def backtest_baselines(
+    context: dg.AssetExecutionContext,
+    config: TrainingRunConfig,
+    warehouse: WarehouseResource,
+    shop: ShopSettingsResource,
+) -> dg.MaterializeResult:
+    settings = shop.settings()
+    windows = _upstream(context, training_windows.key)
+    folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
+    wh = warehouse.warehouse()
+    cfg = config.training_config(settings, plan.horizon_days)
+    baselines = retrain.backtest_baselines(
+        wh, folder, plan, cfg, settings.feature_config(), ground_truth_folder(config.truth_dir),
+        context.log,
+    )  # fmt: skip
+    out = retrain.save_baselines(baselines, retrain.run_dir(wh, context.run_id) / "baselines")
+    result = baselines.result
+    return dg.MaterializeResult(
+        metadata={
+            "baselines_path": dg.MetadataValue.path(str(out)),
+            "windows_path": dg.MetadataValue.path(str(folder)),
+            "actuals": result.actuals,
+            "methods": ", ".join(result.methods),
+            **{f"wql_{m}": dg.MetadataValue.float(result.wql(m)) for m in result.methods},
+            "flagged": dg.MetadataValue.json(result.flagged()),
+            "cells": int(result.cells.frame["scored"].sum()),
+            "seconds": round(baselines.seconds, 1),
+        }
+    )
+
+
+@dg.asset(
+    group_name="training",
     kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
-    deps=[demand_model],
+    deps=[demand_model, backtest_baselines],
     pool=RETRAIN_POOL,
     description="Backtest of the challenger vs the champion and the baselines (and the oracle).",
     check_specs=[gate_check_spec],
@@ -249,6 +313,7 @@ def model_backtest(
         mlflow_registry.registered_model, version, truth,
         retrain.run_dir(wh, context.run_id) / "backtest", context.log,
         calibration=calibration_setup(cfg, settings.reorder_config()),
+        baselines=_baselines_of(context, folder),
     )  # fmt: skip
     result, decision = gated.result, gated.decision
     images = {
@@ -371,4 +436,7 @@ def champion_model(
     )
 
 
-training_assets = [training_windows, demand_model, model_backtest, served_model, champion_model]
+training_assets = [
+    training_windows, demand_model, backtest_baselines, model_backtest, served_model,
+    champion_model,
+]  # fmt: skip
