@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -128,11 +129,30 @@ def served_ui(
         except OSError:
             return False
 
+    previous = _stop_on_signals()
     try:
         with _started(command, log_file, "the Dagster UI", ready, config) as process:
             yield process
     finally:
         instance.wipe_daemon_heartbeats()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stop_on_signals() -> dict[int, Any]:
+    """Ctrl-C (also when started in the background, where SIGINT is ignored) and SIGTERM end the
+    block with an exception, so that the UI's process group is stopped, never left behind on its
+    port. Returns the previous handlers (none are changed outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, terminate)
+    return previous
 
 
 @contextmanager

@@ -1,0 +1,82 @@
+"""``launch.served_ui``: the UI a command starts for its runs (``demo --serve``) goes away with the
+command, also when the command is interrupted or terminated rather than left running on its port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from inventory_pipeline.cli import UI_HOST
+
+SCRIPT = """
+import sys, time
+import dagster as dg
+from inventory_pipeline.cli import init_home, serve_command
+from inventory_pipeline.defs.launch import LaunchConfig, served_ui
+
+port = int(sys.argv[1])
+home = init_home()
+with dg.DagsterInstance.get() as instance:
+    url = f"http://127.0.0.1:{port}"
+    config = LaunchConfig(daemon_start_seconds=300)
+    with served_ui(instance, serve_command(port), url, home / "dev.log", config) as ui:
+        print("UI", ui.pid, flush=True)
+        time.sleep(600)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((UI_HOST, 0))
+        return s.getsockname()[1]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((UI_HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_served_ui_stops_with_the_command(tmp_path: Path, signum: int) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "INVENTORY_DATA_DIR": str(tmp_path),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    # started the way a background job of a shell is: with SIGINT ignored
+    command = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(port)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    try:
+        assert command.stdout is not None
+        line = ""
+        while not line.startswith("UI "):
+            line = command.stdout.readline()
+            assert line or command.poll() is None, "the command ended before the UI was up"
+        ui = psutil.Process(int(line.split()[1]))
+        group = [ui, *ui.children(recursive=True)]  # the UI, its daemon and code servers
+        assert not _port_free(port)  # the UI listens
+        command.send_signal(signum)
+        command.wait(timeout=120)
+        gone, alive = psutil.wait_procs(group, timeout=60)
+        assert not alive, [p.cmdline()[:4] for p in alive]
+        assert _port_free(port)
+    finally:
+        if command.poll() is None:
+            command.kill()
