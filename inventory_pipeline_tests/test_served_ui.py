@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import psutil
 import pytest
 
 from inventory_pipeline.cli import UI_HOST
+from inventory_pipeline.defs.launch import REPEAT_MIN_CHARS, RunWatcher
 
 SCRIPT = """
 import sys, time
@@ -80,3 +82,28 @@ def test_the_served_ui_stops_with_the_command(tmp_path: Path, signum: int) -> No
     finally:
         if command.poll() is None:
             command.kill()
+
+
+def test_the_command_line_prints_a_long_message_repeated_by_each_step_once() -> None:
+    """Each step process logs the shop's settings as it starts (one long line); the command
+    line's echo of the run prints it for the first step and a short reference after that."""
+    long = "shop settings from here: " + "x" * REPEAT_MIN_CHARS
+
+    @dg.asset
+    def first(context) -> None:
+        context.log.info(long)
+        context.log.info("a short line, said twice")
+
+    @dg.asset(deps=[first])
+    def second(context) -> None:
+        context.log.info(long)
+        context.log.info("a short line, said twice")
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([first, second], instance=instance)
+    lines: list[str] = []
+    RunWatcher(instance, result.run_id, lines.append).poll()
+    assert lines.count(f"  first {long}") == 1 and f"  second {long}" not in lines
+    assert f"  second {long[:60]}… (as above)" in lines
+    assert lines.count("  first a short line, said twice") == 1
+    assert lines.count("  second a short line, said twice") == 1

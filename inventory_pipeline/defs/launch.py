@@ -57,6 +57,7 @@ class LaunchConfig:
 
 
 Printer = Callable[[str], None]
+REPEAT_MIN_CHARS = 200  # a log message this long, repeated by a later step, is printed once
 _TERMINAL_RUN = {
     dg.DagsterRunStatus.SUCCESS,
     dg.DagsterRunStatus.FAILURE,
@@ -200,9 +201,13 @@ def stop_process_group(process: subprocess.Popen, timeout_seconds: float) -> Non
 def code_location(
     instance: dg.DagsterInstance, workspace_file: Path
 ) -> Iterator[tuple[BaseWorkspaceRequestContext, CodeLocation, RemoteRepository]]:
-    """The workspace's code location as the webserver loads it (a code server process)."""
+    """The workspace's code location as the webserver loads it (a code server process, which
+    logs warnings only, as ``dagster dev``'s daemon runs its own: its start and stop are not
+    news on the command's terminal)."""
     target = WorkspaceFileTarget(paths=[str(workspace_file)])
-    with WorkspaceProcessContext(instance, target) as process_context:
+    with WorkspaceProcessContext(
+        instance, target, code_server_log_level="WARNING"
+    ) as process_context:
         workspace = process_context.create_request_context()
         errors = workspace.get_code_location_error(LOCATION_NAME)
         if errors:
@@ -286,6 +291,7 @@ class RunWatcher:
         self.instance, self.run_id, self.echo = instance, run_id, echo
         self.cursor: str | None = None
         self.status: dg.DagsterRunStatus | None = None
+        self.said: set[str] = set()  # long messages printed already (e.g. each step's settings)
 
     def poll(self) -> dg.DagsterRunStatus:
         run = self.instance.get_run_by_id(self.run_id)
@@ -295,11 +301,22 @@ class RunWatcher:
         for record in connection.records:
             line = _log_line(record.event_log_entry)
             if line:
-                self.echo(line)
+                self.echo(self._once(line, record.event_log_entry.step_key))
         if run.status != self.status:
             self.status = run.status
             self.echo(f"run {self.run_id} ({run.job_name}): {run.status.value}")
         return run.status
+
+    def _once(self, line: str, step: str | None) -> str:
+        """``line``, or a short reference to it when its message was printed for an earlier step
+        (a step process logs the shop's settings as it starts: one long line per step)."""
+        message = line.strip().removeprefix(step or "").strip()
+        if len(message) < REPEAT_MIN_CHARS or "\n" in message:
+            return line
+        if message in self.said:
+            return f"  {step or ''} {message[:60]}… (as above)".rstrip()
+        self.said.add(message)
+        return line
 
 
 def _log_line(entry: dg.EventLogEntry) -> str | None:
