@@ -16,7 +16,6 @@ import resource
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.metadata import version as package_version
@@ -589,6 +588,10 @@ def backtest_baselines(
     def on_origin(i: int, n: int, origin: date) -> None:
         log.info(f"baselines: the history as of origin {i}/{n} ({origin}) read")
 
+    def on_progress(stage: str, i: int, n: int) -> None:
+        if i == n or i % BACKTEST_PROGRESS_EVERY == 0:
+            log.info(f"{stage} {i}/{n}")
+
     inputs = backtest_inputs(
         wh, plan, cfg, truth_dir=truth_dir, demand=read_demand(wh), on_origin=on_origin,
         feature_config=feature_config,
@@ -598,7 +601,7 @@ def backtest_baselines(
         f"({'ground truth' if truth_dir else 'observed units'}): {', '.join(cfg.baselines)}"
     )
     result = backtest(
-        None, windows, inputs, cfg, horizon=plan.horizon_days, on_progress=_progress_line(log)
+        None, windows, inputs, cfg, horizon=plan.horizon_days, on_progress=on_progress
     )
     return Baselines(result, inputs.history, time.perf_counter() - started)
 
@@ -635,14 +638,6 @@ def load_baselines(folder: Path) -> Baselines:
     return Baselines(result, pl.read_parquet(folder / "history.parquet"), meta["seconds"])
 
 
-def _progress_line(log: RunLog) -> Callable[[str, int, int], None]:
-    def on_progress(stage: str, i: int, n: int) -> None:
-        if i == n or i % BACKTEST_PROGRESS_EVERY == 0:
-            log.info(f"{stage} {i}/{n}")
-
-    return on_progress
-
-
 def backtest_candidate(
     wh: Warehouse,
     folder: Path,
@@ -664,25 +659,18 @@ def backtest_candidate(
     With ``calibration`` the decision quantiles the plan reads are also measured on the backtest
     block (before/after the model's recalibration) and a miscalibrated candidate fails the gate.
     ``baselines``: the references :func:`backtest_baselines` scored on the same windows; None
-    forecasts them here."""
+    forecasts them here with it."""
     client = MlflowClient()
     run_id = tracking.version_run_id(client, model_name, version)
     forecaster = tracking.load_forecaster(f"models:/{model_name}/{version}")
     splits = WindowSplits.load(folder, forecaster.config)
-    demand = read_demand(wh)
-    what = f"backtest of {model_name} version {version} over {len(plan.backtest_origins)} origins"
-    if baselines is None:
-        inputs = backtest_inputs(
-            wh, plan, cfg, truth_dir=truth_dir, demand=demand, feature_config=feature_config
-        )
-        log.info(f"{what} ({'ground truth' if truth_dir else 'observed units'})")
-        result = backtest(forecaster, splits.backtest, inputs, cfg, on_progress=_progress_line(log))
-        history = inputs.history
-    else:
-        actuals = baselines.result.actuals
-        log.info(f"{what}, against the baselines forecast beside its fit ({actuals})")
-        result = with_model(baselines.result, forecaster, splits.backtest)
-        history = baselines.history
+    if baselines is None:  # not forecast beside the fit: here, the same way
+        baselines = backtest_baselines(wh, folder, plan, cfg, feature_config, truth_dir, log)
+    log.info(
+        f"backtest of {model_name} version {version} over {len(plan.backtest_origins)} origins "
+        f"against {', '.join(baselines.result.methods)} ({baselines.result.actuals})"
+    )
+    result = with_model(baselines.result, forecaster, splits.backtest)
     champion = tracking.champion_version(client, model_name)
     if champion is not None and champion != version:
         scored = scored_champion(client, model_name, champion, plan, log)
@@ -690,8 +678,8 @@ def backtest_candidate(
         windows = splits.backtest
         if champion_model.config.to_dict() != forecaster.config.to_dict():
             windows = build_windows(
-                wh, plan.backtest_origins, champion_model.config, demand, plan.latest_export,
-                feature_config=feature_config,
+                wh, plan.backtest_origins, champion_model.config, read_demand(wh),
+                plan.latest_export, feature_config=feature_config,
             )  # fmt: skip
         result = add_forecaster(result, champion_model, windows, "champion", learned=False)
     champion_wql = result.wql("champion") if "champion" in result.methods else None
@@ -700,7 +688,7 @@ def backtest_candidate(
     for warning in result.warnings():
         log.warning(warning)
     result.save(report)
-    plot_paths = training_plots.save_report_plots(report / "plots", result, history)
+    plot_paths = training_plots.save_report_plots(report / "plots", result, baselines.history)
     calibrated = None
     if calibration is not None:
         calibrated = backtest_calibration(forecaster, splits.backtest, calibration)
