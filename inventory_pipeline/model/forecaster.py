@@ -82,6 +82,33 @@ def frozen_encoder_keys(network: DemandNetwork) -> set[str]:
     }
 
 
+def save_weights(network: DemandNetwork, path: Path) -> set[str]:
+    """Write every tensor of ``network`` but the frozen pretrained encoder weights to ``path``
+    (safetensors); returns the keys left out (they are reloaded from the encoder folder)."""
+    omitted = frozen_encoder_keys(network)
+    state = {
+        key: value.detach().contiguous()
+        for key, value in network.state_dict().items()
+        if key not in omitted
+    }
+    save_file(state, str(path))
+    return omitted
+
+
+def load_weights(network: DemandNetwork, path: Path) -> None:
+    """Load weights written by :func:`save_weights` into ``network`` (eval mode after); refuses
+    a file that does not fit it, naming the keys."""
+    result = network.load_state_dict(load_file(str(path)), strict=False)
+    expected_missing = frozen_encoder_keys(network)
+    if set(result.missing_keys) != expected_missing or result.unexpected_keys:
+        unexpected_missing = sorted(set(result.missing_keys) - expected_missing)
+        raise ValueError(
+            f"{path} does not fit the network built from its config: missing "
+            f"{unexpected_missing[:5]}, unexpected {sorted(result.unexpected_keys)[:5]}."
+        )
+    network.eval()
+
+
 class DemandForecaster:
     """Config + network + text featurizer (+ launch curve): everything needed to forecast.
 
@@ -156,13 +183,7 @@ class DemandForecaster:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        omitted = frozen_encoder_keys(self.network)
-        state = {
-            key: value.detach().contiguous()
-            for key, value in self.network.state_dict().items()
-            if key not in omitted
-        }
-        save_file(state, str(folder / WEIGHTS_FILE))
+        omitted = save_weights(self.network, folder / WEIGHTS_FILE)
         (folder / CONFIG_FILE).write_text(self.config.to_json())
         curve_file = folder / LAUNCH_CURVE_FILE
         if self.launch_curve is not None:
@@ -227,16 +248,7 @@ class DemandForecaster:
                 "same encoder version, or save the model with copy_encoder=True to carry it along."
             )
         forecaster = cls.build(config, embedding_cache, encoder_path)
-        state = load_file(str(folder / WEIGHTS_FILE))
-        result = forecaster.network.load_state_dict(state, strict=False)
-        expected_missing = frozen_encoder_keys(forecaster.network)
-        if set(result.missing_keys) != expected_missing or result.unexpected_keys:
-            unexpected_missing = sorted(set(result.missing_keys) - expected_missing)
-            raise ValueError(
-                f"{folder / WEIGHTS_FILE} does not fit the network built from its config: missing "
-                f"{unexpected_missing[:5]}, unexpected {sorted(result.unexpected_keys)[:5]}."
-            )
-        forecaster.network.eval()
+        load_weights(forecaster.network, folder / WEIGHTS_FILE)
         curve_file = folder / LAUNCH_CURVE_FILE
         if curve_file.is_file():
             forecaster.launch_curve = LaunchCurve.from_json(curve_file.read_text())

@@ -169,6 +169,7 @@ def train(
     text_prior: TextPrior | None = None,
     on_text_prior: Callable[[str], None] | None = None,
     on_text: Callable[[str], None] | None = None,
+    on_epoch_weights: Callable[[int, DemandNetwork], None] | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Fit a forecaster; early-stops on validation loss and keeps the best weights.
 
@@ -193,6 +194,10 @@ def train(
         on_text_prior: called with each progress line of the text prior's fit.
         on_text: called with each progress line of encoding the documents missing from the
             embedding cache (frozen encoder).
+        on_epoch_weights: called as ``(epoch, network)`` after each epoch, with the weights
+            that epoch ended on (e.g. to keep a snapshot per epoch: a training run's prefix of
+            epochs is the same whatever epoch it stops at, the schedule being set by
+            ``config.max_epochs``).
 
     Returns:
         The fitted forecaster (eval mode, best weights) and the training history.
@@ -280,6 +285,8 @@ def train(
             history.epochs.append(EpochRecord(epoch, train_loss, val_loss, seconds))
             if on_epoch_end is not None:
                 on_epoch_end(epoch, train_loss, val_loss, seconds)
+            if on_epoch_weights is not None:
+                on_epoch_weights(epoch, network)
 
             # early stopping on validation loss; without validation the last epoch is kept
             if val_loss is None:

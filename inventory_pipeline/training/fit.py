@@ -7,7 +7,9 @@ from pathlib import Path
 
 from inventory_pipeline.model import DemandForecaster, EmbeddingCache, ModelConfig, TrainingHistory
 from inventory_pipeline.model import train as train_model
+from inventory_pipeline.model.forecaster import save_weights
 from inventory_pipeline.model.launch import LaunchCurve
+from inventory_pipeline.model.network import DemandNetwork
 from inventory_pipeline.model.text_prior import TextPrior
 from inventory_pipeline.model.train import EpochCallback, StepCallback
 from inventory_pipeline.windows import Windows
@@ -27,6 +29,7 @@ def fit(
     on_text_prior: Callable[[str], None] | None = None,
     on_text: Callable[[str], None] | None = None,
     save_to: str | Path | None = None,
+    snapshots: Path | None = None,
 ) -> tuple[DemandForecaster, TrainingHistory]:
     """Train on ``train`` windows; early-stop on ``validation`` (later origins) if given.
 
@@ -43,6 +46,9 @@ def fit(
         on_text_prior: each progress line of the text prior's fit.
         on_text: each progress line of encoding the documents the embedding cache lacks.
         save_to: also write the model folder (``DemandForecaster.save``) there.
+        snapshots: also write the weights each epoch ended on there, as
+            ``epoch_<NNN>.safetensors`` (:func:`snapshot_path`; read back with
+            ``model.forecaster.load_weights``).
 
     Returns:
         The forecaster with the best validation weights, and the per-epoch history.
@@ -59,7 +65,22 @@ def fit(
         text_prior=text_prior,
         on_text_prior=on_text_prior,
         on_text=on_text,
+        on_epoch_weights=None if snapshots is None else _snapshot_saver(snapshots),
     )
     if save_to is not None:
         forecaster.save(save_to)
     return forecaster, history
+
+
+def snapshot_path(folder: Path, epoch: int) -> Path:
+    """The file :func:`fit` writes epoch ``epoch``'s weights to under ``snapshots=folder``."""
+    return folder / f"epoch_{epoch:03d}.safetensors"
+
+
+def _snapshot_saver(folder: Path) -> Callable[[int, DemandNetwork], None]:
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(epoch: int, network: DemandNetwork) -> None:
+        save_weights(network, snapshot_path(folder, epoch))
+
+    return save

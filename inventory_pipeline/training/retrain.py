@@ -11,6 +11,7 @@ result as tags (:func:`gate_tags`), never a file a second run could overwrite.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import resource
 import shutil
@@ -23,18 +24,22 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import mlflow
+import pandas as pd
 import polars as pl
 from mlflow.tracking import MlflowClient
 
 from inventory_pipeline import tracking
+from inventory_pipeline.baselines import available_cpus
 from inventory_pipeline.features.config import FeatureConfig
 from inventory_pipeline.features.sources import longest_lead_time_days, promotion_type_counts
 from inventory_pipeline.forecast_shape import HORIZON_DAYS
 from inventory_pipeline.model import EmbeddingCache
 from inventory_pipeline.model.config import FINETUNE_STRATEGIES, ModelConfig, with_promotions
-from inventory_pipeline.model.forecaster import DemandForecaster
-from inventory_pipeline.model.launch import fit_launch_curve
-from inventory_pipeline.model.text_prior import fit_text_prior, training_ratios
+from inventory_pipeline.model.forecaster import DemandForecaster, load_weights
+from inventory_pipeline.model.launch import LAUNCH_CURVE_FILE, LaunchCurve, fit_launch_curve
+from inventory_pipeline.model.runtime import torch_runtime
+from inventory_pipeline.model.text import TextFeaturizer, resolve_encoder_path
+from inventory_pipeline.model.text_prior import TextPrior, fit_text_prior, training_ratios
 from inventory_pipeline.model.train import StepInfo
 from inventory_pipeline.scoring.segments import Cells
 from inventory_pipeline.settings import ShopSettings
@@ -54,7 +59,7 @@ from inventory_pipeline.training.calibration import (
     recalibrate,
 )
 from inventory_pipeline.training.config import DEFAULT_TRAINING_CONFIG, TrainingConfig
-from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.fit import fit, snapshot_path
 from inventory_pipeline.training.plan import TrainingPlan, plan_origins
 from inventory_pipeline.training.windows_io import (
     WindowSplits,
@@ -84,6 +89,12 @@ MODEL_FIELDS = (
 PLAN_BLOCKS = ("train_origins", "validation_origins", "backtest_origins")
 TRAINING_CUTOFF = tracking.TRAINING_CUTOFF_TAG  # version tag: the last target day fitted on
 BEST_EPOCH = "best_epoch"  # version tag and run metric: the epochs early stopping selected
+# the refit's folder under the run's (run_dir(...) / "refit"): its model (the last epoch's
+# weights, the launch curve), the weights of every epoch, an input example for the logged model,
+# and the text prior with the curve fitted on its ratios (when the run asks for a prior)
+REFIT_MODEL, REFIT_SNAPSHOTS, REFIT_EXAMPLE, REFIT_PRIOR = (
+    "model", "epochs", "input_example.json", "text_prior",
+)  # fmt: skip
 
 
 class RunLog(Protocol):
@@ -334,7 +345,34 @@ def build_run_windows(
     folder = work / "windows"
     splits.save(folder, model_config)
     prune_runs(wh, cfg.kept_runs, work)
+    encode_documents(wh, splits, model_config, log)
     return RunWindows(plan, splits, folder, time.perf_counter() - started)
+
+
+def encode_documents(
+    wh: Warehouse, splits: WindowSplits, model_config: ModelConfig, log: RunLog
+) -> None:
+    """Adds the documents of every window the shared embedding cache lacks, on every CPU the
+    process may use (nothing else runs in the windows step; the vectors do not depend on the
+    thread count): the candidate's fit, the refit and the backtest that run beside each other
+    then read them from the cache instead of each encoding the same documents on one thread.
+    Only the frozen encoder's vectors are cached; other strategies encode while they train."""
+    if not model_config.use_text or model_config.finetune != "frozen":
+        return
+    texts = [
+        text
+        for windows in (splits.train, splits.validation, splits.backtest)
+        if windows is not None
+        for text in windows.samples.texts
+    ]
+    featurizer = TextFeaturizer(
+        model_config,
+        resolve_encoder_path(model_config.encoder_path),
+        EmbeddingCache(wh.root / "embeddings"),
+    )
+    featurizer.on_progress = log.info
+    with torch_runtime(dataclasses.replace(model_config, num_threads=available_cpus())):
+        featurizer.prepare(texts)
 
 
 # ------------------------------------------------------------------ step 2: fit and register
@@ -751,16 +789,18 @@ class ServedModel:
 
 @dataclass(frozen=True)
 class Refit:
-    """A candidate's configuration refitted on every day (:func:`refit_candidate`): its MLflow
-    run and logged model, registered by :func:`serve_candidate` once the gate passed."""
+    """The run's configuration fitted on every day (:func:`refit_candidate`, beside the
+    candidate's fit): the weights of every epoch, the launch curve refitted on every launch, an
+    MLflow run; :func:`serve_candidate` logs and registers the epoch the candidate's early
+    stopping selected once the gate passed."""
 
-    gated_version: str  # the candidate it refits
-    model_uri: str  # the model logged in the refit's run
+    folder: str  # the refit's model folder, its snapshots and what serving it needs
+    windows_path: str  # the run's windows it continues: the candidate must be trained on them
     mlflow_run_id: str
     dagster_run_id: str
     training_cutoff: date  # the last target day its weights were fitted on
     finetune: str
-    epochs: int
+    epochs: int  # epochs trained (the schedule's max_epochs): a snapshot each
     windows: int
     train_seconds: float
     launch_curve: dict[str, float | str] = dataclasses.field(default_factory=dict)
@@ -809,52 +849,50 @@ def refit_candidate(
     folder: Path,
     plan: TrainingPlan,
     cfg: TrainingConfig,
+    model_config: ModelConfig,
     feature_config: FeatureConfig,
     settings_summary: dict[str, Any],
-    model_name: str,
-    gated_version: str,
     run_id: str,
     log: RunLog,
 ) -> Refit | None:
-    """With ``cfg.refit_after_gate``, ``gated_version``'s configuration refitted on every window
-    up to the latest export for the epochs early stopping selected, its launch curve (if it used
-    one) refitted on every launch, in an MLflow run of its own (tags ``refit_of``,
-    ``refit_of_run``) whose logged model :func:`serve_candidate` registers once the gate passed;
-    None with the refit off.
+    """With ``cfg.refit_after_gate``, the run's configuration (``model_config``, the one the
+    candidate is fitted with) fitted on every window up to the latest export, in an MLflow run of
+    its own; None with the refit off.
 
-    It needs the candidate only, not its backtest: the job runs it beside ``model_backtest``
-    (docs/retraining.md). A candidate that then fails the gate leaves the refit's run unregistered.
+    It needs the run's windows only, not the candidate: the job runs it beside the candidate's
+    fit. So it cannot know how many epochs early stopping will select. It trains the whole
+    schedule (``max_epochs``, the learning rate decaying over all of them as in the candidate's
+    fit) and keeps the weights of every epoch; :func:`serve_candidate` serves the epoch the
+    candidate selected, which is the candidate's own training path run on every day. Its launch
+    curve (and the text prior, when the run asks for one) is fitted on every launch; whether it
+    is served is the candidate's gate's call. A candidate that fails the gate leaves the refit's
+    run unregistered.
     """
     if not cfg.refit_after_gate:
         log.info("refit off (TrainingConfig.refit_after_gate=False): nothing to refit")
         return None
     return _refit(
-        wh, folder, plan, cfg, feature_config, settings_summary, model_name, gated_version,
-        run_id, log,
-    )  # fmt: skip
+        wh, folder, plan, cfg, model_config, feature_config, settings_summary, run_id, log
+    )
 
 
 def serve_candidate(
     model_name: str,
     gated_version: str,
     plan: TrainingPlan,
-    served_from: str,
+    windows_path: str,
     refit: Refit | None,
     log: RunLog,
 ) -> ServedModel:
     """The version to serve once ``gated_version`` passed the gate: ``refit`` (from
-    :func:`refit_candidate`) registered as a new version (tags ``training_cutoff``, ``refit_of``,
-    ``best_epoch`` and the gate result it inherits; the gated version gets ``refit_version``),
-    else the gated version itself. ``served_from``: the candidate the served model step worked
-    from (the refit's, or the one it left as it is). Refuses a version that did not pass, and a
-    served model made from another version."""
+    :func:`refit_candidate`) at the epoch the gated version's early stopping selected, with the
+    gated version's launch-curve choice and recalibrated levels, logged in the refit's MLflow run
+    and registered as a new version (tags ``training_cutoff``, ``refit_of``, ``best_epoch`` and
+    the gate result it inherits; the gated version gets ``refit_version``); else the gated
+    version itself. ``windows_path``: the windows the gated version was trained on. Refuses a
+    version that did not pass, and a refit of other windows or another configuration."""
     client = MlflowClient()
     check_passed(client, model_name, gated_version)
-    if served_from != gated_version:
-        raise RuntimeError(
-            f"version {gated_version} of {model_name!r} passed the gate but served_model was made "
-            f"from version {served_from}: materialise served_model again before champion_model"
-        )
     tags = client.get_model_version(model_name, gated_version).tags
     if refit is None:
         cutoff = date.fromisoformat(tags.get(TRAINING_CUTOFF) or gated_cutoff(plan).isoformat())
@@ -864,9 +902,16 @@ def serve_candidate(
         )
         log.info(reason)
         return ServedModel(gated_version, gated_version, False, cutoff, reason)
+    if refit.windows_path != windows_path:
+        raise RuntimeError(
+            f"version {gated_version} of {model_name!r} was trained on the windows in "
+            f"{windows_path}, served_model refitted those in {refit.windows_path}: materialise "
+            f"served_model again with the same run before champion_model"
+        )
+    epochs = selected_epochs(client, model_name, gated_version)
     reason = (
         f"refit of version {gated_version} on every window up to {refit.training_cutoff} "
-        f"({refit.epochs} epochs); version {gated_version}'s gate: {tags.get('gate_reason')}"
+        f"({epochs} epochs); version {gated_version}'s gate: {tags.get('gate_reason')}"
     )
     registered = tags.get("refit_version")
     if registered and client.get_model_version(model_name, registered).tags.get("run_id") == (
@@ -875,10 +920,34 @@ def serve_candidate(
         log.info(f"refit of version {gated_version} is registered already as {registered}")
         return ServedModel(
             registered, gated_version, True, refit.training_cutoff, reason,
-            refit.mlflow_run_id, refit.epochs, refit.windows, refit.train_seconds,
+            refit.mlflow_run_id, epochs, refit.windows, refit.train_seconds,
         )  # fmt: skip
+    gated_run = tracking.version_run_id(client, model_name, gated_version)
+    gated = tracking.load_forecaster(f"models:/{model_name}/{gated_version}")
+    forecaster, launch = _refit_at_epoch(Path(refit.folder), gated, gated_version, epochs, log)
+    with mlflow.start_run(run_id=refit.mlflow_run_id):
+        mlflow.set_tags(
+            {
+                "refit_of": gated_version,
+                "refit_of_run": gated_run,
+                tracking.RUN_DESCRIPTION_TAG: (
+                    f"Version {gated_version} refitted on every window up to "
+                    f"{refit.training_cutoff} ({epochs} of {refit.epochs} epochs, no validation "
+                    f"block)"
+                ),
+            }
+        )
+        mlflow.log_params({"refit.epochs": epochs, "refit.of_version": gated_version})
+        tracking.log_launch_curve(forecaster.launch_curve, forecaster.launch_curve is not None)
+        tracking.log_text_prior(forecaster.text_prior, forecaster.text_prior is not None)
+        example = pd.read_json(
+            io.StringIO((Path(refit.folder) / REFIT_EXAMPLE).read_text()), orient="split"
+        )
+        work = Path(refit.folder) / "logged"
+        model_uri = tracking.log_model(forecaster, work, example)
+    shutil.rmtree(work, ignore_errors=True)  # logged: the run has it
     version = tracking.register(
-        refit.model_uri,
+        model_uri,
         model_name,
         tags={
             "run_id": refit.mlflow_run_id,
@@ -888,14 +957,14 @@ def serve_candidate(
             "config": tags.get("config", "{}"),
             "finetune": refit.finetune,
             "refit_of": gated_version,
-            BEST_EPOCH: str(refit.epochs),
+            BEST_EPOCH: str(epochs),
             "gate": "passed",  # its configuration passed, as the version it refits
             "gate_reason": reason[:4000],
             "champion_compared": tags.get("champion_compared", "none"),
         },
     )
     tracking.tag_version(client, model_name, gated_version, {"refit_version": version})
-    log.info(f"registered {model_name} version {version}: {reason}")
+    log.info(f"registered {model_name} version {version}: {reason}; launch curve: {launch}")
     return ServedModel(
         version=version,
         gated_version=gated_version,
@@ -903,7 +972,7 @@ def serve_candidate(
         training_cutoff=refit.training_cutoff,
         reason=reason,
         mlflow_run_id=refit.mlflow_run_id,
-        epochs=refit.epochs,
+        epochs=epochs,
         windows=refit.windows,
         train_seconds=refit.train_seconds,
     )
@@ -965,47 +1034,24 @@ def _refit(
     folder: Path,
     plan: TrainingPlan,
     cfg: TrainingConfig,
+    model_config: ModelConfig,
     feature_config: FeatureConfig,
     settings_summary: dict[str, Any],
-    model_name: str,
-    gated_version: str,
     run_id: str,
     log: RunLog,
 ) -> Refit:
-    client = MlflowClient()
-    gated = tracking.load_forecaster(f"models:/{model_name}/{gated_version}")
-    gated_run = tracking.version_run_id(client, model_name, gated_version)
-    epochs = selected_epochs(client, model_name, gated_version)
-    model_config = dataclasses.replace(gated.config, max_epochs=epochs)
     started = time.perf_counter()
-    windows, origins = _refit_windows(wh, folder, plan, cfg, gated.config, feature_config)
+    windows, origins = _refit_windows(wh, folder, plan, cfg, model_config, feature_config)
     cutoff = origins[-1] + timedelta(days=plan.horizon_days)
+    epochs = model_config.max_epochs
     log.info(
-        f"refit of version {gated_version}: {len(windows)} windows at {len(origins)} origins "
-        f"{origins[0]} .. {origins[-1]} (targets up to {cutoff}), {epochs} epochs"
+        f"refit on every day: {len(windows)} windows at {len(origins)} origins "
+        f"{origins[0]} .. {origins[-1]} (targets up to {cutoff}), {epochs} epochs, the weights "
+        f"of each kept until the candidate's early stopping says which one is served"
     )
-    curve = None
-    prior = None
-    if gated.launch_curve is not None:  # the candidate used one: refit it on every launch
-        ratios = None
-        if gated.text_prior is not None:  # and the text prior its curve reads, same kind
-            prior, out_of_fold = fit_text_prior(
-                windows.samples,
-                dataclasses.replace(model_config, text_prior=gated.text_prior.kind),
-                gated.featurizer,
-                log.info,
-            )
-            ratios = training_ratios(windows.samples, prior, out_of_fold, gated.featurizer)
-            prior = prior if prior.kind != "none" else None
-        curve = fit_launch_curve([windows.samples], model_config, [ratios])
-        if curve is not None:
-            curve = dataclasses.replace(
-                curve,
-                used=True,
-                reason=f"refitted on every launch up to {cutoff}; version {gated_version}'s "
-                f"curve passed its validation check ({gated.launch_curve.reason})",
-            )
-    work = run_dir(wh, run_id)
+    out = run_dir(wh, run_id) / "refit"
+    shutil.rmtree(out, ignore_errors=True)  # a re-executed step starts over
+    cache = EmbeddingCache(wh.root / "embeddings")
     window = f"{plan.first_export}..{plan.latest_export}"
 
     def on_epoch_end(epoch: int, train_loss: float, val_loss: float | None, seconds: float) -> None:
@@ -1015,17 +1061,15 @@ def _refit(
         )
         log.info(f"refit epoch {epoch}/{epochs}: train loss {train_loss:.4f}, {seconds:.1f}s")
 
-    with mlflow.start_run(run_name=f"refit {plan.latest_export} of v{gated_version}") as run:
+    with mlflow.start_run(run_name=f"refit {plan.latest_export}") as run:
         mlflow.set_tags(
             {
                 "code_version": code_version(),
                 "data_window": window,
                 "dagster_run_id": run_id,
-                "refit_of": gated_version,
-                "refit_of_run": gated_run,
                 tracking.RUN_DESCRIPTION_TAG: (
-                    f"Version {gated_version} refitted on every window up to {cutoff} "
-                    f"({len(origins)} origins, {epochs} epochs, no validation block)"
+                    f"The run's configuration fitted on every window up to {cutoff} "
+                    f"({len(origins)} origins, {epochs} epochs kept, no validation block)"
                 ),
             }
         )
@@ -1036,7 +1080,7 @@ def _refit(
                 "refit.first_origin": origins[0].isoformat(),
                 "refit.last_origin": origins[-1].isoformat(),
                 "refit.windows": len(windows),
-                "refit.epochs": epochs,
+                "refit.epochs_trained": epochs,
             }
         )
         mlflow.log_dict(model_config.to_dict(), "config/model_config.json")
@@ -1046,33 +1090,29 @@ def _refit(
         )
         mlflow.log_dict(settings_summary, "config/shop_settings.json")
         forecaster, history = fit(
-            windows, None, model_config, embedding_cache=EmbeddingCache(wh.root / "embeddings"),
-            on_epoch_end=on_epoch_end, launch_curve=curve, text_prior=prior, on_text=log.info,
+            windows, None, model_config, embedding_cache=cache, on_epoch_end=on_epoch_end,
+            on_text=log.info, snapshots=out / REFIT_SNAPSHOTS,
         )  # fmt: skip
+        launch = _refit_launch_curves(windows, model_config, forecaster, out, cutoff, log)
         seconds = time.perf_counter() - started
-        # the plan's recalibrated levels were fitted on the gated version's validation block;
-        # the refit serves them (a model without one plans on its raw levels)
-        forecaster.cover_recalibration = gated.cover_recalibration
-        launch = tracking.log_launch_curve(curve, forecaster.launch_curve is not None)
-        tracking.log_text_prior(prior, prior is not None and forecaster.launch_curve is not None)
-        curves = work / "refit_loss_curves.png"
+        forecaster.save(out / REFIT_MODEL)
+        example = tracking.samples_to_frame(
+            windows.samples.subset(list(range(min(2, len(windows))))), windows.skus[:2]
+        )
+        (out / REFIT_EXAMPLE).write_text(example.to_json(orient="split"))
+        curves = out / "refit_loss_curves.png"
         curves.write_bytes(training_plots.loss_curves_png(history, title="refit"))
         mlflow.log_artifact(str(curves), "plots")
         mlflow.log_metrics(
             tracking.rounded({"train_seconds": seconds, "peak_rss_mib": peak_rss_mib()})
         )
-        example = tracking.samples_to_frame(
-            windows.samples.subset(list(range(min(2, len(windows))))), windows.skus[:2]
-        )
-        model_uri = tracking.log_model(forecaster, work / "refit_model", example)
-    shutil.rmtree(work / "refit_model", ignore_errors=True)  # logged: the run has it
     log.info(
-        f"refit of version {gated_version} logged in MLflow run {run.info.run_id} "
-        f"(training cutoff {cutoff}); it is registered once the gate passed"
+        f"refit logged in MLflow run {run.info.run_id} (training cutoff {cutoff}); the epoch "
+        f"the candidate selects is registered once the gate passed"
     )
     return Refit(
-        gated_version=gated_version,
-        model_uri=model_uri,
+        folder=str(out),
+        windows_path=str(folder),
         mlflow_run_id=run.info.run_id,
         dagster_run_id=run_id,
         training_cutoff=cutoff,
@@ -1082,3 +1122,91 @@ def _refit(
         train_seconds=seconds,
         launch_curve=launch,
     )
+
+
+def _refit_launch_curves(
+    windows: Windows,
+    model_config: ModelConfig,
+    forecaster: DemandForecaster,
+    out: Path,
+    cutoff: date,
+    log: RunLog,
+) -> dict[str, float | str]:
+    """The launch curve fitted on every launch of the refit's windows, saved with the refit
+    (served if the candidate's curve passed its gate); with a text prior in the config, the prior
+    fitted on every product too and a second curve on its ratios (served if the candidate's
+    curve used its prior). Returns the curve's summary ({} without a curve)."""
+    if not model_config.launch_curve:
+        return {}
+    curve = fit_launch_curve([windows.samples], model_config)
+    if curve is None:
+        log.info("refit: no launch in the windows to fit a launch curve on")
+        return {}
+    forecaster.launch_curve = dataclasses.replace(
+        curve, reason=f"refitted on every launch up to {cutoff}"
+    )
+    if model_config.text_prior != "none":
+        prior, out_of_fold = fit_text_prior(
+            windows.samples, model_config, forecaster.featurizer, log.info
+        )
+        if prior.kind != "none":
+            ratios = training_ratios(windows.samples, prior, out_of_fold, forecaster.featurizer)
+            with_prior = fit_launch_curve([windows.samples], model_config, [ratios])
+            if with_prior is not None:
+                folder = out / REFIT_PRIOR
+                folder.mkdir(parents=True, exist_ok=True)
+                prior.save(folder)
+                (folder / LAUNCH_CURVE_FILE).write_text(with_prior.to_json())
+    return {
+        "fit_samples": curve.fit_samples,
+        "fit_days": curve.fit_days,
+        "prior_ratio": round(curve.prior_ratio, 5),
+    }
+
+
+def _refit_at_epoch(
+    folder: Path, gated: DemandForecaster, gated_version: str, epochs: int, log: RunLog
+) -> tuple[DemandForecaster, str]:
+    """The refit in ``folder`` with the weights of epoch ``epochs``, the launch curve (and text
+    prior) the gated version chose and its recalibrated levels; and a line saying which curve."""
+    snapshot = snapshot_path(folder / REFIT_SNAPSHOTS, epochs)
+    if not snapshot.is_file():
+        raise RuntimeError(
+            f"the refit in {folder} has no weights of epoch {epochs}, which version "
+            f"{gated_version}'s early stopping selected (it keeps one file per epoch trained): "
+            f"materialise served_model again with the run config version {gated_version} was "
+            f"trained with"
+        )
+    forecaster = DemandForecaster.load(folder / REFIT_MODEL)
+    if forecaster.config.to_dict() != gated.config.to_dict():
+        raise RuntimeError(
+            f"the refit in {folder} was fitted with another configuration than version "
+            f"{gated_version}: materialise served_model again with the same run config"
+        )
+    load_weights(forecaster.network, snapshot)
+    forecaster.cover_recalibration = gated.cover_recalibration
+    curve, prior = forecaster.launch_curve, None
+    if gated.launch_curve is None:
+        curve, line = None, f"none (version {gated_version}'s network serves young products)"
+    elif curve is None:
+        line = "none (no launch in the refit's windows)"
+    elif gated.text_prior is not None and (folder / REFIT_PRIOR / LAUNCH_CURVE_FILE).is_file():
+        prior = TextPrior.load(folder / REFIT_PRIOR)
+        curve = LaunchCurve.from_json((folder / REFIT_PRIOR / LAUNCH_CURVE_FILE).read_text())
+        line = f"refitted with its {gated.text_prior.kind} text prior"
+    else:
+        line = "refitted" + (
+            " (its text prior found nothing on every product: the category's level)"
+            if gated.text_prior is not None
+            else ""
+        )
+    if curve is not None:
+        curve = dataclasses.replace(
+            curve,
+            used=True,
+            reason=f"{curve.reason}; version {gated_version}'s curve passed its validation "
+            f"check ({gated.launch_curve.reason if gated.launch_curve else ''})",
+        )
+    forecaster.launch_curve, forecaster.text_prior = curve, prior
+    log.info(f"refit at epoch {epochs}; launch curve: {line}")
+    return forecaster, line

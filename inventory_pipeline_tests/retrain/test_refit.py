@@ -102,14 +102,17 @@ def test_a_passed_gate_serves_a_refit_on_every_day(env: dict) -> None:
     assert 1 <= epochs <= RUN_CONFIG["max_epochs"] and refit.tags["best_epoch"] == str(epochs)
     gated_run = client.get_run(gated.run_id)
     assert gated_run.data.metrics["best_epoch"] == epochs
-    # its own MLflow run: params, one train loss per epoch and no validation loss, artifacts
+    # its own MLflow run: params, one train loss per epoch of the whole schedule (the run's
+    # max_epochs, as the candidate's fit) and no validation loss, artifacts
     run = client.get_run(refit.run_id)
     assert run.info.run_id != gated_run.info.run_id
     assert run.data.tags["refit_of"] == "1" and run.data.tags["refit_of_run"] == gated.run_id
     assert run.data.params["refit.epochs"] == str(epochs)
-    assert run.data.params["model.max_epochs"] == str(epochs)
+    assert run.data.params["refit.epochs_trained"] == str(RUN_CONFIG["max_epochs"])
+    assert run.data.params["model.max_epochs"] == str(RUN_CONFIG["max_epochs"])
     assert run.data.params["model.d_model"] == "16"
-    assert len(client.get_metric_history(run.info.run_id, "train_loss")) == epochs
+    history = client.get_metric_history(run.info.run_id, "train_loss")
+    assert len(history) == RUN_CONFIG["max_epochs"]
     assert not client.get_metric_history(run.info.run_id, "val_loss")
     assert {"plots", "config"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
     assert int(run.data.params["refit.windows"]) > sum(
@@ -119,15 +122,18 @@ def test_a_passed_gate_serves_a_refit_on_every_day(env: dict) -> None:
     assert gated.tags["gate"] == "passed" and float(gated.tags["backtest_wql"]) > 0
     served = _meta(result, "served_model")
     assert served["refit"] == "refitted" and served["mlflow_run_id"] == refit.run_id
-    assert served["gated_version"] == "1" and served["training_cutoff"] == latest.isoformat()
+    assert served["epochs_trained"] == RUN_CONFIG["max_epochs"]
+    assert served["training_cutoff"] == latest.isoformat()
     promoted = _meta(result, "champion_model")
     assert promoted["champion_version"] == "2" and promoted["serving_version"] == "2"
     assert promoted["refit"] == "refitted" and promoted["training_cutoff"] == latest.isoformat()
-    # the lineage the UI draws: the candidate -> its backtest and, beside it, the served model
-    # (the refit needs the candidate only, and sits in a pool of its own, so the two steps run
+    # the lineage the UI draws: the windows -> the candidate, and beside it the served model
+    # (the refit needs the windows only, and sits in a pool of its own, so the two steps run
     # at once) -> champion, which registers the refit once the gate passed
     graph = defs.resolve_asset_graph()
-    assert graph.get(dg.AssetKey("served_model")).parent_keys == {dg.AssetKey("demand_model")}
+    assert graph.get(dg.AssetKey("served_model")).parent_keys == {
+        dg.AssetKey("training_windows")
+    }
     # the baselines need the windows only, so they are forecast beside the fit
     assert graph.get(dg.AssetKey("backtest_baselines")).parent_keys == {
         dg.AssetKey("training_windows")
@@ -175,10 +181,10 @@ def test_a_failed_gate_serves_nothing(env: dict) -> None:
     assert not gate.passed and "does not beat the champion" in gate.metadata["reason"].value
     assert gate.metadata["candidate_wql"].value == gate.metadata["champion_wql"].value
     candidate = _meta(result, "demand_model")["model_version"]
-    # the refit ran beside the backtest: its MLflow run is there, registered it is not
+    # the refit ran beside the fit: its MLflow run is there, registered (or logged) it is not
     served = _meta(result, "served_model")
-    assert served["refit"] == "refitted" and served["gated_version"] == candidate
-    assert client.get_run(served["mlflow_run_id"]).data.tags["refit_of"] == candidate
+    assert served["refit"] == "refitted"
+    assert "refit_of" not in client.get_run(served["mlflow_run_id"]).data.tags
     assert _versions(client) == sorted([*before, candidate])  # no refit registered
     assert not result.asset_materializations_for_node("champion_model")
     assert tracking.champion_version(client, NAME) == "2"

@@ -17,12 +17,14 @@ from types import SimpleNamespace
 import numpy as np
 import polars as pl
 import pytest
+import torch
 
 from inventory_pipeline import contract
 from inventory_pipeline.features.build import build_all
 from inventory_pipeline.features.config import DEFAULT_CONFIG
 from inventory_pipeline.ingest.load import ingest_days, landing_dates
 from inventory_pipeline.model import DemandForecaster, ModelConfig, TrainingHistory
+from inventory_pipeline.model.forecaster import load_weights
 from inventory_pipeline.peers import LightGBMConfig
 from inventory_pipeline.sampleshop import generate_shop
 from inventory_pipeline.sampleshop.config import ShopConfig
@@ -59,7 +61,7 @@ from inventory_pipeline.training import (
 )
 from inventory_pipeline.training.ablation import TEXT_ABLATION
 from inventory_pipeline.training.backtest import backtest, with_model
-from inventory_pipeline.training.fit import fit
+from inventory_pipeline.training.fit import fit, snapshot_path
 from inventory_pipeline.training.retrain import _refit_windows
 from inventory_pipeline.training.windows_io import SPLITS, at_origins, build_windows, sku_sample
 from inventory_pipeline.warehouse import Warehouse
@@ -341,6 +343,33 @@ def test_a_sampled_backtest_scores_every_method_on_the_same_skus(
     assert set(result.cells.frame.select("origin", "sku").unique().iter_rows()) == pairs
     cells = result.metrics.filter(pl.col("segment") == "all").select("method", "cells")
     assert cells["cells"].n_unique() == 1 and cells.height == len(result.methods)
+
+
+def test_the_epoch_early_stopping_keeps_is_a_snapshot_of_the_same_schedule_without_it(
+    splits: WindowSplits, model_config: ModelConfig, tmp_path: Path
+) -> None:
+    """What lets the refit run beside the candidate's fit: a fit of the whole schedule that
+    keeps each epoch's weights holds, at the epoch early stopping selects, the very weights the
+    early-stopped fit keeps (validation reads the network, it never steers the training path)."""
+    config = dataclasses.replace(model_config, max_epochs=4, patience=1, min_delta=0.0)
+    stopped, history = fit(splits.train, splits.validation, config)
+    assert 1 <= history.best_epoch <= 4
+    whole, whole_history = fit(splits.train, None, config, snapshots=tmp_path)
+    assert len(whole_history.epochs) == 4 and whole_history.best_epoch == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        snapshot_path(tmp_path, e).name for e in range(1, 5)
+    ]
+    kept = stopped.network.state_dict()
+    for epoch in range(1, 5):
+        load_weights(whole.network, snapshot_path(tmp_path, epoch))
+        same = all(torch.equal(v, kept[k]) for k, v in whole.network.state_dict().items())
+        assert same == (epoch == history.best_epoch), epoch
+    load_weights(whole.network, snapshot_path(tmp_path, history.best_epoch))
+    forecast, expected = (
+        whole.predict(splits.backtest.samples),
+        stopped.predict(splits.backtest.samples),
+    )
+    np.testing.assert_array_equal(forecast.cumulative, expected.cumulative)
 
 
 # ---------------------------------------------------------------------------------- backtest

@@ -1,7 +1,7 @@
 """Training assets: windows → challenger (MLflow run, registered version) and, beside its fit,
-the backtest's baselines → backtest and, beside it, the served model (the refit on every day,
-``retrain.refit_candidate``) → champion (the refit registered and promoted once the gate passed,
-``retrain.serve_candidate``).
+the served model (the refit on every day, ``retrain.refit_candidate``) and the backtest's
+baselines → backtest → champion (the refit at the challenger's selected epoch, registered and
+promoted once the gate passed, ``retrain.serve_candidate``).
 
 Each asset reads its resources and run config, calls one step of
 ``inventory_pipeline.training.retrain`` and turns the result into metadata (and the gate's check
@@ -247,6 +247,9 @@ def demand_model(
     owners=["team:forecasting"],
     deps=[training_windows],
     pool=RETRAIN_BASELINES_POOL,
+    # where the executor runs fewer steps at once than are ready (2 on 2 cores): after the
+    # challenger's fit and the refit have started, the longest branches of the run
+    op_tags={"dagster/priority": "-1"},
     description=(
         "The baselines (seasonal naive, AutoETS, LightGBM) and, on a generated shop, the oracle, "
         "forecast and scored on the backtest cells. They do not need the challenger, so they run "
@@ -342,12 +345,13 @@ def model_backtest(
     group_name="training",
     kinds={"pytorch", "mlflow"},
     owners=["team:forecasting"],
-    deps=[demand_model],
+    deps=[training_windows],
     pool=RETRAIN_REFIT_POOL,
     description=(
-        "The challenger refitted on every day up to the latest export (its selected epochs, no "
-        "validation block), fitted while model_backtest scores the challenger; champion_model "
-        "registers and serves it once the gate passed. Nothing to do with refit_after_gate off."
+        "The run's configuration refitted on every day up to the latest export (no validation "
+        "block), fitted beside the challenger: the weights of every epoch are kept, and "
+        "champion_model serves the epoch the challenger's early stopping selected once the gate "
+        "passed. Nothing to do with refit_after_gate off."
     ),
 )
 def served_model(
@@ -359,27 +363,30 @@ def served_model(
 ) -> dg.MaterializeResult:
     mlflow_registry.configure()
     settings = shop.settings()
-    candidate = _upstream(context, demand_model.key)
-    version = str(candidate["model_version"])
-    folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
+    windows = _upstream(context, training_windows.key)
+    folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
+    cfg = config.training_config(settings, plan.horizon_days)
+    model_config = cfg.model_config(events=settings.events, promotion_types=plan.promotion_types)
     refit = retrain.refit_candidate(
-        warehouse.warehouse(), folder, plan, config.training_config(settings, plan.horizon_days),
-        settings.feature_config(), settings.summary(), mlflow_registry.registered_model, version,
-        context.run_id, context.log,
+        warehouse.warehouse(), folder, plan, cfg, model_config, settings.feature_config(),
+        settings.summary(), context.run_id, context.log,
     )  # fmt: skip
     if refit is None:
         return dg.MaterializeResult(
-            metadata={"refit": "off (gated weights served)", "gated_version": version}
+            metadata={
+                "refit": "off (gated weights served)",
+                "windows_path": dg.MetadataValue.path(str(folder)),
+            }
         )
     return dg.MaterializeResult(
         metadata={
             "refit": "refitted",
-            "gated_version": version,
+            "windows_path": dg.MetadataValue.path(str(folder)),
             "training_cutoff": refit.training_cutoff.isoformat(),
             "mlflow_run_id": refit.mlflow_run_id,
-            "model_uri": refit.model_uri,
-            "registered": "by champion_model, once the gate passed",
-            "epochs": refit.epochs,
+            "registered": "by champion_model at the challenger's selected epoch, once the gate "
+            "passed",
+            "epochs_trained": refit.epochs,
             "windows": refit.windows,
             "train_seconds": round(refit.train_seconds, 1),
             "launch_curve": dg.MetadataValue.json(refit.launch_curve or {}),
@@ -411,10 +418,10 @@ def champion_model(
     candidate = _upstream(context, demand_model.key)
     name = mlflow_registry.registered_model
     gated_version = str(gate["candidate_version"])
-    _, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
+    folder, plan = retrain.saved_windows(candidate["windows_path"], candidate["training_plan"])
     refit = served.get("refit_detail")
     result = retrain.serve_candidate(
-        name, gated_version, plan, str(served["gated_version"]),
+        name, gated_version, plan, str(folder),
         None if refit is None else retrain.Refit.from_dict(refit), context.log,
     )  # fmt: skip
     promoted = tracking.promote_if_unchanged(
