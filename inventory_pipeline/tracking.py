@@ -12,9 +12,12 @@ forecast (sku, horizon, per-day quantiles, cumulative quantiles). The nightly jo
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -50,25 +53,58 @@ METRIC_DECIMALS = 4  # metrics are logged rounded: 0.4158, not 0.415837287902832
 
 
 def configure(tracking_uri: str, artifacts_dir: Path, experiment: str) -> str:
-    """Points MLflow at the store and returns the experiment id (created with local artifacts)."""
+    """Points MLflow at the store and returns the experiment id (created with local artifacts).
+
+    Steps of one run that start at once (the retraining's fit and refit) may be the first to
+    open a new store: a SQLite store is created and migrated under a lock file beside it (two
+    processes migrating one new database at the same time fail), and an experiment another
+    process created first is read, not created twice."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     mlflow.set_tracking_uri(tracking_uri)
-    if tracking_uri.startswith("sqlite:///"):
-        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    client = MlflowClient()
-    found = client.get_experiment_by_name(experiment)
-    if found is not None:
-        experiment_id = found.experiment_id
-    else:
-        location = None
-        if not tracking_uri.startswith(("http://", "https://", "databricks")):
-            artifacts_dir.mkdir(parents=True, exist_ok=True)
-            location = artifacts_dir.resolve().as_uri()
-        experiment_id = client.create_experiment(experiment, artifact_location=location)
-    if client.get_experiment(experiment_id).tags.get(EXPERIMENT_KIND_TAG) != CLASSIC_ML_KIND:
-        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND)
+    with _store_lock(tracking_uri):
+        client = MlflowClient()
+        found = client.get_experiment_by_name(experiment)
+        if found is not None:
+            experiment_id = found.experiment_id
+        else:
+            experiment_id = _create_experiment(client, tracking_uri, artifacts_dir, experiment)
+        if client.get_experiment(experiment_id).tags.get(EXPERIMENT_KIND_TAG) != CLASSIC_ML_KIND:
+            client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+@contextmanager
+def _store_lock(tracking_uri: str) -> Iterator[None]:
+    """Holds ``<database>.lock`` (an exclusive flock) for a SQLite store; other stores (a
+    tracking server, a database server) migrate and serialise on their own side."""
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    database = Path(tracking_uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _create_experiment(
+    client: MlflowClient, tracking_uri: str, artifacts_dir: Path, experiment: str
+) -> str:
+    location = None
+    if not tracking_uri.startswith(("http://", "https://", "databricks")):
+        artifacts_dir.mkdir(parents=True, exist_ok=True)
+        location = artifacts_dir.resolve().as_uri()
+    try:
+        return client.create_experiment(experiment, artifact_location=location)
+    except MlflowException:  # created by another process since the lookup?
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            raise
+        return found.experiment_id
 
 
 def rounded(metrics: dict[str, float]) -> dict[str, float]:
