@@ -519,7 +519,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         logs = Path(instance.root_directory) / "logs"
         if not args.serve:  # one daemon for all the demo's runs
-            with launch.daemon_for_instance(instance, WORKSPACE_YAML, logs / "daemon-cli.log"):
+            with (
+                launch.daemon_for_instance(instance, WORKSPACE_YAML, logs / "daemon-cli.log"),
+                launch.held_code_location(instance, WORKSPACE_YAML),
+            ):
                 return 0 if _demo_runs(args, start, end, began) else 1
         # The UI first: its daemon runs the demo's runs, and the UI shows them as they happen.
         check_port_free(UI_HOST, UI_PORT)
@@ -528,7 +531,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"starting the Dagster UI on {url} (its log: {log}) ...")
         with launch.served_ui(instance, serve_command(), url, log) as ui:
             print(f"Dagster UI on {url}: the demo's runs show under Runs as they start")
-            ok = _demo_runs(args, start, end, began, ui_url=url)
+            with launch.held_code_location(instance, WORKSPACE_YAML):  # one for every run
+                ok = _demo_runs(args, start, end, began, ui_url=url)
             outcome = "done" if ok else "stopped at a failed run (its log is in the UI)"
             print(f"demo {outcome}; the UI keeps serving on {url} (Ctrl-C stops it)")
             try:

@@ -15,8 +15,13 @@ import dagster as dg
 import psutil
 import pytest
 
-from inventory_pipeline.cli import UI_HOST
-from inventory_pipeline.defs.launch import REPEAT_MIN_CHARS, RunWatcher
+from inventory_pipeline.cli import UI_HOST, WORKSPACE_YAML
+from inventory_pipeline.defs.launch import (
+    REPEAT_MIN_CHARS,
+    RunWatcher,
+    code_location,
+    held_code_location,
+)
 
 SCRIPT = """
 import sys, time
@@ -107,3 +112,33 @@ def test_the_command_line_prints_a_long_message_repeated_by_each_step_once() -> 
     assert f"  second {long[:60]}… (as above)" in lines
     assert lines.count("  first a short line, said twice") == 1
     assert lines.count("  second a short line, said twice") == 1
+
+
+def _code_servers() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "grpc" in " ".join(p.cmdline()) and p.is_running()
+    ]
+
+
+def test_submissions_inside_a_held_code_location_share_one_code_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo submits its four runs from one code server, not one started per submission."""
+    monkeypatch.setenv("INVENTORY_DATA_DIR", str(tmp_path))
+    (tmp_path / "home").mkdir()
+    before = {p.pid for p in _code_servers()}
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        with held_code_location(instance, WORKSPACE_YAML):
+            with code_location(instance, WORKSPACE_YAML) as first:
+                pass
+            with code_location(instance, WORKSPACE_YAML) as second:
+                started = [p for p in _code_servers() if p.pid not in before]
+                assert len(started) == 1, [p.cmdline()[:6] for p in started]
+            assert second[1] is first[1]
+            assert second[2].get_full_job("retrain_job").name == "retrain_job"  # still serving
+        psutil.wait_procs(started, timeout=60)
+        assert not any(p.is_running() for p in started)  # gone with the block
+        with code_location(instance, WORKSPACE_YAML) as alone:
+            assert alone[1] is not first[1]
