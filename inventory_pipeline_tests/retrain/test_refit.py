@@ -131,9 +131,7 @@ def test_a_passed_gate_serves_a_refit_on_every_day(env: dict) -> None:
     # (the refit needs the windows only, and sits in a pool of its own, so the two steps run
     # at once) -> champion, which registers the refit once the gate passed
     graph = defs.resolve_asset_graph()
-    assert graph.get(dg.AssetKey("served_model")).parent_keys == {
-        dg.AssetKey("training_windows")
-    }
+    assert graph.get(dg.AssetKey("served_model")).parent_keys == {dg.AssetKey("training_windows")}
     # the baselines need the windows only, so they are forecast beside the fit
     assert graph.get(dg.AssetKey("backtest_baselines")).parent_keys == {
         dg.AssetKey("training_windows")
