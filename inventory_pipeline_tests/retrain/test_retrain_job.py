@@ -160,7 +160,7 @@ def test_retrain_logs_registers_and_gates(env: dict) -> None:
     assert aliases.get("challenger") == (None if gate[0].passed else "1")
     if gate[0].passed:  # refit off: the run says so and serves the gated version
         served = _meta(result, "served_model")
-        assert served["refit"].startswith("off") and served["gated_version"] == "1"
+        assert served["refit"].startswith("off") and "mlflow_run_id" not in served
         promoted = _meta(result, "champion_model")
         assert promoted["refit"].startswith("off") and promoted["serving_version"] == "1"
         assert promoted["training_cutoff"] == model["training_cutoff"]
