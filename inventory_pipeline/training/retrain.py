@@ -811,6 +811,13 @@ class Refit:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Refit:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        if set(data) - fields or not {"folder", "windows_path"} <= set(data):
+            raise ValueError(
+                "served_model's metadata was written by an earlier version of the pipeline (a "
+                "refit after the candidate, not beside its fit): materialise served_model again "
+                "(or run retrain_job) before champion_model"
+            )
         return cls(**{**data, "training_cutoff": date.fromisoformat(data["training_cutoff"])})
 
 

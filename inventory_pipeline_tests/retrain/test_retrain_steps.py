@@ -74,3 +74,16 @@ def test_gate_tags_record_the_verdict_and_what_it_was_compared_with() -> None:
     tags = retrain.gate_tags(failed, "3")
     assert tags["gate"] == "failed" and tags["champion_compared"] == "3"
     assert tags["champion_wql"] == "0.390000" and "champion" in tags["gate_reason"]
+
+
+def test_a_refit_recorded_by_an_earlier_version_asks_for_a_new_one() -> None:
+    refit = retrain.Refit(
+        folder="/runs/r/refit", windows_path="/runs/r/windows", mlflow_run_id="m",
+        dagster_run_id="r", training_cutoff=date(2026, 1, 14), finetune="frozen", epochs=12,
+        windows=100, train_seconds=1.0,
+    )  # fmt: skip
+    assert retrain.Refit.from_dict(refit.to_dict()) == refit
+    earlier = {**refit.to_dict(), "gated_version": "3", "model_uri": "runs:/m/model"}
+    del earlier["folder"], earlier["windows_path"]
+    with pytest.raises(ValueError, match="materialise served_model again"):
+        retrain.Refit.from_dict(earlier)
