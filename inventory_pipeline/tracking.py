@@ -211,8 +211,15 @@ def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float |
     the model uses it and why, as run params; returns them ({} when none was fitted)."""
     if curve is None:
         return {}
+    numbers: dict[str, float | str] = {"used": used, **launch_curve_summary(curve)}
+    mlflow.log_params({f"launch_curve.{k}": v for k, v in numbers.items()})
+    return numbers
+
+
+def launch_curve_summary(curve: LaunchCurve) -> dict[str, float | str]:
+    """The launch curve's reason, profile, numbers and validation against the network, rounded
+    and cut to fit MLflow params and asset metadata."""
     numbers: dict[str, float | str] = {
-        "used": used,
         "reason": curve.reason[:480],
         "profile": json.dumps(
             {f"{a:g}": round(v, 3) for a, v in zip(curve.profile_ages, curve.profile)}
@@ -248,7 +255,6 @@ def log_launch_curve(curve: LaunchCurve | None, used: bool) -> dict[str, float |
         value = getattr(curve, name)
         if value is not None:
             numbers[name] = round(value, 5)
-    mlflow.log_params({f"launch_curve.{k}": v for k, v in numbers.items()})
     return numbers
 
 

@@ -1149,9 +1149,8 @@ def _refit_launch_curves(
     if curve is None:
         log.info("refit: no launch in the windows to fit a launch curve on")
         return {}
-    forecaster.launch_curve = dataclasses.replace(
-        curve, reason=f"refitted on every launch up to {cutoff}"
-    )
+    curve = dataclasses.replace(curve, reason=f"refitted on every launch up to {cutoff}")
+    forecaster.launch_curve = curve
     if model_config.text_prior != "none":
         prior, out_of_fold = fit_text_prior(
             windows.samples, model_config, forecaster.featurizer, log.info
@@ -1164,11 +1163,7 @@ def _refit_launch_curves(
                 folder.mkdir(parents=True, exist_ok=True)
                 prior.save(folder)
                 (folder / LAUNCH_CURVE_FILE).write_text(with_prior.to_json())
-    return {
-        "fit_samples": curve.fit_samples,
-        "fit_days": curve.fit_days,
-        "prior_ratio": round(curve.prior_ratio, 5),
-    }
+    return tracking.launch_curve_summary(curve)
 
 
 def _refit_at_epoch(

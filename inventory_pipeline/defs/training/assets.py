@@ -49,6 +49,7 @@ from inventory_pipeline.settings import ShopSettings
 from inventory_pipeline.training import retrain
 from inventory_pipeline.training.calibration import calibration_setup
 from inventory_pipeline.training.config import TrainingConfig
+from inventory_pipeline.training.plan import TrainingPlan
 
 
 class _TrainingRun(dg.Config):
@@ -116,6 +117,16 @@ def _upstream(context: dg.AssetExecutionContext, key: dg.AssetKey) -> dict[str, 
         )
     context.log.info(f"using {key.to_user_string()} of run {event.run_id} (the latest)")
     return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def _run_configs(
+    config: TrainingRunConfig, settings: ShopSettings, plan: TrainingPlan
+) -> tuple[TrainingConfig, ModelConfig]:
+    """The run's training and model configs as the windows' plan fixed them (horizon, promotion
+    types): the candidate and the refit beside it are fitted with the same ModelConfig, which
+    champion_model checks before it serves the refit."""
+    cfg = config.training_config(settings, plan.horizon_days)
+    return cfg, cfg.model_config(events=settings.events, promotion_types=plan.promotion_types)
 
 
 def _baselines_of(context: dg.AssetExecutionContext, folder: Path) -> retrain.Baselines | None:
@@ -199,8 +210,7 @@ def demand_model(
     settings = shop.settings()
     windows = _upstream(context, training_windows.key)
     folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
-    cfg = config.training_config(settings, plan.horizon_days)
-    model_config = cfg.model_config(events=settings.events, promotion_types=plan.promotion_types)
+    cfg, model_config = _run_configs(config, settings, plan)
     candidate = retrain.train_candidate(
         warehouse.warehouse(), folder, plan, model_config, settings.summary(),
         mlflow_registry.registered_model, context.run_id, config.given(), context.log,
@@ -365,8 +375,7 @@ def served_model(
     settings = shop.settings()
     windows = _upstream(context, training_windows.key)
     folder, plan = retrain.saved_windows(windows["windows_path"], windows["training_plan"])
-    cfg = config.training_config(settings, plan.horizon_days)
-    model_config = cfg.model_config(events=settings.events, promotion_types=plan.promotion_types)
+    cfg, model_config = _run_configs(config, settings, plan)
     refit = retrain.refit_candidate(
         warehouse.warehouse(), folder, plan, cfg, model_config, settings.feature_config(),
         settings.summary(), context.run_id, context.log,
